@@ -1,0 +1,56 @@
+package dev.tokenherd.coordinator;
+
+/**
+ * Receives a credential's events. Every method has a no-op default.
+ *
+ * <p>Methods run on the herd's executor, never on a caller's thread. They must not block; an
+ * exception they throw is logged and otherwise ignored.
+ */
+public interface RefreshListener {
+  /** A listener that ignores every event. */
+  RefreshListener NONE = new RefreshListener() {};
+
+  /**
+   * This worker refreshed the credential and stored the new token.
+   *
+   * @param key the credential
+   * @param token the new access token
+   */
+  default void onRefreshed(TokenKey key, AccessToken token) {}
+
+  /**
+   * A refresh attempt by this worker failed.
+   *
+   * @param key the credential
+   * @param error the classified failure
+   * @param willRetry whether the refresh will be attempted again
+   */
+  default void onRefreshFailed(TokenKey key, TokenRefreshException error, boolean willRetry) {}
+
+  /**
+   * This worker learned that the credential requires re-authentication (it found out itself, or the
+   * store said so). Reported once per worker and state change.
+   *
+   * @param key the credential
+   * @param error what callers now get
+   */
+  default void onReauthenticationRequired(TokenKey key, ReauthenticationRequiredException error) {}
+
+  /**
+   * This worker detected a lost refresh-token rotation. Followed by {@link
+   * #onReauthenticationRequired}.
+   *
+   * @param key the credential
+   * @param error the lost rotation
+   */
+  default void onLostRotation(TokenKey key, LostRotationException error) {}
+
+  /**
+   * This worker's write was rejected because another worker with a newer lease wrote first (this
+   * worker's lease ran out, for example during a long pause). The stored record was kept.
+   *
+   * @param key the credential
+   * @param fence the rejected fencing token
+   */
+  default void onFencedWriteRejected(TokenKey key, long fence) {}
+}

@@ -1,0 +1,243 @@
+package dev.tokenherd.coordinator;
+
+import static java.util.Objects.requireNonNull;
+
+import com.google.errorprone.annotations.CanIgnoreReturnValue;
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * When to refresh, how long to wait and how to retry. Immutable; build one with {@link #builder()}
+ * or start from {@link #ofDefaults()}.
+ *
+ * <p>A token set issued at {@code i} and expiring at {@code e} (lifetime {@code L = e - i}) is
+ * <b>fresh</b> until {@code i + refreshAheadFraction * L}, <b>stale</b> (served at once while one
+ * background refresh runs) until {@code e - skew}, and <b>expired</b> after that (callers wait for
+ * a refresh, up to {@code waitTimeout}). The skew is {@code min(expirySkew, L * (1 -
+ * refreshAheadFraction) / 2)}, so that a short-lived token still has a refresh window; it also
+ * covers a late timer, because the hot path never reads the clock.
+ *
+ * @param refreshAheadFraction the fraction of the lifetime after which a token is stale, in (0, 1)
+ * @param expirySkew how long before its expiry a token stops being served
+ * @param waitTimeout how long a caller waits for a token when the cached one has expired
+ * @param leaseTime how long a refresh lock lease lasts
+ * @param endpointTimeout how long one token request may take; at most 3/4 of {@code leaseTime}, so
+ *     that a healthy holder always writes before its lease ends
+ * @param retryBackoff the backoff between token requests after transient failures
+ * @param pollBackoff the backoff between store reads while another worker refreshes
+ * @param maxAttempts the most token requests one refresh makes before it gives up (its deadline
+ *     usually ends it first)
+ */
+public record RefreshPolicy(
+    double refreshAheadFraction,
+    Duration expirySkew,
+    Duration waitTimeout,
+    Duration leaseTime,
+    Duration endpointTimeout,
+    Backoff retryBackoff,
+    Backoff pollBackoff,
+    int maxAttempts) {
+
+  /** Default {@link #refreshAheadFraction()}: 0.75. */
+  public static final double DEFAULT_REFRESH_AHEAD_FRACTION = 0.75;
+
+  /** Default {@link #expirySkew()}: 10 s. */
+  public static final Duration DEFAULT_EXPIRY_SKEW = Duration.ofSeconds(10);
+
+  /** Default {@link #waitTimeout()}: 10 s. */
+  public static final Duration DEFAULT_WAIT_TIMEOUT = Duration.ofSeconds(10);
+
+  /** Default {@link #leaseTime()}: 30 s. */
+  public static final Duration DEFAULT_LEASE_TIME = Duration.ofSeconds(30);
+
+  /** Default {@link #endpointTimeout()}: 10 s. */
+  public static final Duration DEFAULT_ENDPOINT_TIMEOUT = Duration.ofSeconds(10);
+
+  /** Default {@link #maxAttempts()}: 100. */
+  public static final int DEFAULT_MAX_ATTEMPTS = 100;
+
+  private static final RefreshPolicy DEFAULTS = builder().build();
+
+  /**
+   * Validates the components.
+   *
+   * @throws IllegalArgumentException if a value is out of range or the endpoint timeout does not
+   *     fit in the lease
+   */
+  public RefreshPolicy {
+    requireNonNull(expirySkew, "expirySkew");
+    requireNonNull(waitTimeout, "waitTimeout");
+    requireNonNull(leaseTime, "leaseTime");
+    requireNonNull(endpointTimeout, "endpointTimeout");
+    requireNonNull(retryBackoff, "retryBackoff");
+    requireNonNull(pollBackoff, "pollBackoff");
+    if (!(refreshAheadFraction > 0.0 && refreshAheadFraction < 1.0)) {
+      throw new IllegalArgumentException(
+          "refreshAheadFraction must be within (0, 1): " + refreshAheadFraction);
+    }
+    requireNotNegative("expirySkew", expirySkew);
+    requirePositive("waitTimeout", waitTimeout);
+    requirePositive("leaseTime", leaseTime);
+    requirePositive("endpointTimeout", endpointTimeout);
+    if (endpointTimeout.multipliedBy(4).compareTo(leaseTime.multipliedBy(3)) > 0) {
+      throw new IllegalArgumentException(
+          "endpointTimeout "
+              + endpointTimeout
+              + " must be at most 3/4 of leaseTime "
+              + leaseTime
+              + ", so that a holder writes before its lease ends");
+    }
+    if (maxAttempts < 1) {
+      throw new IllegalArgumentException("maxAttempts must be at least 1: " + maxAttempts);
+    }
+  }
+
+  /** Returns the defaults. */
+  public static RefreshPolicy ofDefaults() {
+    return DEFAULTS;
+  }
+
+  /** Returns a builder holding the defaults. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Returns a builder that starts from this policy. */
+  public Builder toBuilder() {
+    return new Builder()
+        .refreshAheadFraction(refreshAheadFraction)
+        .expirySkew(expirySkew)
+        .waitTimeout(waitTimeout)
+        .leaseTime(leaseTime)
+        .endpointTimeout(endpointTimeout)
+        .retryBackoff(retryBackoff)
+        .pollBackoff(pollBackoff)
+        .maxAttempts(maxAttempts);
+  }
+
+  /**
+   * Returns when a token set issued at {@code issuedAt} and expiring at {@code expiresAt} becomes
+   * stale.
+   */
+  public Instant refreshAt(Instant issuedAt, Instant expiresAt) {
+    long lifetimeNanos = Duration.between(issuedAt, expiresAt).toNanos();
+    return issuedAt.plusNanos((long) (lifetimeNanos * refreshAheadFraction));
+  }
+
+  /** Returns the instant after which a token expiring at {@code expiresAt} is no longer served. */
+  public Instant expireAt(Instant issuedAt, Instant expiresAt) {
+    long lifetimeNanos = Duration.between(issuedAt, expiresAt).toNanos();
+    long windowCapNanos = (long) (lifetimeNanos * (1.0 - refreshAheadFraction) / 2.0);
+    return expiresAt.minusNanos(Math.min(expirySkew.toNanos(), windowCapNanos));
+  }
+
+  private static void requirePositive(String name, Duration value) {
+    if (value.isNegative() || value.isZero()) {
+      throw new IllegalArgumentException(name + " must be positive: " + value);
+    }
+  }
+
+  private static void requireNotNegative(String name, Duration value) {
+    if (value.isNegative()) {
+      throw new IllegalArgumentException(name + " must not be negative: " + value);
+    }
+  }
+
+  /** Builds a {@link RefreshPolicy}; every setter checks its value, {@link #build()} the rest. */
+  public static final class Builder {
+    private double refreshAheadFraction = DEFAULT_REFRESH_AHEAD_FRACTION;
+    private Duration expirySkew = DEFAULT_EXPIRY_SKEW;
+    private Duration waitTimeout = DEFAULT_WAIT_TIMEOUT;
+    private Duration leaseTime = DEFAULT_LEASE_TIME;
+    private Duration endpointTimeout = DEFAULT_ENDPOINT_TIMEOUT;
+    private Backoff retryBackoff = Backoff.DEFAULT_RETRY;
+    private Backoff pollBackoff = Backoff.DEFAULT_POLL;
+    private int maxAttempts = DEFAULT_MAX_ATTEMPTS;
+
+    private Builder() {}
+
+    /** Sets the fraction of a token's lifetime after which it is refreshed ahead, in (0, 1). */
+    @CanIgnoreReturnValue
+    public Builder refreshAheadFraction(double fraction) {
+      if (!(fraction > 0.0 && fraction < 1.0)) {
+        throw new IllegalArgumentException(
+            "refreshAheadFraction must be within (0, 1): " + fraction);
+      }
+      this.refreshAheadFraction = fraction;
+      return this;
+    }
+
+    /** Sets how long before its expiry a token stops being served. */
+    @CanIgnoreReturnValue
+    public Builder expirySkew(Duration skew) {
+      requireNotNegative("expirySkew", requireNonNull(skew, "expirySkew"));
+      this.expirySkew = skew;
+      return this;
+    }
+
+    /** Sets how long a caller waits for a token when the cached one has expired. */
+    @CanIgnoreReturnValue
+    public Builder waitTimeout(Duration timeout) {
+      requirePositive("waitTimeout", requireNonNull(timeout, "waitTimeout"));
+      this.waitTimeout = timeout;
+      return this;
+    }
+
+    /** Sets the refresh lock's lease time. */
+    @CanIgnoreReturnValue
+    public Builder leaseTime(Duration leaseTime) {
+      requirePositive("leaseTime", requireNonNull(leaseTime, "leaseTime"));
+      this.leaseTime = leaseTime;
+      return this;
+    }
+
+    /** Sets how long one token request may take. */
+    @CanIgnoreReturnValue
+    public Builder endpointTimeout(Duration timeout) {
+      requirePositive("endpointTimeout", requireNonNull(timeout, "endpointTimeout"));
+      this.endpointTimeout = timeout;
+      return this;
+    }
+
+    /** Sets the backoff between token requests after transient failures. */
+    @CanIgnoreReturnValue
+    public Builder retryBackoff(Backoff backoff) {
+      this.retryBackoff = requireNonNull(backoff, "retryBackoff");
+      return this;
+    }
+
+    /** Sets the backoff between store reads while another worker refreshes. */
+    @CanIgnoreReturnValue
+    public Builder pollBackoff(Backoff backoff) {
+      this.pollBackoff = requireNonNull(backoff, "pollBackoff");
+      return this;
+    }
+
+    /** Sets the most token requests one refresh makes. */
+    @CanIgnoreReturnValue
+    public Builder maxAttempts(int maxAttempts) {
+      if (maxAttempts < 1) {
+        throw new IllegalArgumentException("maxAttempts must be at least 1: " + maxAttempts);
+      }
+      this.maxAttempts = maxAttempts;
+      return this;
+    }
+
+    /**
+     * Builds the policy.
+     *
+     * @throws IllegalArgumentException if the endpoint timeout does not fit in the lease
+     */
+    public RefreshPolicy build() {
+      return new RefreshPolicy(
+          refreshAheadFraction,
+          expirySkew,
+          waitTimeout,
+          leaseTime,
+          endpointTimeout,
+          retryBackoff,
+          pollBackoff,
+          maxAttempts);
+    }
+  }
+}

@@ -1,0 +1,34 @@
+package dev.tokenherd.coordinator;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.tokenherd.coordinator.spi.GrantType;
+import java.util.Set;
+
+/**
+ * How a credential is renewed.
+ *
+ * @param grantType {@link GrantType#REFRESH_TOKEN}: the credential is seeded with a token set (for
+ *     example after an authorization-code login) and renewed with its refresh token; {@link
+ *     GrantType#CLIENT_CREDENTIALS}: the client fetches tokens as itself, including the first one
+ * @param scopes the scopes to request; empty for the server's default or the originally granted
+ *     ones
+ */
+public record Renewal(GrantType grantType, Set<String> scopes) {
+
+  /** Validates and copies the components. */
+  public Renewal {
+    requireNonNull(grantType, "grantType");
+    scopes = Set.copyOf(scopes);
+  }
+
+  /** Returns the refresh_token renewal, requesting the originally granted scopes. */
+  public static Renewal refreshToken() {
+    return new Renewal(GrantType.REFRESH_TOKEN, Set.of());
+  }
+
+  /** Returns the client_credentials renewal for the given scopes. */
+  public static Renewal clientCredentials(String... scopes) {
+    return new Renewal(GrantType.CLIENT_CREDENTIALS, Set.of(scopes));
+  }
+}

@@ -1,0 +1,69 @@
+package dev.tokenherd.coordinator;
+
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Serves one credential's access token to any number of threads, refreshing it at most once per
+ * expiry for the whole fleet. Get one from {@link TokenHerd#coordinator}; it is thread-safe.
+ *
+ * <p>While the cached token is fresh, {@link #accessToken()} returns it without I/O, locking,
+ * allocation or even a clock read. Once it is stale, callers still get it at once while one
+ * background refresh runs. Only when it has expired do callers wait, up to {@link
+ * RefreshPolicy#waitTimeout()}.
+ */
+public interface TokenCoordinator {
+
+  /** Returns the credential this coordinator serves. */
+  TokenKey key();
+
+  /**
+   * Returns a valid access token, waiting for a refresh only if the cached one has expired.
+   *
+   * @return the access token's value
+   * @throws TokenRefreshException if no valid token can be had within the wait timeout; the
+   *     interrupt flag is restored if the wait was interrupted
+   */
+  String accessToken();
+
+  /**
+   * Returns a valid access token with its metadata; blocking like {@link #accessToken()}.
+   *
+   * @return the token
+   * @throws TokenRefreshException if no valid token can be had within the wait timeout
+   */
+  AccessToken token();
+
+  /**
+   * Returns a valid access token asynchronously.
+   *
+   * <p><b>Note:</b> while the cached token is usable, the returned future is already complete and
+   * shared with other callers: do not {@code obtrude} it. Cancelling a pending one affects only the
+   * caller.
+   *
+   * @return a future completing with the token, or with a {@link TokenRefreshException}
+   */
+  CompletableFuture<AccessToken> tokenAsync();
+
+  /**
+   * Reports that a resource server rejected {@code accessToken} (HTTP 401) and returns a
+   * replacement. The credential is refreshed at most once for the fleet, and only if {@code
+   * accessToken} is still the current one; otherwise the current token is returned.
+   *
+   * @param accessToken the rejected access token's value
+   * @return a future completing with a different valid token, or with a {@link
+   *     TokenRefreshException}
+   */
+  CompletableFuture<AccessToken> rejected(String accessToken);
+
+  /**
+   * Stores a new token set for the whole fleet (for example after an authorization-code login),
+   * replacing whatever was stored, including a re-authentication-required state.
+   *
+   * @param tokens the new token set
+   * @return a future completing when the token set is stored and served by this worker
+   */
+  CompletableFuture<AccessToken> seed(TokenSet tokens);
+
+  /** Returns this worker's counters for the credential. */
+  CoordinatorStats stats();
+}

@@ -1,0 +1,49 @@
+package dev.tokenherd.coordinator.memory;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.tokenherd.coordinator.TokenKey;
+import dev.tokenherd.coordinator.spi.ChangeFeed;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A change feed within one JVM. Listeners run synchronously on the publishing thread, in
+ * subscription order; a listener that throws is logged and does not stop the others.
+ */
+public final class InMemoryChangeFeed implements ChangeFeed {
+  private static final Logger log = LoggerFactory.getLogger(InMemoryChangeFeed.class);
+
+  private final ConcurrentMap<TokenKey, List<Listener>> listeners = new ConcurrentHashMap<>();
+
+  /** Creates an empty feed. */
+  public InMemoryChangeFeed() {}
+
+  @Override
+  public CompletionStage<Void> publish(TokenKey key, long version) {
+    requireNonNull(key, "key");
+    for (Listener listener : listeners.getOrDefault(key, List.of())) {
+      try {
+        listener.onChange(key, version);
+      } catch (RuntimeException e) {
+        log.warn("change listener for credential '{}' failed", key, e);
+      }
+    }
+    return CompletableFuture.completedFuture(null);
+  }
+
+  @Override
+  public Subscription subscribe(TokenKey key, Listener listener) {
+    requireNonNull(key, "key");
+    requireNonNull(listener, "listener");
+    List<Listener> forKey = listeners.computeIfAbsent(key, k -> new CopyOnWriteArrayList<>());
+    forKey.add(listener);
+    return () -> forKey.remove(listener);
+  }
+}

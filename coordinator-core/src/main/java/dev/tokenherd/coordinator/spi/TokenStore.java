@@ -1,0 +1,47 @@
+package dev.tokenherd.coordinator.spi;
+
+import dev.tokenherd.coordinator.TokenKey;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * Where the fleet keeps each credential's {@link TokenRecord}.
+ *
+ * <p>All writes go through one atomic {@link #compareAndSet compare-and-set}, which enforces the
+ * invariants every worker relies on: the stored version only moves forward, a writer whose fencing
+ * token is lower than the last accepted one is rejected, and a record of a newer schema is never
+ * replaced by an older worker.
+ *
+ * <p>Implementations must be thread-safe and must not block the calling thread.
+ */
+public interface TokenStore {
+
+  /**
+   * Reads a credential's record.
+   *
+   * @param key the credential
+   * @return the record, or empty if none was ever written; fails with {@link
+   *     dev.tokenherd.coordinator.UnreadableRecordException} if the stored record cannot be read
+   *     (which leaves it in place), or with the store's own exception if it cannot be reached
+   */
+  CompletionStage<Optional<TokenRecord>> read(TokenKey key);
+
+  /**
+   * Atomically replaces the record if nothing changed underneath.
+   *
+   * <p>The write is applied only when all of these hold: the stored version equals {@code
+   * expectedVersion} (0: no record is stored); {@code next.fence()} is at least the stored fence;
+   * the stored schema is not newer than {@code next.schemaVersion()}. {@code next.version()} must
+   * be {@code expectedVersion} (a change of metadata only, such as a refresh mark, which notifies
+   * nobody) or {@code expectedVersion + 1} (a change of content, which is published on the change
+   * feed as part of the same atomic step where the store can do so).
+   *
+   * @param key the credential
+   * @param expectedVersion the version the writer read
+   * @param next the record to store
+   * @return the outcome; a lost race is an outcome, not a failure
+   * @throws IllegalArgumentException if {@code next.version()} is neither {@code expectedVersion}
+   *     nor {@code expectedVersion + 1}
+   */
+  CompletionStage<WriteOutcome> compareAndSet(TokenKey key, long expectedVersion, TokenRecord next);
+}

@@ -1,0 +1,39 @@
+package dev.tokenherd.coordinator.spi;
+
+import static java.util.Objects.requireNonNull;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * What a {@link TokenStore#compareAndSet compare-and-set} did. A lost race is a normal outcome, not
+ * an exception.
+ *
+ * @param result whether the write was applied, and if not, why
+ * @param current the record now stored (the new one when applied), or {@code null} if none
+ */
+public record WriteOutcome(Result result, @Nullable TokenRecord current) {
+  /** Whether a write was applied, and if not, why. */
+  public enum Result {
+    /** The write was applied. */
+    APPLIED,
+    /** The stored version is not the expected one: someone else wrote first. */
+    VERSION_MOVED,
+    /** A writer with a higher fencing token has written: this writer's lease is over. */
+    FENCE_REJECTED,
+    /** The stored record has a newer schema than the write: an older worker must not replace it. */
+    SCHEMA_NEWER
+  }
+
+  /** Validates the components. */
+  public WriteOutcome {
+    requireNonNull(result, "result");
+    if (result == Result.APPLIED && current == null) {
+      throw new IllegalArgumentException("an applied write must report the stored record");
+    }
+  }
+
+  /** Returns whether the write was applied. */
+  public boolean applied() {
+    return result == Result.APPLIED;
+  }
+}
