@@ -1,0 +1,206 @@
+package dev.tokenherd.coordinator;
+
+import static java.util.Objects.requireNonNull;
+
+import com.google.errorprone.annotations.CanIgnoreReturnValue;
+import dev.tokenherd.coordinator.internal.DefaultTokenHerd;
+import dev.tokenherd.coordinator.memory.InMemoryChangeFeed;
+import dev.tokenherd.coordinator.memory.InMemoryRefreshLock;
+import dev.tokenherd.coordinator.memory.InMemoryTokenStore;
+import dev.tokenherd.coordinator.spi.ChangeFeed;
+import dev.tokenherd.coordinator.spi.RefreshLock;
+import dev.tokenherd.coordinator.spi.TokenEndpoint;
+import dev.tokenherd.coordinator.spi.TokenStore;
+import java.time.Clock;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.random.RandomGenerator;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A registry of credentials sharing one set of backends (store, lock, change feed): one per worker
+ * process, serving any number of credentials or tenants.
+ *
+ * <pre>{@code
+ * TokenHerd herd = TokenHerd.builder()
+ *     .tokenStore(store).refreshLock(lock).changeFeed(feed)   // Redis ones for a fleet
+ *     .build();
+ * TokenCoordinator billing = herd.coordinator(TokenKey.of("billing-api"), endpoint);
+ * String bearer = billing.accessToken();
+ * }</pre>
+ *
+ * <p>With no store, lock and feed configured, the herd uses in-memory ones: one JVM, no Redis.
+ */
+public interface TokenHerd extends AutoCloseable {
+
+  /** Returns a builder with the defaults. */
+  static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Returns the coordinator of a credential renewed with its refresh token, creating it on first
+   * use. Equivalent to {@code coordinator(key, endpoint, Renewal.refreshToken())}.
+   *
+   * @param key the credential
+   * @param endpoint its token endpoint
+   * @return the coordinator; the same instance for the same key
+   * @throws IllegalStateException if the key is already served with another endpoint or renewal, or
+   *     the herd is closed
+   */
+  TokenCoordinator coordinator(TokenKey key, TokenEndpoint endpoint);
+
+  /**
+   * Returns the coordinator of a credential, creating it on first use.
+   *
+   * @param key the credential
+   * @param endpoint its token endpoint
+   * @param renewal how it is renewed
+   * @return the coordinator; the same instance for the same key
+   * @throws IllegalStateException if the key is already served with another endpoint or renewal, or
+   *     the herd is closed
+   */
+  TokenCoordinator coordinator(TokenKey key, TokenEndpoint endpoint, Renewal renewal);
+
+  /**
+   * Stops every coordinator: cancels timers and subscriptions and shuts down the scheduler if the
+   * herd created it. Pending callers fail. Backends passed to the builder are not closed.
+   */
+  @Override
+  void close();
+
+  /**
+   * Builds a {@link TokenHerd}. Every setter checks its argument at once; {@link #build()} checks
+   * the combination.
+   */
+  final class Builder {
+    private @Nullable TokenStore tokenStore;
+    private @Nullable RefreshLock refreshLock;
+    private @Nullable ChangeFeed changeFeed;
+    private Clock clock = Clock.systemUTC();
+    private @Nullable ScheduledExecutorService scheduler;
+    private Executor executor = ForkJoinPool.commonPool();
+    private RefreshPolicy refreshPolicy = RefreshPolicy.ofDefaults();
+    private RefreshListener listener = RefreshListener.NONE;
+    private @Nullable String workerId;
+    private RandomGenerator random = RandomGenerator.getDefault();
+
+    private Builder() {}
+
+    /** Sets the token store shared by the fleet. */
+    @CanIgnoreReturnValue
+    public Builder tokenStore(TokenStore tokenStore) {
+      this.tokenStore = requireNonNull(tokenStore, "tokenStore");
+      return this;
+    }
+
+    /** Sets the refresh lock shared by the fleet. */
+    @CanIgnoreReturnValue
+    public Builder refreshLock(RefreshLock refreshLock) {
+      this.refreshLock = requireNonNull(refreshLock, "refreshLock");
+      return this;
+    }
+
+    /** Sets the change feed shared by the fleet. */
+    @CanIgnoreReturnValue
+    public Builder changeFeed(ChangeFeed changeFeed) {
+      this.changeFeed = requireNonNull(changeFeed, "changeFeed");
+      return this;
+    }
+
+    /** Sets the time source (default {@link Clock#systemUTC()}); tests pass a mutable clock. */
+    @CanIgnoreReturnValue
+    public Builder clock(Clock clock) {
+      this.clock = requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * Sets the scheduler for expiry timers, retries, backoffs and deadlines. Default: one daemon
+     * thread owned (and shut down) by the herd. Tests pass a virtual-time scheduler. The
+     * scheduler's delays must be measured on the same time line as the {@linkplain #clock(Clock)
+     * clock}.
+     */
+    @CanIgnoreReturnValue
+    public Builder scheduler(ScheduledExecutorService scheduler) {
+      this.scheduler = requireNonNull(scheduler, "scheduler");
+      return this;
+    }
+
+    /** Sets the executor that runs refreshes and listeners (default the common pool). */
+    @CanIgnoreReturnValue
+    public Builder executor(Executor executor) {
+      this.executor = requireNonNull(executor, "executor");
+      return this;
+    }
+
+    /** Sets when to refresh, how long callers wait and how to retry. */
+    @CanIgnoreReturnValue
+    public Builder refreshPolicy(RefreshPolicy refreshPolicy) {
+      this.refreshPolicy = requireNonNull(refreshPolicy, "refreshPolicy");
+      return this;
+    }
+
+    /** Sets the listener for every credential's events. */
+    @CanIgnoreReturnValue
+    public Builder listener(RefreshListener listener) {
+      this.listener = requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /**
+     * Sets this worker's identity, recorded with every write (default {@code hostname/pid}).
+     *
+     * @throws IllegalArgumentException if blank or longer than 200 characters
+     */
+    @CanIgnoreReturnValue
+    public Builder workerId(String workerId) {
+      requireNonNull(workerId, "workerId");
+      if (workerId.isBlank() || workerId.length() > 200) {
+        throw new IllegalArgumentException("workerId must be 1-200 characters: '" + workerId + "'");
+      }
+      this.workerId = workerId;
+      return this;
+    }
+
+    /** Sets the random source for backoff jitter. */
+    @CanIgnoreReturnValue
+    public Builder random(RandomGenerator random) {
+      this.random = requireNonNull(random, "random");
+      return this;
+    }
+
+    /**
+     * Builds the herd.
+     *
+     * @throws IllegalStateException if only some of store, lock and feed are set: they must come
+     *     from the same backend
+     */
+    public TokenHerd build() {
+      int configured =
+          (tokenStore == null ? 0 : 1)
+              + (refreshLock == null ? 0 : 1)
+              + (changeFeed == null ? 0 : 1);
+      if (configured != 0 && configured != 3) {
+        throw new IllegalStateException(
+            "set all of tokenStore, refreshLock and changeFeed (from one backend), or none for"
+                + " in-memory ones");
+      }
+      ChangeFeed feed = changeFeed == null ? new InMemoryChangeFeed() : changeFeed;
+      TokenStore store = tokenStore == null ? new InMemoryTokenStore(feed) : tokenStore;
+      RefreshLock lock = refreshLock == null ? new InMemoryRefreshLock(clock) : refreshLock;
+      return new DefaultTokenHerd(
+          store,
+          lock,
+          feed,
+          clock,
+          scheduler,
+          executor,
+          refreshPolicy,
+          listener,
+          workerId == null ? DefaultTokenHerd.defaultWorkerId() : workerId,
+          random);
+    }
+  }
+}

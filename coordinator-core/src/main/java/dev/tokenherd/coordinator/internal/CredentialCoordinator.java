@@ -1,0 +1,1121 @@
+package dev.tokenherd.coordinator.internal;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.tokenherd.coordinator.AccessToken;
+import dev.tokenherd.coordinator.AmbiguousRefreshException;
+import dev.tokenherd.coordinator.CoordinatorStats;
+import dev.tokenherd.coordinator.CredentialNotFoundException;
+import dev.tokenherd.coordinator.LostRotationException;
+import dev.tokenherd.coordinator.OAuth2Error;
+import dev.tokenherd.coordinator.ReauthenticationRequiredException;
+import dev.tokenherd.coordinator.ReauthenticationRequiredException.Reason;
+import dev.tokenherd.coordinator.Redaction;
+import dev.tokenherd.coordinator.RefreshListener;
+import dev.tokenherd.coordinator.RefreshPolicy;
+import dev.tokenherd.coordinator.RefreshTimeoutException;
+import dev.tokenherd.coordinator.Renewal;
+import dev.tokenherd.coordinator.StoreUnavailableException;
+import dev.tokenherd.coordinator.TokenCoordinator;
+import dev.tokenherd.coordinator.TokenKey;
+import dev.tokenherd.coordinator.TokenRefreshException;
+import dev.tokenherd.coordinator.TokenSet;
+import dev.tokenherd.coordinator.TransientRefreshException;
+import dev.tokenherd.coordinator.UnreadableRecordException;
+import dev.tokenherd.coordinator.spi.ChangeFeed;
+import dev.tokenherd.coordinator.spi.GrantType;
+import dev.tokenherd.coordinator.spi.LockLease;
+import dev.tokenherd.coordinator.spi.RefreshMark;
+import dev.tokenherd.coordinator.spi.TokenEndpoint;
+import dev.tokenherd.coordinator.spi.TokenEndpointException;
+import dev.tokenherd.coordinator.spi.TokenRecord;
+import dev.tokenherd.coordinator.spi.TokenRequest;
+import dev.tokenherd.coordinator.spi.TokenResponse;
+import dev.tokenherd.coordinator.spi.TokenStatus;
+import dev.tokenherd.coordinator.spi.WriteOutcome;
+import io.github.resilience4j.retry.Retry;
+import io.github.resilience4j.retry.RetryConfig;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Serves one credential: the near-cache on the hot path, one refresh in flight per process, and the
+ * fleet-wide refresh protocol of DESIGN.md on top of the store, lock and feed.
+ */
+final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listener {
+  private static final Logger log = LoggerFactory.getLogger(CredentialCoordinator.class);
+
+  /** Extra real time a blocking caller waits beyond the policy's wait timeout. */
+  private static final Duration BLOCKING_GRACE = Duration.ofSeconds(1);
+
+  /** How many times a seed re-reads after losing a race before giving up. */
+  private static final int SEED_ATTEMPTS = 16;
+
+  private final TokenKey key;
+  private final TokenEndpoint endpoint;
+  private final Renewal renewal;
+  private final Environment env;
+  private final RefreshPolicy policy;
+  private final VersionWaiters waiters;
+  private final Counters counters = new Counters();
+
+  /** The hot path reads this one field. Written only under {@code stateLock}. */
+  private volatile Entry entry = Entry.EMPTY;
+
+  private final Object stateLock = new Object();
+  private @Nullable ScheduledFuture<?> staleTimer;
+  private @Nullable ScheduledFuture<?> expiryTimer;
+
+  /** The refresh in flight in this process, if any (single-flight). */
+  private final AtomicReference<@Nullable CompletableFuture<Entry>> flight =
+      new AtomicReference<>();
+
+  private final AtomicBoolean syncing = new AtomicBoolean();
+  private volatile @Nullable Throwable lastFailure;
+  private volatile Instant nextFailedResync = Instant.MIN;
+  private volatile boolean closed;
+  private final ChangeFeed.Subscription subscription;
+
+  CredentialCoordinator(TokenKey key, TokenEndpoint endpoint, Renewal renewal, Environment env) {
+    this.key = key;
+    this.endpoint = endpoint;
+    this.renewal = renewal;
+    this.env = env;
+    this.policy = env.policy();
+    this.waiters = new VersionWaiters(env.scheduler());
+    this.subscription = env.feed().subscribe(key, this);
+  }
+
+  TokenEndpoint endpoint() {
+    return endpoint;
+  }
+
+  Renewal renewal() {
+    return renewal;
+  }
+
+  @Override
+  public TokenKey key() {
+    return key;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The hot path: one volatile read and one field compare; no clock, no lock, no allocation.
+
+  @Override
+  public String accessToken() {
+    Entry e = entry;
+    AccessToken token = e.token;
+    if (e.phase == Phase.FRESH && token != null) {
+      return token.value();
+    }
+    return await(slowPath(e)).value();
+  }
+
+  @Override
+  public AccessToken token() {
+    Entry e = entry;
+    AccessToken token = e.token;
+    if (e.phase == Phase.FRESH && token != null) {
+      return token;
+    }
+    return await(slowPath(e));
+  }
+
+  @Override
+  public CompletableFuture<AccessToken> tokenAsync() {
+    Entry e = entry;
+    CompletableFuture<AccessToken> done = e.completed;
+    if (e.phase == Phase.FRESH && done != null) {
+      return done;
+    }
+    return slowPath(e);
+  }
+
+  private CompletableFuture<AccessToken> slowPath(Entry e) {
+    if (closed) {
+      return CompletableFuture.failedFuture(new IllegalStateException("token herd is closed"));
+    }
+    CompletableFuture<AccessToken> done = e.completed;
+    return switch (e.phase) {
+      case FRESH -> requireNonNull(done);
+      case STALE -> {
+        // Refresh ahead: serve the still-valid token now; the flight runs in the background and
+        // reports its own failures (log, listener), so its future is deliberately not awaited.
+        CompletableFuture<Entry> unused = startFlight(e, Trigger.STALE, null);
+        yield requireNonNull(done);
+      }
+      case FAILED -> {
+        resyncFailedNow();
+        yield CompletableFuture.failedFuture(requireNonNull(e.failure));
+      }
+      case EMPTY, EXPIRED -> awaitFlight(startFlight(e, Trigger.EXPIRED, null));
+    };
+  }
+
+  @Override
+  public CompletableFuture<AccessToken> rejected(String accessToken) {
+    requireNonNull(accessToken, "accessToken");
+    Entry e = entry;
+    AccessToken current = e.token;
+    if (e.phase.usable() && current != null && !current.value().equals(accessToken)) {
+      return requireNonNull(e.completed); // someone already replaced the rejected token
+    }
+    if (e.phase == Phase.FAILED) {
+      return CompletableFuture.failedFuture(requireNonNull(e.failure));
+    }
+    // A flight already under way may have been started for another reason and may adopt the very
+    // token that was rejected; then one more flight, triggered by the rejection, is needed.
+    return awaitFlight(startFlight(e, Trigger.REJECTED, accessToken))
+        .thenCompose(
+            token ->
+                token.value().equals(accessToken)
+                    ? awaitFlight(startFlight(entry, Trigger.REJECTED, accessToken))
+                    : CompletableFuture.completedFuture(token));
+  }
+
+  @Override
+  public CompletableFuture<AccessToken> seed(TokenSet tokens) {
+    requireNonNull(tokens, "tokens");
+    return seedAttempt(tokens, 1).toCompletableFuture();
+  }
+
+  private CompletionStage<AccessToken> seedAttempt(TokenSet tokens, int attempt) {
+    return read()
+        .thenCompose(
+            current -> {
+              long version = current.map(TokenRecord::version).orElse(0L);
+              long fence = current.map(TokenRecord::fence).orElse(0L);
+              TokenRecord next =
+                  TokenRecord.seeded(tokens, version + 1, fence, env.workerId(), now());
+              return env.store()
+                  .compareAndSet(key, version, next)
+                  .thenCompose(
+                      outcome -> {
+                        if (outcome.applied()) {
+                          log.info("credential '{}': seeded at version {}", key, next.version());
+                          return CompletableFuture.completedFuture(
+                              requireNonNull(install(next).token));
+                        }
+                        if (outcome.result() == WriteOutcome.Result.SCHEMA_NEWER) {
+                          throw schemaTooNew(outcome.current());
+                        }
+                        if (attempt >= SEED_ATTEMPTS) {
+                          throw new TransientRefreshException(
+                              key, "seed kept losing races to other writers", null, null);
+                        }
+                        return seedAttempt(tokens, attempt + 1);
+                      });
+            })
+        .handle(this::rethrowTyped);
+  }
+
+  @Override
+  public CoordinatorStats stats() {
+    return counters.snapshot();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Waiting callers.
+
+  private CompletableFuture<AccessToken> awaitFlight(CompletableFuture<Entry> running) {
+    CompletableFuture<AccessToken> result = new CompletableFuture<>();
+    Duration wait = policy.waitTimeout();
+    ScheduledFuture<?> deadline =
+        env.scheduler()
+            .schedule(
+                () -> {
+                  if (result.completeExceptionally(
+                      new RefreshTimeoutException(key, wait, lastFailure))) {
+                    counters.callerTimeouts.increment();
+                  }
+                },
+                wait.toNanos(),
+                TimeUnit.NANOSECONDS);
+    CompletableFuture<Entry> unused =
+        running.whenComplete(
+            (done, error) -> {
+              deadline.cancel(false);
+              if (error != null) {
+                result.completeExceptionally(typed(error));
+              } else {
+                result.complete(requireNonNull(done.token));
+              }
+            });
+    return result;
+  }
+
+  private AccessToken await(CompletableFuture<AccessToken> pending) {
+    long bound = policy.waitTimeout().plus(BLOCKING_GRACE).toNanos();
+    try {
+      return pending.get(bound, TimeUnit.NANOSECONDS);
+    } catch (ExecutionException e) {
+      throw typed(requireNonNull(e.getCause()));
+    } catch (TimeoutException e) {
+      counters.callerTimeouts.increment();
+      throw new RefreshTimeoutException(key, policy.waitTimeout(), lastFailure);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new TransientRefreshException(key, "interrupted while waiting for a token", null, e);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Single-flight: at most one refresh per credential per process.
+
+  private CompletableFuture<Entry> startFlight(
+      Entry seen, Trigger trigger, @Nullable String rejectedToken) {
+    while (true) {
+      CompletableFuture<Entry> running = flight.get();
+      if (running != null) {
+        return running;
+      }
+      CompletableFuture<Entry> mine = new CompletableFuture<>();
+      if (!flight.compareAndSet(null, mine)) {
+        continue;
+      }
+      try {
+        env.executor()
+            .execute(
+                () ->
+                    new Flight(seen, trigger, rejectedToken)
+                        .run()
+                        .whenComplete(
+                            (done, error) -> {
+                              // Unregister before completing, so that callers woken by the
+                              // completion and finding a stale entry start a new flight.
+                              flight.compareAndSet(mine, null);
+                              if (error != null) {
+                                lastFailure = typed(error);
+                                mine.completeExceptionally(typed(error));
+                              } else {
+                                mine.complete(done);
+                              }
+                            }));
+      } catch (RejectedExecutionException e) {
+        flight.compareAndSet(mine, null);
+        mine.completeExceptionally(
+            new TransientRefreshException(key, "the executor rejected the refresh", null, e));
+      }
+      return mine;
+    }
+  }
+
+  /** Why a flight started; it decides what counts as "someone else already did it". */
+  private enum Trigger {
+    /** The cached token is stale: refresh unless the store has a fresh one. */
+    STALE,
+    /** No usable token is cached: adopt any usable stored one, else refresh. */
+    EXPIRED,
+    /** A resource server rejected a token: refresh unless the store holds another one. */
+    REJECTED
+  }
+
+  private enum Action {
+    ADOPT,
+    REFRESH,
+    FAIL
+  }
+
+  private record Decision(Action action, @Nullable TokenRefreshException failure) {
+    static final Decision ADOPT = new Decision(Action.ADOPT, null);
+    static final Decision REFRESH = new Decision(Action.REFRESH, null);
+
+    static Decision fail(TokenRefreshException failure) {
+      return new Decision(Action.FAIL, failure);
+    }
+  }
+
+  /**
+   * One refresh of this process: retried by resilience4j on transient failures, with backoff, until
+   * the flight's deadline (the token's expiry for a refresh ahead, else the wait timeout).
+   */
+  private final class Flight {
+    private final Entry seen;
+    private final Trigger trigger;
+    private final @Nullable String rejectedToken;
+    private final Instant started;
+    private final Instant deadline;
+    private boolean sawForeignMark;
+    private boolean countedContention;
+
+    Flight(Entry seen, Trigger trigger, @Nullable String rejectedToken) {
+      this.seen = seen;
+      this.trigger = trigger;
+      this.rejectedToken = rejectedToken;
+      this.started = now();
+      Instant waitDeadline = started.plus(policy.waitTimeout());
+      this.deadline =
+          trigger == Trigger.STALE && seen.expireAt.isAfter(waitDeadline)
+              ? seen.expireAt
+              : waitDeadline;
+    }
+
+    CompletionStage<Entry> run() {
+      RetryConfig config =
+          RetryConfig.<Entry>custom()
+              .maxAttempts(policy.maxAttempts())
+              .retryOnException(this::shouldRetry)
+              .intervalBiFunction(
+                  (attempt, outcome) ->
+                      retryDelay(attempt, outcome.isLeft() ? outcome.getLeft() : null).toMillis())
+              .build();
+      Retry retry = Retry.of("tokenherd:" + key.name(), config);
+      return Retry.decorateCompletionStage(retry, env.scheduler(), this::attempt).get();
+    }
+
+    private boolean shouldRetry(Throwable error) {
+      Throwable cause = unwrap(error);
+      if (closed
+          || !(cause instanceof TransientRefreshException transientError)
+          || cause instanceof RefreshTimeoutException) {
+        return false;
+      }
+      Duration retryAfter = transientError.retryAfter();
+      Instant earliest = retryAfter == null ? now() : now().plus(retryAfter);
+      return earliest.isBefore(deadline);
+    }
+
+    private Duration retryDelay(int attempt, @Nullable Throwable error) {
+      Duration delay = policy.retryBackoff().delay(attempt, env.random());
+      if (error != null
+          && unwrap(error) instanceof TransientRefreshException transientError
+          && transientError.retryAfter() != null) {
+        Duration retryAfter = requireNonNull(transientError.retryAfter());
+        delay = retryAfter.compareTo(delay) > 0 ? retryAfter : delay;
+      }
+      Duration left = Duration.between(now(), deadline);
+      return left.isNegative() ? Duration.ZERO : (delay.compareTo(left) > 0 ? left : delay);
+    }
+
+    /** One attempt, failing only with typed exceptions so that the retry predicate can judge. */
+    private CompletionStage<Entry> attempt() {
+      return step(0).handle(CredentialCoordinator.this::rethrowTyped);
+    }
+
+    private CompletionStage<Entry> step(int polls) {
+      if (!now().isBefore(deadline)) {
+        return CompletableFuture.failedFuture(
+            new RefreshTimeoutException(key, Duration.between(started, now()), lastFailure));
+      }
+      return read()
+          .thenCompose(
+              record -> {
+                Decision decision = decide(record);
+                return switch (decision.action()) {
+                  case ADOPT -> CompletableFuture.completedFuture(adopt(record.orElseThrow()));
+                  case FAIL -> fail(record, requireNonNull(decision.failure()));
+                  case REFRESH ->
+                      env.lock()
+                          .tryAcquire(key, policy.leaseTime())
+                          .thenCompose(
+                              lease ->
+                                  lease.isPresent()
+                                      ? holdLease(lease.get(), now())
+                                          .thenCompose(
+                                              done ->
+                                                  done.isPresent()
+                                                      ? CompletableFuture.completedFuture(
+                                                          done.get())
+                                                      : step(polls))
+                                      : waitForHolder(record, polls));
+                };
+              });
+    }
+
+    private Decision decide(Optional<TokenRecord> stored) {
+      boolean selfRenewing = renewal.grantType() == GrantType.CLIENT_CREDENTIALS;
+      if (stored.isEmpty()) {
+        return selfRenewing
+            ? Decision.REFRESH
+            : Decision.fail(new CredentialNotFoundException(key));
+      }
+      TokenRecord record = stored.get();
+      if (record.schemaVersion() > TokenRecord.CURRENT_SCHEMA) {
+        return Decision.fail(schemaTooNew(record));
+      }
+      if (!record.isActive()) {
+        return Decision.fail(Entry.reauthFailure(key, record));
+      }
+      TokenSet tokens = record.tokens();
+      if (tokens == null) {
+        return selfRenewing
+            ? Decision.REFRESH
+            : Decision.fail(new CredentialNotFoundException(key));
+      }
+      Phase phase = Entry.phaseOf(tokens, now(), policy);
+      if (trigger == Trigger.REJECTED) {
+        return tokens.accessToken().equals(rejectedToken) || !phase.usable()
+            ? Decision.REFRESH
+            : Decision.ADOPT;
+      }
+      if (phase == Phase.FRESH) {
+        return Decision.ADOPT;
+      }
+      if (phase == Phase.STALE) {
+        return trigger == Trigger.STALE ? Decision.REFRESH : Decision.ADOPT;
+      }
+      return Decision.REFRESH;
+    }
+
+    private Entry adopt(TokenRecord record) {
+      if (record.version() > seen.version && !record.writer().equals(env.workerId())) {
+        counters.adoptions.increment();
+      }
+      return install(record);
+    }
+
+    private CompletionStage<Entry> fail(
+        Optional<TokenRecord> stored, TokenRefreshException failure) {
+      stored.filter(r -> !r.isActive()).ifPresent(CredentialCoordinator.this::install);
+      return CompletableFuture.failedFuture(failure);
+    }
+
+    private CompletionStage<Entry> waitForHolder(Optional<TokenRecord> stored, int polls) {
+      if (!countedContention) {
+        countedContention = true;
+        counters.lockContended.increment();
+      }
+      Duration left = Duration.between(now(), deadline);
+      Duration pause = policy.pollBackoff().delay(polls + 1, env.random());
+      if (pause.compareTo(left) > 0) {
+        pause = left.isNegative() ? Duration.ZERO : left;
+      }
+      long version = stored.map(TokenRecord::version).orElse(0L);
+      return waiters.awaitAbove(version, pause).thenCompose(ignored -> step(polls + 1));
+    }
+
+    /**
+     * Runs the protocol under a lease and always releases it. Completes empty when the attempt lost
+     * a race and must start over (the next step re-reads and usually adopts).
+     */
+    private CompletionStage<Optional<Entry>> holdLease(LockLease lease, Instant acquiredAt) {
+      CompletionStage<Optional<Entry>> work =
+          read().thenCompose(stored -> underLease(lease, acquiredAt, stored));
+      return work.handle(
+              (result, error) ->
+                  lease
+                      .release()
+                      .handle(
+                          (ignored, releaseError) -> {
+                            if (releaseError != null) {
+                              // The lease expires by itself; nothing is unsafe, only slower.
+                              log.debug(
+                                  "credential '{}': releasing fence {} failed",
+                                  key,
+                                  lease.fence(),
+                                  releaseError);
+                            }
+                            if (error != null) {
+                              throw asCompletion(error);
+                            }
+                            return result;
+                          }))
+          .thenCompose(stage -> stage);
+    }
+
+    private CompletionStage<Optional<Entry>> underLease(
+        LockLease lease, Instant acquiredAt, Optional<TokenRecord> stored) {
+      // Double-check under the lock: another worker may have refreshed since we looked.
+      Decision decision = decide(stored);
+      if (decision.action() == Action.ADOPT) {
+        return CompletableFuture.completedFuture(Optional.of(adopt(stored.orElseThrow())));
+      }
+      if (decision.action() == Action.FAIL) {
+        return fail(stored, requireNonNull(decision.failure())).thenApply(Optional::of);
+      }
+      TokenRecord base = stored.orElse(null);
+      TokenSet tokens = base == null ? null : base.tokens();
+      String refreshToken = tokens == null ? null : tokens.refreshToken();
+      if (renewal.grantType() == GrantType.REFRESH_TOKEN && refreshToken == null) {
+        // Seeded without a refresh token: nothing can renew it. Tell the fleet once.
+        return markReauth(lease, requireNonNull(base), Reason.NOT_RENEWABLE, null);
+      }
+      Duration left = policy.leaseTime().minus(Duration.between(acquiredAt, now()));
+      if (left.compareTo(policy.leaseTime().dividedBy(4)) < 0) {
+        // Reading took most of the lease: do not send a request we may not be able to store.
+        return CompletableFuture.completedFuture(Optional.empty());
+      }
+      Duration timeout = policy.endpointTimeout();
+      Duration leaseBound = left.multipliedBy(3).dividedBy(4);
+      if (timeout.compareTo(leaseBound) > 0) {
+        timeout = leaseBound;
+      }
+      TokenRequest request =
+          renewal.grantType() == GrantType.CLIENT_CREDENTIALS
+              ? TokenRequest.clientCredentials(renewal.scopes(), timeout)
+              : TokenRequest.refresh(requireNonNull(refreshToken), renewal.scopes(), timeout);
+      Duration requestTimeout = timeout;
+      if (base == null) {
+        return call(lease, null, request, requestTimeout);
+      }
+      RefreshMark previous = base.refreshing();
+      if (previous != null && previous.fence() != lease.fence()) {
+        sawForeignMark = true;
+        log.warn(
+            "credential '{}': found the refresh mark of fence {} by {} from {}; its rotation may"
+                + " have been lost",
+            key,
+            previous.fence(),
+            previous.holder(),
+            previous.startedAt());
+      }
+      RefreshMark mark =
+          new RefreshMark(
+              lease.fence(), env.workerId(), now(), Redaction.fingerprint(refreshToken));
+      TokenRecord marked = withMark(base, lease.fence(), mark);
+      return env.store()
+          .compareAndSet(key, base.version(), marked)
+          .thenCompose(
+              outcome ->
+                  outcome.applied()
+                      ? call(lease, marked, request, requestTimeout)
+                      : lostRace(lease, outcome));
+    }
+
+    private CompletionStage<Optional<Entry>> call(
+        LockLease lease, @Nullable TokenRecord marked, TokenRequest request, Duration timeout) {
+      counters.tokenRequests.increment();
+      // Backstop: an endpoint that ignores the request timeout must not hold the lease forever.
+      Duration backstop = timeout.plus(policy.leaseTime().minus(timeout).dividedBy(8));
+      return withTimeout(requestToken(request), backstop)
+          .handle(
+              (response, error) ->
+                  error == null
+                      ? onResponse(lease, marked, response)
+                      : onEndpointFailure(lease, marked, error))
+          .thenCompose(stage -> stage);
+    }
+
+    private CompletionStage<Optional<Entry>> onResponse(
+        LockLease lease, @Nullable TokenRecord marked, TokenResponse response) {
+      TokenSet previous = marked == null ? null : marked.tokens();
+      TokenSet merged = merge(previous, response);
+      long expected = marked == null ? 0 : marked.version();
+      TokenRecord next =
+          new TokenRecord(
+              TokenRecord.CURRENT_SCHEMA,
+              expected + 1,
+              lease.fence(),
+              TokenStatus.ACTIVE,
+              merged,
+              null,
+              null,
+              null,
+              env.workerId(),
+              now());
+      return env.store()
+          .compareAndSet(key, expected, next)
+          .thenCompose(
+              outcome -> {
+                if (!outcome.applied()) {
+                  log.warn(
+                      "credential '{}': the token received under fence {} was not stored ({});"
+                          + " the stored record is kept",
+                      key,
+                      lease.fence(),
+                      outcome.result());
+                  return lostRace(lease, outcome);
+                }
+                counters.refreshes.increment();
+                Entry installed = install(next);
+                AccessToken token = requireNonNull(installed.token);
+                log.debug(
+                    "credential '{}': refreshed to version {} under fence {}, {}",
+                    key,
+                    next.version(),
+                    lease.fence(),
+                    token);
+                notifyListener(l -> l.onRefreshed(key, token));
+                return CompletableFuture.completedFuture(Optional.of(installed));
+              });
+    }
+
+    private CompletionStage<Optional<Entry>> onEndpointFailure(
+        LockLease lease, @Nullable TokenRecord marked, Throwable error) {
+      TokenEndpointException failure = classify(error);
+      switch (failure.kind()) {
+        case PERMANENT -> {
+          counters.permanentFailures.increment();
+          return onPermanentFailure(lease, marked, failure);
+        }
+        case TRANSIENT -> {
+          counters.transientFailures.increment();
+          TransientRefreshException typedFailure =
+              new TransientRefreshException(
+                  key,
+                  "token endpoint failed transiently: " + failure.getMessage(),
+                  failure.retryAfter(),
+                  failure);
+          reportFailure(typedFailure);
+          // The server certainly did not rotate: take the mark back so that nobody suspects
+          // a lost rotation later.
+          CompletionStage<?> cleared =
+              marked == null
+                  ? CompletableFuture.completedFuture(null)
+                  : env.store().compareAndSet(key, marked.version(), withoutMark(marked));
+          return cleared.handle(
+              (ignored, clearError) -> {
+                throw new CompletionException(typedFailure);
+              });
+        }
+        case AMBIGUOUS, INVALID_RESPONSE -> {
+          counters.ambiguousFailures.increment();
+          AmbiguousRefreshException typedFailure =
+              new AmbiguousRefreshException(
+                  key,
+                  "token request may have reached the server: " + failure.getMessage(),
+                  failure);
+          reportFailure(typedFailure);
+          // The mark stays: if the server did rotate, the next holder's invalid_grant will be
+          // recognised as a lost rotation instead of a revocation.
+          return CompletableFuture.failedFuture(typedFailure);
+        }
+      }
+      throw new AssertionError(failure.kind());
+    }
+
+    private CompletionStage<Optional<Entry>> onPermanentFailure(
+        LockLease lease, @Nullable TokenRecord marked, TokenEndpointException failure) {
+      long expected = marked == null ? 0 : marked.version();
+      return read()
+          .thenCompose(
+              current -> {
+                if (current.isPresent() && current.get().version() > expected) {
+                  // invalid_grant after someone else stored a newer token is a race (our
+                  // refresh token was already rotated), not a revocation: adopt theirs.
+                  log.info(
+                      "credential '{}': {} but a newer version {} is stored; adopting it",
+                      key,
+                      failure.getMessage(),
+                      current.get().version());
+                  return CompletableFuture.completedFuture(Optional.<Entry>empty());
+                }
+                OAuth2Error error = failure.error();
+                boolean grantRejected =
+                    error != null && OAuth2Error.INVALID_GRANT.equals(error.error());
+                Reason reason =
+                    !grantRejected
+                        ? Reason.CLIENT_REJECTED
+                        : sawForeignMark ? Reason.LOST_ROTATION : Reason.REVOKED;
+                if (marked == null) {
+                  return markReauthAt(lease, 0, null, reason, error);
+                }
+                return markReauth(lease, marked, reason, error);
+              });
+    }
+
+    private CompletionStage<Optional<Entry>> markReauth(
+        LockLease lease, TokenRecord base, Reason reason, @Nullable OAuth2Error error) {
+      return markReauthAt(lease, base.version(), base, reason, error);
+    }
+
+    private CompletionStage<Optional<Entry>> markReauthAt(
+        LockLease lease,
+        long expected,
+        @Nullable TokenRecord base,
+        Reason reason,
+        @Nullable OAuth2Error error) {
+      TokenRecord next =
+          new TokenRecord(
+              base == null ? TokenRecord.CURRENT_SCHEMA : base.schemaVersion(),
+              expected + 1,
+              lease.fence(),
+              TokenStatus.REAUTH_REQUIRED,
+              null,
+              null,
+              reason,
+              error == null ? null : error.error(),
+              env.workerId(),
+              now());
+      return env.store()
+          .compareAndSet(key, expected, next)
+          .thenCompose(
+              outcome -> {
+                if (!outcome.applied()) {
+                  return lostRace(lease, outcome);
+                }
+                ReauthenticationRequiredException failure = requireNonNull(install(next).failure);
+                log.error("credential '{}': {}", key, failure.getMessage());
+                if (failure instanceof LostRotationException lost) {
+                  counters.lostRotations.increment();
+                  notifyListener(l -> l.onLostRotation(key, lost));
+                }
+                return CompletableFuture.failedFuture(failure);
+              });
+    }
+
+    private CompletionStage<Optional<Entry>> lostRace(LockLease lease, WriteOutcome outcome) {
+      return switch (outcome.result()) {
+        case FENCE_REJECTED -> {
+          counters.fencedWritesRejected.increment();
+          notifyListener(l -> l.onFencedWriteRejected(key, lease.fence()));
+          yield CompletableFuture.completedFuture(Optional.empty());
+        }
+        case SCHEMA_NEWER -> CompletableFuture.failedFuture(schemaTooNew(outcome.current()));
+        case APPLIED, VERSION_MOVED -> CompletableFuture.completedFuture(Optional.empty());
+      };
+    }
+
+    private TokenSet merge(@Nullable TokenSet previous, TokenResponse response) {
+      boolean selfRenewing = renewal.grantType() == GrantType.CLIENT_CREDENTIALS;
+      String refreshToken = response.refreshToken();
+      if (selfRenewing) {
+        refreshToken = null; // never stored: client_credentials renews without one
+      } else if (refreshToken == null && previous != null) {
+        refreshToken = previous.refreshToken(); // RFC 6749 sec. 6: keep the old one
+      }
+      Set<String> scopes = response.scopes();
+      if (scopes == null) {
+        scopes = previous != null ? previous.scopes() : renewal.scopes(); // sec. 3.3 / 5.1
+      }
+      return new TokenSet(
+          response.accessToken(),
+          response.tokenType(),
+          refreshToken,
+          scopes,
+          response.issuedAt(),
+          response.expiresAt());
+    }
+
+    private void reportFailure(TransientRefreshException failure) {
+      lastFailure = failure;
+      boolean willRetry = shouldRetry(failure);
+      log.warn(
+          "credential '{}': {}{}",
+          key,
+          failure.getMessage(),
+          willRetry ? "; retrying" : "; giving up");
+      notifyListener(l -> l.onRefreshFailed(key, failure, willRetry));
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The near-cache: install records, move phases with timers, follow the change feed.
+
+  /** Installs a stored record unless a newer one is cached; returns what is cached now. */
+  private Entry install(TokenRecord record) {
+    Entry installed;
+    boolean becameFailed;
+    synchronized (stateLock) {
+      Entry current = entry;
+      if (record.version() < current.version
+          || (record.version() == current.version && current.phase != Phase.EMPTY)) {
+        return current; // never go back, and keep the timers of the version already cached
+      }
+      Instant now = now();
+      installed = Entry.of(key, record, now, policy);
+      entry = installed;
+      scheduleTimers(installed, now);
+      becameFailed = installed.phase == Phase.FAILED && current.phase != Phase.FAILED;
+    }
+    waiters.reached(record.version());
+    if (becameFailed) {
+      ReauthenticationRequiredException failure = requireNonNull(installed.failure);
+      notifyListener(l -> l.onReauthenticationRequired(key, failure));
+    }
+    return installed;
+  }
+
+  private void scheduleTimers(Entry installed, Instant now) {
+    cancelTimers();
+    if (installed.phase == Phase.FRESH) {
+      staleTimer = schedule(() -> flip(installed.version, Phase.STALE), installed.refreshAt, now);
+    }
+    if (installed.phase.usable()) {
+      expiryTimer = schedule(() -> flip(installed.version, Phase.EXPIRED), installed.expireAt, now);
+    }
+  }
+
+  private ScheduledFuture<?> schedule(Runnable task, Instant at, Instant now) {
+    long delay = Math.max(0, Duration.between(now, at).toNanos());
+    return env.scheduler().schedule(task, delay, TimeUnit.NANOSECONDS);
+  }
+
+  private void cancelTimers() {
+    ScheduledFuture<?> stale = staleTimer;
+    ScheduledFuture<?> expiry = expiryTimer;
+    if (stale != null) {
+      stale.cancel(false);
+    }
+    if (expiry != null) {
+      expiry.cancel(false);
+    }
+    staleTimer = null;
+    expiryTimer = null;
+  }
+
+  private void flip(long version, Phase next) {
+    synchronized (stateLock) {
+      Entry current = entry;
+      if (current.version == version
+          && current.phase.usable()
+          && current.phase.compareTo(next) < 0) {
+        entry = current.withPhase(next);
+      }
+    }
+  }
+
+  @Override
+  public void onChange(TokenKey changed, long version) {
+    waiters.reached(version);
+    if (version > entry.version) {
+      sync();
+    }
+  }
+
+  @Override
+  public void onGap(TokenKey changed) {
+    waiters.wakeAll();
+    sync();
+  }
+
+  /** Re-reads the store in the background and installs what it finds; one at a time. */
+  private void sync() {
+    if (closed || !syncing.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      env.executor()
+          .execute(
+              () ->
+                  read()
+                      .whenComplete(
+                          (stored, error) -> {
+                            syncing.set(false);
+                            if (error != null) {
+                              log.debug("credential '{}': re-reading the store failed", key, error);
+                              return;
+                            }
+                            stored
+                                .filter(r -> r.schemaVersion() <= TokenRecord.CURRENT_SCHEMA)
+                                .ifPresent(this::install);
+                            if (waiters.highest() > entry.version) {
+                              sync(); // an announcement arrived while we were reading
+                            }
+                          }));
+    } catch (RejectedExecutionException e) {
+      syncing.set(false);
+    }
+  }
+
+  /**
+   * While the credential is marked re-authentication-required, callers fail at once; this re-reads
+   * at most once a second in case the seed that cleared the mark was announced to nobody here.
+   */
+  private void resyncFailedNow() {
+    Instant now = now();
+    if (now.isAfter(nextFailedResync)) {
+      nextFailedResync = now.plus(policy.pollBackoff().max());
+      sync();
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Helpers.
+
+  private CompletionStage<Optional<TokenRecord>> read() {
+    try {
+      return env.store().read(key);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  private CompletionStage<TokenResponse> requestToken(TokenRequest request) {
+    try {
+      return endpoint.requestToken(request);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  private <T> CompletableFuture<T> withTimeout(CompletionStage<T> stage, Duration timeout) {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    ScheduledFuture<?> timer =
+        env.scheduler()
+            .schedule(
+                () ->
+                    result.completeExceptionally(
+                        new TokenEndpointException(
+                            TokenEndpointException.Kind.AMBIGUOUS,
+                            "no answer within " + timeout,
+                            0,
+                            null,
+                            null,
+                            null)),
+                timeout.toNanos(),
+                TimeUnit.NANOSECONDS);
+    stage.whenComplete(
+        (value, error) -> {
+          timer.cancel(false);
+          if (error != null) {
+            result.completeExceptionally(error);
+          } else {
+            result.complete(value);
+          }
+        });
+    return result;
+  }
+
+  private static TokenEndpointException classify(Throwable error) {
+    Throwable cause = unwrap(error);
+    if (cause instanceof TokenEndpointException endpointError) {
+      return endpointError;
+    }
+    // An endpoint that does not classify its failures: assume the worst that is still
+    // retryable, that the request may have reached the server.
+    return new TokenEndpointException(
+        TokenEndpointException.Kind.AMBIGUOUS,
+        "unclassified failure " + cause.getClass().getName(),
+        0,
+        null,
+        null,
+        cause);
+  }
+
+  private TokenRefreshException typed(Throwable error) {
+    Throwable cause = unwrap(error);
+    if (cause instanceof TokenRefreshException refreshError) {
+      return refreshError;
+    }
+    if (cause instanceof TokenEndpointException endpointError) {
+      return new AmbiguousRefreshException(
+          key, String.valueOf(endpointError.getMessage()), endpointError);
+    }
+    return new StoreUnavailableException(
+        key, "store, lock or change feed failed: " + cause.getClass().getName(), cause);
+  }
+
+  private <T> T rethrowTyped(@Nullable T value, @Nullable Throwable error) {
+    if (error != null) {
+      throw new CompletionException(typed(error));
+    }
+    return requireNonNull(value);
+  }
+
+  private static Throwable unwrap(Throwable error) {
+    Throwable current = error;
+    while ((current instanceof CompletionException || current instanceof ExecutionException)
+        && current.getCause() != null) {
+      current = requireNonNull(current.getCause());
+    }
+    return current;
+  }
+
+  private static CompletionException asCompletion(Throwable error) {
+    return error instanceof CompletionException completion
+        ? completion
+        : new CompletionException(error);
+  }
+
+  private UnreadableRecordException schemaTooNew(@Nullable TokenRecord record) {
+    return new UnreadableRecordException(
+        key,
+        UnreadableRecordException.Problem.SCHEMA_TOO_NEW,
+        "schema "
+            + (record == null ? "?" : record.schemaVersion())
+            + " is newer than "
+            + TokenRecord.CURRENT_SCHEMA,
+        null);
+  }
+
+  private static TokenRecord withMark(TokenRecord base, long fence, @Nullable RefreshMark mark) {
+    return new TokenRecord(
+        base.schemaVersion(),
+        base.version(),
+        Math.max(fence, base.fence()),
+        base.status(),
+        base.tokens(),
+        mark,
+        base.reauthReason(),
+        base.errorCode(),
+        base.writer(),
+        base.writtenAt());
+  }
+
+  private static TokenRecord withoutMark(TokenRecord marked) {
+    return withMark(marked, marked.fence(), null);
+  }
+
+  private Instant now() {
+    return env.clock().instant();
+  }
+
+  private void notifyListener(Consumer<RefreshListener> event) {
+    try {
+      env.executor()
+          .execute(
+              () -> {
+                try {
+                  event.accept(env.listener());
+                } catch (RuntimeException e) {
+                  log.warn("credential '{}': refresh listener failed", key, e);
+                }
+              });
+    } catch (RejectedExecutionException e) {
+      log.debug("credential '{}': listener event dropped, executor rejected it", key);
+    }
+  }
+
+  void close() {
+    closed = true;
+    subscription.close();
+    synchronized (stateLock) {
+      cancelTimers();
+    }
+    CompletableFuture<Entry> running = flight.get();
+    if (running != null) {
+      running.completeExceptionally(new IllegalStateException("token herd is closed"));
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "TokenCoordinator[" + key + ", " + entry + "]";
+  }
+
+  private static final class Counters {
+    final LongAdder tokenRequests = new LongAdder();
+    final LongAdder refreshes = new LongAdder();
+    final LongAdder adoptions = new LongAdder();
+    final LongAdder lockContended = new LongAdder();
+    final LongAdder transientFailures = new LongAdder();
+    final LongAdder ambiguousFailures = new LongAdder();
+    final LongAdder permanentFailures = new LongAdder();
+    final LongAdder fencedWritesRejected = new LongAdder();
+    final LongAdder lostRotations = new LongAdder();
+    final LongAdder callerTimeouts = new LongAdder();
+
+    CoordinatorStats snapshot() {
+      return new CoordinatorStats(
+          tokenRequests.sum(),
+          refreshes.sum(),
+          adoptions.sum(),
+          lockContended.sum(),
+          transientFailures.sum(),
+          ambiguousFailures.sum(),
+          permanentFailures.sum(),
+          fencedWritesRejected.sum(),
+          lostRotations.sum(),
+          callerTimeouts.sum());
+    }
+  }
+}

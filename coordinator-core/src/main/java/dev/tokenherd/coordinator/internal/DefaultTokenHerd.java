@@ -1,0 +1,118 @@
+package dev.tokenherd.coordinator.internal;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.tokenherd.coordinator.RefreshListener;
+import dev.tokenherd.coordinator.RefreshPolicy;
+import dev.tokenherd.coordinator.Renewal;
+import dev.tokenherd.coordinator.TokenCoordinator;
+import dev.tokenherd.coordinator.TokenHerd;
+import dev.tokenherd.coordinator.TokenKey;
+import dev.tokenherd.coordinator.spi.ChangeFeed;
+import dev.tokenherd.coordinator.spi.RefreshLock;
+import dev.tokenherd.coordinator.spi.TokenEndpoint;
+import dev.tokenherd.coordinator.spi.TokenStore;
+import java.time.Clock;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.random.RandomGenerator;
+import org.jspecify.annotations.Nullable;
+
+/** The {@link TokenHerd} implementation: a map of coordinators over one environment. */
+public final class DefaultTokenHerd implements TokenHerd {
+  private final Environment env;
+  private final @Nullable ScheduledExecutorService ownedScheduler;
+  private final ConcurrentMap<TokenKey, CredentialCoordinator> coordinators =
+      new ConcurrentHashMap<>();
+  private volatile boolean closed;
+
+  /** Creates a herd; {@link TokenHerd.Builder} is the way to call this. */
+  @SuppressWarnings("TooManyParameters") // called from one place, the validating builder
+  public DefaultTokenHerd(
+      TokenStore store,
+      RefreshLock lock,
+      ChangeFeed feed,
+      Clock clock,
+      @Nullable ScheduledExecutorService scheduler,
+      Executor executor,
+      RefreshPolicy policy,
+      RefreshListener listener,
+      String workerId,
+      RandomGenerator random) {
+    this.ownedScheduler = scheduler == null ? newScheduler() : null;
+    this.env =
+        new Environment(
+            store,
+            lock,
+            feed,
+            clock,
+            scheduler == null ? requireNonNull(ownedScheduler) : scheduler,
+            executor,
+            policy,
+            listener,
+            workerId,
+            random);
+  }
+
+  private static ScheduledExecutorService newScheduler() {
+    ScheduledThreadPoolExecutor scheduler =
+        new ScheduledThreadPoolExecutor(
+            1,
+            task -> {
+              Thread thread = new Thread(task, "tokenherd-scheduler");
+              thread.setDaemon(true);
+              return thread;
+            });
+    // Every refresh schedules deadlines that are usually cancelled: do not let them pile up.
+    scheduler.setRemoveOnCancelPolicy(true);
+    return scheduler;
+  }
+
+  /** Returns {@code hostname/pid}, the default identity written with every record. */
+  public static String defaultWorkerId() {
+    String host = Objects.requireNonNullElse(System.getenv("HOSTNAME"), "localhost");
+    return host + "/" + ProcessHandle.current().pid();
+  }
+
+  @Override
+  public TokenCoordinator coordinator(TokenKey key, TokenEndpoint endpoint) {
+    return coordinator(key, endpoint, Renewal.refreshToken());
+  }
+
+  @Override
+  public TokenCoordinator coordinator(TokenKey key, TokenEndpoint endpoint, Renewal renewal) {
+    requireNonNull(key, "key");
+    requireNonNull(endpoint, "endpoint");
+    requireNonNull(renewal, "renewal");
+    if (closed) {
+      throw new IllegalStateException("token herd is closed");
+    }
+    CredentialCoordinator coordinator =
+        coordinators.computeIfAbsent(
+            key, k -> new CredentialCoordinator(k, endpoint, renewal, env));
+    if (coordinator.endpoint() != endpoint || !coordinator.renewal().equals(renewal)) {
+      throw new IllegalStateException(
+          "credential '" + key + "' is already served with another endpoint or renewal");
+    }
+    return coordinator;
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    coordinators.values().forEach(CredentialCoordinator::close);
+    coordinators.clear();
+    if (ownedScheduler != null) {
+      ownedScheduler.shutdownNow();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "TokenHerd[worker=" + env.workerId() + ", credentials=" + coordinators.keySet() + "]";
+  }
+}

@@ -1,0 +1,118 @@
+package dev.tokenherd.coordinator.internal;
+
+import dev.tokenherd.coordinator.AccessToken;
+import dev.tokenherd.coordinator.LostRotationException;
+import dev.tokenherd.coordinator.OAuth2Error;
+import dev.tokenherd.coordinator.ReauthenticationRequiredException;
+import dev.tokenherd.coordinator.ReauthenticationRequiredException.Reason;
+import dev.tokenherd.coordinator.RefreshPolicy;
+import dev.tokenherd.coordinator.TokenKey;
+import dev.tokenherd.coordinator.TokenSet;
+import dev.tokenherd.coordinator.spi.TokenRecord;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The near-cache of one credential: an immutable snapshot that the hot path reads with one volatile
+ * load. Everything a caller may need (the token, a completed future of it, the failure) is built
+ * once here, so serving allocates nothing.
+ */
+final class Entry {
+  static final Entry EMPTY = new Entry(0, Phase.EMPTY, null, null, null, Instant.MIN, Instant.MIN);
+
+  final long version;
+  final Phase phase;
+  final @Nullable AccessToken token;
+  final @Nullable CompletableFuture<AccessToken> completed;
+  final @Nullable ReauthenticationRequiredException failure;
+  final Instant refreshAt;
+  final Instant expireAt;
+
+  private Entry(
+      long version,
+      Phase phase,
+      @Nullable AccessToken token,
+      @Nullable CompletableFuture<AccessToken> completed,
+      @Nullable ReauthenticationRequiredException failure,
+      Instant refreshAt,
+      Instant expireAt) {
+    this.version = version;
+    this.phase = phase;
+    this.token = token;
+    this.completed = completed;
+    this.failure = failure;
+    this.refreshAt = refreshAt;
+    this.expireAt = expireAt;
+  }
+
+  /** Returns the entry for a stored record, in the phase that {@code now} gives it. */
+  static Entry of(TokenKey key, TokenRecord record, Instant now, RefreshPolicy policy) {
+    if (!record.isActive()) {
+      return new Entry(
+          record.version(),
+          Phase.FAILED,
+          null,
+          null,
+          reauthFailure(key, record),
+          Instant.MIN,
+          Instant.MIN);
+    }
+    TokenSet tokens = record.tokens();
+    if (tokens == null) {
+      return new Entry(record.version(), Phase.EMPTY, null, null, null, Instant.MIN, Instant.MIN);
+    }
+    Instant refreshAt = policy.refreshAt(tokens.issuedAt(), tokens.expiresAt());
+    Instant expireAt = policy.expireAt(tokens.issuedAt(), tokens.expiresAt());
+    AccessToken token =
+        new AccessToken(
+            tokens.accessToken(),
+            tokens.tokenType(),
+            tokens.expiresAt(),
+            tokens.scopes(),
+            record.version());
+    return new Entry(
+        record.version(),
+        phaseAt(now, refreshAt, expireAt),
+        token,
+        CompletableFuture.completedFuture(token),
+        null,
+        refreshAt,
+        expireAt);
+  }
+
+  /** Returns the phase of a token set at {@code now}. */
+  static Phase phaseOf(TokenSet tokens, Instant now, RefreshPolicy policy) {
+    return phaseAt(
+        now,
+        policy.refreshAt(tokens.issuedAt(), tokens.expiresAt()),
+        policy.expireAt(tokens.issuedAt(), tokens.expiresAt()));
+  }
+
+  private static Phase phaseAt(Instant now, Instant refreshAt, Instant expireAt) {
+    if (now.isBefore(refreshAt)) {
+      return Phase.FRESH;
+    }
+    return now.isBefore(expireAt) ? Phase.STALE : Phase.EXPIRED;
+  }
+
+  /** Returns the exception that callers get for a record marked re-authentication-required. */
+  static ReauthenticationRequiredException reauthFailure(TokenKey key, TokenRecord record) {
+    Reason reason = Objects.requireNonNullElse(record.reauthReason(), Reason.REVOKED);
+    String code = record.errorCode();
+    OAuth2Error error = code == null ? null : OAuth2Error.of(code);
+    return reason == Reason.LOST_ROTATION
+        ? new LostRotationException(key, error)
+        : new ReauthenticationRequiredException(key, reason, error);
+  }
+
+  Entry withPhase(Phase next) {
+    return new Entry(version, next, token, completed, failure, refreshAt, expireAt);
+  }
+
+  @Override
+  public String toString() {
+    return "Entry[version=" + version + ", phase=" + phase + ", token=" + token + "]";
+  }
+}

@@ -1,0 +1,82 @@
+package dev.tokenherd.coordinator.testing;
+
+import dev.tokenherd.coordinator.RefreshListener;
+import dev.tokenherd.coordinator.RefreshPolicy;
+import dev.tokenherd.coordinator.TokenHerd;
+import dev.tokenherd.coordinator.TokenSet;
+import dev.tokenherd.coordinator.memory.InMemoryChangeFeed;
+import dev.tokenherd.coordinator.memory.InMemoryRefreshLock;
+import dev.tokenherd.coordinator.memory.InMemoryTokenStore;
+import dev.tokenherd.coordinator.spi.ChangeFeed;
+import dev.tokenherd.coordinator.spi.RefreshLock;
+import dev.tokenherd.coordinator.spi.TokenStore;
+import dev.tokenherd.testkit.MutableClock;
+import dev.tokenherd.testkit.VirtualScheduler;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+/**
+ * Shared in-memory backends on virtual time, from which tests build one or more workers (herds).
+ * Work runs on the test thread: the executor is direct and the scheduler is virtual.
+ */
+public final class VirtualFleet implements AutoCloseable {
+  public static final Instant EPOCH = Instant.parse("2030-01-01T00:00:00Z");
+
+  public final MutableClock clock = MutableClock.at(EPOCH);
+  public final VirtualScheduler scheduler = new VirtualScheduler(clock);
+  public final InMemoryChangeFeed feed = new InMemoryChangeFeed();
+  public final InMemoryTokenStore store = new InMemoryTokenStore(feed);
+  public final InMemoryRefreshLock lock = new InMemoryRefreshLock(clock);
+  private final List<TokenHerd> herds = new ArrayList<>();
+
+  public TokenHerd worker(String id, RefreshPolicy policy, RefreshListener listener) {
+    return worker(id, policy, listener, store, lock, feed);
+  }
+
+  public TokenHerd worker(
+      String id,
+      RefreshPolicy policy,
+      RefreshListener listener,
+      TokenStore store,
+      RefreshLock lock,
+      ChangeFeed feed) {
+    TokenHerd herd =
+        TokenHerd.builder()
+            .tokenStore(store)
+            .refreshLock(lock)
+            .changeFeed(feed)
+            .clock(clock)
+            .scheduler(scheduler)
+            .executor(Runnable::run)
+            .refreshPolicy(policy)
+            .listener(listener)
+            .workerId(id)
+            .random(new SplittableRandom(42))
+            .build();
+    herds.add(herd);
+    return herd;
+  }
+
+  public TokenSet tokens(String access, String refresh, Duration ttl) {
+    return TokenSet.builder()
+        .accessToken(access)
+        .refreshToken(refresh)
+        .scopes(Set.of("read"))
+        .issuedAt(clock.instant())
+        .expiresAt(clock.instant().plus(ttl))
+        .build();
+  }
+
+  public void advance(Duration duration) {
+    scheduler.advance(duration);
+  }
+
+  @Override
+  public void close() {
+    herds.forEach(TokenHerd::close);
+  }
+}
