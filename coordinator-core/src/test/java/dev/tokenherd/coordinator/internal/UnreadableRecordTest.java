@@ -1,0 +1,102 @@
+package dev.tokenherd.coordinator.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.tokenherd.coordinator.RefreshListener;
+import dev.tokenherd.coordinator.RefreshPolicy;
+import dev.tokenherd.coordinator.TokenCoordinator;
+import dev.tokenherd.coordinator.TokenKey;
+import dev.tokenherd.coordinator.UnreadableRecordException;
+import dev.tokenherd.coordinator.spi.TokenRecord;
+import dev.tokenherd.coordinator.spi.TokenStatus;
+import dev.tokenherd.coordinator.spi.TokenStore;
+import dev.tokenherd.coordinator.spi.WriteOutcome;
+import dev.tokenherd.coordinator.testing.ScriptedTokenEndpoint;
+import dev.tokenherd.coordinator.testing.VirtualFleet;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+final class UnreadableRecordTest {
+  private static final TokenKey KEY = TokenKey.of("legacy");
+
+  private final VirtualFleet fleet = new VirtualFleet();
+  private final ScriptedTokenEndpoint endpoint = new ScriptedTokenEndpoint(fleet.clock);
+
+  @AfterEach
+  void close() {
+    fleet.close();
+  }
+
+  @Test
+  void recordOfANewerSchema_isReportedAndNeverReplaced() {
+    TokenRecord future =
+        new TokenRecord(
+            TokenRecord.CURRENT_SCHEMA + 1,
+            1,
+            2,
+            TokenStatus.ACTIVE,
+            fleet.tokens("a", "r", Duration.ofHours(1)),
+            null,
+            null,
+            null,
+            "newer-worker",
+            fleet.clock.instant());
+    fleet.store.compareAndSet(KEY, 0, future);
+    TokenCoordinator coordinator =
+        fleet
+            .worker("old-worker", RefreshPolicy.ofDefaults(), RefreshListener.NONE)
+            .coordinator(KEY, endpoint);
+
+    assertThatThrownBy(coordinator::accessToken)
+        .isInstanceOfSatisfying(
+            UnreadableRecordException.class,
+            e ->
+                assertThat(e.problem())
+                    .isEqualTo(UnreadableRecordException.Problem.SCHEMA_TOO_NEW));
+    assertThatThrownBy(() -> coordinator.seed(fleet.tokens("b", "s", Duration.ofHours(1))).join())
+        .hasCauseInstanceOf(UnreadableRecordException.class);
+    assertThat(fleet.store.read(KEY).toCompletableFuture().join().orElseThrow().writer())
+        .isEqualTo("newer-worker");
+    assertThat(endpoint.requests()).isEmpty();
+  }
+
+  @Test
+  void corruptRecord_failsTypedAndIsLeftInPlace() {
+    TokenStore corrupt =
+        new TokenStore() {
+          @Override
+          public CompletionStage<Optional<TokenRecord>> read(TokenKey key) {
+            return CompletableFuture.failedFuture(
+                new UnreadableRecordException(
+                    key, UnreadableRecordException.Problem.CORRUPT, "field 'fence' is 'x'", null));
+          }
+
+          @Override
+          public CompletionStage<WriteOutcome> compareAndSet(
+              TokenKey key, long expectedVersion, TokenRecord next) {
+            throw new AssertionError("a corrupt record must not be overwritten");
+          }
+        };
+    TokenCoordinator coordinator =
+        fleet
+            .worker(
+                "w",
+                RefreshPolicy.ofDefaults(),
+                RefreshListener.NONE,
+                corrupt,
+                fleet.lock,
+                fleet.feed)
+            .coordinator(KEY, endpoint);
+
+    assertThatThrownBy(coordinator::accessToken)
+        .isInstanceOf(UnreadableRecordException.class)
+        .hasMessageContaining("field 'fence'")
+        .hasMessageContaining("left in place");
+    assertThat(endpoint.requests()).isEmpty();
+  }
+}

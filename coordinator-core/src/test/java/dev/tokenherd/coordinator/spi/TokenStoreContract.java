@@ -1,0 +1,242 @@
+package dev.tokenherd.coordinator.spi;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.tokenherd.coordinator.ReauthenticationRequiredException.Reason;
+import dev.tokenherd.coordinator.TokenKey;
+import dev.tokenherd.coordinator.TokenSet;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What every {@link TokenStore} must do. Implementations' tests extend this and supply a fresh
+ * store per test (and the feed it publishes on, if any).
+ */
+public abstract class TokenStoreContract {
+  protected static final Instant T0 = Instant.parse("2030-01-01T00:00:00Z");
+  private static final AtomicInteger KEYS = new AtomicInteger();
+
+  /** Returns the store under test (the same instance for the whole test). */
+  protected abstract TokenStore store();
+
+  /** Returns the feed the store announces content changes on, or null if it announces none. */
+  protected abstract @Nullable ChangeFeed feed();
+
+  protected final TokenKey key = TokenKey.of("contract-" + KEYS.incrementAndGet());
+
+  protected static TokenSet tokens(String access) {
+    return new TokenSet(
+        access, "Bearer", "refresh-of-" + access, Set.of("a", "b"), T0, T0.plusSeconds(3600));
+  }
+
+  protected static TokenRecord record(long version, long fence, String access) {
+    return TokenRecord.seeded(tokens(access), version, fence, "writer-" + version, T0);
+  }
+
+  private WriteOutcome cas(long expected, TokenRecord next) {
+    return store().compareAndSet(key, expected, next).toCompletableFuture().join();
+  }
+
+  private Optional<TokenRecord> read() {
+    return store().read(key).toCompletableFuture().join();
+  }
+
+  @Test
+  void read_nothingWritten_isEmpty() {
+    assertThat(read()).isEmpty();
+  }
+
+  @Test
+  void compareAndSet_firstWriteExpectingZero_isApplied() {
+    WriteOutcome outcome = cas(0, record(1, 1, "a1"));
+
+    assertThat(outcome.result()).isEqualTo(WriteOutcome.Result.APPLIED);
+    assertThat(outcome.current()).isEqualTo(record(1, 1, "a1"));
+    assertThat(read()).contains(record(1, 1, "a1"));
+  }
+
+  @Test
+  void compareAndSet_roundTrip_keepsEveryField() {
+    TokenRecord full =
+        new TokenRecord(
+            TokenRecord.CURRENT_SCHEMA,
+            1,
+            7,
+            TokenStatus.ACTIVE,
+            tokens("a1"),
+            new RefreshMark(7, "host/42", T0.plusMillis(5), "sha256:abc"),
+            null,
+            null,
+            "host/42",
+            T0.plusMillis(6));
+    cas(0, full);
+    TokenRecord reauth =
+        new TokenRecord(
+            TokenRecord.CURRENT_SCHEMA,
+            2,
+            8,
+            TokenStatus.REAUTH_REQUIRED,
+            null,
+            null,
+            Reason.LOST_ROTATION,
+            "invalid_grant",
+            "host/43",
+            T0.plusMillis(7));
+
+    assertThat(read()).contains(full);
+    assertThat(cas(1, reauth).applied()).isTrue();
+    assertThat(read()).contains(reauth);
+  }
+
+  @Test
+  void compareAndSet_versionMoved_isRejectedAndReportsTheStoredRecord() {
+    cas(0, record(1, 1, "a1"));
+    cas(1, record(2, 1, "a2"));
+
+    WriteOutcome outcome = cas(1, record(2, 2, "late"));
+
+    assertThat(outcome.result()).isEqualTo(WriteOutcome.Result.VERSION_MOVED);
+    assertThat(outcome.current()).isEqualTo(record(2, 1, "a2"));
+    assertThat(read()).contains(record(2, 1, "a2"));
+  }
+
+  @Test
+  void compareAndSet_expectingZeroWhenARecordExists_isRejected() {
+    cas(0, record(1, 1, "a1"));
+
+    assertThat(cas(0, record(1, 2, "other")).result()).isEqualTo(WriteOutcome.Result.VERSION_MOVED);
+  }
+
+  @Test
+  void compareAndSet_lowerFence_isRejectedEvenAtTheRightVersion() {
+    cas(0, record(1, 5, "a1"));
+
+    WriteOutcome outcome = cas(1, record(2, 4, "stale-holder"));
+
+    assertThat(outcome.result()).isEqualTo(WriteOutcome.Result.FENCE_REJECTED);
+    assertThat(read()).contains(record(1, 5, "a1"));
+  }
+
+  @Test
+  void compareAndSet_equalFence_isAccepted() {
+    cas(0, record(1, 5, "a1"));
+
+    assertThat(cas(1, record(2, 5, "a2")).applied()).isTrue();
+  }
+
+  @Test
+  void compareAndSet_newerSchemaStored_isNeverOverwritten() {
+    TokenRecord future =
+        new TokenRecord(
+            TokenRecord.CURRENT_SCHEMA + 1,
+            1,
+            1,
+            TokenStatus.ACTIVE,
+            tokens("from-the-future"),
+            null,
+            null,
+            null,
+            "new-worker",
+            T0);
+    assertThat(cas(0, future).applied()).isTrue();
+
+    WriteOutcome outcome = cas(1, record(2, 2, "old-worker"));
+
+    assertThat(outcome.result()).isEqualTo(WriteOutcome.Result.SCHEMA_NEWER);
+    assertThat(read().orElseThrow().schemaVersion()).isEqualTo(TokenRecord.CURRENT_SCHEMA + 1);
+  }
+
+  @Test
+  void compareAndSet_versionNeitherSameNorNext_isRefused() {
+    assertThatThrownBy(() -> store().compareAndSet(key, 0, record(3, 1, "skip")))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void compareAndSet_metadataOnlyWrite_keepsTheVersion() {
+    cas(0, record(1, 1, "a1"));
+    TokenRecord marked =
+        new TokenRecord(
+            TokenRecord.CURRENT_SCHEMA,
+            1,
+            2,
+            TokenStatus.ACTIVE,
+            tokens("a1"),
+            new RefreshMark(2, "h", T0, "sha256:x"),
+            null,
+            null,
+            "writer-1",
+            T0);
+
+    assertThat(cas(1, marked).applied()).isTrue();
+    assertThat(read()).contains(marked);
+    // the fence moved with the mark: a holder with fence 1 can no longer write
+    assertThat(cas(1, record(2, 1, "late")).result()).isEqualTo(WriteOutcome.Result.FENCE_REJECTED);
+  }
+
+  @Test
+  void compareAndSet_concurrentWritersOnOneVersion_exactlyOneWins() throws Exception {
+    cas(0, record(1, 1, "a1"));
+    int writers = 16;
+    ExecutorService pool = Executors.newFixedThreadPool(writers);
+    CountDownLatch start = new CountDownLatch(1);
+    try {
+      List<Future<WriteOutcome>> outcomes = new ArrayList<>();
+      for (int i = 0; i < writers; i++) {
+        int fence = 2 + i;
+        outcomes.add(
+            pool.submit(
+                () -> {
+                  start.await();
+                  return cas(1, record(2, fence, "w" + fence));
+                }));
+      }
+      start.countDown();
+      int applied = 0;
+      for (Future<WriteOutcome> outcome : outcomes) {
+        applied += outcome.get().applied() ? 1 : 0;
+      }
+      assertThat(applied).isEqualTo(1);
+      assertThat(read().orElseThrow().version()).isEqualTo(2);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void compareAndSet_contentChange_isAnnouncedAndMetadataChangeIsNot() {
+    ChangeFeed feed = feed();
+    if (feed == null) {
+      return;
+    }
+    List<Long> seen = new CopyOnWriteArrayList<>();
+    try (ChangeFeed.Subscription ignored = feed.subscribe(key, (k, v) -> seen.add(v))) {
+      awaitSubscribed(feed);
+      cas(0, record(1, 1, "a1"));
+      cas(1, record(1, 2, "a1")); // same version: metadata only
+      cas(1, record(2, 2, "a2"));
+
+      await().atMost(Duration.ofSeconds(5)).until(() -> seen.contains(2L));
+      assertThat(seen).containsExactly(1L, 2L);
+    }
+  }
+
+  /**
+   * Waits until a fresh subscription receives messages (pub/sub feeds subscribe asynchronously).
+   */
+  protected void awaitSubscribed(ChangeFeed feed) {}
+}
