@@ -94,11 +94,13 @@ final class BoundedBody {
 
     void startTimer(long deadlineNanos) {
       // orTimeout cancels its scheduled task as soon as the timer completes, so a finished body
-      // leaves nothing behind in the JDK's shared delay scheduler.
+      // leaves nothing behind in the JDK's shared delay scheduler. The timeout itself is handled
+      // asynchronously (common pool) so that the completion chain it starts, up to the caller's
+      // dependent stages, never runs on that JVM-wide scheduler thread.
       var unused =
           timer
               .orTimeout(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS)
-              .whenComplete(
+              .whenCompleteAsync(
                   (ignored, failure) -> {
                     if (failure instanceof TimeoutException) {
                       timeOut();

@@ -2,6 +2,7 @@ package dev.tokenherd.coordinator.oauth2;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tokenherd.coordinator.OAuth2Error;
+import dev.tokenherd.coordinator.Redaction;
 import dev.tokenherd.coordinator.spi.TokenEndpointException;
 import dev.tokenherd.coordinator.spi.TokenEndpointException.Kind;
 import java.io.IOException;
@@ -14,9 +15,11 @@ import java.net.http.HttpTimeoutException;
 import java.nio.channels.UnresolvedAddressException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.regex.Pattern;
 import javax.net.ssl.SSLHandshakeException;
 import org.jspecify.annotations.Nullable;
 
@@ -42,8 +45,13 @@ final class FailureClassifier {
   /** Statuses that mean "not now": the server did not act on the request. */
   private static final Set<Integer> TRANSIENT_STATUSES = Set.of(408, 429);
 
-  /** An error code longer than this is not a code but a message or garbage. */
-  private static final int MAX_ERROR_CODE_LENGTH = 64;
+  /**
+   * What an error code must look like to be kept. RFC 6749 sec. 5.2 allows any of %x20-21 / %x23-5B
+   * / %x5D-7E, but every registered code is a short identifier; the code goes into exception
+   * messages and logs, so anything else (a sentence, a control character, an echoed token with
+   * spaces around it) is dropped and the response classified by its status alone.
+   */
+  private static final Pattern ERROR_CODE = Pattern.compile("[A-Za-z0-9_.:-]{1,64}");
 
   private FailureClassifier() {}
 
@@ -55,12 +63,19 @@ final class FailureClassifier {
    * @param body the (bounded) body, parsed as a sec. 5.2 error response if possible
    * @param receivedAt when the response arrived, the base of an HTTP-date {@code Retry-After}
    * @param target the endpoint, as named in messages
+   * @param sentSecrets the secrets the request carried; a server that echoes one back must not get
+   *     it into an exception
    */
   static TokenEndpointException fromErrorResponse(
-      int status, HttpHeaders headers, BoundedBody body, Instant receivedAt, String target) {
+      int status,
+      HttpHeaders headers,
+      BoundedBody body,
+      Instant receivedAt,
+      String target,
+      List<String> sentSecrets) {
     Duration retryAfter =
         RetryAfter.parse(headers.firstValue("Retry-After").orElse(null), receivedAt);
-    OAuth2Error error = parseError(body);
+    OAuth2Error error = parseError(body, sentSecrets);
     if (error == null
         && status == 401
         && body.bytes().length == 0
@@ -104,10 +119,12 @@ final class FailureClassifier {
   /**
    * Parses an RFC 6749 sec. 5.2 error body.
    *
+   * @param sentSecrets secrets to keep out of the result: a code containing one is dropped, and the
+   *     description and URI show it only as a fingerprint
    * @return the error, or {@code null} if the body is not a JSON object with a well-formed string
    *     {@code error} member
    */
-  static @Nullable OAuth2Error parseError(BoundedBody body) {
+  static @Nullable OAuth2Error parseError(BoundedBody body, List<String> sentSecrets) {
     if (body.exceeded()) {
       return null;
     }
@@ -116,12 +133,25 @@ final class FailureClassifier {
       return null;
     }
     String code = optionalText(json, "error");
-    if (code == null || !isErrorCode(code)) {
-      // The code goes into exception messages and logs: only sec. 5.2's charset, and short.
+    if (code == null
+        || !ERROR_CODE.matcher(code).matches()
+        || sentSecrets.stream().anyMatch(code::contains)) {
       return null;
     }
     return new OAuth2Error(
-        code, optionalText(json, "error_description"), optionalText(json, "error_uri"));
+        code,
+        scrub(optionalText(json, "error_description"), sentSecrets),
+        scrub(optionalText(json, "error_uri"), sentSecrets));
+  }
+
+  private static @Nullable String scrub(@Nullable String text, List<String> sentSecrets) {
+    String scrubbed = text;
+    for (String secret : sentSecrets) {
+      if (scrubbed != null && !secret.isEmpty()) {
+        scrubbed = scrubbed.replace(secret, Redaction.fingerprint(secret));
+      }
+    }
+    return scrubbed;
   }
 
   /**
@@ -189,19 +219,5 @@ final class FailureClassifier {
   private static @Nullable String optionalText(ObjectNode json, String name) {
     var node = json.get(name);
     return node != null && node.isTextual() ? node.textValue() : null;
-  }
-
-  /** RFC 6749 sec. 5.2: {@code error = 1*( %x20-21 / %x23-5B / %x5D-7E )}. */
-  private static boolean isErrorCode(String code) {
-    if (code.isEmpty() || code.length() > MAX_ERROR_CODE_LENGTH) {
-      return false;
-    }
-    for (int i = 0; i < code.length(); i++) {
-      char c = code.charAt(i);
-      if (c < 0x20 || c > 0x7E || c == '"' || c == '\\') {
-        return false;
-      }
-    }
-    return true;
   }
 }

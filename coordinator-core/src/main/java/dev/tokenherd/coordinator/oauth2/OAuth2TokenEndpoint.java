@@ -20,8 +20,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collections;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -190,8 +192,8 @@ public final class OAuth2TokenEndpoint implements TokenEndpoint {
    *
    * <p>The whole exchange, including reading the body, is bounded by {@link
    * TokenRequest#timeout()}. The returned future completes on the {@link HttpClient}'s executor
-   * (or, for a timeout, on the JDK's delay scheduler): dependent stages must not block. Cancelling
-   * it cancels the exchange.
+   * (or, when the body times out, on the common {@link java.util.concurrent.ForkJoinPool}):
+   * dependent stages must not block. Cancelling it cancels the exchange.
    *
    * @param request the grant, refresh token, scopes and timeout
    * @return the response; fails with a {@link TokenEndpointException} as classified in the class
@@ -249,7 +251,7 @@ public final class OAuth2TokenEndpoint implements TokenEndpoint {
                   throw FailureClassifier.fromFailure(
                       failure != null ? failure : new IllegalStateException("no response"), target);
                 }
-                result.complete(handle(response));
+                result.complete(handle(response, request));
               } catch (TokenEndpointException e) {
                 LOG.debug("Token request to {} failed: {}", target, e.getMessage());
                 result.completeExceptionally(e);
@@ -267,13 +269,13 @@ public final class OAuth2TokenEndpoint implements TokenEndpoint {
     return result;
   }
 
-  private TokenResponse handle(HttpResponse<BoundedBody> response) {
+  private TokenResponse handle(HttpResponse<BoundedBody> response, TokenRequest request) {
     Instant receivedAt = clock.instant();
     int status = response.statusCode();
     BoundedBody body = response.body();
     if (status < 200 || status >= 300) {
       throw FailureClassifier.fromErrorResponse(
-          status, response.headers(), body, receivedAt, target);
+          status, response.headers(), body, receivedAt, target, sentSecrets(request));
     }
     Duration retryAfter =
         RetryAfter.parse(response.headers().firstValue("Retry-After").orElse(null), receivedAt);
@@ -297,6 +299,18 @@ public final class OAuth2TokenEndpoint implements TokenEndpoint {
           retryAfter,
           null);
     }
+  }
+
+  private List<String> sentSecrets(TokenRequest request) {
+    List<String> secrets = new ArrayList<>(2);
+    if (clientSecret != null) {
+      secrets.add(clientSecret);
+    }
+    String refreshToken = request.refreshToken();
+    if (refreshToken != null) {
+      secrets.add(refreshToken);
+    }
+    return secrets;
   }
 
   private String formBody(TokenRequest request) {

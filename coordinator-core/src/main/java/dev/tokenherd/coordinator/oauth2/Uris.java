@@ -5,7 +5,6 @@ import java.net.URI;
 import java.net.UnknownHostException;
 import java.util.Locale;
 import java.util.regex.Pattern;
-import org.jspecify.annotations.Nullable;
 
 /** URI checks shared by the endpoint builder and discovery. */
 final class Uris {
@@ -76,10 +75,5 @@ final class Uris {
   static String describe(URI uri) {
     String path = uri.getRawPath();
     return uri.getScheme() + "://" + uri.getRawAuthority() + (path == null ? "" : path);
-  }
-
-  /** Returns {@code value} unless it is {@code null} or blank. */
-  static @Nullable String nonBlank(@Nullable String value) {
-    return value == null || value.isBlank() ? null : value;
   }
 }

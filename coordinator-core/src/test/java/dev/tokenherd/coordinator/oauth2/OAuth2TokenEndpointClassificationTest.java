@@ -328,15 +328,32 @@ final class OAuth2TokenEndpointClassificationTest {
     assertThat(failure.error()).isEqualTo(OAuth2Error.of("consent_required"));
   }
 
-  @Test
-  void requestToken_errorCodeWithForbiddenCharacters_isIgnored() {
-    server.enqueue(json(400, "{\"error\":\"bad\\ncode\"}"));
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "bad\\ncode",
+        "a sentence rather than a code",
+        "",
+        "bad_code_that_is_far_longer_than_any_registered_code_would_ever_be_x"
+      })
+  void requestToken_malformedErrorCode_isIgnored(String code) {
+    server.enqueue(json(400, "{\"error\":\"" + code + "\"}"));
 
     TokenEndpointException failure = endpointFailure(refresh());
 
     assertThat(failure.kind()).isEqualTo(Kind.PERMANENT);
     assertThat(failure.error()).isNull();
-    assertThat(failure.getMessage()).doesNotContain("bad");
+    assertThat(failure.getMessage()).doesNotContain("code");
+  }
+
+  @Test
+  void requestToken_errorCodeContainingTheRefreshToken_isIgnored() {
+    server.enqueue(json(400, "{\"error\":\"x" + REFRESH_TOKEN + "\"}"));
+
+    TokenEndpointException failure = endpointFailure(refresh());
+
+    assertThat(failure.kind()).isEqualTo(Kind.PERMANENT);
+    assertThat(failure.error()).isNull();
   }
 
   @Test
