@@ -11,7 +11,9 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.jspecify.annotations.Nullable;
 
@@ -137,14 +139,19 @@ public record AuthorizationServerMetadata(
     if (tokenEndpointAuthMethodsSupported.isEmpty()) {
       return ClientAuthentication.CLIENT_SECRET_BASIC;
     }
-    for (ClientAuthentication method :
-        List.of(
-            ClientAuthentication.CLIENT_SECRET_BASIC, ClientAuthentication.CLIENT_SECRET_POST)) {
-      if (tokenEndpointAuthMethodsSupported.contains(method.wireName())) {
-        return method;
+    Set<ClientAuthentication> supported = EnumSet.noneOf(ClientAuthentication.class);
+    for (String name : tokenEndpointAuthMethodsSupported) {
+      ClientAuthentication method = ClientAuthentication.fromWireName(name);
+      if (method != null) {
+        supported.add(method);
       }
     }
-    return null;
+    if (supported.contains(ClientAuthentication.CLIENT_SECRET_BASIC)) {
+      return ClientAuthentication.CLIENT_SECRET_BASIC;
+    }
+    return supported.contains(ClientAuthentication.CLIENT_SECRET_POST)
+        ? ClientAuthentication.CLIENT_SECRET_POST
+        : null;
   }
 
   private static String pathWithoutTrailingSlash(URI issuer) {

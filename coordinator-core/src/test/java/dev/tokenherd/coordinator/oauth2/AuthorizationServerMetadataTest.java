@@ -306,6 +306,7 @@ final class AuthorizationServerMetadataTest {
       value = {
         "client_secret_post,client_secret_basic | CLIENT_SECRET_BASIC",
         "client_secret_post                     | CLIENT_SECRET_POST",
+        "none,CLIENT_SECRET_POST                | CLIENT_SECRET_POST",
         "''                                     | CLIENT_SECRET_BASIC"
       })
   void builderMetadata_withoutExplicitMethod_prefersClientSecretBasic(

@@ -256,7 +256,7 @@ final class OAuth2TokenEndpointTest {
   }
 
   @Test
-  void requestToken_cancelled_cancelsTheExchange() {
+  void requestToken_cancelledWhileWaiting_completesAsCancelled() {
     server.enqueue(new MockResponse.Builder().onResponseStart(SocketEffect.Stall.INSTANCE).build());
     OAuth2TokenEndpoint endpoint = server.endpoint().build();
 
