@@ -47,6 +47,7 @@ final class TokenResponseParser {
   private static final Logger LOG = LoggerFactory.getLogger(TokenResponseParser.class);
   private static final Pattern SPACES = Pattern.compile(" +");
   private static final String BEARER = "Bearer";
+  private static final int MAX_NUMBER_LENGTH = 100;
 
   private final URI tokenUri;
   private final Duration defaultLifetime;
@@ -119,8 +120,13 @@ final class TokenResponseParser {
     if (node.isNumber()) {
       seconds = node.decimalValue();
     } else if (node.isTextual()) {
+      String text = node.textValue().strip();
+      if (text.length() > MAX_NUMBER_LENGTH) {
+        // Parsing a long digit string is superlinear; no real lifetime needs this many characters.
+        throw new InvalidTokenResponseException("expires_in is a string that is not a number");
+      }
       try {
-        seconds = new BigDecimal(node.textValue().strip());
+        seconds = new BigDecimal(text);
       } catch (NumberFormatException e) {
         throw new InvalidTokenResponseException("expires_in is a string that is not a number");
       }
@@ -140,7 +146,8 @@ final class TokenResponseParser {
             "Token endpoint {} returned expires_in={}s, more than the maximum lifetime {};"
                 + " clamping to the maximum (logged once per endpoint)",
             tokenUri,
-            seconds.toBigInteger(),
+            // BigDecimal's own string, never toBigInteger(): 1e999999999 has a billion digits.
+            seconds,
             maxLifetime);
       }
       return maxLifetime;

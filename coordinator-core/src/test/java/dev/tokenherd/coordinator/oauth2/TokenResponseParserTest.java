@@ -53,7 +53,17 @@ final class TokenResponseParserTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"86401", "3600000000", "1e400", "99999999999999999999999999", "\"1e12\""})
+  @ValueSource(
+      strings = {
+        "86401",
+        "3600000000",
+        "1e400",
+        // An 11-byte value that must not be expanded to its billion digits anywhere.
+        "1e999999999",
+        "\"1e999999999\"",
+        "99999999999999999999999999",
+        "\"1e12\""
+      })
   void parse_expiresInAboveMax_clampsToMaxLifetime(String expiresIn) {
     TokenResponse response = parse(withExpiresIn(expiresIn));
 
@@ -130,6 +140,13 @@ final class TokenResponseParserTest {
     assertThatThrownBy(() -> parse(json))
         .isInstanceOf(InvalidTokenResponseException.class)
         .hasMessage(message);
+  }
+
+  @Test
+  void parse_expiresInAsVeryLongNumericString_isInvalid() {
+    assertThatThrownBy(() -> parse(withExpiresIn("\"" + "9".repeat(101) + "\"")))
+        .isInstanceOf(InvalidTokenResponseException.class)
+        .hasMessage("expires_in is a string that is not a number");
   }
 
   @Test
