@@ -106,7 +106,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Exception messages and logs name the endpoint (without its query), the HTTP status and the
  * OAuth 2.0 error code: never a token, the client secret, an {@code error_description} or a
- * response body. {@link #toString()} shows the secret only as a {@link Redaction#fingerprint}.
+ * response body. An {@code error} code is kept only if it looks like an identifier (at most 64 of
+ * {@code [A-Za-z0-9_.:-]}) and contains no secret the request carried; otherwise the response is
+ * classified as if it had no error body. In the kept {@link OAuth2Error}'s description and URI, the
+ * request's client secret and refresh token, if a server echoes them, appear only as fingerprints.
+ * {@link #toString()} shows the secret only as a {@link Redaction#fingerprint}.
  */
 public final class OAuth2TokenEndpoint implements TokenEndpoint {
   private static final Logger LOG = LoggerFactory.getLogger(OAuth2TokenEndpoint.class);
