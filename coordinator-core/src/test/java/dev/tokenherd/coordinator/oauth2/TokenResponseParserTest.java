@@ -1,0 +1,182 @@
+package dev.tokenherd.coordinator.oauth2;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.tokenherd.coordinator.oauth2.TokenResponseParser.InvalidTokenResponseException;
+import dev.tokenherd.coordinator.spi.TokenResponse;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+final class TokenResponseParserTest {
+  private static final Instant NOW = Instant.parse("2030-01-01T00:00:00Z");
+  private static final Duration DEFAULT_LIFETIME = Duration.ofMinutes(5);
+  private static final Duration MAX_LIFETIME = Duration.ofHours(24);
+
+  private final TokenResponseParser parser =
+      new TokenResponseParser(
+          URI.create("https://idp.example/token"), DEFAULT_LIFETIME, MAX_LIFETIME);
+
+  private TokenResponse parse(String json) {
+    return parser.parse(json.getBytes(StandardCharsets.UTF_8), NOW);
+  }
+
+  private static String withExpiresIn(String expiresIn) {
+    return "{\"access_token\":\"at\",\"token_type\":\"Bearer\",\"expires_in\":" + expiresIn + "}";
+  }
+
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "3600          | 3600",
+        "'\"3600\"'    | 3600",
+        "'\" 60 \"'    | 60",
+        "3599.9        | 3599",
+        "'\"3599.9\"'  | 3599",
+        "1             | 1",
+        "1.5           | 1",
+        "1e3           | 1000",
+        "86400         | 86400"
+      })
+  void parse_expiresIn_flooredToWholeSeconds(String expiresIn, long seconds) {
+    TokenResponse response = parse(withExpiresIn(expiresIn));
+
+    assertThat(response.issuedAt()).isEqualTo(NOW);
+    assertThat(response.expiresAt()).isEqualTo(NOW.plusSeconds(seconds));
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "86401",
+        "3600000000",
+        "1e400",
+        // An 11-byte value that must not be expanded to its billion digits anywhere.
+        "1e999999999",
+        "\"1e999999999\"",
+        "99999999999999999999999999",
+        "\"1e12\""
+      })
+  void parse_expiresInAboveMax_clampsToMaxLifetime(String expiresIn) {
+    TokenResponse response = parse(withExpiresIn(expiresIn));
+
+    assertThat(response.expiresAt()).isEqualTo(NOW.plus(MAX_LIFETIME));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = "null")
+  void parse_expiresInNullOrMissing_usesDefaultLifetime(String expiresIn) {
+    assertThat(parse(withExpiresIn(expiresIn)).expiresAt()).isEqualTo(NOW.plus(DEFAULT_LIFETIME));
+    assertThat(parse("{\"access_token\":\"at\",\"token_type\":\"Bearer\"}").expiresAt())
+        .isEqualTo(NOW.plus(DEFAULT_LIFETIME));
+  }
+
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "0              | expires_in is zero or negative",
+        "-1             | expires_in is zero or negative",
+        "'\"-3600\"'    | expires_in is zero or negative",
+        "0.0            | expires_in is zero or negative",
+        "0.5            | expires_in is less than one second",
+        "1e-999999999   | expires_in is less than one second",
+        "'\"soon\"'     | expires_in is a string that is not a number",
+        "'\"\"'         | expires_in is a string that is not a number",
+        "true           | expires_in is not a number",
+        "{}             | expires_in is not a number",
+        "[3600]         | expires_in is not a number"
+      })
+  void parse_badExpiresIn_isInvalid(String expiresIn, String message) {
+    assertThatThrownBy(() -> parse(withExpiresIn(expiresIn)))
+        .isInstanceOf(InvalidTokenResponseException.class)
+        .hasMessage(message);
+  }
+
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "bearer | Bearer",
+        "BEARER | Bearer",
+        "Bearer | Bearer",
+        "DPoP   | DPoP",
+        "mac    | mac"
+      })
+  void parse_tokenType_normalizesBearerCaseInsensitively(String tokenType, String expected) {
+    TokenResponse response =
+        parse("{\"access_token\":\"at\",\"token_type\":\"" + tokenType + "\"}");
+
+    assertThat(response.tokenType()).isEqualTo(expected);
+  }
+
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "'{\"token_type\":\"Bearer\"}'                              | access_token is missing or empty",
+        "'{\"access_token\":null,\"token_type\":\"Bearer\"}'        | access_token is missing or empty",
+        "'{\"access_token\":\"\",\"token_type\":\"Bearer\"}'        | access_token is missing or empty",
+        "'{\"access_token\":1,\"token_type\":\"Bearer\"}'           | access_token is not a string",
+        "'{\"access_token\":\"a\\nb\",\"token_type\":\"Bearer\"}'   | access_token contains a character outside %x20-7E",
+        "'{\"access_token\":\"at\"}'                                | token_type is missing or empty",
+        "'{\"access_token\":\"at\",\"token_type\":\"  \"}'          | token_type is missing or empty",
+        "'{\"access_token\":\"at\",\"token_type\":[]}'              | token_type is not a string",
+        "'{\"access_token\":\"at\",\"token_type\":\"Bearer\",\"refresh_token\":\"r\\u00e9\"}' | refresh_token contains a character outside %x20-7E",
+        "'{\"access_token\":\"at\",\"token_type\":\"Bearer\",\"refresh_token\":{}}' | refresh_token is not a string",
+        "'{\"access_token\":\"at\",\"token_type\":\"Bearer\",\"scope\":1}' | scope is not a string",
+        "'[]'                                                        | the body is not a JSON object",
+        "'{} {}'                                                     | the body is not a JSON object",
+        "'{\"a\":1,\"a\":2}'                                         | the body is not a JSON object"
+      })
+  void parse_invalidBody_failsWithMessageNamingTheRule(String json, String message) {
+    assertThatThrownBy(() -> parse(json))
+        .isInstanceOf(InvalidTokenResponseException.class)
+        .hasMessage(message);
+  }
+
+  @Test
+  void parse_expiresInAsVeryLongNumericString_isInvalid() {
+    assertThatThrownBy(() -> parse(withExpiresIn("\"" + "9".repeat(101) + "\"")))
+        .isInstanceOf(InvalidTokenResponseException.class)
+        .hasMessage("expires_in is a string that is not a number");
+  }
+
+  @Test
+  void parse_scope_splitsOnSpacesAndKeepsDistinctTokens() {
+    TokenResponse response =
+        parse(
+            "{\"access_token\":\"at\",\"token_type\":\"Bearer\",\"scope\":\" read  write read \"}");
+
+    assertThat(response.scopes()).containsExactlyInAnyOrder("read", "write");
+  }
+
+  @Test
+  void parse_nullRefreshTokenAndScope_areOmitted() {
+    TokenResponse response =
+        parse(
+            "{\"access_token\":\"at\",\"token_type\":\"Bearer\",\"refresh_token\":null,"
+                + "\"scope\":null,\"id_token\":\"ignored\",\"extra\":{\"nested\":[1,2]}}");
+
+    assertThat(response.refreshToken()).isNull();
+    assertThat(response.scopes()).isNull();
+  }
+
+  @Test
+  void parse_utf16Body_isDetected() {
+    TokenResponse response =
+        parser.parse(
+            "{\"access_token\":\"at\",\"token_type\":\"Bearer\"}"
+                .getBytes(StandardCharsets.UTF_16BE),
+            NOW);
+
+    assertThat(response.accessToken()).isEqualTo("at");
+  }
+}
