@@ -239,6 +239,9 @@ public final class OAuth2TokenEndpoint implements TokenEndpoint {
         request.grantType().wireName(),
         Redaction.fingerprint(request.refreshToken()));
     long deadline = System.nanoTime() + request.timeout().toNanos();
+    // Lifetimes count from when the request left, not when the answer arrived: the server started
+    // the token's clock somewhere in between, so this errs towards expiring early, never late.
+    Instant sentAt = clock.instant();
     CompletableFuture<HttpResponse<BoundedBody>> exchange;
     try {
       exchange =
@@ -255,7 +258,7 @@ public final class OAuth2TokenEndpoint implements TokenEndpoint {
                   throw FailureClassifier.fromFailure(
                       failure != null ? failure : new IllegalStateException("no response"), target);
                 }
-                result.complete(handle(response, request));
+                result.complete(handle(response, request, sentAt));
               } catch (TokenEndpointException e) {
                 LOG.debug("Token request to {} failed: {}", target, e.getMessage());
                 result.completeExceptionally(e);
@@ -273,7 +276,8 @@ public final class OAuth2TokenEndpoint implements TokenEndpoint {
     return result;
   }
 
-  private TokenResponse handle(HttpResponse<BoundedBody> response, TokenRequest request) {
+  private TokenResponse handle(
+      HttpResponse<BoundedBody> response, TokenRequest request, Instant sentAt) {
     Instant receivedAt = clock.instant();
     int status = response.statusCode();
     BoundedBody body = response.body();
@@ -293,7 +297,7 @@ public final class OAuth2TokenEndpoint implements TokenEndpoint {
           null);
     }
     try {
-      return parser.parse(body.bytes(), receivedAt);
+      return parser.parse(body.bytes(), sentAt);
     } catch (TokenResponseParser.InvalidTokenResponseException e) {
       throw new TokenEndpointException(
           Kind.INVALID_RESPONSE,
@@ -560,8 +564,9 @@ public final class OAuth2TokenEndpoint implements TokenEndpoint {
 
     /**
      * Sets the clock that stamps responses: {@code issuedAt} is the clock's instant when the
-     * response arrives and {@code expiresAt} is that plus {@code expires_in}. Default {@link
-     * Clock#systemUTC()}. Timeouts always run on real time.
+     * request was sent (so a slow answer makes the token expire early here, never late) and {@code
+     * expiresAt} is that plus {@code expires_in}. Default {@link Clock#systemUTC()}. Timeouts
+     * always run on real time.
      *
      * @param clock the clock
      * @return this builder
