@@ -1,0 +1,403 @@
+package dev.tokenherd.testkit;
+
+import static java.util.Objects.requireNonNull;
+
+import com.google.errorprone.annotations.CanIgnoreReturnValue;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A real {@code redis-server} process on 127.0.0.1, for tests, benchmarks and demos: started on a
+ * free port with its own data directory, stopped (or killed, paused, restarted on the same port and
+ * data) on demand. No Redis client is needed: readiness is checked with a raw RESP {@code PING}.
+ *
+ * <pre>{@code
+ * try (RedisServerProcess redis = RedisServerProcess.builder().appendOnly(true).start()) {
+ *   URI uri = redis.uri();   // redis://127.0.0.1:PORT
+ * }
+ * }</pre>
+ */
+public final class RedisServerProcess implements AutoCloseable {
+  private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(20);
+
+  private final String executable;
+  private final boolean appendOnly;
+  private final @Nullable String password;
+  private final List<String> extraArguments;
+  private final Path dataDirectory;
+  private final boolean ownsDataDirectory;
+  private final int port;
+  private @Nullable Process process;
+
+  private RedisServerProcess(Builder builder, int port, Path dataDirectory, boolean owns) {
+    this.executable = builder.executable;
+    this.appendOnly = builder.appendOnly;
+    this.password = builder.password;
+    this.extraArguments = List.copyOf(builder.extraArguments);
+    this.dataDirectory = dataDirectory;
+    this.ownsDataDirectory = owns;
+    this.port = port;
+  }
+
+  /** Returns a builder; {@code redis-server} is looked up on the {@code PATH}. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Returns whether a {@code redis-server} executable is on the {@code PATH}. */
+  public static boolean isAvailable() {
+    return findOnPath("redis-server") != null;
+  }
+
+  private static @Nullable Path findOnPath(String name) {
+    String path = System.getenv("PATH");
+    if (path == null) {
+      return null;
+    }
+    for (String dir : path.split(java.util.regex.Pattern.quote(java.io.File.pathSeparator), -1)) {
+      Path candidate = Path.of(dir, name);
+      if (Files.isExecutable(candidate)) {
+        return candidate;
+      }
+    }
+    return null;
+  }
+
+  /** Returns the port the server listens on (the same across restarts). */
+  public int port() {
+    return port;
+  }
+
+  /** Returns {@code redis://127.0.0.1:port}, with the password if one was set. */
+  public URI uri() {
+    return URI.create(
+        "redis://" + (password == null ? "" : ":" + password + "@") + "127.0.0.1:" + port);
+  }
+
+  /** Returns the data directory (AOF and RDB files), kept across restarts. */
+  public Path dataDirectory() {
+    return dataDirectory;
+  }
+
+  /** Returns the process id of the running server. */
+  public synchronized long pid() {
+    return requireNonNull(process, "not running").pid();
+  }
+
+  /** Returns whether the server process is alive. */
+  public synchronized boolean isRunning() {
+    return process != null && process.isAlive();
+  }
+
+  private synchronized void launch() {
+    List<String> command = new ArrayList<>();
+    command.add(executable);
+    command.addAll(
+        List.of(
+            "--port",
+            Integer.toString(port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            dataDirectory.toString(),
+            "--save",
+            "",
+            "--appendonly",
+            appendOnly ? "yes" : "no",
+            "--appendfsync",
+            "always",
+            "--daemonize",
+            "no",
+            "--logfile",
+            dataDirectory.resolve("redis.log").toString()));
+    if (password != null) {
+      command.addAll(List.of("--requirepass", password));
+    }
+    command.addAll(extraArguments);
+    try {
+      process =
+          new ProcessBuilder(command)
+              .redirectErrorStream(true)
+              .redirectOutput(dataDirectory.resolve("stdout.log").toFile())
+              .start();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start " + executable, e);
+    }
+    awaitReady();
+  }
+
+  private void awaitReady() {
+    long deadline = System.nanoTime() + STARTUP_TIMEOUT.toNanos();
+    IOException last = null;
+    while (System.nanoTime() < deadline) {
+      Process running = process;
+      if (running == null || !running.isAlive()) {
+        throw new IllegalStateException(
+            "redis-server exited during start-up; see " + dataDirectory.resolve("redis.log"));
+      }
+      try {
+        if (ping()) {
+          return;
+        }
+      } catch (IOException e) {
+        last = e;
+      }
+      try {
+        // Polling a child process's start-up; there is no event to await.
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while starting redis-server", e);
+      }
+    }
+    throw new IllegalStateException(
+        "redis-server did not answer PING within " + STARTUP_TIMEOUT, last);
+  }
+
+  /**
+   * Sends a raw RESP {@code PING} (after {@code AUTH} if a password is set).
+   *
+   * @return whether the server answered {@code +PONG}
+   * @throws IOException if the server cannot be reached
+   */
+  public boolean ping() throws IOException {
+    return "+PONG".equals(command("PING"));
+  }
+
+  /**
+   * Sends one command (after {@code AUTH} if a password is set) and returns the first line of the
+   * reply, for example {@code +OK}, {@code :1} or {@code -ERR ...}.
+   *
+   * @param arguments the command and its arguments
+   * @return the reply's first line
+   * @throws IOException if the server cannot be reached
+   */
+  public String command(String... arguments) throws IOException {
+    try (Socket socket = new Socket()) {
+      socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1000);
+      socket.setSoTimeout(5000);
+      OutputStream out = socket.getOutputStream();
+      InputStream in = socket.getInputStream();
+      if (password != null) {
+        out.write(resp(List.of("AUTH", password)));
+        out.flush();
+        String auth = readLine(in);
+        if (!auth.startsWith("+OK")) {
+          return auth;
+        }
+      }
+      out.write(resp(List.of(arguments)));
+      out.flush();
+      return readLine(in);
+    }
+  }
+
+  private static byte[] resp(List<String> arguments) {
+    StringBuilder b = new StringBuilder("*").append(arguments.size()).append("\r\n");
+    for (String argument : arguments) {
+      byte[] bytes = argument.getBytes(StandardCharsets.UTF_8);
+      b.append('$').append(bytes.length).append("\r\n").append(argument).append("\r\n");
+    }
+    return b.toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static String readLine(InputStream in) throws IOException {
+    StringBuilder line = new StringBuilder();
+    int c;
+    while ((c = in.read()) != -1) {
+      if (c == '\r') {
+        int n = in.read();
+        if (n == '\n') {
+          break;
+        }
+        line.append((char) c);
+        if (n == -1) {
+          break;
+        }
+        line.append((char) n);
+        continue;
+      }
+      line.append((char) c);
+    }
+    return line.toString();
+  }
+
+  /** Stops the server gracefully ({@code SIGTERM}; Redis flushes the AOF) and waits for it. */
+  public synchronized void stop() {
+    Process running = process;
+    if (running != null) {
+      running.destroy();
+      awaitExit(running);
+      process = null;
+    }
+  }
+
+  /** Kills the server ({@code SIGKILL}): nothing is flushed beyond what fsync already wrote. */
+  public synchronized void kill() {
+    Process running = process;
+    if (running != null) {
+      running.destroyForcibly();
+      awaitExit(running);
+      process = null;
+    }
+  }
+
+  /** Starts the server again on the same port with the same data directory. */
+  public synchronized void restart() {
+    stop();
+    launch();
+  }
+
+  /** Starts a stopped or killed server again on the same port with the same data. */
+  public synchronized void startAgain() {
+    if (!isRunning()) {
+      launch();
+    }
+  }
+
+  /** Freezes the server process ({@code SIGSTOP}): it holds its connections but answers nothing. */
+  public void pause() {
+    signal("STOP");
+  }
+
+  /** Resumes a paused server ({@code SIGCONT}). */
+  public void resume() {
+    signal("CONT");
+  }
+
+  private void signal(String name) {
+    long pid = pid();
+    try {
+      Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(pid)).start();
+      if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+        throw new IllegalStateException("kill -" + name + " " + pid + " failed");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while signalling redis-server", e);
+    }
+  }
+
+  private static void awaitExit(Process process) {
+    try {
+      if (!process.waitFor(20, TimeUnit.SECONDS)) {
+        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Kills the server if running and deletes the data directory if this object created it. */
+  @Override
+  public synchronized void close() {
+    Process running = process;
+    if (running != null && running.isAlive()) {
+      // A paused process ignores SIGTERM until resumed; SIGKILL works regardless.
+      running.destroyForcibly();
+      awaitExit(running);
+    }
+    process = null;
+    if (ownsDataDirectory) {
+      try (Stream<Path> files = Files.walk(dataDirectory)) {
+        files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      } catch (IOException e) {
+        // best effort: a temp directory left behind is harmless
+      }
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "RedisServerProcess[127.0.0.1:" + port + (isRunning() ? ", running" : ", stopped") + "]";
+  }
+
+  /** Builds a {@link RedisServerProcess}. */
+  public static final class Builder {
+    private String executable = "redis-server";
+    private boolean appendOnly = true;
+    private @Nullable String password;
+    private final List<String> extraArguments = new ArrayList<>();
+    private @Nullable Path dataDirectory;
+
+    private Builder() {}
+
+    /** Sets the executable (default {@code redis-server} on the {@code PATH}). */
+    @CanIgnoreReturnValue
+    public Builder executable(String executable) {
+      this.executable = requireNonNull(executable, "executable");
+      return this;
+    }
+
+    /** Turns the append-only file on (default) or off. AOF uses {@code appendfsync always}. */
+    @CanIgnoreReturnValue
+    public Builder appendOnly(boolean appendOnly) {
+      this.appendOnly = appendOnly;
+      return this;
+    }
+
+    /** Requires clients to authenticate with {@code password}. */
+    @CanIgnoreReturnValue
+    public Builder password(String password) {
+      this.password = requireNonNull(password, "password");
+      return this;
+    }
+
+    /** Adds configuration arguments, for example {@code "--replicaof", "127.0.0.1", "6380"}. */
+    @CanIgnoreReturnValue
+    public Builder arguments(String... arguments) {
+      extraArguments.addAll(List.of(arguments));
+      return this;
+    }
+
+    /** Sets the data directory (default: a new temporary one, deleted at close). */
+    @CanIgnoreReturnValue
+    public Builder dataDirectory(Path dataDirectory) {
+      this.dataDirectory = requireNonNull(dataDirectory, "dataDirectory");
+      return this;
+    }
+
+    /**
+     * Starts the server on a free loopback port and waits until it answers {@code PING}.
+     *
+     * @throws IllegalStateException if it cannot be started
+     */
+    public RedisServerProcess start() {
+      try {
+        boolean owns = dataDirectory == null;
+        Path dir =
+            owns ? Files.createTempDirectory("tokenherd-redis-") : requireNonNull(dataDirectory);
+        RedisServerProcess server = new RedisServerProcess(this, freePort(), dir, owns);
+        server.launch();
+        return server;
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+
+    private static int freePort() throws IOException {
+      try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+        return socket.getLocalPort();
+      }
+    }
+  }
+}
