@@ -13,6 +13,7 @@ package dev.tokenherd.coordinator;
  * @param fencedWritesRejected writes rejected because a newer lease had written
  * @param lostRotations lost refresh-token rotations detected
  * @param callerTimeouts callers whose deadline passed before a token was available
+ * @param underReplicatedWrites writes confirmed by fewer replicas than the store waited for
  */
 public record CoordinatorStats(
     long tokenRequests,
@@ -24,4 +25,5 @@ public record CoordinatorStats(
     long permanentFailures,
     long fencedWritesRejected,
     long lostRotations,
-    long callerTimeouts) {}
+    long callerTimeouts,
+    long underReplicatedWrites) {}

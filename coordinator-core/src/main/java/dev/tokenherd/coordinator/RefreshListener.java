@@ -53,4 +53,17 @@ public interface RefreshListener {
    * @param fence the rejected fencing token
    */
   default void onFencedWriteRejected(TokenKey key, long fence) {}
+
+  /**
+   * This worker stored a new version, but fewer replicas confirmed it than the store was told to
+   * wait for: a failover to a replica that missed it would lose the rotation. The write itself
+   * stands; the next refresh after such a failover is reported as a {@link LostRotationException}.
+   *
+   * @param key the credential
+   * @param version the version written
+   * @param requested how many replicas were asked to confirm
+   * @param acknowledged how many did
+   */
+  default void onUnderReplicatedWrite(
+      TokenKey key, long version, int requested, int acknowledged) {}
 }

@@ -635,6 +635,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
                   return lostRace(lease, outcome);
                 }
                 counters.refreshes.increment();
+                reportDurability(next.version(), outcome.durability());
                 Entry installed = install(next);
                 AccessToken token = requireNonNull(installed.token);
                 log.debug(
@@ -793,6 +794,23 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
           scopes,
           response.issuedAt(),
           response.expiresAt());
+    }
+
+    private void reportDurability(long version, WriteOutcome.Durability durability) {
+      if (durability.isShort()) {
+        counters.underReplicatedWrites.increment();
+        log.warn(
+            "credential '{}': version {} confirmed by {} of {} replicas; a failover now could lose"
+                + " this rotation",
+            key,
+            version,
+            durability.acknowledged(),
+            durability.requested());
+        notifyListener(
+            l ->
+                l.onUnderReplicatedWrite(
+                    key, version, durability.requested(), durability.acknowledged()));
+      }
     }
 
     private void reportFailure(TransientRefreshException failure) {
@@ -1103,6 +1121,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     final LongAdder fencedWritesRejected = new LongAdder();
     final LongAdder lostRotations = new LongAdder();
     final LongAdder callerTimeouts = new LongAdder();
+    final LongAdder underReplicatedWrites = new LongAdder();
 
     CoordinatorStats snapshot() {
       return new CoordinatorStats(
@@ -1115,7 +1134,8 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
           permanentFailures.sum(),
           fencedWritesRejected.sum(),
           lostRotations.sum(),
-          callerTimeouts.sum());
+          callerTimeouts.sum(),
+          underReplicatedWrites.sum());
     }
   }
 }

@@ -10,8 +10,9 @@ import org.jspecify.annotations.Nullable;
  *
  * @param result whether the write was applied, and if not, why
  * @param current the record now stored (the new one when applied), or {@code null} if none
+ * @param durability how many replicas acknowledged an applied write, when the store waits for them
  */
-public record WriteOutcome(Result result, @Nullable TokenRecord current) {
+public record WriteOutcome(Result result, @Nullable TokenRecord current, Durability durability) {
   /** Whether a write was applied, and if not, why. */
   public enum Result {
     /** The write was applied. */
@@ -24,9 +25,31 @@ public record WriteOutcome(Result result, @Nullable TokenRecord current) {
     SCHEMA_NEWER
   }
 
+  /**
+   * How many replicas confirmed a write ({@code WAIT} in Redis).
+   *
+   * @param requested how many the store waited for; 0 when it does not wait
+   * @param acknowledged how many confirmed within the store's timeout
+   */
+  public record Durability(int requested, int acknowledged) {
+    /** The store does not wait for replicas. */
+    public static final Durability NOT_REQUESTED = new Durability(0, 0);
+
+    /** Returns whether fewer replicas confirmed than were asked for. */
+    public boolean isShort() {
+      return acknowledged < requested;
+    }
+  }
+
+  /** Returns an outcome of a store that does not wait for replicas. */
+  public WriteOutcome(Result result, @Nullable TokenRecord current) {
+    this(result, current, Durability.NOT_REQUESTED);
+  }
+
   /** Validates the components. */
   public WriteOutcome {
     requireNonNull(result, "result");
+    requireNonNull(durability, "durability");
     if (result == Result.APPLIED && current == null) {
       throw new IllegalArgumentException("an applied write must report the stored record");
     }

@@ -657,4 +657,39 @@ final class TokenCoordinatorTest {
     assertThat(record.tokens().scopes()).isEqualTo(Set.of("read"));
     assertThat(seeded.version()).isEqualTo(1);
   }
+
+  @Test
+  void shortReplication_isCountedAndReportedButTheWriteStands() {
+    var shortStore =
+        new dev.tokenherd.coordinator.spi.TokenStore() {
+          @Override
+          public java.util.concurrent.CompletionStage<Optional<TokenRecord>> read(TokenKey key) {
+            return fleet.store.read(key);
+          }
+
+          @Override
+          public java.util.concurrent.CompletionStage<dev.tokenherd.coordinator.spi.WriteOutcome>
+              compareAndSet(TokenKey key, long expectedVersion, TokenRecord next) {
+            return fleet
+                .store
+                .compareAndSet(key, expectedVersion, next)
+                .thenApply(
+                    o ->
+                        new dev.tokenherd.coordinator.spi.WriteOutcome(
+                            o.result(),
+                            o.current(),
+                            new dev.tokenherd.coordinator.spi.WriteOutcome.Durability(1, 0)));
+          }
+        };
+    TokenCoordinator c =
+        fleet
+            .worker("w", policy, listener, shortStore, fleet.lock, fleet.feed)
+            .coordinator(TokenKey.of("replicated"), endpoint);
+    c.seed(fleet.tokens("access-0", "refresh-0", HOUR)).join();
+    endpoint.issue(HOUR);
+
+    assertThat(done(c.rejected("access-0")).value()).isEqualTo("access-1");
+    assertThat(c.stats().underReplicatedWrites()).isEqualTo(1);
+    assertThat(listener.events()).contains("under-replicated replicated v2 0/1");
+  }
 }

@@ -45,6 +45,12 @@ public final class RecordingListener implements RefreshListener {
     events.add("fenced " + key + " " + fence);
   }
 
+  @Override
+  public synchronized void onUnderReplicatedWrite(
+      TokenKey key, long version, int requested, int acknowledged) {
+    events.add("under-replicated " + key + " v" + version + " " + acknowledged + "/" + requested);
+  }
+
   public synchronized List<String> events() {
     return List.copyOf(events);
   }
