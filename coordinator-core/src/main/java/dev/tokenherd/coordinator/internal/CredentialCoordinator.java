@@ -255,8 +255,15 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
               deadline.cancel(false);
               if (error != null) {
                 result.completeExceptionally(typed(error));
+              } else if (done.token != null) {
+                result.complete(done.token);
               } else {
-                result.complete(requireNonNull(done.token));
+                // The flight adopted a record while a newer state (re-authentication required)
+                // was installed from the feed: report that state rather than a token.
+                result.completeExceptionally(
+                    done.failure != null
+                        ? done.failure
+                        : new TransientRefreshException(key, "no token is available", null, null));
               }
             });
     return result;
@@ -925,8 +932,12 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
                             stored
                                 .filter(r -> r.schemaVersion() <= TokenRecord.CURRENT_SCHEMA)
                                 .ifPresent(this::install);
-                            if (waiters.highest() > entry.version) {
-                              sync(); // an announcement arrived while we were reading
+                            long read = stored.map(TokenRecord::version).orElse(0L);
+                            if (waiters.highest() > read) {
+                              // An announcement arrived while we were reading. Compare with what
+                              // was read, not what was installed: a record this worker cannot
+                              // install must not make it re-read forever.
+                              sync();
                             }
                           }));
     } catch (RejectedExecutionException e) {

@@ -99,4 +99,54 @@ final class UnreadableRecordTest {
         .hasMessageContaining("left in place");
     assertThat(endpoint.requests()).isEmpty();
   }
+
+  @Test
+  void announcementOfARecordThisWorkerCannotRead_doesNotMakeItReReadForever() {
+    var reads = new java.util.concurrent.atomic.AtomicInteger();
+    TokenStore counting =
+        new TokenStore() {
+          @Override
+          public CompletionStage<Optional<TokenRecord>> read(TokenKey key) {
+            reads.incrementAndGet();
+            return fleet.store.read(key);
+          }
+
+          @Override
+          public CompletionStage<WriteOutcome> compareAndSet(
+              TokenKey key, long expectedVersion, TokenRecord next) {
+            return fleet.store.compareAndSet(key, expectedVersion, next);
+          }
+        };
+    TokenCoordinator coordinator =
+        fleet
+            .worker(
+                "old",
+                RefreshPolicy.ofDefaults(),
+                RefreshListener.NONE,
+                counting,
+                fleet.lock,
+                fleet.feed)
+            .coordinator(KEY, endpoint);
+    coordinator.seed(fleet.tokens("a", "r", Duration.ofHours(1))).join();
+    int before = reads.get();
+
+    // A newer worker writes version 2 in a schema this worker cannot read; the feed announces it.
+    fleet.store.compareAndSet(
+        KEY,
+        1,
+        new TokenRecord(
+            TokenRecord.CURRENT_SCHEMA + 1,
+            2,
+            0,
+            TokenStatus.ACTIVE,
+            fleet.tokens("b", "s", Duration.ofHours(1)),
+            null,
+            null,
+            null,
+            "newer-worker",
+            fleet.clock.instant()));
+
+    assertThat(reads.get() - before).isEqualTo(1);
+    assertThat(coordinator.accessToken()).isEqualTo("a"); // still valid, served from the cache
+  }
 }
