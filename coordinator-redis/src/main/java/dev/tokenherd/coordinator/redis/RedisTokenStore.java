@@ -374,6 +374,8 @@ public final class RedisTokenStore implements TokenStore, AutoCloseable {
      * one, or two when waiting for replicas.
      *
      * @return the store
+     * @throws io.lettuce.core.RedisConnectionException if a connection cannot be opened; none is
+     *     left open
      */
     public RedisTokenStore build() {
       StatefulRedisConnection<String, String> given = connection;

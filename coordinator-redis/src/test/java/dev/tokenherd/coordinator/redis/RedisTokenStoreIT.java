@@ -432,6 +432,22 @@ final class RedisTokenStoreIT {
   }
 
   @Test
+  void build_redisUnreachable_failsAtOnce() throws Exception {
+    int closedPort;
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+      closedPort = socket.getLocalPort();
+    }
+    RedisClient nowhere =
+        FailFastClients.create(java.net.URI.create("redis://127.0.0.1:" + closedPort));
+    try {
+      assertThatThrownBy(() -> RedisTokenStore.builder(nowhere).build())
+          .isInstanceOf(io.lettuce.core.RedisConnectionException.class);
+    } finally {
+      nowhere.shutdown();
+    }
+  }
+
+  @Test
   void builder_invalidReplicaSettings_areRefused() {
     RedisTokenStore.Builder builder = RedisTokenStore.builder(shared());
 
