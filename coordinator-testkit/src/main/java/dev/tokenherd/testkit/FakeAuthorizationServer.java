@@ -318,6 +318,11 @@ public final class FakeAuthorizationServer implements AutoCloseable {
     } catch (InterruptedException e) {
       // The server is closing; the connection closes with the exchange.
       Thread.currentThread().interrupt();
+    } catch (RuntimeException e) {
+      // A bug in this server must not look like an injected connection fault to the client.
+      if (exchange.getResponseCode() < 0) {
+        send(exchange, Reply.text(500, "fake server bug: " + e.getClass().getName()));
+      }
     }
   }
 
@@ -672,7 +677,7 @@ public final class FakeAuthorizationServer implements AutoCloseable {
         }
         return new Form(parameters, true);
       } catch (IllegalArgumentException e) {
-        return new Form(parameters, false);
+        return new Form(Map.of(), false); // bad percent-encoding
       }
     }
 

@@ -9,7 +9,8 @@ package dev.tokenherd.testkit;
  *     a renewal in the non-rotating modes); grace-period replays are not counted
  * @param clientCredentialsGrants successful client_credentials grants
  * @param graceReuses rotated-away refresh tokens accepted within the grace period
- * @param reuseDetections rotated-away refresh tokens presented (outside any grace period)
+ * @param reuseDetections rotated-away refresh tokens presented outside any grace period while their
+ *     family was live (once a family is revoked, its tokens count only as invalid grants)
  * @param familiesRevoked token families revoked, by reuse detection or by {@link
  *     FakeAuthorizationServer#revokeFamilyOf} / {@link FakeAuthorizationServer#revokeAll()}
  * @param invalidGrants token requests answered {@code invalid_grant} by the server itself
