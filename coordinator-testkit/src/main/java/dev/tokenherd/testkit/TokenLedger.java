@@ -133,9 +133,8 @@ final class TokenLedger {
     if (entry == null) {
       return false;
     }
-    synchronized (entry.family) {
-      return !entry.family.revoked && at.isBefore(entry.expiresAt);
-    }
+    // No lock: resource checks are the hot path, and the flag is volatile.
+    return !entry.family.revoked && at.isBefore(entry.expiresAt);
   }
 
   private void revokeLocked(Family family) {
@@ -158,10 +157,10 @@ final class TokenLedger {
     return TOKEN_ENCODING.encodeToString(bytes);
   }
 
-  /** Everything descended from one grant. Its fields are guarded by the family's own monitor. */
+  /** Everything descended from one grant. Written under the family's own monitor. */
   private static final class Family {
     final String scope;
-    boolean revoked;
+    volatile boolean revoked;
 
     Family(String scope) {
       this.scope = scope;
