@@ -52,6 +52,12 @@ final class FakeAuthorizationServerFaultTest {
     assertThat(server.stats().familiesRevoked()).isEqualTo(1);
   }
 
+  private void assertRefreshTimesOut() {
+    assertThatThrownBy(() -> client.timeout(Duration.ofMillis(300)).refresh(seeded.refreshToken()))
+        .isInstanceOf(HttpTimeoutException.class);
+    client.timeout(Duration.ofSeconds(10));
+  }
+
   @Test
   void status_answersThatStatusWithABody_withoutProcessing() throws IOException {
     server.enqueue(Fault.status(503));
@@ -90,9 +96,7 @@ final class FakeAuthorizationServerFaultTest {
   void delay_pastTheClientsTimeout_isNotProcessed() throws IOException {
     server.enqueue(Fault.delay(Duration.ofMillis(1500)));
 
-    assertThatThrownBy(() -> client.timeout(Duration.ofMillis(300)).refresh(seeded.refreshToken()))
-        .isInstanceOf(HttpTimeoutException.class);
-    client.timeout(Duration.ofSeconds(10));
+    assertRefreshTimesOut();
     assertNotProcessed(Kind.DELAY, 504);
   }
 
@@ -107,9 +111,7 @@ final class FakeAuthorizationServerFaultTest {
   void delayAfterProcessing_pastTheClientsTimeout_rotatesButTheAnswerIsLost() throws IOException {
     server.enqueue(Fault.delayAfterProcessing(Duration.ofMillis(1500)));
 
-    assertThatThrownBy(() -> client.timeout(Duration.ofMillis(300)).refresh(seeded.refreshToken()))
-        .isInstanceOf(HttpTimeoutException.class);
-    client.timeout(Duration.ofSeconds(10));
+    assertRefreshTimesOut();
     assertProcessedThenSpoiled(Kind.DELAY_AFTER_PROCESSING, 200);
   }
 

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.tokenherd.coordinator.AccessToken;
-import dev.tokenherd.coordinator.Backoff;
 import dev.tokenherd.coordinator.RefreshPolicy;
 import dev.tokenherd.coordinator.TokenCoordinator;
 import dev.tokenherd.coordinator.TokenHerd;
@@ -50,9 +49,7 @@ final class InJvmFleetTest {
   private static final Clock CLOCK = Clock.systemUTC();
 
   private static final RefreshPolicy POLICY =
-      RefreshPolicy.builder()
-          .retryBackoff(new Backoff(Duration.ofMillis(10), Duration.ofMillis(100), 2.0, 0.5))
-          .pollBackoff(new Backoff(Duration.ofMillis(5), Duration.ofMillis(50), 2.0, 0.2))
+      Loopback.shortBackoffs()
           .endpointTimeout(Duration.ofSeconds(2))
           .leaseTime(Duration.ofSeconds(4))
           .waitTimeout(Duration.ofSeconds(10))

@@ -1,9 +1,12 @@
 package dev.tokenherd.coordinator.e2e;
 
+import dev.tokenherd.coordinator.Backoff;
+import dev.tokenherd.coordinator.RefreshPolicy;
 import dev.tokenherd.coordinator.TokenSet;
 import dev.tokenherd.coordinator.oauth2.OAuth2TokenEndpoint;
 import dev.tokenherd.testkit.FakeAuthorizationServer;
 import dev.tokenherd.testkit.TokenGrant;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.Set;
@@ -23,6 +26,16 @@ final class Loopback {
         .tokenUri(server.tokenEndpoint())
         .clientId(server.clientId())
         .clientSecret(FakeAuthorizationServer.DEFAULT_CLIENT_SECRET);
+  }
+
+  /**
+   * A policy with retries and polls short enough for real-time tests: 20-200 ms between token
+   * requests after transient failures, 5-50 ms between store reads while another worker refreshes.
+   */
+  static RefreshPolicy.Builder shortBackoffs() {
+    return RefreshPolicy.builder()
+        .retryBackoff(new Backoff(Duration.ofMillis(20), Duration.ofMillis(200), 2.0, 0.5))
+        .pollBackoff(new Backoff(Duration.ofMillis(5), Duration.ofMillis(50), 2.0, 0.2));
   }
 
   /** The token set a login that produced {@code grant} would seed, received at {@code issuedAt}. */

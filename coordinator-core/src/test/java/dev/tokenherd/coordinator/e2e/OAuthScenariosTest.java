@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.tokenherd.coordinator.AccessToken;
-import dev.tokenherd.coordinator.Backoff;
 import dev.tokenherd.coordinator.LostRotationException;
 import dev.tokenherd.coordinator.ReauthenticationRequiredException;
 import dev.tokenherd.coordinator.ReauthenticationRequiredException.Reason;
@@ -54,9 +53,7 @@ final class OAuthScenariosTest {
 
   /** Short retries; an endpoint timeout far below the 2 s delay faults, so those are ambiguous. */
   private static final RefreshPolicy POLICY =
-      RefreshPolicy.builder()
-          .retryBackoff(new Backoff(Duration.ofMillis(20), Duration.ofMillis(200), 2.0, 0.5))
-          .pollBackoff(new Backoff(Duration.ofMillis(5), Duration.ofMillis(50), 2.0, 0.2))
+      Loopback.shortBackoffs()
           .endpointTimeout(Duration.ofMillis(500))
           .leaseTime(Duration.ofSeconds(2))
           .waitTimeout(Duration.ofSeconds(5))
