@@ -761,7 +761,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
                   return lostRace(lease, outcome);
                 }
                 ReauthenticationRequiredException failure = requireNonNull(install(next).failure);
-                log.error("credential '{}': {}", key, failure.getMessage());
+                log.error("{}", failure.getMessage());
                 if (failure instanceof LostRotationException lost) {
                   counters.lostRotations.increment();
                   notifyListener(l -> l.onLostRotation(key, lost));
