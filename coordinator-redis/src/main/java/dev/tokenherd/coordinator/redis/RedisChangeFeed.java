@@ -360,14 +360,17 @@ public final class RedisChangeFeed implements ChangeFeed, AutoCloseable {
       implements RedisConnectionStateListener {
 
     @Override
-    public void message(String name, String body) {
+    public void message(String name, @Nullable String body) {
       Channel channel = channels.get(name);
       if (channel == null) {
         return;
       }
       OptionalLong version = parseVersion(body);
       if (version.isEmpty()) {
-        log.debug("ignoring a malformed message on {} ({} chars)", name, body.length());
+        log.debug(
+            "ignoring a malformed message on {} ({} chars)",
+            name,
+            body == null ? 0 : body.length());
         return;
       }
       long v = version.getAsLong();

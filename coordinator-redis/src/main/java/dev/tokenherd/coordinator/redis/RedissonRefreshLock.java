@@ -80,14 +80,19 @@ public final class RedissonRefreshLock implements RefreshLock {
       // Redisson reads a non-positive lease as "keep it alive with the watchdog": never wanted.
       throw new IllegalArgumentException("leaseTime must be at least 1ms, got " + leaseTime);
     }
-    RedissonFencedLock lock = fencedLock(key);
     long owner = -OWNER_IDS.incrementAndGet();
-    return lock.tryLockAndGetTokenAsync(0, leaseMillis, TimeUnit.MILLISECONDS, owner)
-        .thenApply(
-            fence ->
-                fence == null
-                    ? Optional.<LockLease>empty()
-                    : Optional.<LockLease>of(new Lease(key, lock, owner, fence)));
+    try {
+      RedissonFencedLock lock = fencedLock(key);
+      return lock.tryLockAndGetTokenAsync(0, leaseMillis, TimeUnit.MILLISECONDS, owner)
+          .thenApply(
+              fence ->
+                  fence == null
+                      ? Optional.<LockLease>empty()
+                      : Optional.<LockLease>of(new Lease(key, lock, owner, fence)));
+    } catch (RuntimeException e) {
+      // For example a client already shut down: report it the way an unreachable Redis is.
+      return CompletableFuture.failedFuture(e);
+    }
   }
 
   private RedissonFencedLock fencedLock(TokenKey key) {
@@ -141,23 +146,28 @@ public final class RedissonRefreshLock implements RefreshLock {
         return CompletableFuture.completedFuture(null);
       }
       CompletableFuture<Void> done = new CompletableFuture<>();
-      lock.unlockAsync(owner)
-          .whenComplete(
-              (ignored, error) -> {
-                if (error == null) {
-                  done.complete(null);
-                } else if (isNotHeld(error)) {
-                  log.debug(
-                      "credential '{}': lease with fence {} had already expired at release",
-                      key,
-                      fence);
-                  done.complete(null);
-                } else {
-                  // A release that did not reach Redis may be retried; the lease still expires.
-                  released.set(false);
-                  done.completeExceptionally(error);
-                }
-              });
+      CompletionStage<Void> unlocked;
+      try {
+        unlocked = lock.unlockAsync(owner);
+      } catch (RuntimeException e) {
+        unlocked = CompletableFuture.failedFuture(e);
+      }
+      unlocked.whenComplete(
+          (ignored, error) -> {
+            if (error == null) {
+              done.complete(null);
+            } else if (isNotHeld(error)) {
+              log.debug(
+                  "credential '{}': lease with fence {} had already expired at release",
+                  key,
+                  fence);
+              done.complete(null);
+            } else {
+              // A release that did not reach Redis may be retried; the lease still expires.
+              released.set(false);
+              done.completeExceptionally(error);
+            }
+          });
       return done;
     }
 

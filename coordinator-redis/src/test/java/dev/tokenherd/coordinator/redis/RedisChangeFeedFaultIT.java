@@ -1,11 +1,13 @@
 package dev.tokenherd.coordinator.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.spi.ChangeFeed;
 import dev.tokenherd.testkit.RedisServerProcess;
+import io.lettuce.core.RedisConnectionException;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
@@ -123,6 +125,15 @@ final class RedisChangeFeedFaultIT {
         assertThat(numsub(second)).isEqualTo(":1");
       }
     }
+  }
+
+  @Test
+  void create_whileRedisIsDown_failsAtOnce() {
+    redis.stop();
+
+    assertThatThrownBy(() -> RedisChangeFeed.create(clients.lettuce(), KEYS))
+        .isInstanceOf(RedisConnectionException.class);
+    redis.startAgain();
   }
 
   @Test

@@ -68,6 +68,46 @@ final class RedissonRefreshLockFaultIT {
   }
 
   @Test
+  void releaseWhileDown_fails_andARetryAfterTheRestartFreesTheLock() throws Exception {
+    try (RedisTestServer server = RedisTestServer.process();
+        RedisTestClients clients = new RedisTestClients(server.uri())) {
+      RedissonRefreshLock lock = new RedissonRefreshLock(clients.redisson(), KEYS);
+      RedissonRefreshLock other = new RedissonRefreshLock(clients.redisson(), KEYS);
+      LockLease lease = lock.tryAcquire(key, LEASE).toCompletableFuture().join().orElseThrow();
+
+      server.processOrFail().stop();
+      assertThat(lease.release().toCompletableFuture()).failsWithin(WAIT);
+      server.processOrFail().startAgain();
+
+      // The AOF kept the lock (and its TTL): nobody else gets it until the holder lets go.
+      await()
+          .atMost(WAIT)
+          .pollInterval(Duration.ofMillis(100))
+          .ignoreExceptions()
+          .until(() -> other.tryAcquire(key, LEASE).toCompletableFuture().join().isEmpty());
+      await()
+          .atMost(WAIT)
+          .pollInterval(Duration.ofMillis(100))
+          .ignoreExceptions()
+          .until(() -> lease.release().toCompletableFuture().join() == null);
+      LockLease next = other.tryAcquire(key, LEASE).toCompletableFuture().join().orElseThrow();
+      assertThat(next.fence()).isGreaterThan(lease.fence());
+    }
+  }
+
+  @Test
+  void clientShutDown_tryAcquireFailsAsAStage() throws Exception {
+    try (RedisTestServer server = RedisTestServer.process();
+        RedisTestClients clients = new RedisTestClients(server.uri())) {
+      org.redisson.api.RedissonClient redisson = clients.redisson();
+      RedissonRefreshLock lock = new RedissonRefreshLock(redisson, KEYS);
+      redisson.shutdown();
+
+      assertThat(lock.tryAcquire(key, LEASE).toCompletableFuture()).failsWithin(WAIT);
+    }
+  }
+
+  @Test
   void serverKilled_withAof_fencesKeepGrowing() throws Exception {
     try (RedisTestServer server = RedisTestServer.process();
         RedisTestClients clients = new RedisTestClients(server.uri())) {
