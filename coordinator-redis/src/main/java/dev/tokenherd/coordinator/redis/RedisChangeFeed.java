@@ -168,17 +168,22 @@ public final class RedisChangeFeed implements ChangeFeed, AutoCloseable {
     }
     channels.remove(channel.name);
     if (!closed) {
-      pubSub
-          .async()
-          .unsubscribe(channel.name)
-          .whenComplete(
-              (count, error) -> {
-                if (error != null) {
-                  // If Lettuce resubscribes it after a reconnect, subscribed() drops it again.
-                  log.debug("UNSUBSCRIBE {} failed", channel.name, error);
-                }
-              });
+      // If this fails and Lettuce resubscribes after a reconnect, subscribed() drops it again.
+      sendUnsubscribe(List.of(channel.name), "last listener left");
     }
+  }
+
+  /** Sends {@code UNSUBSCRIBE}; a failure is only logged (see the callers for why). */
+  private void sendUnsubscribe(List<String> names, String why) {
+    pubSub
+        .async()
+        .unsubscribe(names.toArray(String[]::new))
+        .whenComplete(
+            (ignored, error) -> {
+              if (error != null) {
+                log.debug("UNSUBSCRIBE {} ({}) failed", names, why, error);
+              }
+            });
   }
 
   /** Sends {@code SUBSCRIBE}; on failure marks a gap and schedules another try. Under lock. */
@@ -290,15 +295,7 @@ public final class RedisChangeFeed implements ChangeFeed, AutoCloseable {
       channels.clear();
     }
     if (!names.isEmpty() && pubSub.isOpen()) {
-      pubSub
-          .async()
-          .unsubscribe(names.toArray(String[]::new))
-          .whenComplete(
-              (ignored, error) -> {
-                if (error != null) {
-                  log.debug("UNSUBSCRIBE at close failed; closing drops it anyway", error);
-                }
-              });
+      sendUnsubscribe(names, "feed closed; closing the connection drops it anyway");
     }
     pubSub.close();
     publisher.close();
@@ -386,15 +383,7 @@ public final class RedisChangeFeed implements ChangeFeed, AutoCloseable {
         if (channel == null) {
           if (!closed) {
             // Nobody listens any more (an UNSUBSCRIBE was lost, and Lettuce resubscribed it).
-            pubSub
-                .async()
-                .unsubscribe(name)
-                .whenComplete(
-                    (ignored, error) -> {
-                      if (error != null) {
-                        log.debug("UNSUBSCRIBE {} of a stale channel failed", name, error);
-                      }
-                    });
+            sendUnsubscribe(List.of(name), "no listener left");
           }
           return;
         }
