@@ -25,6 +25,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -116,10 +117,9 @@ public final class RedisChangeFeed implements ChangeFeed, AutoCloseable {
     if (closed) {
       return CompletableFuture.failedFuture(new IllegalStateException("change feed is closed"));
     }
-    return publisher
-        .async()
-        .publish(keys.changed(key), Long.toString(version))
-        .thenApply(receivers -> null);
+    String channel = keys.changed(key);
+    String body = Long.toString(version);
+    return dispatch(() -> publisher.async().publish(channel, body)).thenApply(receivers -> null);
   }
 
   /**
@@ -175,9 +175,7 @@ public final class RedisChangeFeed implements ChangeFeed, AutoCloseable {
 
   /** Sends {@code UNSUBSCRIBE}; a failure is only logged (see the callers for why). */
   private void sendUnsubscribe(List<String> names, String why) {
-    pubSub
-        .async()
-        .unsubscribe(names.toArray(String[]::new))
+    dispatch(() -> pubSub.async().unsubscribe(names.toArray(String[]::new)))
         .whenComplete(
             (ignored, error) -> {
               if (error != null) {
@@ -186,11 +184,22 @@ public final class RedisChangeFeed implements ChangeFeed, AutoCloseable {
             });
   }
 
+  /**
+   * Runs a Lettuce command call, turning a synchronous failure (Lettuce throws from {@code
+   * dispatch} once its client is shut down) into a failed stage, so that no {@code close()} and no
+   * subscribe throws because of the connection's state.
+   */
+  private static <T> CompletionStage<T> dispatch(Supplier<? extends CompletionStage<T>> command) {
+    try {
+      return command.get();
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
   /** Sends {@code SUBSCRIBE}; on failure marks a gap and schedules another try. Under lock. */
   private void sendSubscribe(List<String> names) {
-    pubSub
-        .async()
-        .subscribe(names.toArray(String[]::new))
+    dispatch(() -> pubSub.async().subscribe(names.toArray(String[]::new)))
         .whenComplete(
             (ignored, error) -> {
               if (error != null) {
@@ -297,8 +306,17 @@ public final class RedisChangeFeed implements ChangeFeed, AutoCloseable {
     if (!names.isEmpty() && pubSub.isOpen()) {
       sendUnsubscribe(names, "feed closed; closing the connection drops it anyway");
     }
-    pubSub.close();
-    publisher.close();
+    closeQuietly(pubSub);
+    closeQuietly(publisher);
+  }
+
+  private static void closeQuietly(StatefulRedisConnection<String, String> connection) {
+    try {
+      connection.close();
+    } catch (RuntimeException e) {
+      // The client was shut down first; the connection is gone with it.
+      log.debug("closing a connection of the change feed failed", e);
+    }
   }
 
   @Override

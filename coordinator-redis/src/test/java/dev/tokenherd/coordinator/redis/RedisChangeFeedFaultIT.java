@@ -137,6 +137,20 @@ final class RedisChangeFeedFaultIT {
   }
 
   @Test
+  void clientShutDownFirst_closingSubscriptionsAndFeedDoesNotThrow() {
+    io.lettuce.core.RedisClient client = clients.lettuce();
+    RedisChangeFeed early = RedisChangeFeed.create(client, KEYS);
+    ChangeFeed.Subscription subscription = early.subscribe(first, new RecordingFeedListener());
+    await().atMost(WAIT).until(early::isFullySubscribed);
+
+    client.shutdown();
+
+    subscription.close();
+    assertThat(early.publish(first, 1).toCompletableFuture()).failsWithin(WAIT);
+    early.close();
+  }
+
+  @Test
   void lostUnsubscribe_isUndoneAfterReconnect() throws Exception {
     RecordingFeedListener listener = new RecordingFeedListener();
     ChangeFeed.Subscription subscription = feed.subscribe(first, listener);
