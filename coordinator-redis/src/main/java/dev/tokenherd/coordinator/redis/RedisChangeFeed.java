@@ -39,7 +39,8 @@ import org.slf4j.LoggerFactory;
  * <p><b>Subscriptions are reference-counted.</b> The first listener of a credential sends {@code
  * SUBSCRIBE}, later ones share it; closing the last one sends {@code UNSUBSCRIBE}.
  *
- * <p><b>Gaps.</b> Pub/sub forgets messages published while a subscriber is disconnected. When the
+ * <p><b>Gaps.</b> Pub/sub forgets messages published while a subscriber is not subscribed. A new
+ * channel's listeners get {@link Listener#onGap} once Redis confirms the subscription. When the
  * pub/sub connection drops, every subscribed credential is marked; once its channel is subscribed
  * again (Lettuce resubscribes after reconnecting, and this feed re-sends {@code SUBSCRIBE} for any
  * channel that is still missing), each of its listeners gets {@link Listener#onGap}, so a re-read
@@ -125,8 +126,9 @@ public final class RedisChangeFeed implements ChangeFeed, AutoCloseable {
   /**
    * {@inheritDoc}
    *
-   * <p>Returns at once; the {@code SUBSCRIBE} completes in the background, so a message published
-   * right after this call may be missed (the listener's store reads cover that).
+   * <p>Returns at once; the {@code SUBSCRIBE} completes in the background. A message published
+   * before Redis confirms it is missed, so when a new channel is confirmed its listeners get {@link
+   * Listener#onGap} once; a listener that joins a channel already live gets no such call.
    *
    * @throws IllegalStateException if the feed is closed
    */
@@ -144,6 +146,8 @@ public final class RedisChangeFeed implements ChangeFeed, AutoCloseable {
       boolean first = channel == null;
       if (channel == null) {
         channel = new Channel(key, name);
+        // Not live until Redis confirms: whatever is announced until then is missed.
+        channel.gap = true;
         channels.put(name, channel);
       }
       registration = new Registration(channel, listener);

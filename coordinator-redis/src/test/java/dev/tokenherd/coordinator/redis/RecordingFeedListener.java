@@ -22,6 +22,11 @@ final class RecordingFeedListener implements ChangeFeed.Listener {
     events.add(key.name() + " gap");
   }
 
+  /** Returns the {@code onChange} events only. */
+  List<String> changes() {
+    return events.stream().filter(e -> e.contains("@")).toList();
+  }
+
   boolean saw(String event) {
     return events.contains(event);
   }
