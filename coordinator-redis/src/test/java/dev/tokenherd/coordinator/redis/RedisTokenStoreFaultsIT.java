@@ -1,0 +1,203 @@
+package dev.tokenherd.coordinator.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assumptions.assumeThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.tokenherd.coordinator.TokenKey;
+import dev.tokenherd.coordinator.TokenSet;
+import dev.tokenherd.coordinator.spi.TokenRecord;
+import dev.tokenherd.coordinator.spi.WriteOutcome;
+import dev.tokenherd.coordinator.spi.WriteOutcome.Durability;
+import dev.tokenherd.testkit.RedisServerProcess;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link RedisTokenStore} against real {@code redis-server} processes that the tests stop, pause
+ * and pair with replicas: replica confirmation ({@code WAIT}) and failing fast while Redis is down.
+ */
+final class RedisTokenStoreFaultsIT {
+  private static final Instant T0 = Instant.parse("2030-01-01T00:00:00Z");
+  private static final TokenKey KEY = TokenKey.of("faults");
+  private static final RedisKeys LAYOUT = RedisKeys.defaults();
+
+  @BeforeEach
+  void needsProcesses() {
+    assumeThat(RedisServerProcess.isAvailable()).as("redis-server on the PATH").isTrue();
+  }
+
+  private static TokenRecord record(long version, long fence) {
+    TokenSet tokens =
+        new TokenSet("a" + version, "Bearer", "r" + version, Set.of(), T0, T0.plusSeconds(60));
+    return TokenRecord.seeded(tokens, version, fence, "writer", T0);
+  }
+
+  private static WriteOutcome cas(RedisTokenStore store, long expected, TokenRecord next) {
+    return store.compareAndSet(KEY, expected, next).toCompletableFuture().join();
+  }
+
+  /** A primary that syncs a new replica at once (Redis 7 otherwise waits 5 s for more). */
+  private static RedisServerProcess primary() {
+    return RedisServerProcess.builder()
+        .appendOnly(false)
+        .arguments("--repl-diskless-sync-delay", "0")
+        .start();
+  }
+
+  private static RedisServerProcess replicaOf(RedisServerProcess primary) {
+    return RedisServerProcess.builder()
+        .appendOnly(false)
+        .arguments("--replicaof", "127.0.0.1", Integer.toString(primary.port()))
+        .start();
+  }
+
+  private static void awaitReplicaOnline(RedisClient primaryClient) {
+    try (StatefulRedisConnection<String, String> admin = primaryClient.connect()) {
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(() -> admin.sync().info("replication").contains("state=online"));
+    }
+  }
+
+  @Test
+  void waitForReplicas_replicaOnline_reportsItsAcknowledgementThenPublishes() throws Exception {
+    try (RedisServerProcess primary = primary();
+        RedisServerProcess replica = replicaOf(primary)) {
+      RedisClient client = FailFastClients.create(primary.uri());
+      try (RedisTokenStore store =
+              RedisTokenStore.builder(client).waitForReplicas(1, Duration.ofSeconds(2)).build();
+          StatefulRedisPubSubConnection<String, String> pubsub = client.connectPubSub()) {
+        awaitReplicaOnline(client);
+        List<String> messages = new CopyOnWriteArrayList<>();
+        pubsub.addListener(
+            new RedisPubSubAdapter<>() {
+              @Override
+              public void message(String channel, String message) {
+                messages.add(message);
+              }
+            });
+        pubsub.sync().subscribe(LAYOUT.changed(KEY));
+
+        WriteOutcome first = cas(store, 0, record(1, 1));
+        WriteOutcome metadataOnly = cas(store, 1, record(1, 2));
+
+        assertThat(first.applied()).isTrue();
+        assertThat(first.durability().requested()).isEqualTo(1);
+        assertThat(first.durability().acknowledged()).isGreaterThanOrEqualTo(1);
+        assertThat(first.durability().isShort()).isFalse();
+        assertThat(metadataOnly.durability().acknowledged()).isGreaterThanOrEqualTo(1);
+        await().atMost(Duration.ofSeconds(5)).until(() -> !messages.isEmpty());
+        assertThat(messages).containsExactly("1"); // the metadata write announced nothing
+        assertThat(store.toString()).contains("waitForReplicas=1");
+      } finally {
+        client.shutdown();
+      }
+      // The replica holds the write that WAIT confirmed.
+      assertThat(replica.command("HGET", LAYOUT.record(KEY), "fence")).isEqualTo("$1");
+    }
+  }
+
+  @Test
+  void waitForReplicas_replicaPaused_reportsAShortWriteWithinTheTimeout() {
+    try (RedisServerProcess primary = primary();
+        RedisServerProcess replica = replicaOf(primary)) {
+      RedisClient client = FailFastClients.create(primary.uri());
+      try (RedisTokenStore store =
+          RedisTokenStore.builder(client).waitForReplicas(1, Duration.ofMillis(300)).build()) {
+        awaitReplicaOnline(client);
+        assertThat(cas(store, 0, record(1, 1)).durability().acknowledged()).isOne();
+
+        replica.pause();
+        long started = System.nanoTime();
+        WriteOutcome outcome;
+        try {
+          outcome = cas(store, 1, record(2, 1));
+        } finally {
+          replica.resume();
+        }
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+
+        assertThat(outcome.applied()).isTrue();
+        assertThat(outcome.durability()).isEqualTo(new Durability(1, 0));
+        assertThat(outcome.durability().isShort()).isTrue();
+        assertThat(took)
+            .isGreaterThanOrEqualTo(Duration.ofMillis(250))
+            .isLessThan(Duration.ofSeconds(3));
+        assertThat(store.read(KEY).toCompletableFuture().join().map(TokenRecord::version))
+            .contains(2L);
+      } finally {
+        client.shutdown();
+      }
+    }
+  }
+
+  @Test
+  void waitForReplicas_noReplicaAtAll_reportsNoAcknowledgement() {
+    try (RedisServerProcess alone = RedisServerProcess.builder().appendOnly(false).start()) {
+      RedisClient client = FailFastClients.create(alone.uri());
+      try (StatefulRedisConnection<String, String> connection = client.connect();
+          RedisTokenStore store =
+              RedisTokenStore.builder(connection)
+                  .waitForReplicas(2, Duration.ofMillis(100))
+                  .build()) {
+        WriteOutcome outcome = cas(store, 0, record(1, 1));
+
+        assertThat(outcome.durability()).isEqualTo(new Durability(2, 0));
+        // Rejections wait for nobody.
+        assertThat(cas(store, 0, record(1, 1)).durability()).isEqualTo(Durability.NOT_REQUESTED);
+      } finally {
+        client.shutdown();
+      }
+    }
+  }
+
+  @Test
+  void redisDown_callsFailPromptlyAndRecoverWhenItReturns() throws Exception {
+    try (RedisServerProcess redis = RedisServerProcess.builder().appendOnly(true).start()) {
+      RedisClient client = FailFastClients.create(redis.uri());
+      try (RedisTokenStore store = RedisTokenStore.builder(client).build()) {
+        cas(store, 0, record(1, 1));
+
+        redis.kill();
+        long started = System.nanoTime();
+        assertThatThrownBy(() -> store.read(KEY).toCompletableFuture().get(10, TimeUnit.SECONDS))
+            .isInstanceOf(ExecutionException.class);
+        assertThatThrownBy(
+                () ->
+                    store
+                        .compareAndSet(KEY, 1, record(2, 1))
+                        .toCompletableFuture()
+                        .get(10, TimeUnit.SECONDS))
+            .isInstanceOf(ExecutionException.class);
+        assertThat(Duration.ofNanos(System.nanoTime() - started))
+            .isLessThan(FailFastClients.COMMAND_TIMEOUT.multipliedBy(2));
+
+        // Back with its AOF but an empty script cache: the write reloads the script.
+        redis.startAgain();
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .ignoreExceptions()
+            .until(() -> store.read(KEY).toCompletableFuture().join().isPresent());
+        assertThat(store.read(KEY).toCompletableFuture().join().map(TokenRecord::version))
+            .isEqualTo(Optional.of(1L));
+        assertThat(cas(store, 1, record(2, 1)).applied()).isTrue();
+      } finally {
+        client.shutdown();
+      }
+    }
+  }
+}
