@@ -8,7 +8,6 @@ import dev.tokenherd.coordinator.TokenCoordinator;
 import dev.tokenherd.coordinator.TokenHerd;
 import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.TokenSet;
-import dev.tokenherd.coordinator.memory.InMemoryTokenStore;
 import dev.tokenherd.coordinator.spi.ChangeFeed;
 import dev.tokenherd.coordinator.spi.TokenResponse;
 import dev.tokenherd.coordinator.testing.ScriptedTokenEndpoint;
@@ -27,11 +26,10 @@ import org.junit.jupiter.api.Test;
 import org.redisson.api.RedissonClient;
 
 /**
- * The engine on the real lock and feed: four workers, each with its own {@link RedisChangeFeed} and
- * a {@link RedissonRefreshLock} (two Redisson clients), find the shared token expired at once.
- * Exactly one token request is sent; the others wait on the lock and learn of the new version over
- * Redis pub/sub. (The store is the in-memory one, shared by reference, announcing its writes
- * through a Redis feed as the Redis store's script will.)
+ * The whole Redis path under the engine: four workers, each with its own {@link RedisTokenStore},
+ * {@link RedisChangeFeed} and {@link RedissonRefreshLock} (two Redisson clients between them), find
+ * the shared token expired at once. Exactly one token request is sent; the others wait on the lock
+ * and learn of the new version from the store script's PUBLISH.
  */
 final class RedisLockAndFeedFleetIT {
   private static final RedisKeys KEYS = RedisKeys.of("fleet-it");
@@ -75,13 +73,11 @@ final class RedisLockAndFeedFleetIT {
     ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
     List<TokenHerd> herds = new ArrayList<>();
     List<RedisChangeFeed> feeds = new ArrayList<>();
+    List<RedisTokenStore> stores = new ArrayList<>();
     try (RedisTestServer server = RedisTestServer.start();
         RedisTestClients clients = new RedisTestClients(server.uri())) {
       var lettuce = clients.lettuce();
       List<RedissonClient> redissons = List.of(clients.redisson(), clients.redisson());
-      RedisChangeFeed storeFeed = RedisChangeFeed.create(lettuce, KEYS);
-      feeds.add(storeFeed);
-      InMemoryTokenStore store = new InMemoryTokenStore(storeFeed);
       ScriptedTokenEndpoint endpoint = new ScriptedTokenEndpoint(clock);
       CompletableFuture<TokenResponse> held = endpoint.hold();
       RefreshPolicy policy = RefreshPolicy.ofDefaults();
@@ -91,6 +87,8 @@ final class RedisLockAndFeedFleetIT {
       for (int i = 0; i < WORKERS; i++) {
         RedisChangeFeed feed = RedisChangeFeed.create(lettuce, KEYS);
         feeds.add(feed);
+        RedisTokenStore store = RedisTokenStore.builder(lettuce).keys(KEYS).build();
+        stores.add(store);
         TokenHerd herd =
             TokenHerd.builder()
                 .tokenStore(store)
@@ -142,6 +140,7 @@ final class RedisLockAndFeedFleetIT {
       // Workers stop before their clients do.
       herds.forEach(TokenHerd::close);
       feeds.forEach(RedisChangeFeed::close);
+      stores.forEach(RedisTokenStore::close);
     } finally {
       scheduler.shutdownNow();
     }
