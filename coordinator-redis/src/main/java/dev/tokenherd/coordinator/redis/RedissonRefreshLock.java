@@ -1,0 +1,179 @@
+package dev.tokenherd.coordinator.redis;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.tokenherd.coordinator.TokenKey;
+import dev.tokenherd.coordinator.spi.LockLease;
+import dev.tokenherd.coordinator.spi.RefreshLock;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
+import org.redisson.RedissonFencedLock;
+import org.redisson.api.RFencedLock;
+import org.redisson.api.RedissonClient;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A {@link RefreshLock} on Redisson's fenced lock ({@code RFencedLock}, one per credential under
+ * {@link RedisKeys#lock}). The fencing token is Redisson's per-lock counter, incremented by the
+ * same script that takes the lock.
+ *
+ * <p>Three choices follow from how Redisson 4.7.0 behaves (see {@code
+ * RedissonFencedLockSemanticsIT}):
+ *
+ * <ul>
+ *   <li><b>Explicit lease, no watchdog.</b> Every acquisition passes the lease time to {@code
+ *       tryLockAndGetTokenAsync(0, lease, MILLISECONDS, id)}: the key then expires by itself after
+ *       the lease, so a holder that stalls (GC, SIGSTOP, a lost process) frees the lock without
+ *       anyone's help. Redisson's {@code lockAndGetToken(lease, unit)} ignores its lease and keeps
+ *       the lock alive with the watchdog, and the no-argument {@code tryLockAndGetToken()} waits
+ *       forever; neither is used.
+ *   <li><b>A synthetic owner id per acquisition.</b> Redisson names a lock's owner by client id and
+ *       thread id and lets the same owner re-enter. Keyed on a Java thread, two refreshes started
+ *       from one thread would both "hold" the lock, and a release from another thread (async code
+ *       completes anywhere) would fail. Each lease therefore gets its own negative id (real thread
+ *       ids are positive), unique in this JVM, and {@link LockLease#release()} unlocks with it.
+ *       Redisson's interface has no owner-id overload of {@code tryLockAndGetTokenAsync}; its
+ *       implementation class {@code RedissonFencedLock} has a public one, which this class uses.
+ *   <li><b>Releasing an expired lease is benign.</b> Redisson answers "not locked by current
+ *       thread" when the lease ran out (and perhaps another worker holds the lock now); the release
+ *       then completes normally, because the lock is no longer ours and the new holder's lease must
+ *       stay intact. The fence, not the lock, guards the write.
+ * </ul>
+ *
+ * <p>If Redis cannot be reached, {@link #tryAcquire} fails (after Redisson's own timeout and retry
+ * settings); the caller maps that to its typed error. The client is shared and never closed here.
+ */
+public final class RedissonRefreshLock implements RefreshLock {
+  private static final Logger log = LoggerFactory.getLogger(RedissonRefreshLock.class);
+
+  /** Owner ids for leases: negative, so they never equal a real thread id of the same client. */
+  private static final AtomicLong OWNER_IDS = new AtomicLong();
+
+  private final RedissonClient client;
+  private final RedisKeys keys;
+
+  /**
+   * Creates a lock on {@code client}'s Redis.
+   *
+   * @param client the Redisson client; owned by the caller and never closed here
+   * @param keys the key layout
+   */
+  public RedissonRefreshLock(RedissonClient client, RedisKeys keys) {
+    this.client = requireNonNull(client, "client");
+    this.keys = requireNonNull(keys, "keys");
+  }
+
+  @Override
+  public CompletionStage<Optional<LockLease>> tryAcquire(TokenKey key, Duration leaseTime) {
+    requireNonNull(key, "key");
+    requireNonNull(leaseTime, "leaseTime");
+    long leaseMillis = leaseTime.toMillis();
+    if (leaseMillis <= 0) {
+      // Redisson reads a non-positive lease as "keep it alive with the watchdog": never wanted.
+      throw new IllegalArgumentException("leaseTime must be at least 1ms, got " + leaseTime);
+    }
+    long owner = -OWNER_IDS.incrementAndGet();
+    try {
+      RedissonFencedLock lock = fencedLock(key);
+      return lock.tryLockAndGetTokenAsync(0, leaseMillis, TimeUnit.MILLISECONDS, owner)
+          .thenApply(
+              fence ->
+                  fence == null
+                      ? Optional.<LockLease>empty()
+                      : Optional.<LockLease>of(new Lease(key, lock, owner, fence)));
+    } catch (RuntimeException e) {
+      // For example a client already shut down: report it the way an unreachable Redis is.
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  private RedissonFencedLock fencedLock(TokenKey key) {
+    RFencedLock lock = client.getFencedLock(keys.lock(key));
+    if (lock instanceof RedissonFencedLock fenced) {
+      return fenced;
+    }
+    throw new IllegalStateException(
+        "expected Redisson's RedissonFencedLock, got " + lock.getClass().getName());
+  }
+
+  /**
+   * Returns whether {@code error} is Redisson's answer to unlocking a lock this owner no longer
+   * holds.
+   */
+  static boolean isNotHeld(@Nullable Throwable error) {
+    Throwable cause = error;
+    while (cause instanceof CompletionException && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    return cause instanceof IllegalMonitorStateException;
+  }
+
+  @Override
+  public String toString() {
+    return "RedissonRefreshLock[namespace=" + keys.namespace() + "]";
+  }
+
+  private static final class Lease implements LockLease {
+    private final TokenKey key;
+    private final RedissonFencedLock lock;
+    private final long owner;
+    private final long fence;
+    private final AtomicBoolean released = new AtomicBoolean();
+
+    Lease(TokenKey key, RedissonFencedLock lock, long owner, long fence) {
+      this.key = key;
+      this.lock = lock;
+      this.owner = owner;
+      this.fence = fence;
+    }
+
+    @Override
+    public long fence() {
+      return fence;
+    }
+
+    @Override
+    public CompletionStage<Void> release() {
+      if (!released.compareAndSet(false, true)) {
+        return CompletableFuture.completedFuture(null);
+      }
+      CompletableFuture<Void> done = new CompletableFuture<>();
+      CompletionStage<Void> unlocked;
+      try {
+        unlocked = lock.unlockAsync(owner);
+      } catch (RuntimeException e) {
+        unlocked = CompletableFuture.failedFuture(e);
+      }
+      unlocked.whenComplete(
+          (ignored, error) -> {
+            if (error == null) {
+              done.complete(null);
+            } else if (isNotHeld(error)) {
+              log.debug(
+                  "credential '{}': lease with fence {} had already expired at release",
+                  key,
+                  fence);
+              done.complete(null);
+            } else {
+              // A release that did not reach Redis may be retried; the lease still expires.
+              released.set(false);
+              done.completeExceptionally(error);
+            }
+          });
+      return done;
+    }
+
+    @Override
+    public String toString() {
+      return "Lease[" + key + ", fence=" + fence + "]";
+    }
+  }
+}

@@ -1,0 +1,37 @@
+package dev.tokenherd.coordinator.redis;
+
+import dev.tokenherd.coordinator.TokenKey;
+import dev.tokenherd.coordinator.spi.ChangeFeed;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/** Records what a change feed tells it, as {@code "K@v"} and {@code "K gap"}. */
+final class RecordingFeedListener implements ChangeFeed.Listener {
+  final List<String> events = new CopyOnWriteArrayList<>();
+  final List<String> threads = new CopyOnWriteArrayList<>();
+
+  @Override
+  public void onChange(TokenKey key, long version) {
+    threads.add(Thread.currentThread().getName());
+    events.add(key.name() + "@" + version);
+  }
+
+  @Override
+  public void onGap(TokenKey key) {
+    threads.add(Thread.currentThread().getName());
+    events.add(key.name() + " gap");
+  }
+
+  /** Returns the {@code onChange} events only. */
+  List<String> changes() {
+    return events.stream().filter(e -> e.contains("@")).toList();
+  }
+
+  boolean saw(String event) {
+    return events.contains(event);
+  }
+
+  long count(String event) {
+    return events.stream().filter(event::equals).count();
+  }
+}
