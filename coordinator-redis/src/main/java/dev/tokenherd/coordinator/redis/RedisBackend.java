@@ -1,0 +1,398 @@
+package dev.tokenherd.coordinator.redis;
+
+import static java.util.Objects.requireNonNull;
+
+import com.google.errorprone.annotations.CanIgnoreReturnValue;
+import dev.tokenherd.coordinator.TokenHerd;
+import dev.tokenherd.coordinator.spi.ChangeFeed;
+import dev.tokenherd.coordinator.spi.RefreshLock;
+import dev.tokenherd.coordinator.spi.TokenStore;
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.Delay;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+import org.redisson.Redisson;
+import org.redisson.api.RedissonClient;
+import org.redisson.config.Config;
+import org.redisson.config.EqualJitterDelay;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The three fleet roles on one Redis deployment: a {@link RedisTokenStore} and a {@link
+ * RedisChangeFeed} on Lettuce and a {@link RedissonRefreshLock} on Redisson.
+ *
+ * <pre>{@code
+ * try (RedisBackend redis = RedisBackend.builder().uri("redis://127.0.0.1:6379").build();
+ *     TokenHerd herd = redis.configure(TokenHerd.builder()).build()) {
+ *   TokenCoordinator billing = herd.coordinator(TokenKey.of("billing-api"), endpoint);
+ *   String bearer = billing.accessToken();
+ * }
+ * }</pre>
+ *
+ * <p>Given a URI, the backend creates its Lettuce and Redisson clients configured to fail fast: a
+ * command issued while Redis is unreachable is rejected at once instead of being buffered and
+ * replayed after reconnection (a late replay could write a stale rotation), and every command times
+ * out after {@link Builder#commandTimeout}. Given the caller's own clients, it uses them as they
+ * are, warns once if the Lettuce client buffers commands while disconnected, and never closes them.
+ */
+public final class RedisBackend implements AutoCloseable {
+  /** The command timeout used when none is configured. */
+  public static final Duration DEFAULT_COMMAND_TIMEOUT = Duration.ofSeconds(2);
+
+  /** The connect timeout used when none is configured. */
+  public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
+
+  /**
+   * The bounds of the jittered, growing pause between reconnection attempts of the clients this
+   * backend creates: short, so that a fleet is back within seconds of Redis.
+   */
+  static final Duration RECONNECT_DELAY_MIN = Duration.ofMillis(100);
+
+  static final Duration RECONNECT_DELAY_MAX = Duration.ofSeconds(2);
+
+  private static final Logger log = LoggerFactory.getLogger(RedisBackend.class);
+
+  private final RedisTokenStore tokenStore;
+  private final RedisChangeFeed changeFeed;
+  private final RedissonRefreshLock refreshLock;
+  private final List<AutoCloseable> owned;
+
+  private RedisBackend(
+      RedisTokenStore tokenStore,
+      RedisChangeFeed changeFeed,
+      RedissonRefreshLock refreshLock,
+      List<AutoCloseable> owned) {
+    this.tokenStore = tokenStore;
+    this.changeFeed = changeFeed;
+    this.refreshLock = refreshLock;
+    this.owned = owned;
+  }
+
+  /** Returns a builder. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Returns the token store. */
+  public TokenStore tokenStore() {
+    return tokenStore;
+  }
+
+  /** Returns the refresh lock. */
+  public RefreshLock refreshLock() {
+    return refreshLock;
+  }
+
+  /** Returns the change feed. */
+  public ChangeFeed changeFeed() {
+    return changeFeed;
+  }
+
+  /**
+   * Sets this backend's store, lock and feed on a herd builder.
+   *
+   * @param herd the builder
+   * @return the same builder
+   */
+  @CanIgnoreReturnValue
+  public TokenHerd.Builder configure(TokenHerd.Builder herd) {
+    return herd.tokenStore(tokenStore).refreshLock(refreshLock).changeFeed(changeFeed);
+  }
+
+  /**
+   * Closes the feed's and the store's connections, then the clients this backend created. Clients
+   * passed to the builder stay open. Close the herds that use this backend first.
+   */
+  @Override
+  public void close() {
+    RuntimeException failure = null;
+    for (AutoCloseable resource : owned) {
+      try {
+        resource.close();
+      } catch (Exception e) {
+        if (failure == null) {
+          failure = new IllegalStateException("closing the Redis backend failed", e);
+        } else {
+          failure.addSuppressed(e);
+        }
+      }
+    }
+    if (failure != null) {
+      throw failure;
+    }
+  }
+
+  /** Builds a {@link RedisBackend}. */
+  public static final class Builder {
+    private @Nullable RedisURI uri;
+    private @Nullable String username;
+    private @Nullable String password;
+    private @Nullable RedisClient redisClient;
+    private @Nullable RedissonClient redissonClient;
+    private RedisKeys keys = RedisKeys.defaults();
+    private @Nullable KeyRing keyRing;
+    private int replicas;
+    private Duration replicaTimeout = Duration.ZERO;
+    private Duration commandTimeout = DEFAULT_COMMAND_TIMEOUT;
+    private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
+
+    private Builder() {}
+
+    /**
+     * Connects to the Redis at this URI: {@code redis://[[user]:password@]host[:port][/database]}
+     * or {@code rediss://} for TLS. The backend creates and later closes its own clients.
+     *
+     * @param uri the URI
+     * @return this builder
+     * @throws IllegalArgumentException if the URI is not a redis:// or rediss:// URI
+     */
+    @CanIgnoreReturnValue
+    public Builder uri(String uri) {
+      requireNonNull(uri, "uri");
+      URI parsed;
+      try {
+        parsed = URI.create(uri);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("not a URI: " + redactUserInfo(uri), e);
+      }
+      String scheme = parsed.getScheme();
+      if (!"redis".equals(scheme) && !"rediss".equals(scheme)) {
+        throw new IllegalArgumentException(
+            "expected a redis:// or rediss:// URI, got " + redactUserInfo(uri));
+      }
+      if (parsed.getHost() == null) {
+        throw new IllegalArgumentException("the URI names no host: " + redactUserInfo(uri));
+      }
+      this.uri = RedisURI.create(parsed);
+      this.username = null;
+      this.password = null;
+      String userInfo = parsed.getUserInfo();
+      if (userInfo != null && !userInfo.isEmpty()) {
+        int colon = userInfo.indexOf(':');
+        if (colon < 0) {
+          password = userInfo;
+        } else {
+          username = userInfo.substring(0, colon).isEmpty() ? null : userInfo.substring(0, colon);
+          password = userInfo.substring(colon + 1);
+        }
+      }
+      return this;
+    }
+
+    /**
+     * Uses the caller's Lettuce client for the store and the feed; the backend never closes it.
+     * Configure it to reject commands while disconnected ({@code
+     * ClientOptions.DisconnectedBehavior.REJECT_COMMANDS}) and with a command timeout shorter than
+     * the refresh lease.
+     */
+    @CanIgnoreReturnValue
+    public Builder redisClient(RedisClient redisClient) {
+      this.redisClient = requireNonNull(redisClient, "redisClient");
+      return this;
+    }
+
+    /** Uses the caller's Redisson client for the lock; the backend never closes it. */
+    @CanIgnoreReturnValue
+    public Builder redissonClient(RedissonClient redissonClient) {
+      this.redissonClient = requireNonNull(redissonClient, "redissonClient");
+      return this;
+    }
+
+    /** Sets the namespace every key and channel lives under (default {@code tokenherd}). */
+    @CanIgnoreReturnValue
+    public Builder namespace(String namespace) {
+      this.keys = RedisKeys.of(namespace);
+      return this;
+    }
+
+    /** Encrypts the stored secrets with this key ring (default: plain JSON). */
+    @CanIgnoreReturnValue
+    public Builder keyRing(KeyRing keyRing) {
+      this.keyRing = requireNonNull(keyRing, "keyRing");
+      return this;
+    }
+
+    /**
+     * After each rotation, waits for this many replicas to acknowledge the write before announcing
+     * it and releasing the lock. Fewer acknowledgements within the timeout are reported to {@code
+     * RefreshListener.onUnderReplicatedWrite}.
+     *
+     * @param replicas how many replicas, at least 0 (0: do not wait)
+     * @param timeout how long to wait, positive unless {@code replicas} is 0
+     * @return this builder
+     */
+    @CanIgnoreReturnValue
+    public Builder waitForReplicas(int replicas, Duration timeout) {
+      requireNonNull(timeout, "timeout");
+      if (replicas < 0) {
+        throw new IllegalArgumentException("replicas must be at least 0, got " + replicas);
+      }
+      if (replicas > 0 && (timeout.isNegative() || timeout.isZero())) {
+        throw new IllegalArgumentException("the replica timeout must be positive, got " + timeout);
+      }
+      this.replicas = replicas;
+      this.replicaTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * Sets how long a Redis command may take before it fails, for the clients this backend creates
+     * (default 2 s). Keep it well below the refresh lease and the callers' wait timeout.
+     */
+    @CanIgnoreReturnValue
+    public Builder commandTimeout(Duration commandTimeout) {
+      this.commandTimeout = positive(commandTimeout, "commandTimeout");
+      return this;
+    }
+
+    /** Sets how long connecting may take, for the clients this backend creates (default 2 s). */
+    @CanIgnoreReturnValue
+    public Builder connectTimeout(Duration connectTimeout) {
+      this.connectTimeout = positive(connectTimeout, "connectTimeout");
+      return this;
+    }
+
+    /**
+     * Creates the clients that were not given, then the store, the feed and the lock.
+     *
+     * @return the backend
+     * @throws IllegalStateException if neither a URI nor both clients were given
+     */
+    public RedisBackend build() {
+      RedisURI target = uri;
+      if (target == null && (redisClient == null || redissonClient == null)) {
+        throw new IllegalStateException(
+            "set uri(...), or both redisClient(...) and redissonClient(...)");
+      }
+      List<AutoCloseable> owned = new ArrayList<>();
+      try {
+        RedisClient lettuce = redisClient;
+        if (lettuce == null) {
+          ClientResources resources =
+              ClientResources.builder()
+                  .ioThreadPoolSize(2)
+                  .computationThreadPoolSize(2)
+                  .reconnectDelay(
+                      Delay.equalJitter(
+                          RECONNECT_DELAY_MIN, RECONNECT_DELAY_MAX, 100, TimeUnit.MILLISECONDS))
+                  .build();
+          owned.add(() -> resources.shutdown(0, 2, TimeUnit.SECONDS).get());
+          lettuce = failFastClient(requireNonNull(target), resources);
+          RedisClient created = lettuce;
+          owned.add(0, () -> created.shutdown(Duration.ZERO, Duration.ofSeconds(2)));
+        } else {
+          warnIfBuffering(lettuce);
+        }
+        RedissonClient redisson = redissonClient;
+        if (redisson == null) {
+          redisson = Redisson.create(redissonConfig(requireNonNull(target)));
+          RedissonClient created = redisson;
+          owned.add(0, () -> created.shutdown(0, 2, TimeUnit.SECONDS));
+        }
+        RedisTokenStore.Builder store = RedisTokenStore.builder(lettuce).keys(keys);
+        if (keyRing != null) {
+          store.keyRing(keyRing);
+        }
+        if (replicas > 0) {
+          store.waitForReplicas(replicas, replicaTimeout);
+        }
+        RedisTokenStore tokenStore = store.build();
+        owned.add(0, tokenStore);
+        RedisChangeFeed changeFeed = RedisChangeFeed.create(lettuce, keys);
+        owned.add(0, changeFeed);
+        RedissonRefreshLock refreshLock = new RedissonRefreshLock(redisson, keys);
+        return new RedisBackend(tokenStore, changeFeed, refreshLock, List.copyOf(owned));
+      } catch (RuntimeException e) {
+        for (AutoCloseable resource : owned) {
+          try {
+            resource.close();
+          } catch (Exception suppressed) {
+            e.addSuppressed(suppressed);
+          }
+        }
+        throw e;
+      }
+    }
+
+    private RedisClient failFastClient(RedisURI target, ClientResources resources) {
+      RedisURI withTimeout = RedisURI.builder(target).withTimeout(commandTimeout).build();
+      RedisClient client = RedisClient.create(resources, withTimeout);
+      client.setOptions(
+          ClientOptions.builder()
+              .autoReconnect(true)
+              .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+              .timeoutOptions(TimeoutOptions.enabled(commandTimeout))
+              .socketOptions(
+                  SocketOptions.builder().connectTimeout(connectTimeout).keepAlive(true).build())
+              .build());
+      return client;
+    }
+
+    private Config redissonConfig(RedisURI target) {
+      Config config = new Config();
+      config.setNettyThreads(4);
+      config.setThreads(2);
+      config
+          .useSingleServer()
+          .setAddress(
+              (target.isSsl() ? "rediss://" : "redis://")
+                  + target.getHost()
+                  + ":"
+                  + target.getPort())
+          .setDatabase(target.getDatabase())
+          .setConnectionMinimumIdleSize(1)
+          .setConnectionPoolSize(4)
+          .setSubscriptionConnectionMinimumIdleSize(0)
+          .setSubscriptionConnectionPoolSize(1)
+          .setTimeout(millis(commandTimeout))
+          .setConnectTimeout(millis(connectTimeout))
+          .setRetryAttempts(0)
+          .setReconnectionDelay(new EqualJitterDelay(RECONNECT_DELAY_MIN, RECONNECT_DELAY_MAX));
+      config.setTcpKeepAlive(true);
+      if (username != null) {
+        config.setUsername(username);
+      }
+      if (password != null) {
+        config.setPassword(password);
+      }
+      return config;
+    }
+
+    private static void warnIfBuffering(RedisClient client) {
+      ClientOptions options = client.getOptions();
+      if (options.getDisconnectedBehavior() != ClientOptions.DisconnectedBehavior.REJECT_COMMANDS
+          && options.isAutoReconnect()) {
+        log.warn(
+            "the Redis client buffers commands while disconnected and replays them on"
+                + " reconnection; configure ClientOptions.disconnectedBehavior(REJECT_COMMANDS) so"
+                + " that callers fail fast and no stale write is replayed late");
+      }
+    }
+
+    private static int millis(Duration duration) {
+      return (int) Math.min(Integer.MAX_VALUE, duration.toMillis());
+    }
+
+    private static Duration positive(Duration duration, String name) {
+      requireNonNull(duration, name);
+      if (duration.isNegative() || duration.isZero()) {
+        throw new IllegalArgumentException(name + " must be positive, got " + duration);
+      }
+      return duration;
+    }
+
+    private static String redactUserInfo(String uri) {
+      return uri.replaceAll("//[^@/]*@", "//***@");
+    }
+  }
+}
