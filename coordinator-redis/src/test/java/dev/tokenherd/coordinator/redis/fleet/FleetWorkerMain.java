@@ -1,0 +1,91 @@
+package dev.tokenherd.coordinator.redis.fleet;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tokenherd.coordinator.CoordinatorStats;
+import dev.tokenherd.coordinator.TokenCoordinator;
+import dev.tokenherd.coordinator.TokenHerd;
+import dev.tokenherd.coordinator.oauth2.OAuth2TokenEndpoint;
+import dev.tokenherd.coordinator.redis.RedisBackend;
+import java.io.InputStream;
+import java.net.URI;
+import java.time.Clock;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * One fleet worker in its own JVM, for the multi-process tests: its own Redis clients, its own herd
+ * and its own caller threads on one credential. Arguments are {@code name=value} pairs ({@code
+ * redis, tokenUri, clientId, clientSecret, namespace, threads, workerId}). It runs until its
+ * standard input closes, then prints one JSON line with what its callers saw.
+ */
+public final class FleetWorkerMain {
+  private FleetWorkerMain() {}
+
+  /**
+   * Runs the worker.
+   *
+   * @param args {@code name=value} pairs
+   * @throws Exception if the worker cannot start
+   */
+  public static void main(String[] args) throws Exception {
+    Map<String, String> options = new LinkedHashMap<>();
+    for (String arg : args) {
+      int eq = arg.indexOf('=');
+      if (eq <= 0) {
+        throw new IllegalArgumentException("expected name=value, got " + arg);
+      }
+      options.put(arg.substring(0, eq), arg.substring(eq + 1));
+    }
+    String workerId = options.getOrDefault("workerId", "worker");
+    int threads = Integer.parseInt(options.getOrDefault("threads", "32"));
+    OAuth2TokenEndpoint endpoint =
+        FleetSettings.endpoint(
+            URI.create(required(options, "tokenUri")),
+            required(options, "clientId"),
+            required(options, "clientSecret"));
+    Clock clock = Clock.systemUTC();
+    Map<String, Object> report = new LinkedHashMap<>();
+    try (RedisBackend redis =
+            RedisBackend.builder()
+                .uri(required(options, "redis"))
+                .namespace(options.getOrDefault("namespace", "tokenherd"))
+                .build();
+        TokenHerd herd =
+            redis
+                .configure(TokenHerd.builder())
+                .workerId(workerId)
+                .refreshPolicy(FleetSettings.policy())
+                .build()) {
+      TokenCoordinator coordinator = herd.coordinator(FleetSettings.KEY, endpoint);
+      System.out.println("ready");
+      System.out.flush();
+      try (CallerLoad load =
+          new CallerLoad(workerId, coordinator, threads, clock, (token, at) -> true)) {
+        InputStream in = System.in;
+        while (in.read() >= 0) {
+          // The parent closes our standard input to stop us.
+        }
+        load.close();
+        report.put("worker", workerId);
+        report.put("calls", load.calls());
+        report.put("expiredServed", load.expiredServed());
+        report.put("versionRegressions", load.versionRegressions());
+        report.put("errors", load.errors());
+        CoordinatorStats stats = coordinator.stats();
+        report.put("tokenRequests", stats.tokenRequests());
+        report.put("refreshes", stats.refreshes());
+        report.put("lostRotations", stats.lostRotations());
+      }
+    }
+    System.out.println(new ObjectMapper().writeValueAsString(report));
+    System.out.flush();
+  }
+
+  private static String required(Map<String, String> options, String name) {
+    String value = options.get(name);
+    if (value == null) {
+      throw new IllegalArgumentException("missing argument " + name + "=...");
+    }
+    return value;
+  }
+}

@@ -1,0 +1,201 @@
+package dev.tokenherd.coordinator.redis.fleet;
+
+import static dev.tokenherd.coordinator.redis.fleet.FleetSettings.EXPIRIES;
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tokenherd.coordinator.TokenCoordinator;
+import dev.tokenherd.coordinator.TokenHerd;
+import dev.tokenherd.coordinator.redis.RedisBackend;
+import dev.tokenherd.coordinator.redis.RedisTestServer;
+import dev.tokenherd.testkit.FakeAuthorizationServer;
+import dev.tokenherd.testkit.RotationMode;
+import dev.tokenherd.testkit.ServerStats;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The same promise across separate JVMs: 3 worker processes (each {@link FleetWorkerMain}: its own
+ * clients, herd and 16 callers) share one credential through a real Redis across 20 expiries; the
+ * fake server, in this JVM, sees one token request per refresh and no reuse.
+ */
+class RedisMultiProcessFleetIT {
+  private static final int PROCESSES = 3;
+  private static final int CALLERS_PER_PROCESS = 16;
+
+  private final FakeAuthorizationServer server =
+      FakeAuthorizationServer.builder()
+          .rotationMode(RotationMode.ROTATE_REVOKE_FAMILY_ON_REUSE)
+          .accessTokenTtl(FleetSettings.TOKEN_TTL)
+          .latency(FleetSettings.SERVER_LATENCY)
+          .start();
+  private final RedisTestServer redis = RedisTestServer.start();
+  private final List<Worker> workers = new ArrayList<>();
+
+  @AfterEach
+  void tearDown() {
+    workers.forEach(w -> w.process.destroyForcibly());
+    redis.close();
+    server.close();
+  }
+
+  @Test
+  void threeWorkerJvms_sendOneTokenRequestPerRefresh() throws Exception {
+    Path logs = Files.createDirectories(Path.of("target", "fleet-processes"));
+    // Seeded first, as an operator's login step would: a worker asked for a credential nobody
+    // seeded fails with CredentialNotFoundException, which this test counts as an error.
+    seedThroughOwnWorker();
+    for (int i = 0; i < PROCESSES; i++) {
+      workers.add(startWorker("process-" + i, logs));
+    }
+    for (Worker worker : workers) {
+      assertThat(worker.ready.await(60, TimeUnit.SECONDS))
+          .as("%s started; its stderr is in %s", worker.id, worker.stderr)
+          .isTrue();
+    }
+
+    await()
+        .atMost(Duration.ofMinutes(2))
+        .pollInterval(Duration.ofMillis(100))
+        .until(() -> server.stats().refreshEvents() >= EXPIRIES);
+    for (Worker worker : workers) {
+      worker.process.getOutputStream().close();
+    }
+    List<JsonNode> reports = new ArrayList<>();
+    for (Worker worker : workers) {
+      reports.add(worker.report.get(60, TimeUnit.SECONDS));
+      assertThat(worker.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(worker.process.exitValue()).as("%s exit status", worker.id).isZero();
+    }
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .untilAsserted(
+            () ->
+                assertThat(server.stats().tokenRequests())
+                    .isEqualTo(server.stats().refreshEvents()));
+
+    ServerStats stats = server.stats();
+    System.out.printf(
+        "RedisMultiProcessFleetIT: %d JVMs x %d callers: %d calls, %d refresh events,"
+            + " %d token requests, %d reuse detections%n",
+        PROCESSES,
+        CALLERS_PER_PROCESS,
+        reports.stream().mapToLong(r -> r.get("calls").asLong()).sum(),
+        stats.refreshEvents(),
+        stats.tokenRequests(),
+        stats.reuseDetections());
+    assertThat(stats.refreshEvents()).isGreaterThanOrEqualTo(EXPIRIES);
+    assertThat(stats.reuseDetections()).isZero();
+    assertThat(stats.familiesRevoked()).isZero();
+    assertThat(stats.invalidGrants()).isZero();
+    long requestsByWorkers = 0;
+    for (JsonNode report : reports) {
+      assertThat(report.get("errors").size()).as("errors of %s", report).isZero();
+      assertThat(report.get("expiredServed").asLong()).as("expired of %s", report).isZero();
+      assertThat(report.get("versionRegressions").asLong()).isZero();
+      assertThat(report.get("calls").asLong()).isPositive();
+      requestsByWorkers += report.get("tokenRequests").asLong();
+    }
+    assertThat(requestsByWorkers).isEqualTo(stats.tokenRequests());
+    assertThat(reports.stream().filter(r -> r.get("refreshes").asLong() > 0).count())
+        .as("refreshes were shared between processes: %s", reports)
+        .isGreaterThan(1);
+  }
+
+  /** Seeds the credential from this JVM, the way an operator's login step would. */
+  private void seedThroughOwnWorker() {
+    try (RedisBackend backend =
+            RedisBackend.builder().uri(redis.uri().toString()).namespace("fleet-mp").build();
+        TokenHerd herd =
+            backend.configure(TokenHerd.builder()).refreshPolicy(FleetSettings.policy()).build()) {
+      TokenCoordinator seeder =
+          herd.coordinator(
+              FleetSettings.KEY,
+              FleetSettings.endpoint(
+                  server.tokenEndpoint(),
+                  server.clientId(),
+                  FakeAuthorizationServer.DEFAULT_CLIENT_SECRET));
+      seeder
+          .seed(FleetSettings.seed(server.issueTokens("read"), Clock.systemUTC().instant()))
+          .join();
+    }
+  }
+
+  /** Starts a worker JVM on this test's class path. */
+  private Worker startWorker(String id, Path logs) throws IOException {
+    Path stderr = logs.resolve(id + ".stderr.log");
+    List<String> command =
+        List.of(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-Xmx256m",
+            "-cp",
+            System.getProperty("java.class.path"),
+            FleetWorkerMain.class.getName(),
+            "redis=" + redis.uri(),
+            "tokenUri=" + server.tokenEndpoint(),
+            "clientId=" + server.clientId(),
+            "clientSecret=" + FakeAuthorizationServer.DEFAULT_CLIENT_SECRET,
+            "namespace=fleet-mp",
+            "threads=" + CALLERS_PER_PROCESS,
+            "workerId=" + id);
+    Process process =
+        new ProcessBuilder(command)
+            .redirectError(ProcessBuilder.Redirect.to(stderr.toFile()))
+            .start();
+    Worker worker = new Worker(id, process, stderr);
+    Thread reader = new Thread(worker::readStdout, id + "-stdout");
+    reader.setDaemon(true);
+    reader.start();
+    return worker;
+  }
+
+  private static final class Worker {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    final String id;
+    final Process process;
+    final Path stderr;
+    final CountDownLatch ready = new CountDownLatch(1);
+    final CompletableFuture<JsonNode> report = new CompletableFuture<>();
+
+    Worker(String id, Process process, Path stderr) {
+      this.id = id;
+      this.process = process;
+      this.stderr = stderr;
+    }
+
+    /** "ready" once started, then one JSON report when its standard input closes. */
+    void readStdout() {
+      try (BufferedReader out =
+          new BufferedReader(new InputStreamReader(process.getInputStream(), UTF_8))) {
+        String line;
+        while ((line = out.readLine()) != null) {
+          if (line.equals("ready")) {
+            ready.countDown();
+          } else if (line.startsWith("{")) {
+            report.complete(JSON.readTree(line));
+          }
+        }
+        report.completeExceptionally(
+            new IllegalStateException(id + " ended without a report; see " + stderr));
+      } catch (IOException e) {
+        report.completeExceptionally(e);
+      }
+    }
+  }
+}
