@@ -228,18 +228,12 @@ public final class RedisBackend implements AutoCloseable {
      * RefreshListener.onUnderReplicatedWrite}.
      *
      * @param replicas how many replicas, at least 0 (0: do not wait)
-     * @param timeout how long to wait, positive unless {@code replicas} is 0
+     * @param timeout how long to wait, at least 1 ms unless {@code replicas} is 0
      * @return this builder
      */
     @CanIgnoreReturnValue
     public Builder waitForReplicas(int replicas, Duration timeout) {
-      requireNonNull(timeout, "timeout");
-      if (replicas < 0) {
-        throw new IllegalArgumentException("replicas must be at least 0, got " + replicas);
-      }
-      if (replicas > 0 && (timeout.isNegative() || timeout.isZero())) {
-        throw new IllegalArgumentException("the replica timeout must be positive, got " + timeout);
-      }
+      RedisTokenStore.Builder.checkReplicaWait(replicas, timeout);
       this.replicas = replicas;
       this.replicaTimeout = timeout;
       return this;

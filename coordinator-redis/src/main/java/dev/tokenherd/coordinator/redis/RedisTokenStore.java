@@ -355,6 +355,14 @@ public final class RedisTokenStore implements TokenStore, AutoCloseable {
      */
     @CanIgnoreReturnValue
     public Builder waitForReplicas(int replicas, Duration timeout) {
+      checkReplicaWait(replicas, timeout);
+      this.replicas = replicas;
+      this.replicaTimeout = timeout;
+      return this;
+    }
+
+    /** Checks a {@link #waitForReplicas} setting; shared with {@link RedisBackend.Builder}. */
+    static void checkReplicaWait(int replicas, Duration timeout) {
       requireNonNull(timeout, "timeout");
       if (replicas < 0) {
         throw new IllegalArgumentException("replicas must not be negative: " + replicas);
@@ -364,9 +372,6 @@ public final class RedisTokenStore implements TokenStore, AutoCloseable {
         throw new IllegalArgumentException(
             "timeout must be at least 1 ms when waiting for replicas: " + timeout);
       }
-      this.replicas = replicas;
-      this.replicaTimeout = timeout;
-      return this;
     }
 
     /**

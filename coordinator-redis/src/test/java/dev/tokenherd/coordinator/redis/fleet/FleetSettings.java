@@ -1,10 +1,15 @@
 package dev.tokenherd.coordinator.redis.fleet;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
 import dev.tokenherd.coordinator.Backoff;
 import dev.tokenherd.coordinator.RefreshPolicy;
 import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.TokenSet;
 import dev.tokenherd.coordinator.oauth2.OAuth2TokenEndpoint;
+import dev.tokenherd.testkit.FakeAuthorizationServer;
+import dev.tokenherd.testkit.ServerStats;
 import dev.tokenherd.testkit.TokenGrant;
 import java.net.URI;
 import java.time.Duration;
@@ -60,5 +65,30 @@ final class FleetSettings {
         .issuedAt(now)
         .expiresAt(grant.expiresAt())
         .build();
+  }
+
+  /**
+   * Waits until every token request the server received became a refresh event (a refresh still in
+   * flight when the callers stopped is counted on receipt and processed after the server's
+   * latency), checks the fleet's promise on the server's own counters, prints them and returns
+   * them.
+   */
+  static ServerStats assertOneRequestPerRefresh(
+      FakeAuthorizationServer server, String fleet, long calls) {
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .untilAsserted(
+            () ->
+                assertThat(server.stats().tokenRequests())
+                    .isEqualTo(server.stats().refreshEvents()));
+    ServerStats stats = server.stats();
+    System.out.printf(
+        "%s: %d calls, %d refresh events, %d token requests, %d reuse detections%n",
+        fleet, calls, stats.refreshEvents(), stats.tokenRequests(), stats.reuseDetections());
+    assertThat(stats.refreshEvents()).isGreaterThanOrEqualTo(EXPIRIES);
+    assertThat(stats.reuseDetections()).isZero();
+    assertThat(stats.familiesRevoked()).isZero();
+    assertThat(stats.invalidGrants()).isZero();
+    return stats;
   }
 }
