@@ -282,6 +282,9 @@ public final class FakeAuthorizationServer implements AutoCloseable {
             outcome,
             status,
             f == null ? null : f.kind());
+    if (requestLogLimit == 0) {
+      return; // logging switched off (a removeFirst on the empty log would fail the request)
+    }
     synchronized (log) {
       if (log.size() >= requestLogLimit) {
         log.removeFirst();

@@ -559,4 +559,18 @@ final class FakeAuthorizationServerTest {
     assertThatThrownBy(() -> FakeAuthorizationServer.builder().bindAddress(null))
         .isInstanceOf(NullPointerException.class);
   }
+
+  @Test
+  void requestLogLimitZero_logsNothing_andStillAnswers() throws IOException {
+    try (FakeAuthorizationServer quiet =
+        FakeAuthorizationServer.builder().requestLogLimit(0).start()) {
+      TokenGrant grant = quiet.issueTokens("read");
+
+      HttpResponse<String> response = new OAuthClient(quiet).refresh(grant.refreshToken());
+
+      assertThat(response.statusCode()).isEqualTo(200);
+      assertThat(quiet.requests()).isEmpty();
+      assertThat(quiet.stats().refreshEvents()).isEqualTo(1);
+    }
+  }
 }
