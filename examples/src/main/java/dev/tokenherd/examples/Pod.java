@@ -76,7 +76,13 @@ final class Pod implements PodHandle {
         merged.add(caller.latencies);
       }
     }
-    source.close();
+    try {
+      source.close();
+    } catch (RuntimeException e) {
+      // during JVM shutdown (SIGTERM) client libraries may refuse to close cleanly; the counts
+      // and latencies are complete, and the process is ending anyway
+      System.err.println(name + ": closing the token source failed: " + e);
+    }
     return merged;
   }
 
