@@ -64,6 +64,9 @@ import org.jspecify.annotations.Nullable;
  *       {@code token_endpoint} = {@link #tokenEndpoint()}</td></tr>
  *   <tr><td>{@code GET /resource} with {@code Authorization: Bearer <token>}</td><td>200 if the
  *       access token is valid, else 401 with {@code WWW-Authenticate: Bearer}</td></tr>
+ *   <tr><td>{@code GET /stats}</td><td>the {@linkplain #stats() counters} as a JSON object with
+ *       snake_case keys ({@code token_requests}, {@code refresh_events}, ...), for a server run
+ *       as its own process</td></tr>
  * </table>
  *
  * <p>Time (token expiry, the grace period, log timestamps) comes from the {@linkplain
@@ -129,7 +132,10 @@ public final class FakeAuthorizationServer implements AutoCloseable {
     this.server =
         HttpServer.create(
             new InetSocketAddress(
-                InetAddress.getByAddress(new byte[] {127, 0, 0, 1}), builder.port),
+                builder.bindAddress != null
+                    ? builder.bindAddress
+                    : InetAddress.getByAddress(new byte[] {127, 0, 0, 1}),
+                builder.port),
             /* backlog= */ 1024);
     server.setExecutor(executor);
     server.createContext("/", this::dispatch);
@@ -276,6 +282,9 @@ public final class FakeAuthorizationServer implements AutoCloseable {
             outcome,
             status,
             f == null ? null : f.kind());
+    if (requestLogLimit == 0) {
+      return; // logging switched off (a removeFirst on the empty log would fail the request)
+    }
     synchronized (log) {
       if (log.size() >= requestLogLimit) {
         log.removeFirst();
@@ -302,6 +311,13 @@ public final class FakeAuthorizationServer implements AutoCloseable {
         case "/.well-known/oauth-authorization-server", "/.well-known/openid-configuration" -> {
           if (method.equals("GET")) {
             send(exchange, Reply.json(200, metadata()));
+          } else {
+            methodNotAllowed(exchange, "GET");
+          }
+        }
+        case "/stats" -> {
+          if (method.equals("GET")) {
+            send(exchange, Reply.json(200, statsJson(stats())));
           } else {
             methodNotAllowed(exchange, "GET");
           }
@@ -569,6 +585,22 @@ public final class FakeAuthorizationServer implements AutoCloseable {
     return body;
   }
 
+  private static Map<String, Object> statsJson(ServerStats stats) {
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("token_requests", stats.tokenRequests());
+    body.put("refresh_events", stats.refreshEvents());
+    body.put("client_credentials_grants", stats.clientCredentialsGrants());
+    body.put("grace_reuses", stats.graceReuses());
+    body.put("reuse_detections", stats.reuseDetections());
+    body.put("families_revoked", stats.familiesRevoked());
+    body.put("invalid_grants", stats.invalidGrants());
+    body.put("invalid_clients", stats.invalidClients());
+    body.put("faults_injected", stats.faultsInjected());
+    body.put("resource_requests", stats.resourceRequests());
+    body.put("resource_rejections", stats.resourceRejections());
+    return body;
+  }
+
   private void resource(HttpExchange exchange) throws IOException {
     counters.resourceRequests.increment();
     String authorization = exchange.getRequestHeaders().getFirst("Authorization");
@@ -773,6 +805,7 @@ public final class FakeAuthorizationServer implements AutoCloseable {
     private Clock clock = Clock.systemUTC();
     private boolean issueClientCredentials = true;
     private int port;
+    private @Nullable InetAddress bindAddress; // null: 127.0.0.1
     private int requestLogLimit = DEFAULT_REQUEST_LOG_LIMIT;
 
     private Builder() {}
@@ -856,6 +889,17 @@ public final class FakeAuthorizationServer implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Sets the address to listen on (default the loopback address, 127.0.0.1). A server in its own
+     * container listens on the wildcard address ({@code 0.0.0.0}) so that other containers reach
+     * it; {@link FakeAuthorizationServer#uri()} still names 127.0.0.1.
+     */
+    @CanIgnoreReturnValue
+    public Builder bindAddress(InetAddress bindAddress) {
+      this.bindAddress = requireNonNull(bindAddress, "bindAddress");
+      return this;
+    }
+
     /** Sets how many token requests the log keeps (default {@value #DEFAULT_REQUEST_LOG_LIMIT}). */
     @CanIgnoreReturnValue
     public Builder requestLogLimit(int requestLogLimit) {
@@ -868,7 +912,7 @@ public final class FakeAuthorizationServer implements AutoCloseable {
     }
 
     /**
-     * Starts the server on 127.0.0.1.
+     * Starts the server on the {@linkplain #bindAddress bind address} (default 127.0.0.1).
      *
      * @return the running server; close it when done
      * @throws UncheckedIOException if the port cannot be bound

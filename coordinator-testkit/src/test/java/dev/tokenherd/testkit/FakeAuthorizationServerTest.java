@@ -529,4 +529,48 @@ final class FakeAuthorizationServerTest {
     assertThatThrownBy(() -> FakeAuthorizationServer.builder().port(port).start())
         .isInstanceOf(java.io.UncheckedIOException.class);
   }
+
+  @Test
+  void stats_overHttp_areTheCountersAsSnakeCaseJson() throws IOException {
+    TokenGrant grant = server.issueTokens("read");
+    client.refresh(grant.refreshToken());
+    client.refresh(grant.refreshToken()); // reuse: the family is revoked
+
+    JsonNode stats = json(client.send("GET", "/stats"));
+
+    assertThat(stats.get("token_requests").asLong()).isEqualTo(2);
+    assertThat(stats.get("refresh_events").asLong()).isEqualTo(1);
+    assertThat(stats.get("reuse_detections").asLong()).isEqualTo(1);
+    assertThat(stats.get("families_revoked").asLong()).isEqualTo(1);
+    assertThat(stats.get("invalid_grants").asLong()).isEqualTo(1);
+    assertThat(stats.size()).isEqualTo(11);
+    assertThat(client.send("POST", "/stats").statusCode()).isEqualTo(405);
+  }
+
+  @Test
+  void builder_bindAddress_listensThere_andUriStillNamesLoopback() throws IOException {
+    try (FakeAuthorizationServer wildcard =
+        FakeAuthorizationServer.builder()
+            .bindAddress(java.net.InetAddress.getByAddress(new byte[] {0, 0, 0, 0}))
+            .start()) {
+      assertThat(wildcard.uri().getHost()).isEqualTo("127.0.0.1");
+      assertThat(new OAuthClient(wildcard).send("GET", "/stats").statusCode()).isEqualTo(200);
+    }
+    assertThatThrownBy(() -> FakeAuthorizationServer.builder().bindAddress(null))
+        .isInstanceOf(NullPointerException.class);
+  }
+
+  @Test
+  void requestLogLimitZero_logsNothing_andStillAnswers() throws IOException {
+    try (FakeAuthorizationServer quiet =
+        FakeAuthorizationServer.builder().requestLogLimit(0).start()) {
+      TokenGrant grant = quiet.issueTokens("read");
+
+      HttpResponse<String> response = new OAuthClient(quiet).refresh(grant.refreshToken());
+
+      assertThat(response.statusCode()).isEqualTo(200);
+      assertThat(quiet.requests()).isEmpty();
+      assertThat(quiet.stats().refreshEvents()).isEqualTo(1);
+    }
+  }
 }

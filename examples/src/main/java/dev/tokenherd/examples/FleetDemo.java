@@ -1,0 +1,118 @@
+package dev.tokenherd.examples;
+
+import static java.util.Objects.requireNonNull;
+
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The fleet demo: {@code java -jar fleet-demo.jar [options]}, or one of the modes the docker fleet
+ * runs ({@code worker}, {@code fake-auth-server}, {@code totals}). See {@link #USAGE}.
+ */
+public final class FleetDemo {
+  static final String USAGE =
+      """
+      usage: java -jar fleet-demo.jar [options]            a fleet on this machine, then a summary
+               --pods N          pods (default 4)
+               --threads N       caller threads per pod (default 16)
+               --ttl D           access token lifetime, whole seconds (default 3s)
+               --duration D      how long each strategy runs (default 20s)
+               --latency D       the fake server's time per token request (default 50ms)
+               --strategy S      tokenherd|naive|local|lockpoll (default tokenherd)
+               --compare         run all four, one after the other, side by side
+               --redis URI       use this Redis instead of starting one
+               --processes       each pod its own JVM
+               --json            end with one JSON line per strategy
+             java -jar fleet-demo.jar worker --redis URI --token-endpoint URI [--client-id ID]
+               [--client-secret S | env TOKENHERD_CLIENT_SECRET] [--threads N] [--strategy S]
+               [--name NAME] [--namespace NS] [--duration D] [--json] [--stdin]
+             java -jar fleet-demo.jar fake-auth-server [--port P] [--bind ADDRESS] [--ttl D]
+               [--mode revoke-family|grace-period|no-family-revocation|no-rotation|
+                omit-refresh-token] [--latency D] [--client-id ID] [--client-secret S]
+               [--redis URI [--namespace NS]] [--duration D] [--stdin]
+             java -jar fleet-demo.jar totals --auth-server URI [--redis URI] [--namespace NS]
+      """;
+
+  private FleetDemo() {}
+
+  /** Runs the demo or a mode and exits: 0 done, 1 could not run here, 2 bad command line. */
+  public static void main(String[] args) {
+    int status = run(args, System.out, System.err, System.in);
+    // client libraries leave non-daemon threads behind; the demo is done
+    System.exit(status);
+  }
+
+  /**
+   * Runs the demo or a mode.
+   *
+   * @return the exit status: 0 done, 1 could not run here, 2 bad command line
+   */
+  static int run(String[] argv, PrintStream out, PrintStream err, InputStream in) {
+    List<String> args = new ArrayList<>(Arrays.asList(argv));
+    try {
+      if (!args.isEmpty() && !args.get(0).startsWith("--")) {
+        String mode = args.remove(0);
+        return switch (mode) {
+          case "worker" -> WorkerMode.run(args, out, in);
+          case "fake-auth-server" -> FakeAuthServerMode.run(args, out, in);
+          case "totals" -> TotalsMode.run(args, out, err);
+          case "help" -> {
+            out.print(USAGE);
+            yield 0;
+          }
+          default -> throw new UsageException("unknown mode: " + mode);
+        };
+      }
+      if (args.contains("--help")) {
+        out.print(USAGE);
+        return 0;
+      }
+      return demo(DemoOptions.parse(args), out, err, /* redisOnPath= */ true);
+    } catch (UsageException e) {
+      err.println("fleet-demo: " + e.getMessage());
+      err.print(USAGE);
+      return 2;
+    } catch (DemoException e) {
+      err.println("fleet-demo: " + e.getMessage());
+      return 1;
+    }
+  }
+
+  static int demo(DemoOptions options, PrintStream out, PrintStream err, boolean redisOnPath) {
+    List<RunResult> results = new ArrayList<>();
+    String given = options.redisUri();
+    LocalRedis local = given == null ? LocalRedis.start(redisOnPath, err) : null;
+    try {
+      String redisUri = local != null ? local.uri() : requireNonNull(given);
+      for (Strategy strategy : options.strategies()) {
+        err.printf(
+            "== %s: %s%n   %d pods x %d threads%s, %ds tokens (rotation, family revoked on"
+                + " reuse), %ds%n",
+            strategy.id(),
+            strategy.description(),
+            options.pods(),
+            options.threads(),
+            options.processes() ? " (one JVM each)" : "",
+            options.ttl().toSeconds(),
+            options.duration().toSeconds());
+        results.add(FleetRun.run(strategy, options, redisUri, err));
+      }
+    } finally {
+      if (local != null) {
+        local.close();
+      }
+    }
+    out.println();
+    out.print(Report.table(results));
+    if (options.json()) {
+      for (RunResult result : results) {
+        out.println(result.toJson());
+      }
+    }
+    out.flush();
+    return 0;
+  }
+}

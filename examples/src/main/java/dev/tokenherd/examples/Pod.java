@@ -1,0 +1,126 @@
+package dev.tokenherd.examples;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.tokenherd.coordinator.ReauthenticationRequiredException;
+import dev.tokenherd.examples.strategies.CredentialRevokedException;
+import dev.tokenherd.examples.strategies.TokenSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
+import org.HdrHistogram.Histogram;
+
+/**
+ * One pod of the fleet in this JVM: caller threads that each ask the pod's {@link TokenSource} for
+ * a token, "use" it for about a millisecond, and ask again, until stopped. Every call is timed,
+ * failed ones too.
+ */
+final class Pod implements PodHandle {
+  /** Latencies up to one minute, in microseconds, with three significant digits. */
+  static Histogram newHistogram() {
+    return new Histogram(TimeUnit.MINUTES.toMicros(1), 3);
+  }
+
+  private final String name;
+  private final TokenSource source;
+  private final List<Caller> callers = new ArrayList<>();
+  private final LongAdder calls = new LongAdder();
+  private final LongAdder errors = new LongAdder();
+  private final LongAdder reauth = new LongAdder();
+  private final java.util.concurrent.ConcurrentMap<String, String> firstErrors =
+      new java.util.concurrent.ConcurrentHashMap<>();
+  private volatile boolean stopped;
+
+  Pod(String name, TokenSource source, int threads) {
+    this.name = requireNonNull(name, "name");
+    this.source = requireNonNull(source, "source");
+    for (int i = 0; i < threads; i++) {
+      callers.add(new Caller(name + "-caller-" + i));
+    }
+  }
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  void start() {
+    callers.forEach(Thread::start);
+  }
+
+  @Override
+  public Counts counts() {
+    return new Counts(calls.sum(), errors.sum(), reauth.sum());
+  }
+
+  /** Returns the first failure of each kind: exception class name to message. */
+  java.util.Map<String, String> firstErrors() {
+    return java.util.Map.copyOf(firstErrors);
+  }
+
+  /** Stops the callers, waits for them, closes the source and returns the merged latencies. */
+  @Override
+  public Histogram stop() {
+    stopped = true;
+    Histogram merged = newHistogram();
+    for (Caller caller : callers) {
+      try {
+        caller.join(TimeUnit.SECONDS.toMillis(20));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      synchronized (caller.latencies) {
+        merged.add(caller.latencies);
+      }
+    }
+    try {
+      source.close();
+    } catch (RuntimeException e) {
+      // during JVM shutdown (SIGTERM) client libraries may refuse to close cleanly; the counts
+      // and latencies are complete, and the process is ending anyway
+      System.err.println(name + ": closing the token source failed: " + e);
+    }
+    return merged;
+  }
+
+  private void call(Histogram latencies) {
+    long start = System.nanoTime();
+    try {
+      String token = source.accessToken();
+      requireNonNull(token, "token");
+      calls.increment();
+    } catch (ReauthenticationRequiredException | CredentialRevokedException e) {
+      reauth.increment();
+      errors.increment();
+      firstErrors.putIfAbsent(e.getClass().getSimpleName(), String.valueOf(e.getMessage()));
+    } catch (RuntimeException e) {
+      errors.increment();
+      firstErrors.putIfAbsent(e.getClass().getSimpleName(), String.valueOf(e.getMessage()));
+    }
+    long micros = Math.max(1, (System.nanoTime() - start) / 1_000);
+    synchronized (latencies) {
+      latencies.recordValue(Math.min(micros, latencies.getHighestTrackableValue()));
+    }
+  }
+
+  private final class Caller extends Thread {
+    final Histogram latencies = newHistogram();
+
+    Caller(String threadName) {
+      super(threadName);
+      setDaemon(true);
+    }
+
+    @Override
+    public void run() {
+      while (!stopped) {
+        call(latencies);
+        // "using" the token: 0.5-1.5 ms of work between calls
+        LockSupport.parkNanos(ThreadLocalRandom.current().nextLong(500_000, 1_500_000));
+      }
+    }
+  }
+}

@@ -1,0 +1,218 @@
+package dev.tokenherd.examples;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import org.HdrHistogram.Histogram;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * {@code worker}: one pod against an external Redis and token endpoint, until stopped (SIGTERM, the
+ * end of standard input with {@code --stdin}, or {@code --duration}). Prints a progress line a
+ * second (a JSON object with {@code --json}) and adds its counters to the fleet totals in Redis
+ * ({@code namespace:totals}), which the {@code totals} mode reads.
+ */
+final class WorkerMode {
+  /** The environment variable that holds the client secret if {@code --client-secret} is absent. */
+  static final String SECRET_VARIABLE = "TOKENHERD_CLIENT_SECRET";
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Set<String> VALUED =
+      Set.of(
+          "redis",
+          "token-endpoint",
+          "client-id",
+          "client-secret",
+          "threads",
+          "strategy",
+          "name",
+          "namespace",
+          "duration",
+          "startup-timeout");
+  private static final Set<String> FLAGS = Set.of("json", "stdin");
+
+  private WorkerMode() {}
+
+  static int run(List<String> arguments, PrintStream out, InputStream in) {
+    Args args = Args.parse(arguments, VALUED, FLAGS);
+    String secret = args.value("client-secret");
+    if (secret == null) {
+      secret = System.getenv(SECRET_VARIABLE);
+    }
+    if (secret == null) {
+      throw new UsageException("--client-secret (or " + SECRET_VARIABLE + ") is required");
+    }
+    Target target =
+        new Target(
+            args.required("redis"),
+            URI.create(args.required("token-endpoint")),
+            args.string("client-id", "test-client"),
+            secret,
+            args.string("namespace", Target.DEFAULT_NAMESPACE));
+    Strategy strategy = Strategy.parse(args.string("strategy", "tokenherd"));
+    int threads = args.positiveInt("threads", 16);
+    String name = args.string("name", defaultName());
+    boolean json = args.flag("json");
+    Duration duration = args.duration("duration", Duration.ZERO);
+
+    long startupDeadline =
+        System.nanoTime() + args.duration("startup-timeout", Duration.ofSeconds(60)).toNanos();
+    while (!target.isSeeded(strategy)) {
+      if (System.nanoTime() > startupDeadline) {
+        out.println(name + ": no credential was seeded in Redis; is the fake-auth-server up?");
+        return 1;
+      }
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200));
+    }
+
+    CountDownLatch stop = new CountDownLatch(1);
+    CountDownLatch done = new CountDownLatch(1);
+    if (args.flag("stdin")) {
+      Thread watcher = new Thread(() -> awaitEndOfInput(in, stop), name + "-stdin");
+      watcher.setDaemon(true);
+      watcher.start();
+    }
+    Thread hook =
+        new Thread(
+            () -> {
+              stop.countDown();
+              try {
+                done.await(30, TimeUnit.SECONDS);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            },
+            name + "-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+
+    RedisClient redis = RedisClient.create(target.redisUri());
+    try (StatefulRedisConnection<String, String> totals = redis.connect()) {
+      Pod pod = new Pod(name, strategy.open(target, name), threads);
+      pod.start();
+      print(out, json, Map.of("type", "ready", "pod", name), name + ": ready, " + strategy.id());
+      long started = System.nanoTime();
+      PodHandle.Counts reported = PodHandle.Counts.ZERO;
+      while (!awaitQuietly(stop, Duration.ofSeconds(1))) {
+        reported = addTotals(totals, target, pod.counts(), reported);
+        print(out, json, report("progress", name, pod.counts(), null), line(name, pod, started));
+        if (!duration.isZero() && System.nanoTime() - started >= duration.toNanos()) {
+          break;
+        }
+      }
+      Histogram latencies = pod.stop();
+      addTotals(totals, target, pod.counts(), reported);
+      print(
+          out,
+          json,
+          report("result", name, pod.counts(), latencies),
+          line(name, pod, started) + " (stopped)");
+      return 0;
+    } finally {
+      redis.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+      done.countDown();
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException e) {
+        // the JVM is shutting down: the hook is running
+      }
+    }
+  }
+
+  private static String defaultName() {
+    String host = System.getenv("HOSTNAME");
+    return (host == null ? "worker" : host) + "/" + ProcessHandle.current().pid();
+  }
+
+  private static void awaitEndOfInput(InputStream in, CountDownLatch stop) {
+    try {
+      byte[] buffer = new byte[256];
+      while (in.read(buffer) >= 0) {
+        // input is ignored; only its end matters
+      }
+    } catch (IOException e) {
+      // treated as the end
+    }
+    stop.countDown();
+  }
+
+  private static boolean awaitQuietly(CountDownLatch latch, Duration timeout) {
+    try {
+      return latch.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return true;
+    }
+  }
+
+  private static PodHandle.Counts addTotals(
+      StatefulRedisConnection<String, String> totals,
+      Target target,
+      PodHandle.Counts now,
+      PodHandle.Counts reported) {
+    try {
+      var commands = totals.sync();
+      commands.hincrby(target.totalsHash(), "calls", now.calls() - reported.calls());
+      commands.hincrby(target.totalsHash(), "errors", now.errors() - reported.errors());
+      commands.hincrby(
+          target.totalsHash(), "reauth_required", now.reauthRequired() - reported.reauthRequired());
+      return now;
+    } catch (RuntimeException e) {
+      return reported; // Redis unreachable: added next time
+    }
+  }
+
+  private static String line(String name, Pod pod, long started) {
+    PodHandle.Counts c = pod.counts();
+    return String.format(
+        "%s: [%3ds] calls %,d  errors %,d  re-login required %,d",
+        name,
+        (System.nanoTime() - started) / 1_000_000_000L,
+        c.calls(),
+        c.errors(),
+        c.reauthRequired());
+  }
+
+  private static Map<String, Object> report(
+      String type, String name, PodHandle.Counts counts, @Nullable Histogram latencies) {
+    Map<String, Object> map = new LinkedHashMap<>();
+    map.put("type", type);
+    map.put("pod", name);
+    map.put("calls", counts.calls());
+    map.put("errors", counts.errors());
+    map.put("reauth_required", counts.reauthRequired());
+    if (latencies != null) {
+      map.put("p50_us", latencies.getTotalCount() == 0 ? 0 : latencies.getValueAtPercentile(50));
+      map.put("p99_us", latencies.getTotalCount() == 0 ? 0 : latencies.getValueAtPercentile(99));
+      map.put("max_us", latencies.getMaxValue());
+      map.put("histogram", WorkerProcess.encode(latencies));
+    }
+    return map;
+  }
+
+  private static void print(PrintStream out, boolean json, Map<String, Object> map, String text) {
+    if (json) {
+      try {
+        out.println(JSON.writeValueAsString(map));
+      } catch (JsonProcessingException e) {
+        throw new UncheckedIOException(e);
+      }
+    } else {
+      out.println(text);
+    }
+    out.flush();
+  }
+}

@@ -1,0 +1,65 @@
+package dev.tokenherd.examples.strategies;
+
+import dev.tokenherd.coordinator.Backoff;
+import dev.tokenherd.coordinator.RefreshPolicy;
+import dev.tokenherd.coordinator.TokenCoordinator;
+import dev.tokenherd.coordinator.TokenHerd;
+import dev.tokenherd.coordinator.TokenKey;
+import dev.tokenherd.coordinator.redis.RedisBackend;
+import dev.tokenherd.coordinator.spi.TokenEndpoint;
+import java.time.Duration;
+
+/**
+ * Tokenherd: a {@link RedisBackend} (store, fenced lock, change feed) and one {@link TokenHerd} per
+ * pod; callers call {@link TokenCoordinator#accessToken()}.
+ */
+public final class TokenHerdSource implements TokenSource {
+  /**
+   * The demo's policy: the defaults, with store polls and retries short enough for 1-3 s tokens.
+   */
+  public static final RefreshPolicy POLICY =
+      RefreshPolicy.builder()
+          .waitTimeout(Duration.ofSeconds(10))
+          .leaseTime(Duration.ofSeconds(10))
+          .endpointTimeout(Duration.ofSeconds(5))
+          .retryBackoff(new Backoff(Duration.ofMillis(50), Duration.ofMillis(500), 2.0, 0.5))
+          .pollBackoff(new Backoff(Duration.ofMillis(5), Duration.ofMillis(100), 2.0, 0.2))
+          .build();
+
+  private final RedisBackend backend;
+  private final TokenHerd herd;
+  private final TokenCoordinator coordinator;
+
+  /**
+   * Creates the pod's herd.
+   *
+   * @param redisUri the shared Redis
+   * @param namespace the Redis namespace of the demo's keys
+   * @param key the credential
+   * @param endpoint the token endpoint client
+   * @param workerId this pod's identity, recorded with its writes
+   */
+  public TokenHerdSource(
+      String redisUri, String namespace, TokenKey key, TokenEndpoint endpoint, String workerId) {
+    this.backend = RedisBackend.builder().uri(redisUri).namespace(namespace).build();
+    this.herd =
+        backend.configure(TokenHerd.builder()).refreshPolicy(POLICY).workerId(workerId).build();
+    this.coordinator = herd.coordinator(key, endpoint);
+  }
+
+  /** Returns the pod's coordinator. */
+  public TokenCoordinator coordinator() {
+    return coordinator;
+  }
+
+  @Override
+  public String accessToken() {
+    return coordinator.accessToken();
+  }
+
+  @Override
+  public void close() {
+    herd.close();
+    backend.close();
+  }
+}

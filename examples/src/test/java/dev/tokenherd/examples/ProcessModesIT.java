@@ -1,0 +1,196 @@
+package dev.tokenherd.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tokenherd.testkit.RedisServerProcess;
+import java.io.BufferedReader;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The modes the docker fleet runs, as plain processes (no Docker engine runs on these machines):
+ * the fake-auth-server mode and two worker-mode JVMs from {@code target/fleet-demo.jar} against a
+ * real {@code redis-server}, then the totals.
+ */
+final class ProcessModesIT {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Path JAR = Path.of("target", "fleet-demo.jar");
+
+  private final RedisServerProcess redis = RedisServerProcess.builder().appendOnly(true).start();
+  private final List<Process> processes = new ArrayList<>();
+
+  @AfterEach
+  void tearDown() throws InterruptedException {
+    for (Process process : processes) {
+      process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+    redis.close();
+  }
+
+  @Test
+  void fakeAuthServerAndTwoWorkers_asJvms_sendOneTokenRequestPerRefresh() throws Exception {
+    assertThat(JAR).exists();
+    int port = freePort();
+    String authServer = "http://127.0.0.1:" + port;
+    Lines server =
+        start(
+            "fake-auth-server",
+            "--port",
+            Integer.toString(port),
+            "--ttl",
+            "1s",
+            "--latency",
+            "20ms",
+            "--redis",
+            redis.uri().toString());
+    server.await("fake-auth-server: port " + port);
+
+    List<Lines> workers = new ArrayList<>();
+    for (int i = 1; i <= 2; i++) {
+      workers.add(
+          start(
+              "worker",
+              "--redis",
+              redis.uri().toString(),
+              "--token-endpoint",
+              authServer + "/token",
+              "--client-secret",
+              "test-secret",
+              "--threads",
+              "4",
+              "--name",
+              "w" + i,
+              "--json",
+              "--stdin"));
+    }
+    for (Lines worker : workers) {
+      worker.await("\"type\":\"ready\"");
+    }
+    Thread.sleep(3_500); // three 1 s expiries
+    // SIGTERM stops w1, which prints its result and exits. Not Process.destroy(): it also closes
+    // our end of the worker's output pipe, so the result line would be lost.
+    assertThat(
+            new ProcessBuilder("kill", "-TERM", Long.toString(processes.get(1).pid()))
+                .start()
+                .waitFor())
+        .isZero();
+    processes.get(2).getOutputStream().close(); // the end of its input stops w2 the same way
+    for (int i = 0; i < 2; i++) {
+      assertThat(processes.get(i + 1).waitFor(30, TimeUnit.SECONDS)).isTrue();
+      JsonNode result = JSON.readTree(workers.get(i).await("\"type\":\"result\""));
+      assertThat(result.get("calls").asLong()).isPositive();
+      assertThat(result.get("errors").asLong()).isZero();
+      assertThat(result.get("histogram").asText()).isNotEmpty();
+    }
+    assertThat(server.await("fake-auth-server: [")).contains("token requests");
+
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    int status =
+        FleetDemo.run(
+            new String[] {"totals", "--auth-server", authServer, "--redis", redis.uri().toString()},
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            System.err,
+            new ByteArrayInputStream(new byte[0]));
+    assertThat(status).isZero();
+    JsonNode totals = JSON.readTree(out.toString(StandardCharsets.UTF_8));
+    JsonNode stats = totals.get("server");
+    assertThat(stats.get("refresh_events").asLong()).isGreaterThanOrEqualTo(2);
+    assertThat(stats.get("token_requests").asLong())
+        .isEqualTo(stats.get("refresh_events").asLong());
+    assertThat(stats.get("reuse_detections").asLong()).isZero();
+    assertThat(totals.get("workers").get("calls").asLong()).isPositive();
+    assertThat(totals.get("workers").get("errors").asLong()).isZero();
+  }
+
+  @Test
+  void totals_unreachableServer_exits1() {
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int status =
+        FleetDemo.run(
+            new String[] {"totals", "--auth-server", "http://127.0.0.1:" + freePortQuietly()},
+            System.out,
+            new PrintStream(err, true, StandardCharsets.UTF_8),
+            new ByteArrayInputStream(new byte[0]));
+    assertThat(status).isEqualTo(1);
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("cannot reach");
+  }
+
+  private Lines start(String... arguments) throws IOException {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-jar");
+    command.add(JAR.toString());
+    command.addAll(List.of(arguments));
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    processes.add(process);
+    return new Lines(process);
+  }
+
+  private static int freePortQuietly() {
+    try {
+      return freePort();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    }
+  }
+
+  /** A process's standard output, collected by a reader thread. */
+  private static final class Lines {
+    private final Queue<String> lines = new ConcurrentLinkedQueue<>();
+
+    Lines(Process process) {
+      Thread reader =
+          new Thread(
+              () -> {
+                try (BufferedReader in =
+                    new BufferedReader(
+                        new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                  String line;
+                  while ((line = in.readLine()) != null) {
+                    lines.add(line);
+                  }
+                } catch (IOException e) {
+                  // the process ended
+                }
+              });
+      reader.setDaemon(true);
+      reader.start();
+    }
+
+    /** Waits up to 60 s for a line containing {@code text} and returns it. */
+    String await(String text) throws InterruptedException {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+      while (System.nanoTime() < deadline) {
+        for (String line : lines) {
+          if (line.contains(text)) {
+            return line;
+          }
+        }
+        Thread.sleep(50);
+      }
+      throw new AssertionError("no line containing " + text + " in " + lines);
+    }
+  }
+}
