@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 
@@ -148,7 +149,11 @@ final class FleetWorker implements AutoCloseable {
 
   /** Seeds {@code tokens} through this worker and returns the token it then serves. */
   AccessToken seed(TokenSet tokens) {
-    return coordinator.seed(tokens).join();
+    try {
+      return coordinator.seed(tokens).get(5, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("seeding through " + id + " failed", e);
+    }
   }
 
   /** Returns this worker's change feed, whose subscription state tests await. */
