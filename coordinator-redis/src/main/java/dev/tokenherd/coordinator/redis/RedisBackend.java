@@ -15,6 +15,7 @@ import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.Delay;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -161,9 +162,16 @@ public final class RedisBackend implements AutoCloseable {
       requireNonNull(uri, "uri");
       URI parsed;
       try {
-        parsed = URI.create(uri);
-      } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("not a URI: " + redactUserInfo(uri), e);
+        parsed = new URI(uri);
+      } catch (URISyntaxException e) {
+        // Not chained: the parser's own message quotes the whole input, password included.
+        throw new IllegalArgumentException(
+            "not a URI ("
+                + e.getReason()
+                + " at index "
+                + e.getIndex()
+                + "): "
+                + redactUserInfo(uri));
       }
       String scheme = parsed.getScheme();
       if (!"redis".equals(scheme) && !"rediss".equals(scheme)) {
@@ -173,7 +181,13 @@ public final class RedisBackend implements AutoCloseable {
       if (parsed.getHost() == null) {
         throw new IllegalArgumentException("the URI names no host: " + redactUserInfo(uri));
       }
-      this.uri = RedisURI.create(parsed);
+      try {
+        this.uri = RedisURI.create(parsed);
+      } catch (RuntimeException e) {
+        // Not chained either: Lettuce's messages may quote the input.
+        throw new IllegalArgumentException(
+            "not a valid Redis URI: " + redactUserInfo(uri) + " (" + e.getClass().getName() + ")");
+      }
       this.username = null;
       this.password = null;
       String userInfo = parsed.getUserInfo();
@@ -261,6 +275,8 @@ public final class RedisBackend implements AutoCloseable {
      *
      * @return the backend
      * @throws IllegalStateException if neither a URI nor both clients were given
+     * @throws io.lettuce.core.RedisConnectionException if Redis at the URI cannot be reached or
+     *     refuses its credentials (the message says which); nothing is left open
      */
     public RedisBackend build() {
       RedisURI target = uri;
@@ -314,8 +330,45 @@ public final class RedisBackend implements AutoCloseable {
             e.addSuppressed(suppressed);
           }
         }
-        throw e;
+        throw target == null ? e : connectFailure(target, e);
       }
+    }
+
+    /**
+     * Names the server and, when it refused the URI's credentials, says so in the first line: both
+     * clients bury that several causes deep.
+     */
+    private RuntimeException connectFailure(RedisURI target, RuntimeException e) {
+      boolean connecting = false;
+      String refusal = null;
+      for (Throwable t = e; t != null; t = t.getCause()) {
+        connecting |=
+            t instanceof io.lettuce.core.RedisConnectionException
+                || t instanceof org.redisson.client.RedisConnectionException;
+        String message = t.getMessage();
+        if (refusal == null
+            && message != null
+            && (message.startsWith("WRONGPASS")
+                || message.startsWith("NOAUTH")
+                || message.startsWith("NOPERM"))) {
+          int end = message.indexOf(". channel:");
+          refusal = end < 0 ? message : message.substring(0, end);
+        }
+      }
+      if (!connecting && refusal == null) {
+        return e;
+      }
+      String server = target.getHost() + ":" + target.getPort();
+      String message =
+          refusal == null
+              ? "cannot connect to Redis at " + server
+              : "Redis at "
+                  + server
+                  + " refused the credentials of the URI"
+                  + (username == null ? "" : " (user '" + username + "')")
+                  + ": "
+                  + refusal;
+      return new io.lettuce.core.RedisConnectionException(message, e);
     }
 
     private RedisClient failFastClient(RedisURI target, ClientResources resources) {

@@ -1,0 +1,272 @@
+package dev.tokenherd.coordinator.redis;
+
+import static dev.tokenherd.coordinator.redis.FleetWorker.KEY;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.tokenherd.coordinator.AccessToken;
+import dev.tokenherd.coordinator.CredentialNotFoundException;
+import dev.tokenherd.coordinator.RefreshPolicy;
+import dev.tokenherd.coordinator.TokenHerd;
+import dev.tokenherd.testkit.FakeAuthorizationServer;
+import dev.tokenherd.testkit.RedisServerProcess;
+import dev.tokenherd.testkit.RotationMode;
+import dev.tokenherd.testkit.TokenGrant;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.redisson.api.RedissonClient;
+
+/**
+ * {@link RedisBackend} as users build it: from a URI (plain, with a password, with an ACL user) or
+ * on their own clients; what {@code close()} closes; how bad input fails; namespaces.
+ */
+final class RedisBackendIT {
+  private static final String PASSWORD = "pw-Zq81-secret";
+
+  /**
+   * The narrowest ACL found to work for everything the backend sends (see docs/redis.md): the
+   * store's script and its inner commands, WAIT, PUBLISH/SUBSCRIBE on the change channels, and
+   * Redisson's fenced lock, its counter and its unlock channel.
+   */
+  static final String[] ACL_RULES = {
+    "resetkeys",
+    "~tokenherd:*",
+    "~redisson_lock_token:*",
+    "resetchannels",
+    "&tokenherd:*",
+    "~redisson_lock__channel:*",
+    "~redisson_unlock_latch:*",
+    "&redisson_lock__channel:*",
+    "-@all",
+    "+evalsha",
+    "+eval",
+    "+hgetall",
+    "+hmget",
+    "+hset",
+    "+hdel",
+    "+exists",
+    "+publish",
+    "+subscribe",
+    "+unsubscribe",
+    "+wait",
+    "+ping",
+    "+script|load",
+    "+hexists",
+    "+incr",
+    "+hincrby",
+    "+pexpire",
+    "+pttl",
+    "+del",
+    "+get",
+    "+set",
+  };
+
+  private static final RefreshPolicy POLICY =
+      FleetWorker.shortPolicy()
+          .leaseTime(Duration.ofSeconds(2))
+          .endpointTimeout(Duration.ofSeconds(1))
+          .waitTimeout(Duration.ofSeconds(3))
+          .build();
+
+  private final FakeAuthorizationServer server =
+      FakeAuthorizationServer.builder()
+          .rotationMode(RotationMode.ROTATE_REVOKE_FAMILY_ON_REUSE)
+          .start();
+  private final List<AutoCloseable> resources = new ArrayList<>();
+
+  @AfterEach
+  void tearDown() throws Exception {
+    for (int i = resources.size() - 1; i >= 0; i--) {
+      resources.get(i).close();
+    }
+    server.close();
+  }
+
+  private <T extends AutoCloseable> T closeLater(T resource) {
+    resources.add(resource);
+    return resource;
+  }
+
+  /**
+   * Two workers on {@code redis}: the second refreshes the seeded, expiring token, both serve it.
+   */
+  private void servesEndToEnd(URI redis) {
+    FleetWorker first = closeLater(FleetWorker.start("first", redis, server, POLICY));
+    FleetWorker second = closeLater(FleetWorker.start("second", redis, server, POLICY));
+    TokenGrant grant = server.issueTokens("read");
+    // Inside the expiry skew: the first call anywhere refreshes through the lock.
+    first.seed(FleetWorker.tokens(grant, FleetWorker.CLOCK.instant().plusMillis(100)));
+
+    AccessToken refreshed = second.coordinator.token();
+
+    assertThat(refreshed.value()).isNotEqualTo(grant.accessToken());
+    assertThat(server.isAccessTokenValid(refreshed.value())).isTrue();
+    await().atMost(Duration.ofSeconds(5)).until(() -> first.coordinator.token().equals(refreshed));
+    assertThat(server.stats().tokenRequests()).isEqualTo(1);
+    assertThat(server.stats().refreshEvents()).isEqualTo(1);
+  }
+
+  @Test
+  void uri_servesASeededTokenEndToEnd() {
+    RedisTestServer redis = closeLater(RedisTestServer.start());
+    servesEndToEnd(redis.uri());
+  }
+
+  @Test
+  void requirePass_passwordInUri_servesAndWrongPasswordFailsClearly() {
+    RedisServerProcess redis = closeLater(RedisServerProcess.builder().password(PASSWORD).start());
+    assertThat(redis.uri().toString()).contains(":" + PASSWORD + "@");
+    servesEndToEnd(redis.uri());
+
+    String wrong = "redis://:wrong-" + PASSWORD + "@127.0.0.1:" + redis.port();
+    assertThatThrownBy(() -> RedisBackend.builder().uri(wrong).build())
+        .isInstanceOf(io.lettuce.core.RedisConnectionException.class)
+        .hasMessageContaining("127.0.0.1:" + redis.port())
+        .hasMessageContaining("WRONGPASS")
+        .satisfies(e -> assertThat(chain(e)).doesNotContain(PASSWORD));
+  }
+
+  @Test
+  void aclUser_withTheRecommendedRules_servesWithNoDeniedCommand() throws Exception {
+    RedisServerProcess redis = closeLater(RedisServerProcess.builder().start());
+    List<String> setUser =
+        new ArrayList<>(List.of("ACL", "SETUSER", "tokenherd", "on", ">" + PASSWORD));
+    setUser.addAll(List.of(ACL_RULES));
+    assertThat(redis.command(setUser.toArray(new String[0]))).isEqualTo("+OK");
+    URI uri = URI.create("redis://tokenherd:" + PASSWORD + "@127.0.0.1:" + redis.port());
+
+    servesEndToEnd(uri);
+    // A seed through a backend that waits for a replica: WAIT, then PUBLISH outside the script.
+    try (RedisBackend waiting =
+            RedisBackend.builder()
+                .uri(uri.toString())
+                .waitForReplicas(1, Duration.ofMillis(50))
+                .build();
+        TokenHerd herd = waiting.configure(TokenHerd.builder()).refreshPolicy(POLICY).build()) {
+      herd.coordinator(KEY, FleetWorker.endpoint(server))
+          .seed(FleetWorker.tokens(server.issueTokens("read")))
+          .join();
+    }
+
+    // Redisson probes for a cluster once per connection with EVAL on keys test1 and test2 and
+    // takes the NOPERM as "not a cluster"; every other denial would be ours.
+    assertThat(deniedCommands(redis))
+        .allSatisfy(denied -> assertThat(denied.get("object")).isIn("test1", "test2"));
+  }
+
+  @Test
+  void close_builtFromUri_shutsDownItsOwnClients() {
+    RedisTestServer redis = closeLater(RedisTestServer.start());
+    RedisClient admin = RedisClient.create(redis.uri().toString());
+    try (StatefulRedisConnection<String, String> connection = admin.connect()) {
+      int alone = clients(connection);
+      RedisBackend backend = RedisBackend.builder().uri(redis.uri().toString()).build();
+      // The store's, the feed's (pub/sub and publisher) and Redisson's idle one.
+      assertThat(clients(connection)).isGreaterThan(alone);
+
+      backend.close();
+
+      await().atMost(Duration.ofSeconds(5)).until(() -> clients(connection) == alone);
+    } finally {
+      admin.shutdown();
+    }
+  }
+
+  @Test
+  void close_onTheCallersClients_leavesThemUsable() throws Exception {
+    RedisTestServer redis = closeLater(RedisTestServer.start());
+    RedisTestClients clients = closeLater(new RedisTestClients(redis.uri()));
+    RedisClient lettuce = clients.lettuce();
+    RedissonClient redisson = clients.redisson();
+    try (RedisBackend backend =
+            RedisBackend.builder().redisClient(lettuce).redissonClient(redisson).build();
+        TokenHerd herd = backend.configure(TokenHerd.builder()).refreshPolicy(POLICY).build()) {
+      herd.coordinator(KEY, FleetWorker.endpoint(server))
+          .seed(FleetWorker.tokens(server.issueTokens("read")))
+          .join();
+    }
+
+    try (StatefulRedisConnection<String, String> connection = lettuce.connect()) {
+      assertThat(connection.sync().ping()).isEqualTo("PONG");
+    }
+    redisson.getBucket("after-close").set("still usable");
+    assertThat(redisson.getBucket("after-close").get()).isEqualTo("still usable");
+    assertThat(redisson.isShutdown()).isFalse();
+  }
+
+  @Test
+  void uri_badOnes_failWithoutRevealingThePassword() {
+    for (String bad :
+        List.of(
+            "http://user:" + PASSWORD + "@127.0.0.1:6379",
+            "redis://:" + PASSWORD + "@",
+            "redis://:" + PASSWORD + "@:6379/0",
+            "redis:///0",
+            "127.0.0.1:6379",
+            "redis://:" + PASSWORD + " x@127.0.0.1:6379",
+            "redis://user:" + PASSWORD + "@127.0.0.1:notaport",
+            "redis://user:" + PASSWORD + "@127.0.0.1:6379/notadb")) {
+      assertThatThrownBy(() -> RedisBackend.builder().uri(bad), bad)
+          .isInstanceOf(IllegalArgumentException.class)
+          .satisfies(e -> assertThat(chain(e)).doesNotContain(PASSWORD));
+    }
+  }
+
+  @Test
+  void build_withoutUriOrBothClients_isAnIllegalState() throws Exception {
+    assertThatThrownBy(() -> RedisBackend.builder().build())
+        .isInstanceOf(IllegalStateException.class);
+    RedisTestServer redis = closeLater(RedisTestServer.start());
+    RedisTestClients clients = closeLater(new RedisTestClients(redis.uri()));
+    assertThatThrownBy(() -> RedisBackend.builder().redisClient(clients.lettuce()).build())
+        .isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> RedisBackend.builder().redissonClient(clients.redisson()).build())
+        .isInstanceOf(IllegalStateException.class);
+  }
+
+  private static int clients(StatefulRedisConnection<String, String> connection) {
+    return (int) connection.sync().clientList().lines().filter(l -> !l.isBlank()).count();
+  }
+
+  @Test
+  void namespaces_onOneRedis_doNotSeeEachOthersCredential() {
+    RedisTestServer redis = closeLater(RedisTestServer.start());
+    FleetWorker billing =
+        closeLater(FleetWorker.start("a", redis.uri(), "tenant-a", server, POLICY));
+    FleetWorker other = closeLater(FleetWorker.start("b", redis.uri(), "tenant-b", server, POLICY));
+    billing.seed(FleetWorker.tokens(server.issueTokens("read")));
+
+    assertThatThrownBy(other.coordinator::accessToken)
+        .isInstanceOf(CredentialNotFoundException.class);
+    assertThat(billing.coordinator.accessToken()).isNotBlank();
+  }
+
+  /** Returns the server's {@code ACL LOG}: every command, key or channel it denied. */
+  private static List<Map<String, Object>> deniedCommands(RedisServerProcess redis) {
+    RedisClient admin = RedisClient.create("redis://127.0.0.1:" + redis.port());
+    try (StatefulRedisConnection<String, String> connection = admin.connect()) {
+      return connection.sync().aclLog();
+    } finally {
+      admin.shutdown();
+    }
+  }
+
+  private static String chain(Throwable e) {
+    StringBuilder text = new StringBuilder();
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      text.append(t).append(" <- ");
+      for (Throwable s : t.getSuppressed()) {
+        text.append("[suppressed ").append(chain(s)).append("] ");
+      }
+    }
+    return text.toString();
+  }
+}
