@@ -628,8 +628,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
               null,
               env.workerId(),
               now());
-      return env.store()
-          .compareAndSet(key, expected, next)
+      return storeRotation(expected, next, 1, null)
           .thenCompose(
               outcome -> {
                 if (!outcome.applied()) {
@@ -654,6 +653,54 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
                 notifyListener(l -> l.onRefreshed(key, token));
                 return CompletableFuture.completedFuture(Optional.of(installed));
               });
+    }
+
+    /**
+     * Stores a rotation the server has already made. Its refresh token is now the only valid one,
+     * so a store that cannot be reached is retried with backoff for up to a lease time after the
+     * first failure, rather than dropping the rotation and, on the next attempt, presenting the
+     * rotated-away refresh token again. Retrying is safe at any time: the store applies the write
+     * only if the version did not move and no higher fence wrote since; a definite answer (applied
+     * or rejected) ends the retries.
+     */
+    private CompletionStage<WriteOutcome> storeRotation(
+        long expected, TokenRecord next, int attempt, @Nullable Instant giveUpAt) {
+      return env.store()
+          .compareAndSet(key, expected, next)
+          .handle(
+              (outcome, error) -> {
+                if (error == null) {
+                  return CompletableFuture.completedFuture(outcome);
+                }
+                Throwable cause = unwrap(error);
+                Instant limit = giveUpAt != null ? giveUpAt : now().plus(policy.leaseTime());
+                if (closed || cause instanceof TokenRefreshException || !now().isBefore(limit)) {
+                  if (!(cause instanceof TokenRefreshException)) {
+                    log.error(
+                        "credential '{}': could not store the rotation of version {} after {}"
+                            + " attempts; the refresh token it holds is lost unless the store"
+                            + " comes back before another worker refreshes",
+                        key,
+                        next.version(),
+                        attempt);
+                  }
+                  return CompletableFuture.<WriteOutcome>failedFuture(cause);
+                }
+                if (attempt == 1) {
+                  log.warn(
+                      "credential '{}': storing the rotation of version {} failed ({}); retrying"
+                          + " until {}",
+                      key,
+                      next.version(),
+                      cause.getClass().getSimpleName(),
+                      limit);
+                }
+                Duration pause = policy.retryBackoff().delay(attempt, env.random());
+                Duration left = Duration.between(now(), limit);
+                return delay(pause.compareTo(left) > 0 ? left : pause)
+                    .thenCompose(ignored -> storeRotation(expected, next, attempt + 1, limit));
+              })
+          .thenCompose(stage -> stage);
     }
 
     private CompletionStage<Optional<Entry>> onEndpointFailure(
@@ -974,6 +1021,14 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
+  }
+
+  private CompletableFuture<Void> delay(Duration pause) {
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    // Nothing can fail in the task; the future it returns carries nothing worth keeping.
+    var unused =
+        env.scheduler().schedule(() -> done.complete(null), pause.toNanos(), TimeUnit.NANOSECONDS);
+    return done;
   }
 
   private <T> CompletableFuture<T> withTimeout(CompletionStage<T> stage, Duration timeout) {

@@ -9,11 +9,15 @@ import java.net.ConnectException;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /** A store that can be switched off, failing every call as an unreachable Redis would. */
 final class FlakyStore implements TokenStore {
   private final TokenStore delegate;
   volatile boolean down;
+
+  /** How many of the next content writes (a new version) fail as if Redis had just gone away. */
+  final AtomicInteger failContentWrites = new AtomicInteger();
 
   FlakyStore(TokenStore delegate) {
     this.delegate = delegate;
@@ -27,6 +31,10 @@ final class FlakyStore implements TokenStore {
   @Override
   public CompletionStage<WriteOutcome> compareAndSet(
       TokenKey key, long expectedVersion, TokenRecord next) {
+    if (next.version() == expectedVersion + 1
+        && failContentWrites.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+      return failure();
+    }
     return down ? failure() : delegate.compareAndSet(key, expectedVersion, next);
   }
 

@@ -545,6 +545,47 @@ final class TokenCoordinatorTest {
   }
 
   @Test
+  void storeLostJustAfterTheServerRotated_keepsTheRotationAndRetriesItsWrite() {
+    var failing = new FlakyStore(fleet.store);
+    TokenHerd flaky = fleet.worker("flaky", policy, listener, failing, fleet.lock, fleet.feed);
+    TokenCoordinator c = flaky.coordinator(KEY, endpoint);
+    c.seed(fleet.tokens("access-0", "refresh-0", HOUR)).join();
+    endpoint.issue(HOUR);
+    failing.failContentWrites.set(3);
+    fleet.advance(Duration.ofMinutes(61));
+
+    CompletableFuture<AccessToken> waiting = c.tokenAsync();
+    fleet.advance(Duration.ofSeconds(5));
+
+    // One token request: the rotation was stored once the store came back, never thrown away
+    // (throwing it away would present the rotated-away refresh-0 on the next attempt).
+    assertThat(done(waiting).value()).isEqualTo("access-1");
+    assertThat(endpoint.requests()).hasSize(1);
+    assertThat(failing.failContentWrites).hasValue(0);
+    assertThat(c.stats().refreshes()).isOne();
+    assertThat(c.stats().lostRotations()).isZero();
+    assertThat(fleet.store.read(KEY).toCompletableFuture().join().orElseThrow().version())
+        .isEqualTo(2);
+  }
+
+  @Test
+  void storeGoneForLongerThanALease_givesUpOnTheRotationWithATypedError() {
+    var failing = new FlakyStore(fleet.store);
+    TokenHerd flaky = fleet.worker("flaky", policy, listener, failing, fleet.lock, fleet.feed);
+    TokenCoordinator c = flaky.coordinator(KEY, endpoint);
+    c.seed(fleet.tokens("access-0", "refresh-0", HOUR)).join();
+    endpoint.issue(HOUR);
+    failing.failContentWrites.set(Integer.MAX_VALUE);
+    fleet.advance(Duration.ofMinutes(61));
+
+    CompletableFuture<AccessToken> waiting = c.tokenAsync();
+    fleet.advance(policy.leaseTime().plus(policy.waitTimeout()));
+
+    assertThatThrownBy(waiting::join).cause().isInstanceOf(TransientRefreshException.class);
+    assertThat(endpoint.requests()).hasSize(1);
+  }
+
+  @Test
   void listenerThatThrows_doesNotBreakRefresh() {
     TokenHerd noisy =
         fleet.worker(

@@ -13,6 +13,7 @@ import dev.tokenherd.testkit.RotationMode;
 import dev.tokenherd.testkit.ServerStats;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -111,6 +112,65 @@ final class FleetRedisOutageIT {
           .atMost(Duration.ofSeconds(3))
           .until(() -> server.stats().tokenRequests() == server.stats().refreshEvents());
       ServerStats stats = server.stats();
+      assertThat(stats.reuseDetections()).isZero();
+      assertThat(stats.invalidGrants()).isZero();
+      assertThat(workers.stream().mapToLong(w -> w.coordinator.stats().lostRotations()).sum())
+          .isZero();
+    } finally {
+      FleetWorker.closeAll(workers);
+    }
+  }
+
+  @Test
+  void redisKilledBetweenTheServersAnswerAndTheWrite_theRotationIsStoredWhenRedisReturns()
+      throws Exception {
+    List<FleetWorker> workers = List.of();
+    try (FakeAuthorizationServer server =
+            FakeAuthorizationServer.builder()
+                .rotationMode(RotationMode.ROTATE_REVOKE_FAMILY_ON_REUSE)
+                .accessTokenTtl(Duration.ofSeconds(2))
+                .latency(Duration.ofMillis(600))
+                .start();
+        RedisTestServer redis = RedisTestServer.process()) {
+      RedisServerProcess process = redis.processOrFail();
+      RefreshPolicy policy =
+          FleetWorker.shortPolicy()
+              .leaseTime(Duration.ofSeconds(6))
+              .endpointTimeout(Duration.ofSeconds(3))
+              .waitTimeout(Duration.ofSeconds(4))
+              .build();
+      workers = FleetWorker.startAll(WORKERS, redis.uri(), server, policy);
+      workers.get(0).seed(FleetWorker.tokens(server.issueTokens("read")));
+
+      // The first token request is on the wire (the server answers 600 ms later, having
+      // rotated): Redis dies now, so the holder gets its answer with nowhere to store it.
+      FleetWorker caller = workers.get(1);
+      CompletableFuture<String> waiting =
+          CompletableFuture.supplyAsync(() -> caller.coordinator.accessToken());
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .pollInterval(Duration.ofMillis(1))
+          .until(() -> server.stats().tokenRequests() >= 1);
+      process.kill();
+      // The server counts the rotation and answers at once: the holder's write then fails
+      // (the client rejects commands while disconnected) well before Redis is back, since a
+      // restart plus the client's reconnect delay take more than 100 ms.
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .pollInterval(Duration.ofMillis(1))
+          .until(() -> server.stats().refreshEvents() >= 1);
+      process.startAgain();
+
+      for (FleetWorker worker : workers) {
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .ignoreExceptions()
+            .until(() -> server.isAccessTokenValid(worker.coordinator.accessToken()));
+      }
+      waiting.handle((token, error) -> token).get(10, TimeUnit.SECONDS);
+      ServerStats stats = server.stats();
+      assertThat(stats.tokenRequests()).isEqualTo(1);
+      assertThat(stats.refreshEvents()).isEqualTo(1);
       assertThat(stats.reuseDetections()).isZero();
       assertThat(stats.invalidGrants()).isZero();
       assertThat(workers.stream().mapToLong(w -> w.coordinator.stats().lostRotations()).sum())
