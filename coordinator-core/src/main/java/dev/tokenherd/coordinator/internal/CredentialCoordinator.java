@@ -157,6 +157,11 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     return switch (e.phase) {
       case FRESH -> requireNonNull(done);
       case STALE -> {
+        if (!now().isBefore(e.expireAt)) {
+          // The expiry timer is late (a starved machine): on this slow path, and only here, the
+          // clock decides, so a token is never served past its expiry (I4).
+          yield awaitFlight(startFlight(e, Trigger.EXPIRED, null));
+        }
         // Refresh ahead: serve the still-valid token now; the flight runs in the background and
         // reports its own failures (log, listener), so its future is deliberately not awaited.
         CompletableFuture<Entry> unused = startFlight(e, Trigger.STALE, null);

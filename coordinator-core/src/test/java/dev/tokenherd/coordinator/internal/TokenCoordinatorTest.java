@@ -545,6 +545,19 @@ final class TokenCoordinatorTest {
   }
 
   @Test
+  void expiryTimerLate_staleEntryPastItsExpiry_isNotServed() {
+    seedOneHour();
+    fleet.advance(Duration.ofMinutes(50));
+    endpoint.issue(HOUR);
+    // Time passes the expiry, but the starved scheduler has not run the expiry timer yet.
+    fleet.clock.advance(Duration.ofMinutes(11));
+
+    CompletableFuture<AccessToken> served = coordinator.tokenAsync();
+
+    assertThat(done(served).value()).isEqualTo("access-1");
+  }
+
+  @Test
   void storeLostJustAfterTheServerRotated_keepsTheRotationAndRetriesItsWrite() {
     var failing = new FlakyStore(fleet.store);
     TokenHerd flaky = fleet.worker("flaky", policy, listener, failing, fleet.lock, fleet.feed);
