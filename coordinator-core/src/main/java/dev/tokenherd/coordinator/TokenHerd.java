@@ -12,6 +12,7 @@ import dev.tokenherd.coordinator.spi.RefreshLock;
 import dev.tokenherd.coordinator.spi.TokenEndpoint;
 import dev.tokenherd.coordinator.spi.TokenStore;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ScheduledExecutorService;
@@ -64,8 +65,11 @@ public interface TokenHerd extends AutoCloseable {
   TokenCoordinator coordinator(TokenKey key, TokenEndpoint endpoint, Renewal renewal);
 
   /**
-   * Stops every coordinator: cancels timers and subscriptions and shuts down the scheduler if the
-   * herd created it. Pending callers fail. Backends passed to the builder are not closed.
+   * Stops every coordinator: no new refresh starts, timers and subscriptions are cancelled and
+   * pending callers fail at once. A refresh whose token request was already sent is given up to
+   * {@link Builder#closeTimeout} to store what the server answered (so a rotation is not lost in a
+   * rolling deploy); then the scheduler is shut down if the herd created it. Backends passed to the
+   * builder are not closed: close them after the herd.
    */
   @Override
   void close();
@@ -85,6 +89,7 @@ public interface TokenHerd extends AutoCloseable {
     private RefreshListener listener = RefreshListener.NONE;
     private @Nullable String workerId;
     private RandomGenerator random = RandomGenerator.getDefault();
+    private @Nullable Duration closeTimeout;
 
     private Builder() {}
 
@@ -172,6 +177,23 @@ public interface TokenHerd extends AutoCloseable {
     }
 
     /**
+     * Sets how long {@link TokenHerd#close()} waits for refreshes whose token request was already
+     * sent to store their result. Such a refresh holds the only copy of a rotated refresh token:
+     * closing under it (a rolling deploy) would lose the rotation. Default: the refresh policy's
+     * lease time, the longest a healthy holder takes; {@link Duration#ZERO} does not wait.
+     */
+    @CanIgnoreReturnValue
+    public Builder closeTimeout(Duration closeTimeout) {
+      requireNonNull(closeTimeout, "closeTimeout");
+      if (closeTimeout.isNegative()) {
+        throw new IllegalArgumentException(
+            "closeTimeout must not be negative, got " + closeTimeout);
+      }
+      this.closeTimeout = closeTimeout;
+      return this;
+    }
+
+    /**
      * Builds the herd.
      *
      * @throws IllegalStateException if only some of store, lock and feed are set: they must come
@@ -200,7 +222,8 @@ public interface TokenHerd extends AutoCloseable {
           refreshPolicy,
           listener,
           workerId == null ? DefaultTokenHerd.defaultWorkerId() : workerId,
-          random);
+          random,
+          closeTimeout == null ? refreshPolicy.leaseTime() : closeTimeout);
     }
   }
 }

@@ -84,6 +84,9 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
   private @Nullable ScheduledFuture<?> expiryTimer;
 
   /** The refresh in flight in this process, if any (single-flight). */
+  /** Completes when the latest token request's answer was stored or given up (see close). */
+  private volatile CompletableFuture<Void> requestSettled = CompletableFuture.completedFuture(null);
+
   private final AtomicReference<@Nullable CompletableFuture<Entry>> flight =
       new AtomicReference<>();
 
@@ -423,6 +426,9 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     }
 
     private CompletionStage<Entry> step(int polls) {
+      if (closed) {
+        return CompletableFuture.failedFuture(new IllegalStateException("token herd is closed"));
+      }
       if (!now().isBefore(deadline)) {
         return CompletableFuture.failedFuture(
             new RefreshTimeoutException(key, Duration.between(started, now()), lastFailure));
@@ -545,6 +551,10 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
 
     private CompletionStage<Optional<Entry>> underLease(
         LockLease lease, Instant acquiredAt, Optional<TokenRecord> stored) {
+      if (closed) {
+        // Closing: do not send a request whose answer might have nowhere to go.
+        return CompletableFuture.failedFuture(new IllegalStateException("token herd is closed"));
+      }
       // Double-check under the lock: another worker may have refreshed since we looked.
       Decision decision = decide(stored);
       if (decision.action() == Action.ADOPT) {
@@ -605,6 +615,8 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     private CompletionStage<Optional<Entry>> call(
         LockLease lease, @Nullable TokenRecord marked, TokenRequest request, Duration timeout) {
       counters.tokenRequests.increment();
+      CompletableFuture<Void> settled = new CompletableFuture<>();
+      requestSettled = settled;
       // Backstop: an endpoint that ignores the request timeout must not hold the lease forever.
       Duration backstop = timeout.plus(policy.leaseTime().minus(timeout).dividedBy(8));
       return withTimeout(requestToken(request), backstop)
@@ -613,7 +625,8 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
                   error == null
                       ? onResponse(lease, marked, response)
                       : onEndpointFailure(lease, marked, error))
-          .thenCompose(stage -> stage);
+          .thenCompose(stage -> stage)
+          .whenComplete((done, error) -> settled.complete(null));
     }
 
     private CompletionStage<Optional<Entry>> onResponse(
@@ -679,7 +692,8 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
                 }
                 Throwable cause = unwrap(error);
                 Instant limit = giveUpAt != null ? giveUpAt : now().plus(policy.leaseTime());
-                if (closed || cause instanceof TokenRefreshException || !now().isBefore(limit)) {
+                // Closing does not stop these retries: close() waits for them (closeTimeout).
+                if (cause instanceof TokenRefreshException || !now().isBefore(limit)) {
                   if (!(cause instanceof TokenRefreshException)) {
                     log.error(
                         "credential '{}': could not store the rotation of version {} after {}"
@@ -1164,7 +1178,13 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     }
   }
 
-  void close() {
+  /**
+   * Stops this coordinator: no new attempt starts, callers fail at once.
+   *
+   * @return completes when no token request of this coordinator is still waiting to store its
+   *     answer
+   */
+  CompletableFuture<Void> close() {
     closed = true;
     subscription.close();
     synchronized (stateLock) {
@@ -1174,6 +1194,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     if (running != null) {
       running.completeExceptionally(new IllegalStateException("token herd is closed"));
     }
+    return requestSettled;
   }
 
   @Override

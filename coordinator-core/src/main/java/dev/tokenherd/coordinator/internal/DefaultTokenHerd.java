@@ -13,21 +13,31 @@ import dev.tokenherd.coordinator.spi.RefreshLock;
 import dev.tokenherd.coordinator.spi.TokenEndpoint;
 import dev.tokenherd.coordinator.spi.TokenStore;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.random.RandomGenerator;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** The {@link TokenHerd} implementation: a map of coordinators over one environment. */
 public final class DefaultTokenHerd implements TokenHerd {
+  private static final Logger log = LoggerFactory.getLogger(DefaultTokenHerd.class);
+
   private final Environment env;
   private final @Nullable ScheduledExecutorService ownedScheduler;
   private final ConcurrentMap<TokenKey, CredentialCoordinator> coordinators =
       new ConcurrentHashMap<>();
+  private final Duration closeTimeout;
   private volatile boolean closed;
 
   /** Creates a herd; {@link TokenHerd.Builder} is the way to call this. */
@@ -42,7 +52,9 @@ public final class DefaultTokenHerd implements TokenHerd {
       RefreshPolicy policy,
       RefreshListener listener,
       String workerId,
-      RandomGenerator random) {
+      RandomGenerator random,
+      Duration closeTimeout) {
+    this.closeTimeout = closeTimeout;
     this.ownedScheduler = scheduler == null ? newScheduler() : null;
     this.env =
         new Environment(
@@ -104,10 +116,32 @@ public final class DefaultTokenHerd implements TokenHerd {
   @Override
   public void close() {
     closed = true;
-    coordinators.values().forEach(CredentialCoordinator::close);
+    CompletableFuture<?>[] settling =
+        coordinators.values().stream()
+            .map(CredentialCoordinator::close)
+            .toArray(CompletableFuture<?>[]::new);
     coordinators.clear();
+    awaitSettled(CompletableFuture.allOf(settling));
     if (ownedScheduler != null) {
       ownedScheduler.shutdownNow();
+    }
+  }
+
+  private void awaitSettled(CompletableFuture<Void> settling) {
+    if (settling.isDone() || closeTimeout.isZero()) {
+      return;
+    }
+    try {
+      settling.get(closeTimeout.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      log.warn(
+          "closed with a refresh still unsettled after {}; if the server rotated, that rotation"
+              + " is lost and will be reported as such",
+          closeTimeout);
+    } catch (ExecutionException e) {
+      // Its failure was reported where it happened.
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.tokenherd.coordinator.internal;
 
+import static java.util.Objects.requireNonNull;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -650,6 +651,38 @@ final class TokenCoordinatorTest {
     assertThat(herd.coordinator(KEY, endpoint)).isSameAs(coordinator);
     assertThatThrownBy(() -> herd.coordinator(KEY, another))
         .isInstanceOf(IllegalStateException.class);
+  }
+
+  @Test
+  void close_whileTheServerIsAnswering_waitsForTheRotationToBeStored() throws Exception {
+    seedOneHour();
+    TokenHerd closing =
+        TokenHerd.builder()
+            .tokenStore(fleet.store)
+            .refreshLock(fleet.lock)
+            .changeFeed(fleet.feed)
+            .clock(fleet.clock)
+            .scheduler(fleet.scheduler)
+            .executor(Runnable::run)
+            .refreshPolicy(policy)
+            .workerId("rolling-deploy")
+            .closeTimeout(Duration.ofSeconds(30))
+            .build();
+    TokenCoordinator c = closing.coordinator(KEY, endpoint);
+    CompletableFuture<dev.tokenherd.coordinator.spi.TokenResponse> held = endpoint.hold();
+    fleet.advance(Duration.ofMinutes(61));
+    CompletableFuture<AccessToken> caller = c.tokenAsync();
+    assertThat(endpoint.requests()).hasSize(1);
+
+    CompletableFuture<Void> closed = CompletableFuture.runAsync(closing::close);
+    assertThat(caller).failsWithin(Duration.ofSeconds(5));
+    assertThat(closed).isNotDone();
+    held.complete(endpoint.response("access-1", "refresh-1", HOUR));
+    closed.get(5, java.util.concurrent.TimeUnit.SECONDS);
+
+    TokenRecord stored = fleet.store.read(KEY).toCompletableFuture().join().orElseThrow();
+    assertThat(stored.version()).isEqualTo(2);
+    assertThat(requireNonNull(stored.tokens()).refreshToken()).isEqualTo("refresh-1");
   }
 
   @Test

@@ -56,6 +56,9 @@ public final class VirtualFleet implements AutoCloseable {
             .listener(listener)
             .workerId(id)
             .random(new SplittableRandom(42))
+            // Virtual time stands still while close() would wait: tests that need a graceful
+            // close build their herd themselves.
+            .closeTimeout(Duration.ZERO)
             .build();
     herds.add(herd);
     return herd;
