@@ -128,7 +128,7 @@ public final class BenchRunner {
             + "; JMH "
             + org.openjdk.jmh.util.Version.getPlainVersion()
             + ", average time mode, `-prof gc`). Raw results: `hotpath.json`."
-            + " Reproduce: `./mvnw -Pbench verify -pl benchmarks -am"
+            + " Reproduce: `./mvnw -B -Pbench verify -pl benchmarks -am -DskipTests"
             + (quick ? " -Dbench.quick=true" : "")
             + "`.";
     String markdown =

@@ -230,12 +230,13 @@ public class HotPathBenchmark {
                 .map(e -> e.getKey() + "=" + e.getValue() + "\n")
                 .collect(Collectors.joining());
         String output = System.getProperty(BenchRunner.OUTPUT_PROPERTY);
-        if (output != null) {
+        if (output == null) { // run by plain JMH, not by BenchRunner: say it on the console
+          System.out.println("Redis commands during the trial: " + delta);
+        } else {
           Path file = Path.of(output).resolve(redisReportName(params.getThreads()));
           Files.createDirectories(file.getParent());
           Files.writeString(file, lines, StandardCharsets.UTF_8);
         }
-        System.out.println("\nRedis commands during the trial: " + delta);
       } finally {
         close();
       }
