@@ -13,7 +13,9 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import org.openjdk.jmh.profile.GCProfiler;
 import org.openjdk.jmh.results.Result;
@@ -51,6 +53,52 @@ public final class BenchRunner {
   private BenchRunner() {}
 
   /**
+   * How long and how often JMH measures.
+   *
+   * @param name the variant's name
+   * @param forks fresh JVMs per benchmark
+   * @param warmups warm-up iterations per fork
+   * @param warmupSeconds each warm-up iteration's length
+   * @param iterations measurement iterations per fork
+   * @param iterationSeconds each measurement iteration's length
+   */
+  record Plan(
+      String name,
+      int forks,
+      int warmups,
+      int warmupSeconds,
+      int iterations,
+      int iterationSeconds) {
+    /** A few minutes in all: for a first look and for CI. */
+    static final Plan QUICK = new Plan("quick", 1, 3, 1, 3, 1);
+
+    /** For numbers worth quoting, on a quiet machine. */
+    static final Plan FULL = new Plan("full", 2, 5, 1, 5, 2);
+
+    void apply(ChainedOptionsBuilder options) {
+      options
+          .forks(forks)
+          .warmupIterations(warmups)
+          .warmupTime(TimeValue.seconds(warmupSeconds))
+          .measurementIterations(iterations)
+          .measurementTime(TimeValue.seconds(iterationSeconds));
+    }
+
+    String describe() {
+      return String.format(
+          Locale.ROOT,
+          "%s: %d fork%s, %d x %d s warm-up, %d x %d s measurement",
+          name,
+          forks,
+          forks == 1 ? "" : "s",
+          warmups,
+          warmupSeconds,
+          iterations,
+          iterationSeconds);
+    }
+  }
+
+  /**
    * Runs the hot-path suite.
    *
    * @param args ignored
@@ -86,22 +134,8 @@ public final class BenchRunner {
                 "-Xms1g",
                 "-Xmx1g",
                 "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
-    String plan;
-    if (quick) {
-      base.forks(1)
-          .warmupIterations(3)
-          .warmupTime(TimeValue.seconds(1))
-          .measurementIterations(3)
-          .measurementTime(TimeValue.seconds(1));
-      plan = "quick: 1 fork, 3 x 1 s warm-up, 3 x 1 s measurement";
-    } else {
-      base.forks(2)
-          .warmupIterations(5)
-          .warmupTime(TimeValue.seconds(1))
-          .measurementIterations(5)
-          .measurementTime(TimeValue.seconds(2));
-      plan = "full: 2 forks, 5 x 1 s warm-up, 5 x 2 s measurement";
-    }
+    Plan plan = quick ? Plan.QUICK : Plan.FULL;
+    plan.apply(base);
     Options common = base.build();
 
     List<RunResult> results = new ArrayList<>();
@@ -124,7 +158,7 @@ public final class BenchRunner {
         "Run "
             + started
             + " ("
-            + plan
+            + plan.describe()
             + "; JMH "
             + org.openjdk.jmh.util.Version.getPlainVersion()
             + ", average time mode, `-prof gc`). Raw results: `hotpath.json`."
@@ -163,10 +197,9 @@ public final class BenchRunner {
     return measurements;
   }
 
-  private static java.util.Optional<Map<String, Long>> readRedisCommands(Path file)
-      throws IOException {
+  private static Optional<Map<String, Long>> readRedisCommands(Path file) throws IOException {
     if (!Files.exists(file)) {
-      return java.util.Optional.empty();
+      return Optional.empty();
     }
     Map<String, Long> delta = new TreeMap<>();
     for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
@@ -175,6 +208,6 @@ public final class BenchRunner {
         delta.put(line.substring(0, eq), Long.parseLong(line.substring(eq + 1)));
       }
     }
-    return java.util.Optional.of(delta);
+    return Optional.of(delta);
   }
 }
