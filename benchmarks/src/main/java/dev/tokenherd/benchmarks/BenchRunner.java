@@ -1,0 +1,213 @@
+package dev.tokenherd.benchmarks;
+
+import dev.tokenherd.benchmarks.HotPathReport.Measurement;
+import dev.tokenherd.benchmarks.HotPathReport.Verdict;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import org.openjdk.jmh.profile.GCProfiler;
+import org.openjdk.jmh.results.Result;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.results.format.ResultFormatFactory;
+import org.openjdk.jmh.results.format.ResultFormatType;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
+import org.openjdk.jmh.runner.options.Options;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+
+/**
+ * Runs the benchmarks and writes their results to {@code bench.output} (default {@code
+ * target/bench}): for the hot path, JMH's raw JSON ({@code hotpath.json}) and a Markdown report
+ * with ratios to the same run's baselines and verdicts against the targets ({@code hotpath.md}).
+ *
+ * <p>System properties: {@code bench.quick=true} for the short variant (1 fork, 3 x 1 s warm-up, 3
+ * x 1 s measurement; a few minutes in all); {@code bench.include} a regular expression restricting
+ * the hot-path benchmarks (default all); {@code bench.strict=true} to fail on the speed target as
+ * well. The run fails (exit status 1) if a deterministic target fails: an allocation on the hot
+ * path, a Redis command sent by it. The speed target is reported but, on a shared machine, gates
+ * only in strict mode.
+ *
+ * <p>The fleet benchmarks of issue #6 are to be added here as a second suite writing {@code
+ * fleet.json} and {@code fleet.md} beside these.
+ */
+public final class BenchRunner {
+  /** The system property naming the output directory; also read by the forked benchmarks. */
+  static final String OUTPUT_PROPERTY = "bench.output";
+
+  private static final List<Integer> THREAD_COUNTS = List.of(1, 2);
+
+  private BenchRunner() {}
+
+  /**
+   * How long and how often JMH measures.
+   *
+   * @param name the variant's name
+   * @param forks fresh JVMs per benchmark
+   * @param warmups warm-up iterations per fork
+   * @param warmupSeconds each warm-up iteration's length
+   * @param iterations measurement iterations per fork
+   * @param iterationSeconds each measurement iteration's length
+   */
+  record Plan(
+      String name,
+      int forks,
+      int warmups,
+      int warmupSeconds,
+      int iterations,
+      int iterationSeconds) {
+    /** A few minutes in all: for a first look and for CI. */
+    static final Plan QUICK = new Plan("quick", 1, 3, 1, 3, 1);
+
+    /** For numbers worth quoting, on a quiet machine. */
+    static final Plan FULL = new Plan("full", 2, 5, 1, 5, 2);
+
+    void apply(ChainedOptionsBuilder options) {
+      options
+          .forks(forks)
+          .warmupIterations(warmups)
+          .warmupTime(TimeValue.seconds(warmupSeconds))
+          .measurementIterations(iterations)
+          .measurementTime(TimeValue.seconds(iterationSeconds));
+    }
+
+    String describe() {
+      return String.format(
+          Locale.ROOT,
+          "%s: %d fork%s, %d x %d s warm-up, %d x %d s measurement",
+          name,
+          forks,
+          forks == 1 ? "" : "s",
+          warmups,
+          warmupSeconds,
+          iterations,
+          iterationSeconds);
+    }
+  }
+
+  /**
+   * Runs the hot-path suite.
+   *
+   * @param args ignored
+   * @throws Exception if a benchmark cannot run or the results cannot be written
+   */
+  public static void main(String[] args) throws Exception {
+    boolean quick = Boolean.getBoolean("bench.quick");
+    boolean strict = Boolean.getBoolean("bench.strict");
+    Path output = Path.of(System.getProperty(OUTPUT_PROPERTY, "target/bench")).toAbsolutePath();
+    String include = System.getProperty("bench.include", ".*");
+    Files.createDirectories(output);
+
+    List<Verdict> verdicts = runHotPath(output, quick, strict, include);
+    List<Verdict> failed = verdicts.stream().filter(v -> !v.pass() && v.gating()).toList();
+    if (!failed.isEmpty()) {
+      System.err.println("benchmark targets failed: " + failed);
+      System.exit(1);
+    }
+  }
+
+  private static List<Verdict> runHotPath(
+      Path output, boolean quick, boolean strict, String include)
+      throws RunnerException, IOException {
+    Instant started = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+    Machine machine = Machine.current();
+    ChainedOptionsBuilder base =
+        new OptionsBuilder()
+            .include(HotPathBenchmark.class.getName() + "\\.(" + include + ")$")
+            .addProfiler(GCProfiler.class)
+            .shouldFailOnError(true)
+            .jvmArgsAppend(
+                "-D" + OUTPUT_PROPERTY + "=" + output,
+                "-Xms1g",
+                "-Xmx1g",
+                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
+    Plan plan = quick ? Plan.QUICK : Plan.FULL;
+    plan.apply(base);
+    Options common = base.build();
+
+    List<RunResult> results = new ArrayList<>();
+    Map<Integer, Map<String, Long>> redisCommands = new HashMap<>();
+    for (int threads : THREAD_COUNTS) {
+      Files.deleteIfExists(output.resolve(HotPathBenchmark.redisReportName(threads)));
+      Options options = new OptionsBuilder().parent(common).threads(threads).build();
+      results.addAll(new Runner(options).run());
+      readRedisCommands(output.resolve(HotPathBenchmark.redisReportName(threads)))
+          .ifPresent(delta -> redisCommands.put(threads, delta));
+    }
+
+    try (OutputStream json = Files.newOutputStream(output.resolve("hotpath.json"));
+        PrintStream out = new PrintStream(json, true, StandardCharsets.UTF_8)) {
+      ResultFormatFactory.getInstance(ResultFormatType.JSON, out).writeOut(results);
+    }
+
+    HotPathReport report = new HotPathReport(measurements(results), redisCommands);
+    String description =
+        "Run "
+            + started
+            + " ("
+            + plan.describe()
+            + "; JMH "
+            + org.openjdk.jmh.util.Version.getPlainVersion()
+            + ", average time mode, `-prof gc`). Raw results: `hotpath.json`."
+            + " Reproduce: `./mvnw -B -Pbench verify -pl benchmarks -am -DskipTests"
+            + (quick ? " -Dbench.quick=true" : "")
+            + "`.";
+    String markdown =
+        report.markdown(
+            "Hot path: accessToken() on a fresh token",
+            description,
+            machine,
+            Machine.currentLoadAverage(),
+            strict);
+    Files.writeString(output.resolve("hotpath.md"), markdown, StandardCharsets.UTF_8);
+    System.out.println();
+    System.out.println(markdown);
+    System.out.println("Written: " + output.resolve("hotpath.md") + ", hotpath.json");
+    return report.verdicts(strict);
+  }
+
+  /** Extracts each result's time per call and bytes per call. */
+  static List<Measurement> measurements(List<RunResult> results) {
+    List<Measurement> measurements = new ArrayList<>();
+    for (RunResult run : results) {
+      String name = run.getParams().getBenchmark();
+      Result<?> primary = run.getPrimaryResult();
+      Result<?> bytes = run.getSecondaryResults().get("gc.alloc.rate.norm");
+      measurements.add(
+          new Measurement(
+              name.substring(name.lastIndexOf('.') + 1),
+              run.getParams().getThreads(),
+              primary.getScore(),
+              primary.getScoreError(),
+              bytes == null ? Double.NaN : bytes.getScore()));
+    }
+    return measurements;
+  }
+
+  private static Optional<Map<String, Long>> readRedisCommands(Path file) throws IOException {
+    if (!Files.exists(file)) {
+      return Optional.empty();
+    }
+    Map<String, Long> delta = new TreeMap<>();
+    for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+      int eq = line.indexOf('=');
+      if (eq > 0) {
+        delta.put(line.substring(0, eq), Long.parseLong(line.substring(eq + 1)));
+      }
+    }
+    return Optional.of(delta);
+  }
+}
