@@ -203,9 +203,14 @@ public final class TcpProxy implements AutoCloseable {
     private void pump(Socket from, Socket to) {
       byte[] buffer = new byte[16 * 1024];
       try {
-        if (!from.isConnected()) {
-          // A blackholed connection has no upstream: hold the client until the mode changes.
-          blockWhileBlackholed();
+        if (!target.isConnected()) {
+          // Accepted while blackholed, so it has no upstream: swallow what the client sends, and
+          // end the connection once the mode changes (the client then reconnects).
+          if (from == client) {
+            from.getInputStream().transferTo(OutputStream.nullOutputStream());
+          } else {
+            blockWhileBlackholed();
+          }
           return;
         }
         InputStream in = from.getInputStream();
