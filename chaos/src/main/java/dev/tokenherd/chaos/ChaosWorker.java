@@ -113,6 +113,10 @@ public final class ChaosWorker {
           stdout.flush();
           readCommands(breakpoints);
           callers.close();
+          // Refreshes start only from callers; let one in flight store its result before the
+          // herd and its clients close. Closing under a flight loses the rotation (see
+          // docs/chaos.md, "Findings"): that is a shutdown problem, not the fault under test.
+          awaitNoLease(lock);
           CoordinatorStats stats = coordinator.stats();
           log.emit(
               "summary",
@@ -131,6 +135,13 @@ public final class ChaosWorker {
     }
     stdout.println("bye");
     stdout.flush();
+  }
+
+  private static void awaitNoLease(LoggingRefreshLock lock) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (lock.heldFence() != -1 && System.nanoTime() < deadline) {
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+    }
   }
 
   private static void readCommands(Breakpoints breakpoints) throws java.io.IOException {
