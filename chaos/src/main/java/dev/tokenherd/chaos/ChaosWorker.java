@@ -1,0 +1,331 @@
+package dev.tokenherd.chaos;
+
+import dev.tokenherd.coordinator.AccessToken;
+import dev.tokenherd.coordinator.CoordinatorStats;
+import dev.tokenherd.coordinator.LostRotationException;
+import dev.tokenherd.coordinator.ReauthenticationRequiredException;
+import dev.tokenherd.coordinator.Redaction;
+import dev.tokenherd.coordinator.RefreshListener;
+import dev.tokenherd.coordinator.TokenCoordinator;
+import dev.tokenherd.coordinator.TokenHerd;
+import dev.tokenherd.coordinator.TokenKey;
+import dev.tokenherd.coordinator.TokenRefreshException;
+import dev.tokenherd.coordinator.oauth2.OAuth2TokenEndpoint;
+import dev.tokenherd.coordinator.redis.RedisBackend;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One chaos worker in its own JVM: its own Redis clients (usually through a {@link TcpProxy}), its
+ * own herd and caller threads on {@link ChaosSettings#KEY}, and a JSON-lines event log that the
+ * {@link InvariantChecker} reads.
+ *
+ * <p>Arguments are {@code name=value} pairs: {@code redis}, {@code tokenUri}, {@code clientId},
+ * {@code clientSecret}, {@code namespace}, {@code workerId}, {@code log} (the event log file),
+ * {@code threads} (default 3), {@code seed}, {@code break} ({@code endpoint|write|unlock}, see
+ * {@link Breakpoints}), {@code waitForReplicas} (a replica count; default none).
+ *
+ * <p>Standard input carries commands, one a line: {@code disarm} (the breakpoint must not fire),
+ * {@code go} (continue from the breakpoint); end of input stops the worker, which then logs a
+ * {@code summary} event and prints {@code bye}. Standard output carries {@code ready} and {@code
+ * BREAK <point>}.
+ *
+ * <p>Events: {@code served} (the first time this worker serves a token: fingerprint, version,
+ * expiry; and every expired token served, with {@code expired=true}), {@code version_regression},
+ * {@code error} (each change of a caller's error type), {@code slow_call}, {@code untyped_error},
+ * {@code lock}/{@code unlock}, {@code request}/{@code response}/{@code request_failed}, {@code
+ * write}, and the {@link RefreshListener} events {@code refreshed}, {@code refresh_failed}, {@code
+ * reauth}, {@code lost_rotation}, {@code fence_rejected}, {@code under_replicated}.
+ */
+public final class ChaosWorker {
+  private ChaosWorker() {}
+
+  /**
+   * Runs the worker until its standard input ends.
+   *
+   * @param args {@code name=value} pairs
+   * @throws Exception if the worker cannot start
+   */
+  public static void main(String[] args) throws Exception {
+    Map<String, String> options = parse(args);
+    String workerId = options.getOrDefault("workerId", "worker");
+    int threads = Integer.parseInt(options.getOrDefault("threads", "3"));
+    long seed = Long.parseLong(options.getOrDefault("seed", "1"));
+    String armed = options.get("break");
+    Clock clock = Clock.systemUTC();
+    PrintStream stdout = System.out;
+    try (EventLog log = new EventLog(Path.of(required(options, "log")), workerId, clock)) {
+      Breakpoints breakpoints =
+          new Breakpoints(armed == null ? null : Breakpoints.Point.parse(armed), log, stdout);
+      RedisBackend.Builder backendBuilder =
+          RedisBackend.builder()
+              .uri(required(options, "redis"))
+              .namespace(options.getOrDefault("namespace", "chaos"));
+      String replicas = options.get("waitForReplicas");
+      if (replicas != null) {
+        backendBuilder.waitForReplicas(Integer.parseInt(replicas), Duration.ofSeconds(1));
+      }
+      try (RedisBackend redis = backendBuilder.build()) {
+        LoggingTokenStore store = new LoggingTokenStore(redis.tokenStore(), log);
+        LoggingRefreshLock lock =
+            new LoggingRefreshLock(redis.refreshLock(), log, breakpoints, store::lastContentFence);
+        OAuth2TokenEndpoint http =
+            OAuth2TokenEndpoint.builder()
+                .tokenUri(URI.create(required(options, "tokenUri")))
+                .clientId(required(options, "clientId"))
+                .clientSecret(required(options, "clientSecret"))
+                .build();
+        LoggingTokenEndpoint endpoint =
+            new LoggingTokenEndpoint(http, log, breakpoints, lock::heldFence);
+        try (TokenHerd herd =
+            TokenHerd.builder()
+                .tokenStore(store)
+                .refreshLock(lock)
+                .changeFeed(redis.changeFeed())
+                .workerId(workerId)
+                .refreshPolicy(ChaosSettings.policy())
+                .listener(new LoggingListener(log))
+                .random(new Random(seed))
+                .clock(clock)
+                .build()) {
+          TokenCoordinator coordinator = herd.coordinator(ChaosSettings.KEY, endpoint);
+          Callers callers = new Callers(workerId, coordinator, threads, clock, log);
+          stdout.println("ready");
+          stdout.flush();
+          readCommands(breakpoints);
+          callers.close();
+          // Refreshes start only from callers; let one in flight store its result before the
+          // herd and its clients close. Closing under a flight loses the rotation (see
+          // docs/chaos.md, "Findings"): that is a shutdown problem, not the fault under test.
+          awaitNoLease(lock);
+          CoordinatorStats stats = coordinator.stats();
+          log.emit(
+              "summary",
+              e -> {
+                e.put("calls", callers.calls.sum());
+                e.put("errors", callers.errors.sum());
+                e.put("tokenRequests", stats.tokenRequests());
+                e.put("refreshes", stats.refreshes());
+                e.put("lostRotations", stats.lostRotations());
+                e.put("fencedWritesRejected", stats.fencedWritesRejected());
+                e.put("ambiguousFailures", stats.ambiguousFailures());
+                e.put("transientFailures", stats.transientFailures());
+              });
+        }
+      }
+    }
+    stdout.println("bye");
+    stdout.flush();
+  }
+
+  private static void awaitNoLease(LoggingRefreshLock lock) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (lock.heldFence() != -1 && System.nanoTime() < deadline) {
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+    }
+  }
+
+  private static void readCommands(Breakpoints breakpoints) throws java.io.IOException {
+    BufferedReader in =
+        new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    String line;
+    while ((line = in.readLine()) != null) {
+      switch (line.trim()) {
+        case "disarm" -> breakpoints.disarm();
+        case "go" -> breakpoints.release();
+        default -> {
+          // Unknown commands are ignored: the parent may send blank lines.
+        }
+      }
+    }
+  }
+
+  private static Map<String, String> parse(String[] args) {
+    Map<String, String> options = new LinkedHashMap<>();
+    for (String arg : args) {
+      int eq = arg.indexOf('=');
+      if (eq <= 0) {
+        throw new IllegalArgumentException("expected name=value, got " + arg);
+      }
+      options.put(arg.substring(0, eq), arg.substring(eq + 1));
+    }
+    return options;
+  }
+
+  private static String required(Map<String, String> options, String name) {
+    String value = options.get(name);
+    if (value == null) {
+      throw new IllegalArgumentException("missing argument " + name + "=...");
+    }
+    return value;
+  }
+
+  /** Caller threads asking for the token in a loop, checking what they are served. */
+  private static final class Callers implements AutoCloseable {
+    private final TokenCoordinator coordinator;
+    private final Clock clock;
+    private final EventLog log;
+    private final List<Thread> threads = new ArrayList<>();
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private final Set<String> seen = ConcurrentHashMap.newKeySet();
+    final LongAdder calls = new LongAdder();
+    final LongAdder errors = new LongAdder();
+
+    Callers(String name, TokenCoordinator coordinator, int count, Clock clock, EventLog log) {
+      this.coordinator = coordinator;
+      this.clock = clock;
+      this.log = log;
+      for (int i = 0; i < count; i++) {
+        Thread thread = new Thread(this::loop, name + "-caller-" + i);
+        thread.setDaemon(true);
+        threads.add(thread);
+      }
+      threads.forEach(Thread::start);
+    }
+
+    private void loop() {
+      long lastVersion = 0;
+      @Nullable String lastError = null;
+      long hangLimit = ChaosSettings.WAIT_TIMEOUT.plus(ChaosSettings.HANG_SLACK).toNanos();
+      while (running.get()) {
+        long start = System.nanoTime();
+        Instant asked = clock.instant();
+        try {
+          AccessToken token = coordinator.token();
+          Instant returned = clock.instant();
+          calls.increment();
+          String fp = Redaction.fingerprint(token.value());
+          boolean expired = !token.expiresAt().isAfter(returned);
+          if (expired || seen.add(fp)) {
+            log.emit(
+                "served",
+                e ->
+                    e.put("atFp", fp)
+                        .put("version", token.version())
+                        .put("expiresAt", EventLog.micros(token.expiresAt()))
+                        .put("expired", expired));
+          }
+          if (token.version() < lastVersion) {
+            long previous = lastVersion;
+            log.emit(
+                "version_regression",
+                e -> e.put("version", token.version()).put("previous", previous));
+          }
+          lastVersion = token.version();
+          if (lastError != null) {
+            log.emit("recovered", e -> e.put("after", "error"));
+          }
+          lastError = null;
+        } catch (TokenRefreshException e) {
+          errors.increment();
+          String type = e.getClass().getSimpleName();
+          if (!type.equals(lastError)) {
+            log.emit("error", ev -> ev.put("error", type).put("retryable", e.isRetryable()));
+          }
+          lastError = type;
+        } catch (RuntimeException e) {
+          errors.increment();
+          log.emit(
+              "untyped_error",
+              ev ->
+                  ev.put("error", e.getClass().getName())
+                      .put("message", String.valueOf(e.getMessage())));
+        }
+        long took = System.nanoTime() - start;
+        if (took > hangLimit) {
+          log.emit(
+              "slow_call",
+              e ->
+                  e.put("millis", TimeUnit.NANOSECONDS.toMillis(took))
+                      .put("asked", asked.toString()));
+        }
+        // Request handlers do other work between token lookups; on two shared cores spinning
+        // callers would starve the refresher.
+        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
+      }
+    }
+
+    @Override
+    public void close() {
+      running.set(false);
+      try {
+        for (Thread thread : threads) {
+          thread.join(TimeUnit.SECONDS.toMillis(30));
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /** Logs the engine's listener events. */
+  private static final class LoggingListener implements RefreshListener {
+    private final EventLog log;
+
+    LoggingListener(EventLog log) {
+      this.log = log;
+    }
+
+    @Override
+    public void onRefreshed(TokenKey key, AccessToken token) {
+      log.emit(
+          "refreshed",
+          e ->
+              e.put("version", token.version())
+                  .put("atFp", Redaction.fingerprint(token.value()))
+                  .put("expiresAt", EventLog.micros(token.expiresAt())));
+    }
+
+    @Override
+    public void onRefreshFailed(TokenKey key, TokenRefreshException error, boolean willRetry) {
+      log.emit(
+          "refresh_failed",
+          e -> e.put("error", error.getClass().getSimpleName()).put("willRetry", willRetry));
+    }
+
+    @Override
+    public void onReauthenticationRequired(TokenKey key, ReauthenticationRequiredException error) {
+      log.emit("reauth", e -> e.put("reason", error.reason().name()));
+    }
+
+    @Override
+    public void onLostRotation(TokenKey key, LostRotationException error) {
+      log.emit("lost_rotation", e -> e.put("error", error.getClass().getSimpleName()));
+    }
+
+    @Override
+    public void onFencedWriteRejected(TokenKey key, long fence) {
+      log.emit("fence_rejected", e -> e.put("fence", fence));
+    }
+
+    @Override
+    public void onUnderReplicatedWrite(
+        TokenKey key, long version, int requested, int acknowledged) {
+      log.emit(
+          "under_replicated",
+          e ->
+              e.put("version", version)
+                  .put("requested", requested)
+                  .put("acknowledged", acknowledged));
+    }
+  }
+}

@@ -1,0 +1,422 @@
+package dev.tokenherd.chaos;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tokenherd.testkit.RecordedTokenRequest;
+import dev.tokenherd.testkit.RecordedTokenRequest.Outcome;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/**
+ * Checks I1–I6 (DESIGN.md) from what actually happened: the workers' event logs ({@link
+ * ChaosWorker}), the harness's own log (faults injected, seeds) and the fake authorization server's
+ * request log. Every violation comes with the lines that show it.
+ *
+ * <p>What each invariant means here, precisely:
+ *
+ * <ul>
+ *   <li><b>I1</b> every token request the server received was sent by a worker under a lease, at
+ *       most one per lease; and every successful grant that was not stored is explained (its holder
+ *       was killed or stopped, or its write was fenced, or its answer was ambiguous).
+ *   <li><b>I2</b> a refresh token the server processed is presented again only if the answer to its
+ *       first presentation never reached the store (a lost rotation); and when the server then says
+ *       {@code invalid_grant}, some worker reported a {@code LostRotationException}.
+ *   <li><b>I3</b> applied writes, in version order, carry non-decreasing fences; no two content
+ *       writes produced the same version; no caller saw its versions go back.
+ *   <li><b>I4</b> no worker served a token at or past its expiry.
+ *   <li><b>I5</b> no call took longer than its deadline plus slack; every failure was typed.
+ *   <li><b>I6</b> once re-authentication is required, the fleet sends at most one more request per
+ *       worker until a new token set is seeded.
+ * </ul>
+ */
+public final class InvariantChecker {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Set<Outcome> PRESENTED =
+      EnumSet.of(
+          Outcome.REFRESHED, Outcome.GRACE_REUSE, Outcome.REUSE_DETECTED, Outcome.INVALID_GRANT);
+
+  /** The result of a check: violations with evidence, and the figures the logs yield. */
+  public record Report(List<Violation> violations, Map<String, Object> figures) {
+    /** Copies the components. */
+    public Report {
+      violations = List.copyOf(violations);
+      figures = Map.copyOf(figures);
+    }
+
+    /** Returns the violations of one invariant. */
+    public List<Violation> of(String invariant) {
+      return violations.stream().filter(v -> v.invariant().equals(invariant)).toList();
+    }
+  }
+
+  private InvariantChecker() {}
+
+  /**
+   * Reads every {@code *.jsonl} file in {@code logDirectory}, sorted by time.
+   *
+   * @param logDirectory the directory of the worker and harness logs
+   * @return every event, oldest first
+   */
+  public static List<JsonNode> readEvents(Path logDirectory) {
+    List<JsonNode> events = new ArrayList<>();
+    try (Stream<Path> files = Files.list(logDirectory)) {
+      for (Path file : files.filter(f -> f.toString().endsWith(".jsonl")).sorted().toList()) {
+        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+          if (!line.isBlank()) {
+            events.add(JSON.readTree(line));
+          }
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    events.sort(Comparator.comparingLong(e -> e.get("t").asLong()));
+    return events;
+  }
+
+  /**
+   * Checks the invariants.
+   *
+   * @param events worker and harness events, oldest first (see {@link #readEvents})
+   * @param requests the fake server's request log, oldest first
+   * @return violations and figures
+   */
+  public static Report check(List<JsonNode> events, List<RecordedTokenRequest> requests) {
+    List<Violation> violations = new ArrayList<>();
+    Map<String, Object> figures = new LinkedHashMap<>();
+    checkRequests(events, requests, violations, figures);
+    checkReuse(events, requests, violations);
+    checkWrites(events, violations, figures);
+    checkServed(events, violations, figures);
+    checkReauth(events, requests, violations, figures);
+    return new Report(violations, figures);
+  }
+
+  private static List<JsonNode> ofType(List<JsonNode> events, String type) {
+    return events.stream().filter(e -> e.get("type").asText().equals(type)).toList();
+  }
+
+  private static String line(JsonNode event) {
+    return event.toString();
+  }
+
+  private static String request(RecordedTokenRequest request) {
+    ObjectNode node = JSON.createObjectNode();
+    node.put("server", "request");
+    node.put("t", EventLog.micros(request.receivedAt()));
+    node.put("rtFp", request.refreshTokenFingerprint());
+    node.put("outcome", request.outcome().name());
+    node.put("status", request.status());
+    if (request.fault() != null) {
+      node.put("fault", String.valueOf(request.fault()));
+    }
+    return node.toString();
+  }
+
+  // I1 -------------------------------------------------------------------------------------------
+
+  private static void checkRequests(
+      List<JsonNode> events,
+      List<RecordedTokenRequest> requests,
+      List<Violation> violations,
+      Map<String, Object> figures) {
+    List<JsonNode> sent = ofType(events, "request");
+    figures.put("tokenRequests", requests.size());
+    figures.put("requestsLoggedByWorkers", sent.size());
+    long refreshed = requests.stream().filter(r -> r.outcome() == Outcome.REFRESHED).count();
+    figures.put("refreshEvents", refreshed);
+    figures.put(
+        "graceReuses", requests.stream().filter(r -> r.outcome() == Outcome.GRACE_REUSE).count());
+    figures.put("faultedRequests", requests.stream().filter(r -> !r.processed()).count());
+    if (requests.size() > sent.size()) {
+      violations.add(
+          new Violation(
+              "I1",
+              "the server received "
+                  + requests.size()
+                  + " token requests but workers logged sending "
+                  + sent.size(),
+              requests.stream().map(InvariantChecker::request).toList()));
+    }
+    Map<String, List<JsonNode>> perLease =
+        sent.stream()
+            .collect(
+                Collectors.groupingBy(
+                    e -> e.get("worker").asText() + "/" + e.get("fence").asLong(),
+                    LinkedHashMap::new,
+                    Collectors.toList()));
+    perLease.forEach(
+        (lease, list) -> {
+          if (lease.endsWith("/-1")) {
+            violations.add(
+                new Violation(
+                    "I1",
+                    "a token request was sent without a lease",
+                    list.stream().map(InvariantChecker::line).toList()));
+          } else if (list.size() > 1) {
+            violations.add(
+                new Violation(
+                    "I1",
+                    "more than one token request under lease " + lease,
+                    list.stream().map(InvariantChecker::line).toList()));
+          }
+        });
+    // Successful grants whose answer was not stored must be explained.
+    Set<String> storedRefreshTokens = new HashSet<>();
+    for (JsonNode write : ofType(events, "write")) {
+      if (write.get("outcome").asText().equals("APPLIED") && write.has("rtFp")) {
+        storedRefreshTokens.add(write.get("rtFp").asText());
+      }
+    }
+    long wasted = 0;
+    List<String> unexplained = new ArrayList<>();
+    for (JsonNode response : ofType(events, "response")) {
+      if (storedRefreshTokens.contains(response.get("newRtFp").asText())) {
+        continue;
+      }
+      wasted++;
+      String worker = response.get("worker").asText();
+      boolean explained = events.stream().anyMatch(e -> explainsLostGrant(e, worker));
+      if (!explained) {
+        unexplained.add(line(response));
+      }
+    }
+    figures.put("grantsNotStored", wasted);
+    if (!unexplained.isEmpty()) {
+      violations.add(
+          new Violation(
+              "I1", "successful grants were neither stored nor explained by a fault", unexplained));
+    }
+  }
+
+  private static boolean explainsLostGrant(JsonNode event, String worker) {
+    String type = event.get("type").asText();
+    if (type.equals("fault")) {
+      return event.path("target").asText().equals(worker);
+    }
+    return event.get("worker").asText().equals(worker)
+        && (type.equals("break") || type.equals("fence_rejected") || type.equals("refresh_failed"));
+  }
+
+  // I2 -------------------------------------------------------------------------------------------
+
+  private static void checkReuse(
+      List<JsonNode> events, List<RecordedTokenRequest> requests, List<Violation> violations) {
+    Map<String, List<RecordedTokenRequest>> byToken = new LinkedHashMap<>();
+    for (RecordedTokenRequest request : requests) {
+      if (PRESENTED.contains(request.outcome())) {
+        byToken
+            .computeIfAbsent(request.refreshTokenFingerprint(), k -> new ArrayList<>())
+            .add(request);
+      }
+    }
+    // presented fingerprint -> successors the workers received for it
+    Map<String, Set<String>> successors = new HashMap<>();
+    for (JsonNode response : ofType(events, "response")) {
+      successors
+          .computeIfAbsent(response.get("rtFp").asText(), k -> new HashSet<>())
+          .add(response.get("newRtFp").asText());
+    }
+    List<JsonNode> appliedWrites =
+        ofType(events, "write").stream()
+            .filter(w -> w.get("outcome").asText().equals("APPLIED") && w.has("rtFp"))
+            .toList();
+    boolean lostRotationReported = !ofType(events, "lost_rotation").isEmpty();
+    byToken.forEach(
+        (fp, presentations) -> {
+          for (int i = 1; i < presentations.size(); i++) {
+            RecordedTokenRequest again = presentations.get(i);
+            long at = EventLog.micros(again.receivedAt());
+            Set<String> next = successors.getOrDefault(fp, Set.of());
+            boolean storedBefore =
+                appliedWrites.stream()
+                    .anyMatch(
+                        w -> w.get("t").asLong() < at && next.contains(w.get("rtFp").asText()));
+            List<String> evidence = presentations.stream().map(InvariantChecker::request).toList();
+            if (storedBefore) {
+              violations.add(
+                  new Violation(
+                      "I2",
+                      "refresh token " + fp + " presented again after its rotation was stored",
+                      evidence));
+            } else if (again.outcome() != Outcome.GRACE_REUSE && !lostRotationReported) {
+              violations.add(
+                  new Violation(
+                      "I2",
+                      "refresh token "
+                          + fp
+                          + " presented again after a lost rotation, and no worker reported"
+                          + " LostRotationException",
+                      evidence));
+            }
+          }
+        });
+  }
+
+  // I3 -------------------------------------------------------------------------------------------
+
+  private static void checkWrites(
+      List<JsonNode> events, List<Violation> violations, Map<String, Object> figures) {
+    List<JsonNode> applied =
+        ofType(events, "write").stream()
+            .filter(w -> w.get("outcome").asText().equals("APPLIED"))
+            .sorted(
+                Comparator.<JsonNode>comparingLong(w -> w.get("version").asLong())
+                    .thenComparingLong(w -> w.get("t").asLong()))
+            .toList();
+    figures.put(
+        "fenceRejectedWrites",
+        ofType(events, "write").stream()
+            .filter(w -> w.get("outcome").asText().equals("FENCE_REJECTED"))
+            .count());
+    long maxFence = -1;
+    JsonNode maxWrite = null;
+    Map<Long, JsonNode> contentVersions = new HashMap<>();
+    for (JsonNode write : applied) {
+      long fence = write.get("fence").asLong();
+      if (fence < maxFence && maxWrite != null) {
+        violations.add(
+            new Violation(
+                "I3",
+                "a write with fence " + fence + " was applied after one with fence " + maxFence,
+                List.of(line(maxWrite), line(write))));
+      }
+      if (fence >= maxFence) {
+        maxFence = fence;
+        maxWrite = write;
+      }
+      if (write.get("content").asBoolean()) {
+        JsonNode previous = contentVersions.putIfAbsent(write.get("version").asLong(), write);
+        if (previous != null) {
+          violations.add(
+              new Violation(
+                  "I3",
+                  "two content writes produced version " + write.get("version").asLong(),
+                  List.of(line(previous), line(write))));
+        }
+      }
+    }
+    List<JsonNode> regressions = ofType(events, "version_regression");
+    if (!regressions.isEmpty()) {
+      violations.add(
+          new Violation(
+              "I3",
+              "callers saw versions go back",
+              regressions.stream().map(InvariantChecker::line).toList()));
+    }
+  }
+
+  // I4, I5 ---------------------------------------------------------------------------------------
+
+  private static void checkServed(
+      List<JsonNode> events, List<Violation> violations, Map<String, Object> figures) {
+    List<JsonNode> expired =
+        ofType(events, "served").stream()
+            .filter(
+                e ->
+                    e.get("expired").asBoolean()
+                        || e.get("t").asLong() >= e.get("expiresAt").asLong())
+            .toList();
+    if (!expired.isEmpty()) {
+      violations.add(
+          new Violation(
+              "I4",
+              "expired tokens were served",
+              expired.stream().map(InvariantChecker::line).toList()));
+    }
+    List<JsonNode> hung = new ArrayList<>(ofType(events, "slow_call"));
+    if (!hung.isEmpty()) {
+      violations.add(
+          new Violation(
+              "I5",
+              "calls outlived their deadline",
+              hung.stream().map(InvariantChecker::line).toList()));
+    }
+    List<JsonNode> untyped = ofType(events, "untyped_error");
+    if (!untyped.isEmpty()) {
+      violations.add(
+          new Violation(
+              "I5",
+              "calls failed with an untyped error",
+              untyped.stream().map(InvariantChecker::line).toList()));
+    }
+    Map<String, Long> errors =
+        ofType(events, "error").stream()
+            .collect(
+                Collectors.groupingBy(
+                    e -> e.get("error").asText(), LinkedHashMap::new, Collectors.counting()));
+    figures.put("errorTransitionsByType", errors);
+    long calls = ofType(events, "summary").stream().mapToLong(e -> e.get("calls").asLong()).sum();
+    figures.put("calls", calls);
+  }
+
+  // I6 -------------------------------------------------------------------------------------------
+
+  private static void checkReauth(
+      List<JsonNode> events,
+      List<RecordedTokenRequest> requests,
+      List<Violation> violations,
+      Map<String, Object> figures) {
+    List<JsonNode> reauthWrites =
+        ofType(events, "write").stream()
+            .filter(
+                w ->
+                    w.get("outcome").asText().equals("APPLIED")
+                        && w.get("status").asText().equals("REAUTH_REQUIRED"))
+            .toList();
+    List<JsonNode> seeds = ofType(events, "seed");
+    long workers =
+        events.stream()
+            .map(e -> e.get("worker").asText())
+            .filter(w -> !w.equals("harness"))
+            .distinct()
+            .count();
+    long after = 0;
+    for (JsonNode reauth : reauthWrites) {
+      long from = reauth.get("t").asLong();
+      long until =
+          seeds.stream()
+              .mapToLong(s -> s.get("t").asLong())
+              .filter(t -> t > from)
+              .min()
+              .orElse(Long.MAX_VALUE);
+      List<RecordedTokenRequest> late =
+          requests.stream()
+              .filter(
+                  r -> {
+                    long at = EventLog.micros(r.receivedAt());
+                    return at > from && at < until;
+                  })
+              .toList();
+      after += late.size();
+      if (late.size() > workers) {
+        List<String> evidence = new ArrayList<>();
+        evidence.add(line(reauth));
+        late.forEach(r -> evidence.add(request(r)));
+        violations.add(
+            new Violation(
+                "I6",
+                late.size() + " token requests after re-authentication was required",
+                evidence));
+      }
+    }
+    figures.put("reauthRequired", reauthWrites.size());
+    figures.put("requestsAfterReauth", after);
+    figures.put("lostRotationsReported", ofType(events, "lost_rotation").size());
+  }
+}

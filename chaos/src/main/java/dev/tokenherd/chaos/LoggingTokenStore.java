@@ -1,0 +1,76 @@
+package dev.tokenherd.chaos;
+
+import dev.tokenherd.coordinator.Redaction;
+import dev.tokenherd.coordinator.TokenKey;
+import dev.tokenherd.coordinator.TokenSet;
+import dev.tokenherd.coordinator.spi.TokenRecord;
+import dev.tokenherd.coordinator.spi.TokenStore;
+import dev.tokenherd.coordinator.spi.WriteOutcome;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A {@link TokenStore} decorator that logs every write and its outcome ({@code write} events), and
+ * remembers the fence of the last applied content write for the {@code unlock} breakpoint.
+ */
+final class LoggingTokenStore implements TokenStore {
+  private final TokenStore delegate;
+  private final EventLog log;
+  private final AtomicLong lastContentFence = new AtomicLong(-1);
+
+  LoggingTokenStore(TokenStore delegate, EventLog log) {
+    this.delegate = delegate;
+    this.log = log;
+  }
+
+  /** Returns the fence of the last content write this worker applied, or -1. */
+  long lastContentFence() {
+    return lastContentFence.get();
+  }
+
+  @Override
+  public CompletionStage<Optional<TokenRecord>> read(TokenKey key) {
+    return delegate.read(key);
+  }
+
+  @Override
+  public CompletionStage<WriteOutcome> compareAndSet(
+      TokenKey key, long expectedVersion, TokenRecord next) {
+    return delegate
+        .compareAndSet(key, expectedVersion, next)
+        .whenComplete(
+            (outcome, error) -> {
+              TokenSet tokens = next.tokens();
+              boolean content = next.version() != expectedVersion;
+              if (outcome != null && outcome.applied() && content) {
+                lastContentFence.set(next.fence());
+              }
+              log.emit(
+                  "write",
+                  e -> {
+                    e.put("expected", expectedVersion);
+                    e.put("version", next.version());
+                    e.put("fence", next.fence());
+                    e.put("status", next.status().name());
+                    e.put("content", content);
+                    e.put("mark", next.refreshing() != null);
+                    e.put(
+                        "outcome",
+                        outcome != null
+                            ? outcome.result().name()
+                            : "ERROR " + error.getClass().getSimpleName());
+                    if (tokens != null) {
+                      e.put("atFp", Redaction.fingerprint(tokens.accessToken()));
+                      e.put("rtFp", Redaction.fingerprint(tokens.refreshToken()));
+                      e.put("expiresAt", EventLog.micros(tokens.expiresAt()));
+                    }
+                    TokenRecord current = outcome == null ? null : outcome.current();
+                    if (current != null) {
+                      e.put("storedVersion", current.version());
+                      e.put("storedFence", current.fence());
+                    }
+                  });
+            });
+  }
+}

@@ -1,0 +1,303 @@
+package dev.tokenherd.chaos;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tokenherd.coordinator.TokenHerd;
+import dev.tokenherd.coordinator.TokenSet;
+import dev.tokenherd.coordinator.redis.RedisBackend;
+import dev.tokenherd.testkit.FakeAuthorizationServer;
+import dev.tokenherd.testkit.RedisServerProcess;
+import dev.tokenherd.testkit.RotationMode;
+import dev.tokenherd.testkit.TokenGrant;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One scenario's world: a {@code redis-server} process (AOF on), the fake authorization server in
+ * this JVM, worker JVMs ({@link ChaosWorker}) each behind its own {@link TcpProxy} to Redis, and
+ * the harness's own event log (faults injected, seeds) beside the workers' logs.
+ */
+final class ChaosFleet implements AutoCloseable {
+  static final Path SUMMARY = Path.of("target", "chaos", "summary.json");
+
+  final String scenario;
+  final long seed;
+  final Path logs;
+  final RedisServerProcess redis;
+  final FakeAuthorizationServer server;
+  final EventLog harness;
+  final List<Worker> workers = new ArrayList<>();
+  private final Clock clock = Clock.systemUTC();
+
+  ChaosFleet(String scenario, long seed, RotationMode mode, String... redisArguments) {
+    this.scenario = scenario;
+    this.seed = seed;
+    try {
+      this.logs = Path.of("target", "chaos", scenario);
+      if (Files.exists(logs)) {
+        try (var files = Files.list(logs)) {
+          for (Path f : files.toList()) {
+            Files.delete(f);
+          }
+        }
+      }
+      Files.createDirectories(logs);
+      this.harness = new EventLog(logs.resolve("harness.jsonl"), "harness", clock);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    this.redis = RedisServerProcess.builder().appendOnly(true).arguments(redisArguments).start();
+    this.server =
+        FakeAuthorizationServer.builder()
+            .rotationMode(mode)
+            .accessTokenTtl(ChaosSettings.TOKEN_TTL)
+            .latency(Duration.ofMillis(20))
+            .start();
+    System.out.printf("chaos %s: seed %d (set -Dchaos.seed=%d to repeat)%n", scenario, seed, seed);
+  }
+
+  /** Seeds a fresh token set from this JVM, the way an operator's login would, and logs it. */
+  void seed() {
+    TokenGrant grant = server.issueTokens("read");
+    TokenSet tokens =
+        TokenSet.builder()
+            .accessToken(grant.accessToken())
+            .refreshToken(grant.refreshToken())
+            .issuedAt(clock.instant())
+            .expiresAt(grant.expiresAt())
+            .build();
+    try (RedisBackend backend =
+            RedisBackend.builder().uri(redis.uri().toString()).namespace("chaos").build();
+        TokenHerd herd =
+            backend.configure(TokenHerd.builder()).refreshPolicy(ChaosSettings.policy()).build()) {
+      herd.coordinator(
+              ChaosSettings.KEY,
+              request -> {
+                throw new IllegalStateException("the seeder never refreshes");
+              })
+          .seed(tokens)
+          .join();
+    }
+    harness.emit(
+        "seed",
+        e -> e.put("rtFp", dev.tokenherd.coordinator.Redaction.fingerprint(grant.refreshToken())));
+  }
+
+  /** Starts {@code count} workers, each armed with {@code breakAt} (or none), and awaits them. */
+  void startWorkers(int count, @Nullable String breakAt, String... extra) {
+    List<Worker> started = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      started.add(startWorker("w" + workers.size(), breakAt, extra));
+    }
+    for (Worker worker : started) {
+      await("start of " + worker.id)
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> worker.lines.contains("ready") || !worker.process.isAlive());
+      if (!worker.lines.contains("ready")) {
+        throw new IllegalStateException(worker.id + " did not start; see " + worker.stderr);
+      }
+    }
+  }
+
+  private Worker startWorker(String id, @Nullable String breakAt, String... extra) {
+    TcpProxy proxy = TcpProxy.to(redis.port());
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx128m",
+                "-XX:TieredStopAtLevel=1",
+                "-XX:+UseSerialGC",
+                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+                "-cp",
+                System.getProperty("java.class.path"),
+                ChaosWorker.class.getName(),
+                "redis=redis://127.0.0.1:" + proxy.port(),
+                "tokenUri=" + server.tokenEndpoint(),
+                "clientId=" + server.clientId(),
+                "clientSecret=" + FakeAuthorizationServer.DEFAULT_CLIENT_SECRET,
+                "namespace=chaos",
+                "workerId=" + id,
+                "threads=3",
+                "seed=" + (seed + workers.size()),
+                "log=" + logs.resolve(id + ".jsonl").toAbsolutePath()));
+    if (breakAt != null) {
+      command.add("break=" + breakAt);
+    }
+    command.addAll(Arrays.asList(extra));
+    Path stderr = logs.resolve(id + ".stderr.log");
+    try {
+      Process process =
+          new ProcessBuilder(command)
+              .redirectError(ProcessBuilder.Redirect.to(stderr.toFile()))
+              .start();
+      Worker worker = new Worker(id, process, proxy, stderr);
+      workers.add(worker);
+      return worker;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Awaits the first worker to print {@code BREAK <point>}, disarms the others, returns it. */
+  Worker awaitBreak(String point) {
+    String expected = "BREAK " + point.toUpperCase(java.util.Locale.ROOT);
+    await("a worker at breakpoint " + point)
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> workers.stream().anyMatch(w -> w.lines.contains(expected)));
+    Worker holder =
+        workers.stream().filter(w -> w.lines.contains(expected)).findFirst().orElseThrow();
+    workers.stream().filter(w -> w != holder).forEach(w -> w.send("disarm"));
+    return holder;
+  }
+
+  /** Logs a fault the harness injects, for the checker and the evidence. */
+  void fault(String kind, String target) {
+    harness.emit("fault", e -> e.put("kind", kind).put("target", target));
+  }
+
+  /** Returns the events logged so far (workers and harness). */
+  List<JsonNode> events() {
+    return InvariantChecker.readEvents(logs);
+  }
+
+  /** Returns the events of {@code type} that match, logged so far. */
+  List<JsonNode> events(String type, Predicate<JsonNode> filter) {
+    return events().stream()
+        .filter(e -> e.get("type").asText().equals(type))
+        .filter(filter)
+        .collect(Collectors.toList());
+  }
+
+  /** Awaits an event of {@code type} that matches. */
+  JsonNode awaitEvent(String type, Predicate<JsonNode> filter, Duration atMost) {
+    await(type + " event")
+        .atMost(atMost)
+        .pollInterval(Duration.ofMillis(100))
+        .until(() -> !events(type, filter).isEmpty());
+    return events(type, filter).get(0);
+  }
+
+  /** Stops every live worker (end of standard input) and awaits its summary. */
+  void stopWorkers() {
+    for (Worker worker : workers) {
+      worker.closeInput();
+    }
+    for (Worker worker : workers) {
+      try {
+        if (!worker.process.waitFor(60, TimeUnit.SECONDS)) {
+          worker.process.destroyForcibly();
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  /** Checks the invariants on everything logged and records the scenario in the summary. */
+  InvariantChecker.Report checkAndRecord(Map<String, ?> figures) {
+    InvariantChecker.Report report = InvariantChecker.check(events(), server.requests());
+    ChaosSummary.record(SUMMARY, scenario, seed, 1, report, figures);
+    report.violations().forEach(v -> System.out.printf("VIOLATION %s%n", v));
+    System.out.printf("chaos %s: figures %s %s%n", scenario, report.figures(), figures);
+    return report;
+  }
+
+  static long micros() {
+    return EventLog.micros(Clock.systemUTC().instant());
+  }
+
+  @Override
+  public void close() throws IOException {
+    for (Worker worker : workers) {
+      worker.process.destroyForcibly();
+      worker.proxy.close();
+    }
+    redis.close();
+    server.close();
+    harness.close();
+  }
+
+  /** One worker JVM. */
+  static final class Worker {
+    final String id;
+    final Process process;
+    final TcpProxy proxy;
+    final Path stderr;
+    final List<String> lines = new CopyOnWriteArrayList<>();
+    private final OutputStream stdin;
+
+    Worker(String id, Process process, TcpProxy proxy, Path stderr) {
+      this.id = id;
+      this.process = process;
+      this.proxy = proxy;
+      this.stderr = stderr;
+      this.stdin = process.getOutputStream();
+      Thread reader = new Thread(this::read, id + "-stdout");
+      reader.setDaemon(true);
+      reader.start();
+    }
+
+    private void read() {
+      try (BufferedReader out =
+          new BufferedReader(new InputStreamReader(process.getInputStream(), UTF_8))) {
+        String line;
+        while ((line = out.readLine()) != null) {
+          lines.add(line);
+        }
+      } catch (IOException e) {
+        // the process ended
+      }
+    }
+
+    void send(String command) {
+      try {
+        stdin.write((command + "\n").getBytes(UTF_8));
+        stdin.flush();
+      } catch (IOException e) {
+        // the process is gone (killed by the scenario)
+      }
+    }
+
+    void closeInput() {
+      try {
+        stdin.close();
+      } catch (IOException e) {
+        // already gone
+      }
+    }
+
+    /** SIGKILL. */
+    void kill() throws InterruptedException {
+      process.destroyForcibly();
+      process.waitFor();
+    }
+
+    /** Sends a signal by number-less name (STOP, CONT) with kill(1). */
+    void signal(String name) throws IOException, InterruptedException {
+      Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).start();
+      if (kill.waitFor() != 0) {
+        throw new IllegalStateException("kill -" + name + " " + process.pid() + " failed");
+      }
+    }
+  }
+}
