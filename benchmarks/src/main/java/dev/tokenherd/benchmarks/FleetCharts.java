@@ -77,15 +77,18 @@ final class FleetCharts {
             .build();
     chart.getStyler().setDefaultSeriesRenderStyle(XYSeriesRenderStyle.Line);
     chart.getStyler().setYAxisLogarithmic(true);
-    chart.getStyler().setXAxisLogarithmic(true);
     chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.OutsideS);
     chart.getStyler().setLegendLayout(org.knowm.xchart.style.Styler.LegendLayout.Horizontal);
     chart.getStyler().setMarkerSize(8);
     chart.getStyler().setXAxisDecimalPattern("0");
     chart.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
 
+    // Tokenherd's lines go last, so that where several strategies sit at 1 request per refresh
+    // its line is the one on top.
     Map<String, List<FleetRow>> byStrategy = new LinkedHashMap<>();
-    for (FleetRow row : rows) {
+    List<FleetRow> ordered = new ArrayList<>(rows);
+    ordered.sort(java.util.Comparator.comparing(r -> r.strategy().startsWith("tokenherd")));
+    for (FleetRow row : ordered) {
       if (row.threads() == threads) {
         byStrategy.computeIfAbsent(row.strategy(), s -> new ArrayList<>()).add(row);
       }
