@@ -12,10 +12,12 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import org.openjdk.jmh.profile.GCProfiler;
 import org.openjdk.jmh.results.Result;
@@ -41,8 +43,13 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * path, a Redis command sent by it. The speed target is reported but, on a shared machine, gates
  * only in strict mode.
  *
- * <p>The fleet benchmarks of issue #6 are to be added here as a second suite writing {@code
- * fleet.json} and {@code fleet.md} beside these.
+ * <p>The fleet suite ({@link FleetSuite}) writes {@code fleet.csv}, {@code fleet.md} and PNG charts
+ * beside these: strategies x pods x threads per pod against a real Redis and the fake authorization
+ * server. It fails the run if a Tokenherd cell saw a refresh-token reuse.
+ *
+ * <p>{@code bench.suites} picks the suites, comma-separated: {@code hotpath}, {@code fleet}
+ * (default both); {@code bench.fleet.strategies} restricts the fleet suite's strategies (default
+ * all).
  */
 public final class BenchRunner {
   /** The system property naming the output directory; also read by the forked benchmarks. */
@@ -98,8 +105,11 @@ public final class BenchRunner {
     }
   }
 
+  /** The suites {@code bench.suites} can name. */
+  static final Set<String> SUITES = Set.of("hotpath", "fleet");
+
   /**
-   * Runs the hot-path suite.
+   * Runs the selected suites.
    *
    * @param args ignored
    * @throws Exception if a benchmark cannot run or the results cannot be written
@@ -109,14 +119,50 @@ public final class BenchRunner {
     boolean strict = Boolean.getBoolean("bench.strict");
     Path output = Path.of(System.getProperty(OUTPUT_PROPERTY, "target/bench")).toAbsolutePath();
     String include = System.getProperty("bench.include", ".*");
+    Set<String> suites = parseSuites(System.getProperty("bench.suites", "hotpath,fleet"));
     Files.createDirectories(output);
 
-    List<Verdict> verdicts = runHotPath(output, quick, strict, include);
-    List<Verdict> failed = verdicts.stream().filter(v -> !v.pass() && v.gating()).toList();
+    List<String> failed = new ArrayList<>();
+    if (suites.contains("hotpath")) {
+      runHotPath(output, quick, strict, include).stream()
+          .filter(v -> !v.pass() && v.gating())
+          .forEach(v -> failed.add(v.toString()));
+    }
+    if (suites.contains("fleet")) {
+      FleetPlan plan =
+          (quick ? FleetPlan.QUICK : FleetPlan.FULL)
+              .withStrategies(
+                  FleetStrategy.parseList(System.getProperty("bench.fleet.strategies", "all")));
+      failed.addAll(FleetSuite.run(plan, output, quick));
+    }
     if (!failed.isEmpty()) {
       System.err.println("benchmark targets failed: " + failed);
       System.exit(1);
     }
+  }
+
+  /**
+   * Parses {@code bench.suites}.
+   *
+   * @throws IllegalArgumentException if it names an unknown suite or none
+   */
+  static Set<String> parseSuites(String value) {
+    Set<String> suites = new LinkedHashSet<>();
+    for (String name : value.split(",", -1)) {
+      String suite = name.trim().toLowerCase(Locale.ROOT);
+      if (suite.isEmpty()) {
+        continue;
+      }
+      if (!SUITES.contains(suite)) {
+        throw new IllegalArgumentException(
+            "bench.suites: unknown suite " + suite + " (known: hotpath, fleet)");
+      }
+      suites.add(suite);
+    }
+    if (suites.isEmpty()) {
+      throw new IllegalArgumentException("bench.suites names no suite: " + value);
+    }
+    return suites;
   }
 
   private static List<Verdict> runHotPath(

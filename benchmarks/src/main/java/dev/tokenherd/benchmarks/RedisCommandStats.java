@@ -33,11 +33,33 @@ final class RedisCommandStats {
    * @throws IOException if the server cannot be read
    */
   static Map<String, Long> snapshot(int port) throws IOException {
+    return parse(info(port, "commandstats"));
+  }
+
+  /**
+   * Returns the server's version ({@code redis_version} of {@code INFO server}), or {@code
+   * unknown}.
+   *
+   * @param port the server's port on 127.0.0.1
+   * @throws IOException if the server cannot be read
+   */
+  static String serverVersion(int port) throws IOException {
+    for (String line : info(port, "server").split("\r?\n", -1)) {
+      if (line.startsWith("redis_version:")) {
+        return line.substring("redis_version:".length()).trim();
+      }
+    }
+    return "unknown";
+  }
+
+  private static String info(int port, String section) throws IOException {
     try (Socket socket = new Socket()) {
       socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1000);
       socket.setSoTimeout(5000);
       OutputStream out = socket.getOutputStream();
-      out.write("*2\r\n$4\r\nINFO\r\n$12\r\ncommandstats\r\n".getBytes(StandardCharsets.US_ASCII));
+      out.write(
+          ("*2\r\n$4\r\nINFO\r\n$" + section.length() + "\r\n" + section + "\r\n")
+              .getBytes(StandardCharsets.US_ASCII));
       out.flush();
       InputStream in = new BufferedInputStream(socket.getInputStream());
       String header = readLine(in);
@@ -45,8 +67,42 @@ final class RedisCommandStats {
         throw new IOException("unexpected reply to INFO: " + header);
       }
       byte[] body = in.readNBytes(Integer.parseInt(header.substring(1)));
-      return parse(new String(body, StandardCharsets.UTF_8));
+      return new String(body, StandardCharsets.UTF_8);
     }
+  }
+
+  /**
+   * Returns the round trip of each of {@code count} {@code PING}s sent one after the other on one
+   * connection (after one unmeasured warm-up), in microseconds.
+   *
+   * @param port the server's port on 127.0.0.1
+   * @param count how many round trips to time
+   * @throws IOException if the server cannot be reached or answers something else
+   */
+  static long[] pingRoundTripsMicros(int port, int count) throws IOException {
+    byte[] ping = "*1\r\n$4\r\nPING\r\n".getBytes(StandardCharsets.US_ASCII);
+    long[] micros = new long[count];
+    try (Socket socket = new Socket()) {
+      socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1000);
+      socket.setSoTimeout(5000);
+      socket.setTcpNoDelay(true);
+      OutputStream out = socket.getOutputStream();
+      InputStream in = new BufferedInputStream(socket.getInputStream());
+      for (int i = -1; i < count; i++) {
+        long start = System.nanoTime();
+        out.write(ping);
+        out.flush();
+        String reply = readLine(in);
+        long elapsed = System.nanoTime() - start;
+        if (!reply.equals("+PONG")) {
+          throw new IOException("unexpected reply to PING: " + reply);
+        }
+        if (i >= 0) {
+          micros[i] = elapsed / 1_000;
+        }
+      }
+    }
+    return micros;
   }
 
   /** Parses {@code cmdstat_<name>:calls=N,usec=...} lines. */

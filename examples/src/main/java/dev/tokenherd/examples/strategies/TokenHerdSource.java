@@ -1,6 +1,7 @@
 package dev.tokenherd.examples.strategies;
 
 import dev.tokenherd.coordinator.Backoff;
+import dev.tokenherd.coordinator.RefreshListener;
 import dev.tokenherd.coordinator.RefreshPolicy;
 import dev.tokenherd.coordinator.TokenCoordinator;
 import dev.tokenherd.coordinator.TokenHerd;
@@ -41,9 +42,37 @@ public final class TokenHerdSource implements TokenSource {
    */
   public TokenHerdSource(
       String redisUri, String namespace, TokenKey key, TokenEndpoint endpoint, String workerId) {
+    this(redisUri, namespace, key, endpoint, workerId, POLICY, RefreshListener.NONE);
+  }
+
+  /**
+   * Creates the pod's herd with its own policy and listener; the fleet benchmark uses this to run
+   * Tokenherd with refresh-ahead as good as off and to time the holder's refreshes.
+   *
+   * @param redisUri the shared Redis
+   * @param namespace the Redis namespace of the demo's keys
+   * @param key the credential
+   * @param endpoint the token endpoint client
+   * @param workerId this pod's identity, recorded with its writes
+   * @param policy when to refresh, how long to wait
+   * @param listener receives this pod's refresh events, on the herd's executor
+   */
+  public TokenHerdSource(
+      String redisUri,
+      String namespace,
+      TokenKey key,
+      TokenEndpoint endpoint,
+      String workerId,
+      RefreshPolicy policy,
+      RefreshListener listener) {
     this.backend = RedisBackend.builder().uri(redisUri).namespace(namespace).build();
     this.herd =
-        backend.configure(TokenHerd.builder()).refreshPolicy(POLICY).workerId(workerId).build();
+        backend
+            .configure(TokenHerd.builder())
+            .refreshPolicy(policy)
+            .listener(listener)
+            .workerId(workerId)
+            .build();
     this.coordinator = herd.coordinator(key, endpoint);
   }
 

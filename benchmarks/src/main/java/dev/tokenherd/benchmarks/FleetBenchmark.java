@@ -1,0 +1,273 @@
+package dev.tokenherd.benchmarks;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.tokenherd.coordinator.RefreshListener;
+import dev.tokenherd.testkit.FakeAuthorizationServer;
+import dev.tokenherd.testkit.RecordedTokenRequest;
+import dev.tokenherd.testkit.RecordedTokenRequest.Outcome;
+import dev.tokenherd.testkit.RotationMode;
+import dev.tokenherd.testkit.ServerStats;
+import dev.tokenherd.testkit.TokenGrant;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The fleet suite of issue #6: for each cell of a {@link FleetPlan} (strategy x pods x threads per
+ * pod), a fresh fake authorization server (rotation with family revocation on reuse, added latency)
+ * and a fresh key namespace on one shared real Redis; the pods run in this JVM, each with its own
+ * Redis and HTTP clients, for a few token lifetimes, or until the server revokes the token family
+ * (after which a peer's fleet is logged out and everything it does is failing fast).
+ */
+final class FleetBenchmark {
+  /** How many PINGs time the Redis round trip before each cell. */
+  static final int RTT_SAMPLES = 200;
+
+  /** The largest request log the fake server keeps per cell: a naive stampede fits. */
+  static final int REQUEST_LOG_LIMIT = 1_000_000;
+
+  private final FleetPlan plan;
+  private final String redisUri;
+  private final int redisPort;
+  private final PrintStream log;
+
+  FleetBenchmark(FleetPlan plan, String redisUri, int redisPort, PrintStream log) {
+    this.plan = requireNonNull(plan, "plan");
+    this.redisUri = requireNonNull(redisUri, "redisUri");
+    this.redisPort = redisPort;
+    this.log = requireNonNull(log, "log");
+  }
+
+  /**
+   * Runs every cell of the plan, in order, and returns their rows. A short unreported cell per
+   * strategy runs first, so that class loading and the JIT's first compilations (the first HTTP
+   * request of the JVM alone takes hundreds of milliseconds) do not land in the first cell.
+   */
+  List<FleetRow> run() throws IOException, InterruptedException {
+    for (FleetStrategy strategy : plan.strategies()) {
+      runCell(new FleetPlan.Cell(strategy, 2, 2), "fleet-warmup-" + strategy.id());
+    }
+    log.println("warm-up done");
+    List<FleetRow> rows = new ArrayList<>();
+    int index = 0;
+    List<FleetPlan.Cell> cells = plan.cells();
+    for (FleetPlan.Cell cell : cells) {
+      index++;
+      FleetRow row = runCell(cell, "fleet-bench-" + index);
+      rows.add(row);
+      log.printf(
+          Locale.ROOT,
+          "[%d/%d] %-17s pods %d threads %2d: refreshes %d, token requests %d, reuse %d%s,"
+              + " wait p99 %s us, propagation p99 %s us, redis cmds/refresh %s, rtt %s us%n",
+          index,
+          cells.size(),
+          row.strategy(),
+          row.pods(),
+          row.threads(),
+          row.refreshEvents(),
+          row.tokenRequests(),
+          row.reuseDetected(),
+          row.revoked() ? " (family revoked after " + row.revokedAfterMillis() + " ms)" : "",
+          FleetReport.number(row.p99Wait(), 1),
+          FleetReport.number(row.propagationP99(), 0),
+          FleetReport.number(row.redisCommandsPerRefresh(), 1),
+          FleetReport.number(row.redisRtt(), 0));
+    }
+    return rows;
+  }
+
+  /** Runs one cell. */
+  FleetRow runCell(FleetPlan.Cell cell, String namespace) throws IOException, InterruptedException {
+    try (FakeAuthorizationServer server =
+        FakeAuthorizationServer.builder()
+            .rotationMode(RotationMode.ROTATE_REVOKE_FAMILY_ON_REUSE)
+            .accessTokenTtl(plan.tokenTtl())
+            .latency(plan.endpointLatency())
+            .requestLogLimit(REQUEST_LOG_LIMIT)
+            .start()) {
+      FleetTarget target =
+          new FleetTarget(
+              redisUri,
+              server.tokenEndpoint(),
+              server.clientId(),
+              FakeAuthorizationServer.DEFAULT_CLIENT_SECRET,
+              namespace);
+      double rtt =
+          FleetStats.median(RedisCommandStats.pingRoundTripsMicros(redisPort, RTT_SAMPLES));
+
+      FleetClock clock = FleetClock.start();
+      ConcurrentHashMap<String, Long> answeredAt = new ConcurrentHashMap<>();
+      List<FleetPod> pods = new ArrayList<>();
+      TokenGrant grant;
+      try {
+        for (int i = 1; i <= cell.pods(); i++) {
+          String name = "pod-" + i;
+          TimedEndpoint endpoint = new TimedEndpoint(target.endpoint(), clock, answeredAt);
+          pods.add(
+              new FleetPod(
+                  name,
+                  cell.strategy().open(target, name, endpoint, RefreshListener.NONE),
+                  cell.threads(),
+                  clock));
+        }
+        // seeded last, so that the first lifetime is not spent opening clients
+        grant = server.issueTokens("read");
+        target.seed(cell.strategy(), grant, Clock.systemUTC().instant());
+        Map<String, Long> before = RedisCommandStats.snapshot(redisPort);
+        long startMicros = clock.nowMicros();
+        pods.forEach(FleetPod::start);
+        long end = System.nanoTime() + plan.cellDuration().toNanos();
+        while (System.nanoTime() < end && server.stats().familiesRevoked() == 0) {
+          LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+        }
+        for (FleetPod pod : pods) {
+          pod.stop();
+        }
+        long stopMicros = clock.nowMicros();
+        Map<String, Long> after = RedisCommandStats.snapshot(redisPort);
+        long redisCommands =
+            RedisCommandStats.hotPathCommands(RedisCommandStats.delta(before, after)) - 1;
+        ServerStats stats = settle(server);
+        return row(
+            cell,
+            server.requests(),
+            stats,
+            grant,
+            clock,
+            answeredAt,
+            pods,
+            startMicros,
+            stopMicros,
+            Math.max(0, redisCommands),
+            rtt);
+      } finally {
+        pods.forEach(FleetPod::close);
+      }
+    }
+  }
+
+  private FleetRow row(
+      FleetPlan.Cell cell,
+      List<RecordedTokenRequest> requests,
+      ServerStats stats,
+      TokenGrant seeded,
+      FleetClock clock,
+      Map<String, Long> answeredAt,
+      List<FleetPod> pods,
+      long startMicros,
+      long stopMicros,
+      long redisCommands,
+      double rtt) {
+    long latencyMicros = TimeUnit.NANOSECONDS.toMicros(plan.endpointLatency().toNanos());
+    // The family is revoked when the server processes the first reuse, one latency after receipt.
+    long cutoff =
+        requests.stream()
+            .filter(r -> r.outcome() == Outcome.REUSE_DETECTED)
+            .mapToLong(r -> clock.toMicros(r.receivedAt()) + latencyMicros)
+            .min()
+            .orElse(Long.MAX_VALUE);
+    // A refresh event's requests are those that presented the refresh token it rotated: a stampede
+    // presents the same one many times, and those arriving after the revocation still belong to
+    // it. Requests presenting a token that never rotated count only if they came before the
+    // revocation; the rest is the storm of a fleet that is already logged out.
+    java.util.Set<String> rotated =
+        requests.stream()
+            .filter(r -> r.outcome() == Outcome.REFRESHED)
+            .map(RecordedTokenRequest::refreshTokenFingerprint)
+            .collect(java.util.stream.Collectors.toSet());
+    long tokenRequests =
+        requests.stream()
+            .filter(
+                r ->
+                    rotated.contains(r.refreshTokenFingerprint())
+                        || clock.toMicros(r.receivedAt()) < cutoff)
+            .count();
+    long refreshEvents = rotated.size();
+
+    // the second around each expiry (the seeded token's and every refreshed one's) and each refresh
+    List<Long> instants = new ArrayList<>();
+    instants.add(clock.toMicros(seeded.expiresAt()));
+    long ttlMicros = TimeUnit.NANOSECONDS.toMicros(plan.tokenTtl().toNanos());
+    for (RecordedTokenRequest r : requests) {
+      if (r.outcome() == Outcome.REFRESHED) {
+        long received = clock.toMicros(r.receivedAt());
+        instants.add(received);
+        instants.add(received + latencyMicros + ttlMicros); // its token's expiry
+      }
+    }
+    List<Long> inCell =
+        instants.stream().filter(t -> t >= startMicros && t <= stopMicros && t < cutoff).toList();
+    List<FleetStats.Window> windows = FleetStats.windows(inCell, FleetStats.HALF_WINDOW_MICROS);
+    List<CallLog> logs = new ArrayList<>();
+    long calls = 0;
+    long errors = 0;
+    for (FleetPod pod : pods) {
+      logs.addAll(pod.logs());
+      errors += pod.errors();
+    }
+    for (CallLog l : logs) {
+      calls += l.size();
+    }
+    FleetStats.Waits waits = FleetStats.waits(logs, windows, cutoff);
+    List<Long> propagation =
+        FleetStats.propagation(
+            answeredAt, pods.stream().map(FleetPod::firstServed).toList(), cutoff);
+    Map<String, String> firstErrors = new TreeMap<>();
+    pods.forEach(p -> firstErrors.putAll(p.firstErrors()));
+    firstErrors.forEach((type, message) -> log.println("   first " + type + ": " + message));
+    return new FleetRow(
+        cell.strategy().id(),
+        cell.pods(),
+        cell.threads(),
+        refreshEvents,
+        tokenRequests,
+        stats.reuseDetections(),
+        stats.familiesRevoked(),
+        stats.tokenRequests(),
+        stats.invalidGrants(),
+        cutoff == Long.MAX_VALUE ? -1 : Math.max(0, (cutoff - startMicros) / 1_000),
+        waits.calls(),
+        waits.p50Micros(),
+        waits.p99Micros(),
+        waits.maxMicros(),
+        FleetStats.percentile(propagation, 99),
+        propagation.size(),
+        redisCommands,
+        rtt,
+        calls,
+        errors,
+        (stopMicros - startMicros) / 1_000);
+  }
+
+  /**
+   * Waits until every token request the server received has been answered (a request is counted on
+   * receipt, its outcome only after the latency), at most the latency plus three seconds.
+   */
+  private ServerStats settle(FakeAuthorizationServer server) {
+    long deadline = System.nanoTime() + plan.endpointLatency().plusSeconds(3).toNanos();
+    ServerStats stats = server.stats();
+    while (answered(stats) < stats.tokenRequests() && System.nanoTime() < deadline) {
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+      stats = server.stats();
+    }
+    return stats;
+  }
+
+  private static long answered(ServerStats s) {
+    return s.refreshEvents()
+        + s.graceReuses()
+        + s.invalidGrants()
+        + s.invalidClients()
+        + s.clientCredentialsGrants()
+        + s.faultsInjected(); // a reuse detection is also counted as an invalid grant
+  }
+}

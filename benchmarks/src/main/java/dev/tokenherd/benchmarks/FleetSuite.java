@@ -1,0 +1,133 @@
+package dev.tokenherd.benchmarks;
+
+import dev.tokenherd.testkit.RedisServerProcess;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Runs the fleet suite against its own {@code redis-server} (a free loopback port, no persistence)
+ * and writes {@code fleet.csv}, {@code fleet.md} and the PNG charts into the output directory.
+ */
+final class FleetSuite {
+  private FleetSuite() {}
+
+  /**
+   * Runs {@code plan} and writes its results.
+   *
+   * @return the failed invariants (empty if none): a Tokenherd cell with a reuse detection
+   */
+  static List<String> run(FleetPlan plan, Path output, boolean quick)
+      throws IOException, InterruptedException {
+    Instant started = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+    Machine machine = Machine.current();
+    System.out.println("fleet suite, " + plan.describe());
+    List<FleetRow> rows;
+    String redisVersion;
+    try (RedisServerProcess redis = RedisServerProcess.builder().appendOnly(false).start()) {
+      redisVersion = RedisCommandStats.serverVersion(redis.port());
+      rows = new FleetBenchmark(plan, redis.uri().toString(), redis.port(), System.out).run();
+    }
+    String load = Machine.currentLoadAverage();
+    Files.writeString(output.resolve("fleet.csv"), FleetReport.csv(rows), StandardCharsets.UTF_8);
+    List<String> charts = new ArrayList<>();
+    for (int threads : plan.threads()) {
+      for (Path chart : FleetCharts.write(rows, threads, output)) {
+        charts.add(chart.getFileName().toString());
+      }
+    }
+    String markdown = markdown(plan, rows, machine, load, started, quick, charts, redisVersion);
+    Files.writeString(output.resolve("fleet.md"), markdown, StandardCharsets.UTF_8);
+    System.out.println();
+    System.out.println(markdown);
+    System.out.println("Written: " + output.resolve("fleet.md") + ", fleet.csv, " + charts);
+
+    List<String> failed = new ArrayList<>();
+    for (FleetRow row : rows) {
+      if (row.strategy().startsWith("tokenherd") && row.reuseDetected() > 0) {
+        failed.add(
+            row.strategy() + " pods " + row.pods() + " threads " + row.threads() + ": reuse");
+      }
+    }
+    return failed;
+  }
+
+  static String markdown(
+      FleetPlan plan,
+      List<FleetRow> rows,
+      Machine machine,
+      String loadAfter,
+      Instant started,
+      boolean quick,
+      List<String> charts,
+      String redisVersion) {
+    StringBuilder out = new StringBuilder();
+    out.append("# Fleet benchmark: one credential, many pods\n\n");
+    out.append("Run ")
+        .append(started)
+        .append(" (")
+        .append(plan.describe())
+        .append("). Raw numbers: `fleet.csv`. Reproduce: `./mvnw -B -Pbench verify -pl benchmarks")
+        .append(" -am -DskipTests -Dbench.suites=fleet")
+        .append(quick ? " -Dbench.quick=true" : "")
+        .append("`.\n\n");
+    out.append(
+        "Each cell: a fresh fake authorization server (refresh-token rotation; a rotated-away"
+            + " refresh token presented again is reuse and revokes the whole token family), a"
+            + " fresh key namespace on one real `redis-server`, and the pods in one JVM, each with"
+            + " its own Redis and HTTP clients; every caller thread asks for a token, uses it for"
+            + " 0.5-1.5 ms and asks again. A cell stops early when the server revokes the family:"
+            + " from then on that fleet is logged out, and its counts stop at the revocation.\n\n");
+    out.append(
+        "- **requests / refresh**: token requests that presented a refresh token rotated in the"
+            + " cell (a stampede presents the same one many times), plus any other received before"
+            + " the revocation, per refresh that advanced the credential; 1 is the ideal. The"
+            + " storm of a fleet already logged out is in `fleet.csv`'s `token_requests_total`.\n"
+            + "- **wait**: duration of `accessToken()` for calls that started within ±500 ms of an"
+            + " expiry or a refresh (before the revocation), failed calls included.\n"
+            + "- **propagation**: from the holder's receipt of a new token (its write to Redis"
+            + " follows, one round trip) to the moment the last pod first served it; tokens that"
+            + " never reached every pod are left out. With a handful of refreshes per cell, p99 is"
+            + " the maximum. `/ RTT` divides it by the median `PING` round trip measured just"
+            + " before the cell.\n"
+            + "- **Redis cmds / refresh**: `INFO commandstats` calls during the cell, without"
+            + " `info` and `ping`, per refresh.\n"
+            + "- **tokenherd-noahead**: Tokenherd with `refreshAheadFraction` "
+            + FleetStrategy.NO_AHEAD_FRACTION
+            + " (the policy requires < 1): refresh-ahead as good as off.\n\n");
+    out.append(FleetReport.table(rows)).append('\n');
+    out.append("Charts (log scales; the thread count per pod in the name):\n\n");
+    for (String chart : charts) {
+      out.append("![").append(chart).append("](").append(chart).append(")\n");
+    }
+    out.append('\n');
+    out.append("## Machine\n\n");
+    out.append("- JVM: ").append(machine.jvm()).append('\n');
+    out.append("- OS: ").append(machine.os()).append('\n');
+    out.append("- CPU: ")
+        .append(machine.cpu())
+        .append(", ")
+        .append(machine.processors())
+        .append(" processors\n");
+    out.append("- Redis: ").append(redisVersion).append(" (loopback, no persistence)\n");
+    out.append("- load average (1, 5, 15 min): ")
+        .append(machine.loadAverage())
+        .append(" at the start, ")
+        .append(loadAfter)
+        .append(" at the end\n");
+    out.append(
+        String.format(
+            Locale.ROOT,
+            "%nThe pods share one JVM and %d processors with `redis-server`, the fake server and"
+                + " whatever else runs: absolute times are the machine's as much as the code's."
+                + " Read them against the same run's Redis round trip and across strategies.%n",
+            machine.processors()));
+    return out.toString();
+  }
+}

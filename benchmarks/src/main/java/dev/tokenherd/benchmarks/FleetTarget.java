@@ -1,0 +1,94 @@
+package dev.tokenherd.benchmarks;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.tokenherd.coordinator.TokenHerd;
+import dev.tokenherd.coordinator.TokenKey;
+import dev.tokenherd.coordinator.TokenSet;
+import dev.tokenherd.coordinator.oauth2.OAuth2TokenEndpoint;
+import dev.tokenherd.coordinator.redis.RedisBackend;
+import dev.tokenherd.examples.strategies.SharedToken;
+import dev.tokenherd.testkit.TokenGrant;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import java.net.URI;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.stream.Collectors;
+
+/**
+ * What one cell's fleet works against: the shared Redis, a fresh fake authorization server and a
+ * fresh key namespace. Tokenherd keeps its record under {@code namespace:{K}:…}; the peers keep
+ * theirs in the plain hash {@link #peerHash()}, as in the fleet demo.
+ *
+ * @param redisUri the Redis, {@code redis://host:port}
+ * @param tokenUri the fake server's token endpoint
+ * @param clientId the client identifier
+ * @param clientSecret the client secret
+ * @param namespace the key namespace of this cell
+ */
+record FleetTarget(
+    String redisUri, URI tokenUri, String clientId, String clientSecret, String namespace) {
+  /** The one credential the fleet shares. */
+  static final TokenKey KEY = TokenKey.of("bench-api");
+
+  FleetTarget {
+    requireNonNull(redisUri, "redisUri");
+    requireNonNull(tokenUri, "tokenUri");
+    requireNonNull(clientId, "clientId");
+    requireNonNull(clientSecret, "clientSecret");
+    requireNonNull(namespace, "namespace");
+  }
+
+  /** The peers' hash. */
+  String peerHash() {
+    return namespace + ":peer:{" + KEY.name() + "}";
+  }
+
+  /** A new token endpoint client with its own HttpClient, as each pod has. */
+  OAuth2TokenEndpoint endpoint() {
+    return OAuth2TokenEndpoint.builder()
+        .tokenUri(tokenUri)
+        .clientId(clientId)
+        .clientSecret(clientSecret)
+        .allowInsecureHttp(true) // the fake server listens on loopback, over plain http
+        .build();
+  }
+
+  /** Stores {@code grant} where {@code strategy} reads it, as a user's login would. */
+  void seed(FleetStrategy strategy, TokenGrant grant, Instant now) {
+    if (strategy.isTokenHerd()) {
+      try (RedisBackend backend =
+              RedisBackend.builder().uri(redisUri).namespace(namespace).build();
+          TokenHerd herd = backend.configure(TokenHerd.builder()).workerId("seed").build()) {
+        herd.coordinator(KEY, endpoint()).seed(tokenSet(grant, now)).join();
+      }
+      return;
+    }
+    SharedToken token =
+        new SharedToken(
+            grant.accessToken(),
+            requireNonNull(grant.refreshToken(), "refreshToken"),
+            grant.expiresAt());
+    RedisClient client = RedisClient.create(redisUri);
+    try (StatefulRedisConnection<String, String> connection = client.connect()) {
+      connection.sync().hset(peerHash(), token.toHash());
+    } finally {
+      client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+    }
+  }
+
+  private static TokenSet tokenSet(TokenGrant grant, Instant issuedAt) {
+    return TokenSet.builder()
+        .accessToken(grant.accessToken())
+        .refreshToken(grant.refreshToken())
+        .scopes(
+            Arrays.stream(grant.scope().split(" "))
+                .filter(s -> !s.isEmpty())
+                .collect(Collectors.toUnmodifiableSet()))
+        .issuedAt(issuedAt)
+        .expiresAt(grant.expiresAt())
+        .build();
+  }
+}

@@ -1,0 +1,104 @@
+package dev.tokenherd.benchmarks;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+final class FleetReportTest {
+  /** The columns issue #6 asks for, in its order. */
+  static final List<String> REQUIRED =
+      List.of(
+          ("strategy,pods,threads,refresh_events,token_requests,requests_per_refresh,"
+                  + "reuse_detected,p50_wait_us,p99_wait_us,max_wait_us,propagation_p99_us,"
+                  + "redis_cmds_per_refresh,redis_rtt_us")
+              .split(",", -1));
+
+  private static FleetRow row(String strategy, int pods, long refreshes, long requests) {
+    return new FleetRow(
+        strategy, pods, 16, refreshes, requests, 0, 0, requests, 0, -1, 1_000, 0.25, 1.5, 900.0,
+        4_200.0, 3, 120, 30.0, 50_000, 0, 4_600);
+  }
+
+  @Test
+  void csv_headerStartsWithTheIssuesColumns_andRowsMatchIt() {
+    FleetRow revoked =
+        new FleetRow(
+            "naive",
+            4,
+            16,
+            1,
+            64,
+            1,
+            1,
+            80,
+            70,
+            2_057,
+            500,
+            433.4,
+            2_053.1,
+            302_514.2,
+            Double.NaN,
+            0,
+            72_200,
+            18.0,
+            72_200,
+            63,
+            2_307);
+
+    String csv = FleetReport.csv(List.of(row("tokenherd", 4, 3, 3), revoked));
+
+    List<String> lines = csv.lines().toList();
+    assertThat(lines).hasSize(3);
+    List<String> header = List.of(lines.get(0).split(",", -1));
+    assertThat(header.subList(0, REQUIRED.size())).isEqualTo(REQUIRED);
+    assertThat(lines.get(1).split(",", -1)).hasSameSizeAs(header.toArray());
+    assertThat(lines.get(1))
+        .startsWith("tokenherd,4,16,3,3,1.00,0,0.3,1.5,900.0,4200,40.0,30,0,3,0,,");
+    assertThat(lines.get(2))
+        .startsWith("naive,4,16,1,64,64.00,1,433.4,2053.1,302514.2,,72200.0,18,1,80,70,2057,");
+  }
+
+  @Test
+  void csv_noRefresh_leavesRatiosEmpty() {
+    String line = FleetReport.csv(List.of(row("local", 1, 0, 2))).lines().toList().get(1);
+
+    assertThat(line).startsWith("local,1,16,0,2,,0,");
+  }
+
+  @Test
+  void table_oneLinePerRow_withRatioToRoundTrip() {
+    String table = FleetReport.table(List.of(row("tokenherd", 8, 3, 3)));
+
+    assertThat(table.lines()).hasSize(3);
+    assertThat(table.lines().toList().get(2))
+        .isEqualTo(
+            "| tokenherd | 8 | 16 | 3 | 3 | 1.00 | 0 | – | 0.3 | 1.5 | 900 | 4200 | 140.0 | 40.0 |"
+                + " 30 |");
+  }
+
+  @Test
+  void charts_writeReadablePngs(@TempDir Path dir) throws Exception {
+    List<FleetRow> rows =
+        List.of(
+            row("tokenherd", 1, 3, 3),
+            row("tokenherd", 4, 3, 3),
+            row("naive", 1, 1, 16),
+            row("naive", 4, 1, 64));
+
+    List<Path> files = FleetCharts.write(rows, 16, dir);
+
+    assertThat(files)
+        .extracting(p -> p.getFileName().toString())
+        .containsExactly(FleetCharts.requestsChartName(16), FleetCharts.waitChartName(16));
+    for (Path file : files) {
+      byte[] png = Files.readAllBytes(file);
+      assertThat(png.length).isGreaterThan(1_000);
+      assertThat(new String(png, 1, 3, java.nio.charset.StandardCharsets.US_ASCII))
+          .isEqualTo("PNG");
+    }
+  }
+}
