@@ -83,10 +83,10 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
   private @Nullable ScheduledFuture<?> staleTimer;
   private @Nullable ScheduledFuture<?> expiryTimer;
 
-  /** The refresh in flight in this process, if any (single-flight). */
   /** Completes when the latest token request's answer was stored or given up (see close). */
   private volatile CompletableFuture<Void> requestSettled = CompletableFuture.completedFuture(null);
 
+  /** The refresh in flight in this process, if any (single-flight). */
   private final AtomicReference<@Nullable CompletableFuture<Entry>> flight =
       new AtomicReference<>();
 
