@@ -127,25 +127,12 @@ final class ChaosFleet implements AutoCloseable {
   private Worker startWorker(String id, @Nullable String breakAt, String... extra) {
     TcpProxy proxy = TcpProxy.to(redis.port());
     List<String> command =
-        new ArrayList<>(
-            List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx128m",
-                "-XX:TieredStopAtLevel=1",
-                "-XX:+UseSerialGC",
-                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-                "-cp",
-                System.getProperty("java.class.path"),
-                ChaosWorker.class.getName(),
-                "redis=redis://127.0.0.1:" + proxy.port(),
-                "tokenUri=" + server.tokenEndpoint(),
-                "clientId=" + server.clientId(),
-                "clientSecret=" + FakeAuthorizationServer.DEFAULT_CLIENT_SECRET,
-                "namespace=chaos",
-                "workerId=" + id,
-                "threads=3",
-                "seed=" + (seed + workers.size()),
-                "log=" + logs.resolve(id + ".jsonl").toAbsolutePath()));
+        workerCommand(
+            "redis://127.0.0.1:" + proxy.port(),
+            server,
+            id,
+            seed + workers.size(),
+            logs.resolve(id + ".jsonl"));
     if (breakAt != null) {
       command.add("break=" + breakAt);
     }
@@ -162,6 +149,33 @@ final class ChaosFleet implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /**
+   * Returns the command line of a {@link ChaosWorker} JVM (without break or extra arguments), for
+   * this fleet and for the Testcontainers variant, whose workers reach Redis through Toxiproxy.
+   */
+  static List<String> workerCommand(
+      String redisUri, FakeAuthorizationServer server, String id, long seed, Path log) {
+    return new ArrayList<>(
+        List.of(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-Xmx128m",
+            "-XX:TieredStopAtLevel=1",
+            "-XX:+UseSerialGC",
+            "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+            "-cp",
+            System.getProperty("java.class.path"),
+            ChaosWorker.class.getName(),
+            "redis=" + redisUri,
+            "tokenUri=" + server.tokenEndpoint(),
+            "clientId=" + server.clientId(),
+            "clientSecret=" + FakeAuthorizationServer.DEFAULT_CLIENT_SECRET,
+            "namespace=chaos",
+            "workerId=" + id,
+            "threads=3",
+            "seed=" + seed,
+            "log=" + log.toAbsolutePath()));
   }
 
   /** Awaits the first worker to print {@code BREAK <point>}, disarms the others, returns it. */
@@ -224,16 +238,24 @@ final class ChaosFleet implements AutoCloseable {
 
   /** Returns the version of the credential's record on {@code server} (0 if none). */
   static long storedVersion(RedisServerProcess server) throws IOException {
+    return Long.parseLong(recordField(server, "version", "0"));
+  }
+
+  /** Returns one field of the credential's record hash on {@code server}, or {@code absent}. */
+  static String recordField(RedisServerProcess server, String field, String absent)
+      throws IOException {
     String reply =
         server.command(
             "EVAL",
-            "return tonumber(redis.call('HGET', KEYS[1], 'version') or '0')",
+            "return {ok = redis.call('HGET', KEYS[1], ARGV[1]) or ARGV[2]}",
             "1",
-            "chaos:{" + ChaosSettings.KEY.name() + "}:record");
-    if (!reply.startsWith(":")) {
+            "chaos:{" + ChaosSettings.KEY.name() + "}:record",
+            field,
+            absent);
+    if (!reply.startsWith("+")) {
       throw new IllegalStateException("unexpected reply " + reply);
     }
-    return Long.parseLong(reply.substring(1));
+    return reply.substring(1);
   }
 
   /** Logs a fault the harness injects, for the checker and the evidence. */

@@ -63,7 +63,7 @@ class FailoverIT {
                       && e.get("status").asText().equals("REAUTH_REQUIRED")
                       && e.get("outcome").asText().equals("APPLIED"),
               AT_MOST);
-      String reason = storedReauthReason(replica);
+      String reason = ChaosFleet.recordField(replica, "reauth_reason", "none");
       JsonNode typed =
           fleet.awaitEvent(
               "error",
@@ -196,16 +196,6 @@ class FailoverIT {
               .sum();
       assertThat(summarized).as("stats.underReplicatedWrites of the holder").isPositive();
     }
-  }
-
-  private static String storedReauthReason(RedisServerProcess server) throws Exception {
-    String reply =
-        server.command(
-            "EVAL",
-            "return {ok = redis.call('HGET', KEYS[1], 'reauth_reason') or 'none'}",
-            "1",
-            "chaos:{" + ChaosSettings.KEY.name() + "}:record");
-    return reply.startsWith("+") ? reply.substring(1) : reply;
   }
 
   private static JsonNode awaitRotationBy(ChaosFleet fleet, String worker) {
