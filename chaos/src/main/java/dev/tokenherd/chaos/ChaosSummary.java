@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -21,6 +22,16 @@ public final class ChaosSummary {
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   private ChaosSummary() {}
+
+  private static void addFindings(ArrayNode into, List<Violation> findings, int maxEvidence) {
+    for (Violation finding : findings) {
+      ObjectNode v = into.addObject();
+      v.put("invariant", finding.invariant());
+      v.put("message", finding.message());
+      ArrayNode evidence = v.putArray("evidence");
+      finding.evidence().stream().limit(maxEvidence).forEach(evidence::add);
+    }
+  }
 
   /**
    * Adds or replaces the entry of {@code scenario} in {@code file}.
@@ -56,14 +67,9 @@ public final class ChaosSummary {
       entry.put("seed", seed);
       entry.put("iterations", iterations);
       entry.put("violationCount", report.violations().size());
-      ArrayNode violations = entry.putArray("violations");
-      for (Violation violation : report.violations()) {
-        ObjectNode v = violations.addObject();
-        v.put("invariant", violation.invariant());
-        v.put("message", violation.message());
-        ArrayNode evidence = v.putArray("evidence");
-        violation.evidence().stream().limit(50).forEach(evidence::add);
-      }
+      addFindings(entry.putArray("violations"), report.violations(), 50);
+      entry.put("expectedCount", report.expected().size());
+      addFindings(entry.putArray("expected"), report.expected(), 20);
       ObjectNode measured = entry.putObject("figures");
       report.figures().forEach((name, value) -> measured.set(name, JSON.valueToTree(value)));
       figures.forEach((name, value) -> measured.set(name, JSON.valueToTree(value)));

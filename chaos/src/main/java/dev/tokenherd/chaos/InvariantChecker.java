@@ -43,6 +43,15 @@ import java.util.stream.Stream;
  *   <li><b>I6</b> once re-authentication is required, the fleet sends at most one more request per
  *       worker until a new token set is seeded.
  * </ul>
+ *
+ * <p><b>Failovers.</b> A harness {@code fault} event of kind {@code failover} with {@code
+ * rolledBackAbove} (the version the promoted replica held) says that every write applied before it
+ * with a higher version was rolled back with the old primary. What follows from that loss is an
+ * <em>expected</em> finding, listed in {@link Report#expected()} and not a violation, provided the
+ * fleet reported it: a rolled-back rotation's refresh token presented again (I2) counts as expected
+ * only if a worker then reported {@code lost_rotation} or {@code reauth}; the same version written
+ * again after the failover (I3) and a caller's version going back over the rolled-back range are
+ * expected. A rolled-back rotation reused with nothing reported stays a violation.
  */
 public final class InvariantChecker {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -50,11 +59,16 @@ public final class InvariantChecker {
       EnumSet.of(
           Outcome.REFRESHED, Outcome.GRACE_REUSE, Outcome.REUSE_DETECTED, Outcome.INVALID_GRANT);
 
-  /** The result of a check: violations with evidence, and the figures the logs yield. */
-  public record Report(List<Violation> violations, Map<String, Object> figures) {
+  /**
+   * The result of a check: violations with evidence, expected findings (consequences of an injected
+   * data loss that the fleet reported, see the class comment), and the figures the logs yield.
+   */
+  public record Report(
+      List<Violation> violations, List<Violation> expected, Map<String, Object> figures) {
     /** Copies the components. */
     public Report {
       violations = List.copyOf(violations);
+      expected = List.copyOf(expected);
       figures = Map.copyOf(figures);
     }
 
@@ -98,13 +112,30 @@ public final class InvariantChecker {
    */
   public static Report check(List<JsonNode> events, List<RecordedTokenRequest> requests) {
     List<Violation> violations = new ArrayList<>();
+    List<Violation> expected = new ArrayList<>();
     Map<String, Object> figures = new LinkedHashMap<>();
+    List<JsonNode> failovers =
+        ofType(events, "fault").stream()
+            .filter(f -> f.path("kind").asText().equals("failover"))
+            .toList();
     checkRequests(events, requests, violations, figures);
-    checkReuse(events, requests, violations);
-    checkWrites(events, violations, figures);
+    checkReuse(events, requests, failovers, violations, expected);
+    checkWrites(events, failovers, violations, expected, figures);
     checkServed(events, violations, figures);
     checkReauth(events, requests, violations, figures);
-    return new Report(violations, figures);
+    figures.put("expectedFindings", expected.size());
+    return new Report(violations, expected, figures);
+  }
+
+  /** Returns the failover that rolled {@code write} back before {@code at}, if any. */
+  private static java.util.Optional<JsonNode> rolledBackBy(
+      JsonNode write, long at, List<JsonNode> failovers) {
+    long t = write.get("t").asLong();
+    long version = write.get("version").asLong();
+    return failovers.stream()
+        .filter(f -> f.get("t").asLong() > t && f.get("t").asLong() < at)
+        .filter(f -> version > f.get("rolledBackAbove").asLong())
+        .findFirst();
   }
 
   private static List<JsonNode> ofType(List<JsonNode> events, String type) {
@@ -216,7 +247,11 @@ public final class InvariantChecker {
   // I2 -------------------------------------------------------------------------------------------
 
   private static void checkReuse(
-      List<JsonNode> events, List<RecordedTokenRequest> requests, List<Violation> violations) {
+      List<JsonNode> events,
+      List<RecordedTokenRequest> requests,
+      List<JsonNode> failovers,
+      List<Violation> violations,
+      List<Violation> expected) {
     Map<String, List<RecordedTokenRequest>> byToken = new LinkedHashMap<>();
     for (RecordedTokenRequest request : requests) {
       if (PRESENTED.contains(request.outcome())) {
@@ -243,12 +278,56 @@ public final class InvariantChecker {
             RecordedTokenRequest again = presentations.get(i);
             long at = EventLog.micros(again.receivedAt());
             Set<String> next = successors.getOrDefault(fp, Set.of());
-            boolean storedBefore =
+            List<JsonNode> storedSuccessors =
                 appliedWrites.stream()
-                    .anyMatch(
-                        w -> w.get("t").asLong() < at && next.contains(w.get("rtFp").asText()));
-            List<String> evidence = presentations.stream().map(InvariantChecker::request).toList();
-            if (storedBefore) {
+                    .filter(w -> w.get("t").asLong() < at && next.contains(w.get("rtFp").asText()))
+                    .toList();
+            boolean storedBefore =
+                storedSuccessors.stream().anyMatch(w -> rolledBackBy(w, at, failovers).isEmpty());
+            List<String> evidence =
+                new ArrayList<>(presentations.stream().map(InvariantChecker::request).toList());
+            if (!storedBefore && !storedSuccessors.isEmpty()) {
+              // Stored, then rolled back by a failover: the fleet cannot know the rotation
+              // happened unless its mark survived; what it must do is report the loss.
+              JsonNode failover =
+                  rolledBackBy(storedSuccessors.get(0), at, failovers).orElseThrow();
+              long from = failover.get("t").asLong();
+              List<JsonNode> reported =
+                  events.stream()
+                      .filter(e -> e.get("t").asLong() > from)
+                      .filter(InvariantChecker::reportsLoss)
+                      .toList();
+              evidence.add(line(failover));
+              storedSuccessors.forEach(w -> evidence.add(line(w)));
+              reported.stream().limit(3).forEach(e -> evidence.add(line(e)));
+              if (reported.isEmpty() && again.outcome() != Outcome.GRACE_REUSE) {
+                violations.add(
+                    new Violation(
+                        "I2",
+                        "refresh token "
+                            + fp
+                            + " presented again after its stored rotation was rolled back by a"
+                            + " failover, and no worker reported it",
+                        evidence));
+              } else {
+                expected.add(
+                    new Violation(
+                        "I2",
+                        "refresh token "
+                            + fp
+                            + " presented again after a failover rolled its rotation back;"
+                            + " reported as "
+                            + (reported.isEmpty()
+                                ? "a grace reuse"
+                                : reported.get(0).get("type").asText()
+                                    + " "
+                                    + reported
+                                        .get(0)
+                                        .path("error")
+                                        .asText(reported.get(0).path("status").asText())),
+                        evidence));
+              }
+            } else if (storedBefore) {
               violations.add(
                   new Violation(
                       "I2",
@@ -268,10 +347,31 @@ public final class InvariantChecker {
         });
   }
 
+  /**
+   * A loss is reported by a listener event, a {@code REAUTH_REQUIRED} record in the store, or a
+   * caller's typed re-authentication error (after a failover the listener may stay silent: see
+   * docs/chaos.md, Findings).
+   */
+  private static boolean reportsLoss(JsonNode e) {
+    String type = e.get("type").asText();
+    return type.equals("lost_rotation")
+        || type.equals("reauth")
+        || (type.equals("write")
+            && e.get("outcome").asText().equals("APPLIED")
+            && e.get("status").asText().equals("REAUTH_REQUIRED"))
+        || (type.equals("error")
+            && (e.get("error").asText().equals("LostRotationException")
+                || e.get("error").asText().equals("ReauthenticationRequiredException")));
+  }
+
   // I3 -------------------------------------------------------------------------------------------
 
   private static void checkWrites(
-      List<JsonNode> events, List<Violation> violations, Map<String, Object> figures) {
+      List<JsonNode> events,
+      List<JsonNode> failovers,
+      List<Violation> violations,
+      List<Violation> expected,
+      Map<String, Object> figures) {
     List<JsonNode> applied =
         ofType(events, "write").stream()
             .filter(w -> w.get("outcome").asText().equals("APPLIED"))
@@ -288,6 +388,14 @@ public final class InvariantChecker {
     JsonNode maxWrite = null;
     Map<Long, JsonNode> contentVersions = new HashMap<>();
     for (JsonNode write : applied) {
+      if (rolledBackBy(write, Long.MAX_VALUE, failovers).isPresent()) {
+        // Its fence and version died with the old primary; what replaces it is checked below.
+        JsonNode previous = contentVersions.get(write.get("version").asLong());
+        if (write.get("content").asBoolean() && previous == null) {
+          contentVersions.put(write.get("version").asLong(), write);
+        }
+        continue;
+      }
       long fence = write.get("fence").asLong();
       if (fence < maxFence && maxWrite != null) {
         violations.add(
@@ -302,7 +410,17 @@ public final class InvariantChecker {
       }
       if (write.get("content").asBoolean()) {
         JsonNode previous = contentVersions.putIfAbsent(write.get("version").asLong(), write);
-        if (previous != null) {
+        if (previous != null
+            && rolledBackBy(previous, write.get("t").asLong(), failovers).isPresent()) {
+          expected.add(
+              new Violation(
+                  "I3",
+                  "version "
+                      + write.get("version").asLong()
+                      + " written again after a failover rolled the first write back",
+                  List.of(line(previous), line(write))));
+          contentVersions.put(write.get("version").asLong(), write);
+        } else if (previous != null) {
           violations.add(
               new Violation(
                   "I3",
@@ -311,7 +429,24 @@ public final class InvariantChecker {
         }
       }
     }
-    List<JsonNode> regressions = ofType(events, "version_regression");
+    List<JsonNode> regressions = new ArrayList<>();
+    for (JsonNode regression : ofType(events, "version_regression")) {
+      long t = regression.get("t").asLong();
+      boolean explained =
+          failovers.stream()
+              .anyMatch(
+                  f ->
+                      f.get("t").asLong() < t
+                          && regression.get("previous").asLong()
+                              > f.get("rolledBackAbove").asLong());
+      if (explained) {
+        expected.add(
+            new Violation(
+                "I3", "a caller's version went back over a failover", List.of(line(regression))));
+      } else {
+        regressions.add(regression);
+      }
+    }
     if (!regressions.isEmpty()) {
       violations.add(
           new Violation(

@@ -42,7 +42,7 @@ public final class TcpProxy implements AutoCloseable {
     RESET
   }
 
-  private final InetSocketAddress upstream;
+  private volatile InetSocketAddress upstream;
   private final ServerSocket server;
   private final Thread acceptor;
   private final List<Link> links = new CopyOnWriteArrayList<>();
@@ -122,6 +122,17 @@ public final class TcpProxy implements AutoCloseable {
   /** Resets every connection and new ones until {@link #heal()}. */
   public void reset() {
     mode = Mode.RESET;
+    links.forEach(link -> link.close(/* reset= */ true));
+  }
+
+  /**
+   * Sends new connections to {@code upstreamPort} and resets the open ones, so that clients
+   * reconnect there: what a failover looks like to a client behind a virtual IP or a DNS name.
+   *
+   * @param upstreamPort the new upstream port on loopback
+   */
+  public void retarget(int upstreamPort) {
+    upstream = new InetSocketAddress(InetAddress.getLoopbackAddress(), upstreamPort);
     links.forEach(link -> link.close(/* reset= */ true));
   }
 

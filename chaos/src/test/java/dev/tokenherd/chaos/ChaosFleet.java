@@ -8,6 +8,7 @@ import dev.tokenherd.coordinator.TokenHerd;
 import dev.tokenherd.coordinator.TokenSet;
 import dev.tokenherd.coordinator.redis.RedisBackend;
 import dev.tokenherd.testkit.FakeAuthorizationServer;
+import dev.tokenherd.testkit.RecordedTokenRequest;
 import dev.tokenherd.testkit.RedisServerProcess;
 import dev.tokenherd.testkit.RotationMode;
 import dev.tokenherd.testkit.TokenGrant;
@@ -45,9 +46,15 @@ final class ChaosFleet implements AutoCloseable {
   final FakeAuthorizationServer server;
   final EventLog harness;
   final List<Worker> workers = new ArrayList<>();
+  final List<RedisServerProcess> replicas = new ArrayList<>();
   private final Clock clock = Clock.systemUTC();
 
   ChaosFleet(String scenario, long seed, RotationMode mode, String... redisArguments) {
+    this(scenario, seed, mode, ChaosSettings.TOKEN_TTL, redisArguments);
+  }
+
+  ChaosFleet(
+      String scenario, long seed, RotationMode mode, Duration tokenTtl, String... redisArguments) {
     this.scenario = scenario;
     this.seed = seed;
     try {
@@ -68,7 +75,7 @@ final class ChaosFleet implements AutoCloseable {
     this.server =
         FakeAuthorizationServer.builder()
             .rotationMode(mode)
-            .accessTokenTtl(ChaosSettings.TOKEN_TTL)
+            .accessTokenTtl(tokenTtl)
             .latency(Duration.ofMillis(20))
             .start();
     System.out.printf("chaos %s: seed %d (set -Dchaos.seed=%d to repeat)%n", scenario, seed, seed);
@@ -120,25 +127,12 @@ final class ChaosFleet implements AutoCloseable {
   private Worker startWorker(String id, @Nullable String breakAt, String... extra) {
     TcpProxy proxy = TcpProxy.to(redis.port());
     List<String> command =
-        new ArrayList<>(
-            List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx128m",
-                "-XX:TieredStopAtLevel=1",
-                "-XX:+UseSerialGC",
-                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-                "-cp",
-                System.getProperty("java.class.path"),
-                ChaosWorker.class.getName(),
-                "redis=redis://127.0.0.1:" + proxy.port(),
-                "tokenUri=" + server.tokenEndpoint(),
-                "clientId=" + server.clientId(),
-                "clientSecret=" + FakeAuthorizationServer.DEFAULT_CLIENT_SECRET,
-                "namespace=chaos",
-                "workerId=" + id,
-                "threads=3",
-                "seed=" + (seed + workers.size()),
-                "log=" + logs.resolve(id + ".jsonl").toAbsolutePath()));
+        workerCommand(
+            "redis://127.0.0.1:" + proxy.port(),
+            server,
+            id,
+            seed + workers.size(),
+            logs.resolve(id + ".jsonl"));
     if (breakAt != null) {
       command.add("break=" + breakAt);
     }
@@ -157,6 +151,33 @@ final class ChaosFleet implements AutoCloseable {
     }
   }
 
+  /**
+   * Returns the command line of a {@link ChaosWorker} JVM (without break or extra arguments), for
+   * this fleet and for the Testcontainers variant, whose workers reach Redis through Toxiproxy.
+   */
+  static List<String> workerCommand(
+      String redisUri, FakeAuthorizationServer server, String id, long seed, Path log) {
+    return new ArrayList<>(
+        List.of(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-Xmx128m",
+            "-XX:TieredStopAtLevel=1",
+            "-XX:+UseSerialGC",
+            "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+            "-cp",
+            System.getProperty("java.class.path"),
+            ChaosWorker.class.getName(),
+            "redis=" + redisUri,
+            "tokenUri=" + server.tokenEndpoint(),
+            "clientId=" + server.clientId(),
+            "clientSecret=" + FakeAuthorizationServer.DEFAULT_CLIENT_SECRET,
+            "namespace=chaos",
+            "workerId=" + id,
+            "threads=3",
+            "seed=" + seed,
+            "log=" + log.toAbsolutePath()));
+  }
+
   /** Awaits the first worker to print {@code BREAK <point>}, disarms the others, returns it. */
   Worker awaitBreak(String point) {
     String expected = "BREAK " + point.toUpperCase(java.util.Locale.ROOT);
@@ -167,6 +188,74 @@ final class ChaosFleet implements AutoCloseable {
         workers.stream().filter(w -> w.lines.contains(expected)).findFirst().orElseThrow();
     workers.stream().filter(w -> w != holder).forEach(w -> w.send("disarm"));
     return holder;
+  }
+
+  /** Starts a replica of the primary (AOF on too) and awaits its first sync. */
+  RedisServerProcess startReplica() {
+    RedisServerProcess replica =
+        RedisServerProcess.builder()
+            .appendOnly(true)
+            .arguments("--replicaof", "127.0.0.1", Integer.toString(redis.port()))
+            .start();
+    replicas.add(replica);
+    awaitReplicated();
+    return replica;
+  }
+
+  /** Awaits every replica acknowledging everything the primary has written so far. */
+  void awaitReplicated() {
+    await("replicas in sync")
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(50))
+        .until(
+            () ->
+                redis
+                    .command("WAIT", Integer.toString(replicas.size()), "500")
+                    .equals(":" + replicas.size()));
+  }
+
+  /**
+   * The failover: promotes {@code replica} ({@code REPLICAOF NO ONE}, a no-op if it already is a
+   * primary), logs a {@code failover} fault with the version it holds (everything above it is
+   * rolled back, see {@link InvariantChecker}) and repoints every worker's proxy to it, resetting
+   * their connections as a moved virtual IP would.
+   *
+   * @return the version the promoted replica holds
+   */
+  long failover(RedisServerProcess replica) throws IOException {
+    String promoted = replica.command("REPLICAOF", "NO", "ONE");
+    long held = storedVersion(replica);
+    harness.emit(
+        "fault",
+        e ->
+            e.put("kind", "failover")
+                .put("target", "replica:" + replica.port())
+                .put("reply", promoted)
+                .put("rolledBackAbove", held));
+    workers.forEach(w -> w.proxy.retarget(replica.port()));
+    return held;
+  }
+
+  /** Returns the version of the credential's record on {@code server} (0 if none). */
+  static long storedVersion(RedisServerProcess server) throws IOException {
+    return Long.parseLong(recordField(server, "version", "0"));
+  }
+
+  /** Returns one field of the credential's record hash on {@code server}, or {@code absent}. */
+  static String recordField(RedisServerProcess server, String field, String absent)
+      throws IOException {
+    String reply =
+        server.command(
+            "EVAL",
+            "return {ok = redis.call('HGET', KEYS[1], ARGV[1]) or ARGV[2]}",
+            "1",
+            "chaos:{" + ChaosSettings.KEY.name() + "}:record",
+            field,
+            absent);
+    if (!reply.startsWith("+")) {
+      throw new IllegalStateException("unexpected reply " + reply);
+    }
+    return reply.substring(1);
   }
 
   /** Logs a fault the harness injects, for the checker and the evidence. */
@@ -222,6 +311,31 @@ final class ChaosFleet implements AutoCloseable {
     return report;
   }
 
+  /** Returns how many refresh grants the server has made. */
+  long refreshes() {
+    return server.requests().stream()
+        .filter(r -> r.outcome() == RecordedTokenRequest.Outcome.REFRESHED)
+        .count();
+  }
+
+  /** Awaits the server's {@code count}th refresh grant. */
+  void awaitRefreshes(long count, Duration atMost) {
+    await(count + " refreshes")
+        .atMost(atMost)
+        .pollInterval(Duration.ofMillis(50))
+        .until(() -> refreshes() >= count);
+  }
+
+  /** Returns when (epoch micros) the server made its first refresh grant after {@code micros}. */
+  long firstRefreshAfter(long micros) {
+    return server.requests().stream()
+        .filter(r -> r.outcome() == RecordedTokenRequest.Outcome.REFRESHED)
+        .mapToLong(r -> EventLog.micros(r.receivedAt()))
+        .filter(t -> t > micros)
+        .min()
+        .orElseThrow();
+  }
+
   static long micros() {
     return EventLog.micros(Clock.systemUTC().instant());
   }
@@ -231,6 +345,9 @@ final class ChaosFleet implements AutoCloseable {
     for (Worker worker : workers) {
       worker.process.destroyForcibly();
       worker.proxy.close();
+    }
+    for (RedisServerProcess replica : replicas) {
+      replica.close();
     }
     redis.close();
     server.close();

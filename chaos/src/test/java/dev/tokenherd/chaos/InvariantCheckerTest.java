@@ -102,6 +102,37 @@ final class InvariantCheckerTest {
   }
 
   @Test
+  void check_rotationRolledBackByFailover_reportedIsExpected_unreportedIsI2() {
+    cleanRefresh(0, "w0", 1, "rt0", "rt1", 2);
+    event(20, "harness", "fault")
+        .put("kind", "failover")
+        .put("target", "replica")
+        .put("rolledBackAbove", 1);
+    event(30, "w1", "lock").put("fence", 2);
+    event(31, "w1", "request").put("rtFp", "rt0").put("fence", 2);
+    request(32, "rt0", Outcome.REUSE_DETECTED);
+    event(34, "w2", "version_regression").put("version", 1).put("previous", 2);
+    InvariantChecker.Report silent = InvariantChecker.check(events, requests);
+    assertThat(silent.of("I2"))
+        .singleElement()
+        .satisfies(v -> assertThat(v.message()).contains("no worker reported it"));
+    assertThat(silent.of("I3")).isEmpty();
+
+    event(40, "w1", "write")
+        .put("expected", 1)
+        .put("version", 2)
+        .put("fence", 2)
+        .put("status", "REAUTH_REQUIRED")
+        .put("content", true)
+        .put("outcome", "APPLIED");
+    InvariantChecker.Report reported = InvariantChecker.check(events, requests);
+    assertThat(reported.violations()).isEmpty();
+    assertThat(reported.expected())
+        .extracting(Violation::invariant)
+        .containsExactlyInAnyOrder("I2", "I3", "I3");
+  }
+
+  @Test
   void check_lowerFenceAppliedAfterHigher_andDuplicateVersion_areI3() {
     cleanRefresh(0, "w0", 2, "rt0", "rt1", 2);
     write(10, "w1", 3, 1, "APPLIED", "rtX");

@@ -1,0 +1,161 @@
+package dev.tokenherd.chaos;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.tokenherd.testkit.Fault;
+import dev.tokenherd.testkit.RotationMode;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Scenario 11, the soak: one long-lived fleet (3 workers, one redis-server with AOF and DEBUG
+ * enabled) under a seeded random mix of the scenarios' faults for {@code -Dchaos.minutes}, then the
+ * checker on the whole history. Only in the {@code chaos} profile:
+ *
+ * <pre>./mvnw verify -Pchaos -pl chaos -am -Dchaos.minutes=30 [-Dchaos.seed=...]</pre>
+ *
+ * <p>After each fault the soak heals it and awaits the next refresh grant (the fleet recovered by
+ * itself). A fault that costs a re-authentication (a holder killed after the server rotated, an
+ * ambiguous endpoint stall) is followed by a new seed, as an operator would do; the checker then
+ * verifies that the loss was reported (I2, I6). The summary entry {@code 11-soak} carries the
+ * iterations per fault, the violations with their evidence, and the checker's figures.
+ */
+class ChaosSoakIT {
+  private static final Duration RECOVERY = Duration.ofSeconds(90);
+
+  /** The faults, each picked with equal odds. */
+  enum SoakFault {
+    KILL_WORKER,
+    STOP_WORKER_PAST_LEASE,
+    REDIS_RESTART,
+    PROXY_CUT,
+    PROXY_RESET,
+    PROXY_BLACKHOLE,
+    PROXY_LATENCY,
+    PUBSUB_KILLED,
+    REDIS_CLIENT_PAUSE,
+    REDIS_DEBUG_SLEEP,
+    ENDPOINT_503,
+    ENDPOINT_429,
+    ENDPOINT_STALL
+  }
+
+  @Test
+  void soak_randomFaultsOnOneFleet_noViolations() throws Exception {
+    double minutes = Double.parseDouble(System.getProperty("chaos.minutes", "0"));
+    Assumptions.assumeTrue(minutes > 0, "the soak runs only with -Dchaos.minutes > 0 (-Pchaos)");
+    long seed = ChaosSeed.get();
+    Random random = new Random(seed);
+    Map<String, Integer> iterations = new LinkedHashMap<>();
+    int reseeds = 0;
+    long deadline = System.nanoTime() + (long) (minutes * TimeUnit.MINUTES.toNanos(1));
+    try (ChaosFleet fleet =
+        new ChaosFleet(
+            "11-soak",
+            seed,
+            RotationMode.ROTATE_REVOKE_FAMILY_ON_REUSE,
+            "--enable-debug-command",
+            "yes")) {
+      fleet.seed();
+      fleet.startWorkers(3, null);
+      fleet.awaitRefreshes(1, RECOVERY);
+      while (System.nanoTime() < deadline) {
+        SoakFault fault = SoakFault.values()[random.nextInt(SoakFault.values().length)];
+        List<ChaosFleet.Worker> live =
+            fleet.workers.stream().filter(w -> w.process.isAlive()).toList();
+        ChaosFleet.Worker target = live.get(random.nextInt(live.size()));
+        long before = fleet.refreshes();
+        long reauthBefore = reauthWrites(fleet);
+        fleet.fault(fault.name(), fault.name().startsWith("REDIS") ? "redis" : target.id);
+        inject(fleet, fault, target);
+        await(fault + ": a refresh or a reported re-authentication")
+            .atMost(RECOVERY)
+            .pollInterval(Duration.ofMillis(100))
+            .until(() -> fleet.refreshes() > before || reauthWrites(fleet) > reauthBefore);
+        if (reauthWrites(fleet) > reauthBefore) {
+          // The loss was reported; the operator logs in again.
+          fleet.seed();
+          reseeds++;
+          long seeded = fleet.refreshes();
+          fleet.awaitRefreshes(seeded + 1, RECOVERY);
+        }
+        iterations.merge(fault.name(), 1, Integer::sum);
+      }
+      fleet.stopWorkers();
+      Map<String, Object> figures = new LinkedHashMap<>();
+      figures.put("minutes", minutes);
+      figures.put("iterationsPerFault", iterations);
+      figures.put("reseeds", reseeds);
+      figures.put("workersStarted", fleet.workers.size());
+      InvariantChecker.Report report = fleet.checkAndRecord(figures);
+      assertThat(report.violations()).isEmpty();
+    }
+  }
+
+  private static void inject(ChaosFleet fleet, SoakFault fault, ChaosFleet.Worker target)
+      throws Exception {
+    switch (fault) {
+      case KILL_WORKER -> {
+        target.kill();
+        fleet.startWorkers(1, null);
+      }
+      case STOP_WORKER_PAST_LEASE -> {
+        target.signal("STOP");
+        pause(ChaosSettings.LEASE.plusMillis(500));
+        target.signal("CONT");
+      }
+      case REDIS_RESTART -> fleet.redis.restart();
+      case PROXY_CUT -> {
+        target.proxy.cut();
+        pause(Duration.ofSeconds(3));
+        target.proxy.heal();
+      }
+      case PROXY_RESET -> {
+        target.proxy.reset();
+        pause(Duration.ofSeconds(1));
+        target.proxy.heal();
+      }
+      case PROXY_BLACKHOLE -> {
+        target.proxy.blackhole();
+        pause(Duration.ofSeconds(3));
+        // Bytes swallowed mid-command leave the stream unparseable: reset, as a real network
+        // partition ends with the client's timeout and a reconnect.
+        target.proxy.reset();
+        target.proxy.heal();
+      }
+      case PROXY_LATENCY -> {
+        target.proxy.latency(Duration.ofMillis(300));
+        pause(Duration.ofSeconds(4));
+        target.proxy.heal();
+      }
+      case PUBSUB_KILLED -> fleet.redis.command("CLIENT", "KILL", "TYPE", "pubsub");
+      case REDIS_CLIENT_PAUSE -> fleet.redis.command("CLIENT", "PAUSE", "1500", "ALL");
+      case REDIS_DEBUG_SLEEP -> fleet.redis.command("DEBUG", "SLEEP", "1.5");
+      case ENDPOINT_503 -> fleet.server.enqueue(Fault.status(503), Fault.status(503));
+      case ENDPOINT_429 -> fleet.server.enqueue(Fault.tooManyRequests(Duration.ofSeconds(1)));
+      case ENDPOINT_STALL -> fleet.server.enqueue(Fault.delay(Duration.ofSeconds(2)));
+    }
+  }
+
+  /** A fault's deliberate duration (how long the fault lasts), not a wait for an outcome. */
+  private static void pause(Duration duration) throws InterruptedException {
+    Thread.sleep(duration.toMillis());
+  }
+
+  private static long reauthWrites(ChaosFleet fleet) {
+    return fleet
+        .events(
+            "write",
+            w ->
+                w.get("outcome").asText().equals("APPLIED")
+                    && w.get("status").asText().equals("REAUTH_REQUIRED"))
+        .size();
+  }
+}

@@ -1,0 +1,211 @@
+package dev.tokenherd.chaos;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tokenherd.testkit.RecordedTokenRequest;
+import dev.tokenherd.testkit.RecordedTokenRequest.Outcome;
+import dev.tokenherd.testkit.RedisServerProcess;
+import dev.tokenherd.testkit.RotationMode;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Scenario 10: failover to a lagging replica. A primary and a replica {@code redis-server}; the
+ * workers reach Redis through their proxies, which the test repoints from the primary to the
+ * promoted replica (the "failover"). Replication is asynchronous, so what the promotion loses
+ * depends on what the replica had acknowledged; {@code waitForReplicas} is the fleet's answer.
+ */
+class FailoverIT {
+  private static final Duration AT_MOST = Duration.ofSeconds(90);
+
+  /**
+   * 10a, without WAIT: replication stops after the holder's refresh mark reached the replica but
+   * before its rotation; the promoted replica holds the old record with that mark. What the engine
+   * must then do (CredentialCoordinator: a mark of another fence + {@code invalid_grant} = lost
+   * rotation): the next holder presents the rolled-back refresh token once, the server detects the
+   * reuse and revokes the family, and the fleet marks the credential {@code REAUTH_REQUIRED} with
+   * reason {@code LOST_ROTATION}, so callers get {@code LostRotationException}, never a silent
+   * retry. The checker lists the reuse and the re-used version as expected findings, not
+   * violations. <b>Note:</b> the re-authentication record reuses the rolled-back version number,
+   * which workers that cached the lost version do not install (same version): no listener event,
+   * their callers learn it at their token's expiry (docs/chaos.md, Findings).
+   */
+  @Test
+  void failoverToLaggingReplica_withoutWait_lostRotationIsReported() throws Exception {
+    try (ChaosFleet fleet =
+        new ChaosFleet(
+            "10a-failover-without-wait",
+            ChaosSeed.get(),
+            RotationMode.ROTATE_REVOKE_FAMILY_ON_REUSE)) {
+      RedisServerProcess replica = fleet.startReplica();
+      fleet.seed();
+      fleet.awaitReplicated();
+      fleet.startWorkers(3, "endpoint");
+      ChaosFleet.Worker holder = fleet.awaitBreak("endpoint");
+      // The mark is on the primary; make sure the replica has it too, then cut replication.
+      assertThat(fleet.redis.command("WAIT", "1", "10000")).isEqualTo(":1");
+      fleet.fault("replication stopped (REPLICAOF NO ONE)", "replica");
+      assertThat(replica.command("REPLICAOF", "NO", "ONE")).isEqualTo("+OK");
+      holder.send("go");
+      JsonNode rotation = awaitRotationBy(fleet, holder.id);
+      long failoverAt = ChaosFleet.micros();
+      long held = fleet.failover(replica);
+      assertThat(held).as("the promoted replica lags").isLessThan(rotation.get("version").asLong());
+      JsonNode reauth =
+          fleet.awaitEvent(
+              "write",
+              e ->
+                  e.get("t").asLong() > failoverAt
+                      && e.get("status").asText().equals("REAUTH_REQUIRED")
+                      && e.get("outcome").asText().equals("APPLIED"),
+              AT_MOST);
+      String reason = ChaosFleet.recordField(replica, "reauth_reason", "none");
+      JsonNode typed =
+          fleet.awaitEvent(
+              "error",
+              e ->
+                  e.get("t").asLong() > failoverAt
+                      && e.get("error").asText().endsWith("Exception")
+                      && !e.get("retryable").asBoolean(),
+              AT_MOST);
+      String presented =
+          fleet
+              .events("request", e -> e.get("worker").asText().equals(holder.id))
+              .get(0)
+              .get("rtFp")
+              .asText();
+      List<Outcome> outcomes =
+          fleet.server.requests().stream()
+              .filter(r -> presented.equals(r.refreshTokenFingerprint()))
+              .map(RecordedTokenRequest::outcome)
+              .toList();
+      Map<String, Object> figures = new LinkedHashMap<>();
+      figures.put("rotatedVersion", rotation.get("version").asLong());
+      figures.put("promotedReplicaVersion", held);
+      figures.put("reauthReason", reason);
+      figures.put("reauthVersion", reauth.get("version").asLong());
+      figures.put("reauthAfterFailoverMillis", (reauth.get("t").asLong() - failoverAt) / 1000);
+      figures.put("firstCallerError", typed.get("error").asText());
+      figures.put("presentationsOfRolledBackToken", outcomes.size());
+      fleet.stopWorkers();
+      InvariantChecker.Report report = fleet.checkAndRecord(figures);
+      assertThat(report.violations()).isEmpty();
+      assertThat(reason).isEqualTo("LOST_ROTATION");
+      assertThat(outcomes)
+          .as("the rolled-back refresh token is presented once more, and only once")
+          .containsExactly(Outcome.REFRESHED, Outcome.REUSE_DETECTED);
+      assertThat(report.expected())
+          .extracting(Violation::invariant)
+          .as("the loss is classified as expected and reported")
+          .contains("I2");
+      assertThat(typed.get("error").asText())
+          .isIn("LostRotationException", "ReauthenticationRequiredException");
+    }
+  }
+
+  /**
+   * 10b, with {@code waitForReplicas(1, 1 s)}: the replica is promoted the moment the holder's
+   * write returns (replication stopped before anything else happens). The acknowledged rotation
+   * survives: the promoted replica holds the rotated version, the fleet keeps refreshing there, no
+   * refresh token is presented twice and nobody has to re-authenticate.
+   */
+  @Test
+  void failoverRightAfterRotation_withWait_rotationSurvives() throws Exception {
+    try (ChaosFleet fleet =
+        new ChaosFleet(
+            "10b-failover-with-wait",
+            ChaosSeed.get(),
+            RotationMode.ROTATE_REVOKE_FAMILY_ON_REUSE)) {
+      RedisServerProcess replica = fleet.startReplica();
+      fleet.seed();
+      fleet.awaitReplicated();
+      fleet.startWorkers(3, "unlock", "waitForReplicas=1");
+      ChaosFleet.Worker holder = fleet.awaitBreak("unlock");
+      JsonNode rotation = awaitRotationBy(fleet, holder.id);
+      long failoverAt = ChaosFleet.micros();
+      long held = fleet.failover(replica);
+      holder.send("go");
+      long before = fleet.refreshes();
+      fleet.awaitRefreshes(before + 2, AT_MOST);
+      long after = ChaosFleet.storedVersion(replica);
+      Map<String, Object> figures = new LinkedHashMap<>();
+      figures.put("rotatedVersion", rotation.get("version").asLong());
+      figures.put("promotedReplicaVersion", held);
+      figures.put("versionAfterTwoMoreRefreshes", after);
+      figures.put(
+          "firstRefreshAfterFailoverMillis",
+          (fleet.firstRefreshAfter(failoverAt) - failoverAt) / 1000);
+      fleet.stopWorkers();
+      InvariantChecker.Report report = fleet.checkAndRecord(figures);
+      assertThat(held).isEqualTo(rotation.get("version").asLong());
+      assertThat(report.violations()).isEmpty();
+      assertThat(report.expected()).isEmpty();
+      assertThat(report.figures().get("reauthRequired")).isEqualTo(0);
+      assertThat(fleet.server.requests())
+          .extracting(RecordedTokenRequest::outcome)
+          .doesNotContain(Outcome.REUSE_DETECTED, Outcome.INVALID_GRANT);
+    }
+  }
+
+  /**
+   * 10c, with {@code waitForReplicas(1, 1 s)} and the replica frozen (SIGSTOP) during the rotation:
+   * {@code WAIT} times out, the write stands (the server already rotated) and the shortfall is
+   * reported as an under-replicated write (listener event and stats), not as a failure.
+   */
+  @Test
+  void replicaFrozenDuringRotation_withWait_underReplicatedWriteIsReported() throws Exception {
+    try (ChaosFleet fleet =
+        new ChaosFleet(
+            "10c-wait-times-out", ChaosSeed.get(), RotationMode.ROTATE_REVOKE_FAMILY_ON_REUSE)) {
+      RedisServerProcess replica = fleet.startReplica();
+      fleet.seed();
+      fleet.awaitReplicated();
+      fleet.startWorkers(3, "endpoint", "waitForReplicas=1");
+      ChaosFleet.Worker holder = fleet.awaitBreak("endpoint");
+      fleet.fault("SIGSTOP", "replica");
+      replica.pause();
+      long pausedAt = ChaosFleet.micros();
+      holder.send("go");
+      JsonNode under =
+          fleet.awaitEvent(
+              "under_replicated", e -> e.get("worker").asText().equals(holder.id), AT_MOST);
+      JsonNode rotation = awaitRotationBy(fleet, holder.id);
+      fleet.fault("SIGCONT", "replica");
+      replica.resume();
+      fleet.awaitReplicated();
+      long before = fleet.refreshes();
+      fleet.awaitRefreshes(before + 1, AT_MOST);
+      Map<String, Object> figures = new LinkedHashMap<>();
+      figures.put("underReplicatedVersion", under.get("version").asLong());
+      figures.put("acknowledged", under.get("acknowledged").asInt());
+      figures.put("reportedAfterPauseMillis", (under.get("t").asLong() - pausedAt) / 1000);
+      fleet.stopWorkers();
+      InvariantChecker.Report report = fleet.checkAndRecord(figures);
+      assertThat(report.violations()).isEmpty();
+      assertThat(under.get("version").asLong()).isEqualTo(rotation.get("version").asLong());
+      assertThat(under.get("requested").asInt()).isEqualTo(1);
+      assertThat(under.get("acknowledged").asInt()).isZero();
+      assertThat(report.figures().get("reauthRequired")).isEqualTo(0);
+      long summarized =
+          fleet.events("summary", e -> e.get("worker").asText().equals(holder.id)).stream()
+              .mapToLong(e -> e.path("underReplicatedWrites").asLong())
+              .sum();
+      assertThat(summarized).as("stats.underReplicatedWrites of the holder").isPositive();
+    }
+  }
+
+  private static JsonNode awaitRotationBy(ChaosFleet fleet, String worker) {
+    return fleet.awaitEvent(
+        "write",
+        e ->
+            e.get("worker").asText().equals(worker)
+                && e.get("content").asBoolean()
+                && e.get("status").asText().equals("ACTIVE")
+                && e.get("outcome").asText().equals("APPLIED"),
+        AT_MOST);
+  }
+}
