@@ -908,7 +908,9 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     synchronized (stateLock) {
       Entry current = entry;
       if (record.version() < current.version
-          || (record.version() == current.version && current.phase != Phase.EMPTY)) {
+          || (record.version() == current.version
+              && current.phase != Phase.EMPTY
+              && !divergedAfterFailover(current, record))) {
         return current; // never go back, and keep the timers of the version already cached
       }
       Instant now = now();
@@ -923,6 +925,29 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
       notifyListener(l -> l.onReauthenticationRequired(key, failure));
     }
     return installed;
+  }
+
+  /**
+   * Whether the store holds, under the version this worker cached, a different record. Only a
+   * failover to a replica that missed writes can do that: the version was handed out again. The
+   * store is the truth then (typically its re-authentication record reporting the lost rotation),
+   * so it replaces the cached entry instead of being ignored as already seen.
+   */
+  private boolean divergedAfterFailover(Entry current, TokenRecord record) {
+    boolean cachedActive = current.phase != Phase.FAILED;
+    TokenSet tokens = record.tokens();
+    AccessToken cached = current.token;
+    boolean diverged =
+        record.isActive() != cachedActive
+            || (tokens != null && cached != null && !tokens.accessToken().equals(cached.value()));
+    if (diverged) {
+      log.warn(
+          "credential '{}': the store holds another record under cached version {} (a failover"
+              + " to a replica that missed writes?); installing the store's",
+          key,
+          current.version);
+    }
+    return diverged;
   }
 
   private void scheduleTimers(Entry installed, Instant now) {
@@ -967,7 +992,9 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
   @Override
   public void onChange(TokenKey changed, long version) {
     waiters.reached(version);
-    if (version > entry.version) {
+    // Equal too: after a failover to a replica that missed writes, a version can be handed out
+    // again with other content (see divergedAfterFailover). Costs the writer one read per write.
+    if (version >= entry.version) {
       sync();
     }
   }

@@ -559,6 +559,44 @@ final class TokenCoordinatorTest {
   }
 
   @Test
+  void failoverToALaggingReplica_reauthAtAVersionAlreadyCached_isStillInstalledFleetWide() {
+    var store = new FailoverStore(fleet.store);
+    TokenCoordinator a =
+        fleet
+            .worker("a", policy, listener, store, fleet.lock, fleet.feed)
+            .coordinator(KEY, endpoint);
+    RecordingListener bEvents = new RecordingListener();
+    TokenCoordinator b =
+        fleet
+            .worker("b", policy, bEvents, store, fleet.lock, fleet.feed)
+            .coordinator(KEY, endpoint);
+    a.seed(fleet.tokens("access-0", "refresh-0", HOUR)).join();
+    // The replica has version 1 only: replication stopped before the rotation below.
+    var replica = new dev.tokenherd.coordinator.memory.InMemoryTokenStore(fleet.feed);
+    TokenRecord v1 = fleet.store.read(KEY).toCompletableFuture().join().orElseThrow();
+    assertThat(replica.compareAndSet(KEY, 0, v1).toCompletableFuture().join().applied()).isTrue();
+    fleet.advance(Duration.ofMinutes(30));
+    endpoint.issue(HOUR);
+    done(a.rejected("access-0"));
+    assertThat(b.accessToken()).isEqualTo("access-1");
+
+    store.current = replica; // the failover: version 2 (refresh-1) is lost
+    fleet.advance(Duration.ofMinutes(31));
+    endpoint.fail(Kind.PERMANENT, "invalid_grant", null);
+    TokenCoordinator c =
+        fleet
+            .worker("c", policy, listener, store, fleet.lock, fleet.feed)
+            .coordinator(KEY, endpoint);
+    assertThatThrownBy(() -> c.tokenAsync().join())
+        .cause()
+        .isInstanceOf(ReauthenticationRequiredException.class);
+
+    // The replica's re-authentication record is version 2 again; b cached the lost version 2.
+    assertThatThrownBy(b::accessToken).isInstanceOf(ReauthenticationRequiredException.class);
+    assertThat(bEvents.events()).anyMatch(e -> e.startsWith("reauth"));
+  }
+
+  @Test
   void storeLostJustAfterTheServerRotated_keepsTheRotationAndRetriesItsWrite() {
     var failing = new FlakyStore(fleet.store);
     TokenHerd flaky = fleet.worker("flaky", policy, listener, failing, fleet.lock, fleet.feed);
