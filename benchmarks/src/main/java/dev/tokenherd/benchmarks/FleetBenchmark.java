@@ -253,21 +253,6 @@ final class FleetBenchmark {
    * receipt, its outcome only after the latency), at most the latency plus three seconds.
    */
   private ServerStats settle(FakeAuthorizationServer server) {
-    long deadline = System.nanoTime() + plan.endpointLatency().plusSeconds(3).toNanos();
-    ServerStats stats = server.stats();
-    while (answered(stats) < stats.tokenRequests() && System.nanoTime() < deadline) {
-      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
-      stats = server.stats();
-    }
-    return stats;
-  }
-
-  private static long answered(ServerStats s) {
-    return s.refreshEvents()
-        + s.graceReuses()
-        + s.invalidGrants()
-        + s.invalidClients()
-        + s.clientCredentialsGrants()
-        + s.faultsInjected(); // a reuse detection is also counted as an invalid grant
+    return server.awaitAnswered(plan.endpointLatency().plusSeconds(3));
   }
 }

@@ -32,8 +32,10 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -255,6 +257,24 @@ public final class FakeAuthorizationServer implements AutoCloseable {
   /** Returns a snapshot of the counters. */
   public ServerStats stats() {
     return counters.snapshot();
+  }
+
+  /**
+   * Waits until every token request received so far has been answered (see {@link
+   * ServerStats#answeredRequests()}), for at most {@code atMost}, and returns the counters then.
+   * Use it before comparing requests with refresh events after the clients stopped.
+   *
+   * @param atMost the longest wait; a request still unanswered after it is simply left counted
+   * @return the counters
+   */
+  public ServerStats awaitAnswered(Duration atMost) {
+    long deadline = System.nanoTime() + atMost.toNanos();
+    ServerStats stats = stats();
+    while (stats.answeredRequests() < stats.tokenRequests() && System.nanoTime() < deadline) {
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+      stats = stats();
+    }
+    return stats;
   }
 
   /** Returns the logged token requests, oldest first (at most the log limit). */

@@ -30,4 +30,19 @@ public record ServerStats(
     long invalidClients,
     long faultsInjected,
     long resourceRequests,
-    long resourceRejections) {}
+    long resourceRejections) {
+
+  /**
+   * Returns how many token requests have been answered. A request is counted in {@link
+   * #tokenRequests} on receipt but its outcome only after the server's latency, so the two differ
+   * while requests are on the wire. A reuse detection is also counted as an invalid grant.
+   */
+  public long answeredRequests() {
+    return refreshEvents
+        + graceReuses
+        + invalidGrants
+        + invalidClients
+        + clientCredentialsGrants
+        + faultsInjected;
+  }
+}

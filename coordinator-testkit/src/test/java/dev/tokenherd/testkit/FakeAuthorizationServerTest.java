@@ -3,6 +3,7 @@ package dev.tokenherd.testkit;
 import static dev.tokenherd.testkit.OAuthClient.json;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tokenherd.testkit.RecordedTokenRequest.Outcome;
@@ -11,6 +12,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -486,6 +488,32 @@ final class FakeAuthorizationServerTest {
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(Duration.ofNanos(System.nanoTime() - started))
         .isGreaterThanOrEqualTo(Duration.ofMillis(200));
+  }
+
+  @Test
+  void awaitAnswered_waitsForARequestStillOnTheWire() throws Exception {
+    server.close();
+    server = FakeAuthorizationServer.builder().latency(Duration.ofMillis(300)).start();
+    client = new OAuthClient(server);
+    TokenGrant seeded = server.issueTokens("read");
+    OAuthClient caller = client;
+    CompletableFuture<HttpResponse<String>> onTheWire =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return caller.refresh(seeded.refreshToken());
+              } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+              }
+            });
+    await().atMost(Duration.ofSeconds(5)).until(() -> server.stats().tokenRequests() == 1);
+    assertThat(server.stats().answeredRequests()).isZero();
+
+    ServerStats settled = server.awaitAnswered(Duration.ofSeconds(5));
+
+    assertThat(settled.answeredRequests()).isEqualTo(1);
+    assertThat(settled.refreshEvents()).isEqualTo(1);
+    assertThat(onTheWire.get(5, java.util.concurrent.TimeUnit.SECONDS).statusCode()).isEqualTo(200);
   }
 
   @Test

@@ -117,21 +117,6 @@ final class FleetRun {
    * the pods stopped would otherwise look like a request without a refresh.
    */
   static ServerStats settle(FakeAuthorizationServer server, DemoOptions options) {
-    long deadline = System.nanoTime() + options.latency().plusSeconds(3).toNanos();
-    ServerStats stats = server.stats();
-    while (answered(stats) < stats.tokenRequests() && System.nanoTime() < deadline) {
-      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
-      stats = server.stats();
-    }
-    return stats;
-  }
-
-  private static long answered(ServerStats s) {
-    return s.refreshEvents()
-        + s.graceReuses()
-        + s.invalidGrants()
-        + s.invalidClients()
-        + s.clientCredentialsGrants()
-        + s.faultsInjected();
+    return server.awaitAnswered(options.latency().plusSeconds(3));
   }
 }
