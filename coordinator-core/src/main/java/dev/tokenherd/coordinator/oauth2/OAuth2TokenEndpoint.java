@@ -30,6 +30,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -139,6 +140,9 @@ public final class OAuth2TokenEndpoint implements TokenEndpoint {
 
   /** The default limit on a response body, far above any real token response. */
   public static final int DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024;
+
+  /** How long past a request's timeout an exchange that never completed is failed anyway. */
+  static final Duration GUARD_GRACE = Duration.ofSeconds(1);
 
   /** Form parameters that the endpoint sets itself and {@code additionalParameters} must not. */
   private static final Set<String> RESERVED_PARAMETERS =
@@ -273,6 +277,25 @@ public final class OAuth2TokenEndpoint implements TokenEndpoint {
                 exchange.cancel(true);
               }
             });
+    // The HTTP client's own timeout covers the wait for the headers and BoundedBody the body; this
+    // guard makes the contract unconditional (seen: an exchange that never completed on JDK 25
+    // after the server went away mid-request), so no caller of this endpoint can hang.
+    var unusedGuard =
+        CompletableFuture.runAsync(
+            () -> {
+              if (result.completeExceptionally(
+                  new TokenEndpointException(
+                      Kind.AMBIGUOUS,
+                      "no complete answer from " + target + " within " + request.timeout(),
+                      0,
+                      null,
+                      null,
+                      null))) {
+                exchange.cancel(true);
+              }
+            },
+            CompletableFuture.delayedExecutor(
+                request.timeout().plus(GUARD_GRACE).toNanos(), TimeUnit.NANOSECONDS));
     return result;
   }
 

@@ -210,6 +210,92 @@ final class OAuth2TokenEndpointClassificationTest {
   }
 
   @Test
+  void requestToken_exchangeThatNeverCompletes_isFailedAmbiguousJustAfterTheTimeout() {
+    OAuth2TokenEndpoint stuck = server.endpoint().httpClient(new NeverAnsweringClient()).build();
+
+    long started = System.nanoTime();
+    TokenEndpointException failure =
+        endpointFailure(
+            stuck.requestToken(TokenRequest.refresh(REFRESH_TOKEN, Set.of(), SHORT_TIMEOUT)));
+
+    assertThat(failure.kind()).isEqualTo(Kind.AMBIGUOUS);
+    assertThat(failure.getMessage()).contains("no complete answer");
+    assertThat(java.time.Duration.ofNanos(System.nanoTime() - started))
+        .isGreaterThanOrEqualTo(SHORT_TIMEOUT)
+        .isLessThan(SHORT_TIMEOUT.plus(OAuth2TokenEndpoint.GUARD_GRACE).plusSeconds(5));
+  }
+
+  /** An HTTP client whose exchanges never complete, as one JDK 25 exchange was seen to. */
+  private static final class NeverAnsweringClient extends java.net.http.HttpClient {
+    private final java.net.http.HttpClient delegate = java.net.http.HttpClient.newHttpClient();
+
+    @Override
+    public <T> java.util.concurrent.CompletableFuture<java.net.http.HttpResponse<T>> sendAsync(
+        java.net.http.HttpRequest request, java.net.http.HttpResponse.BodyHandler<T> handler) {
+      return new java.util.concurrent.CompletableFuture<>();
+    }
+
+    @Override
+    public <T> java.util.concurrent.CompletableFuture<java.net.http.HttpResponse<T>> sendAsync(
+        java.net.http.HttpRequest request,
+        java.net.http.HttpResponse.BodyHandler<T> handler,
+        java.net.http.HttpResponse.PushPromiseHandler<T> push) {
+      return new java.util.concurrent.CompletableFuture<>();
+    }
+
+    @Override
+    public <T> java.net.http.HttpResponse<T> send(
+        java.net.http.HttpRequest request, java.net.http.HttpResponse.BodyHandler<T> handler) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public java.util.Optional<java.net.CookieHandler> cookieHandler() {
+      return delegate.cookieHandler();
+    }
+
+    @Override
+    public java.util.Optional<java.time.Duration> connectTimeout() {
+      return delegate.connectTimeout();
+    }
+
+    @Override
+    public Redirect followRedirects() {
+      return delegate.followRedirects();
+    }
+
+    @Override
+    public java.util.Optional<java.net.ProxySelector> proxy() {
+      return delegate.proxy();
+    }
+
+    @Override
+    public javax.net.ssl.SSLContext sslContext() {
+      return delegate.sslContext();
+    }
+
+    @Override
+    public javax.net.ssl.SSLParameters sslParameters() {
+      return delegate.sslParameters();
+    }
+
+    @Override
+    public java.util.Optional<java.net.Authenticator> authenticator() {
+      return delegate.authenticator();
+    }
+
+    @Override
+    public Version version() {
+      return delegate.version();
+    }
+
+    @Override
+    public java.util.Optional<java.util.concurrent.Executor> executor() {
+      return delegate.executor();
+    }
+  }
+
+  @Test
   void requestToken_connectionClosedMidBody_isAmbiguous() {
     server.enqueue(
         new MockResponse.Builder()
