@@ -100,7 +100,7 @@ public final class ChaosWorker {
         backendBuilder.waitForReplicas(Integer.parseInt(replicas), Duration.ofSeconds(1));
       }
       try (RedisBackend redis = backendBuilder.build()) {
-        LoggingTokenStore store = new LoggingTokenStore(redis.tokenStore(), log);
+        LoggingTokenStore store = new LoggingTokenStore(redis.tokenStore(), log, breakpoints);
         LoggingRefreshLock lock =
             new LoggingRefreshLock(redis.refreshLock(), log, breakpoints, store::lastContentFence);
         URI tokenUri = URI.create(required(options, "tokenUri"));

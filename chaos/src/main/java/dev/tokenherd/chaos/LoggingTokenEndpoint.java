@@ -11,8 +11,8 @@ import java.util.function.LongSupplier;
 /**
  * A {@link TokenEndpoint} decorator that logs every request ({@code request}, with the fingerprint
  * of the refresh token presented and the fence held), its answer ({@code response}, with the
- * fingerprints received) or failure ({@code request_failed}), and stops at the {@code endpoint} and
- * {@code write} breakpoints.
+ * fingerprints received) or failure ({@code request_failed}), and stops at the {@code endpoint}
+ * breakpoint (the {@code write} breakpoint is in {@link LoggingTokenStore}).
  */
 final class LoggingTokenEndpoint implements TokenEndpoint {
   private final TokenEndpoint delegate;
@@ -60,11 +60,6 @@ final class LoggingTokenEndpoint implements TokenEndpoint {
                             .put("error", cause.getClass().getSimpleName())
                             .put("message", String.valueOf(cause.getMessage())));
               }
-            })
-        .thenApply(
-            response -> {
-              breakpoints.reached(Breakpoints.Point.WRITE);
-              return response;
             });
   }
 }

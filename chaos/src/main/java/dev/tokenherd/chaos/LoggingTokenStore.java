@@ -17,11 +17,13 @@ import java.util.concurrent.atomic.AtomicLong;
 final class LoggingTokenStore implements TokenStore {
   private final TokenStore delegate;
   private final EventLog log;
+  private final Breakpoints breakpoints;
   private final AtomicLong lastContentFence = new AtomicLong(-1);
 
-  LoggingTokenStore(TokenStore delegate, EventLog log) {
+  LoggingTokenStore(TokenStore delegate, EventLog log, Breakpoints breakpoints) {
     this.delegate = delegate;
     this.log = log;
+    this.breakpoints = breakpoints;
   }
 
   /** Returns the fence of the last content write this worker applied, or -1. */
@@ -37,6 +39,11 @@ final class LoggingTokenStore implements TokenStore {
   @Override
   public CompletionStage<WriteOutcome> compareAndSet(
       TokenKey key, long expectedVersion, TokenRecord next) {
+    if (next.version() == expectedVersion + 1 && next.isActive()) {
+      // After the endpoint answered, before its rotation is stored. Here, not on the endpoint's
+      // future: blocking that future would race the engine's own backstop on the request.
+      breakpoints.reached(Breakpoints.Point.WRITE);
+    }
     return delegate
         .compareAndSet(key, expectedVersion, next)
         .whenComplete(
