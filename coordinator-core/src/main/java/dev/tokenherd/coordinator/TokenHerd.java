@@ -14,7 +14,6 @@ import dev.tokenherd.coordinator.spi.TokenStore;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.random.RandomGenerator;
 import org.jspecify.annotations.Nullable;
@@ -84,7 +83,7 @@ public interface TokenHerd extends AutoCloseable {
     private @Nullable ChangeFeed changeFeed;
     private Clock clock = Clock.systemUTC();
     private @Nullable ScheduledExecutorService scheduler;
-    private Executor executor = ForkJoinPool.commonPool();
+    private @Nullable Executor executor;
     private RefreshPolicy refreshPolicy = RefreshPolicy.ofDefaults();
     private RefreshListener listener = RefreshListener.NONE;
     private @Nullable String workerId;
@@ -133,7 +132,12 @@ public interface TokenHerd extends AutoCloseable {
       return this;
     }
 
-    /** Sets the executor that runs refreshes and listeners (default the common pool). */
+    /**
+     * Sets the executor that starts refreshes and runs listeners. Default: a pool of daemon threads
+     * that the herd owns and shuts down on close. Not the common pool: a caller blocked in {@code
+     * accessToken()} inside a common-pool task (a parallel stream, {@code supplyAsync}) would
+     * otherwise hold the very thread its refresh needs (on 2 cores the common pool has 1).
+     */
     @CanIgnoreReturnValue
     public Builder executor(Executor executor) {
       this.executor = requireNonNull(executor, "executor");

@@ -20,10 +20,13 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.random.RandomGenerator;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -35,6 +38,7 @@ public final class DefaultTokenHerd implements TokenHerd {
 
   private final Environment env;
   private final @Nullable ScheduledExecutorService ownedScheduler;
+  private final @Nullable ExecutorService ownedExecutor;
   private final ConcurrentMap<TokenKey, CredentialCoordinator> coordinators =
       new ConcurrentHashMap<>();
   private final Duration closeTimeout;
@@ -48,7 +52,7 @@ public final class DefaultTokenHerd implements TokenHerd {
       ChangeFeed feed,
       Clock clock,
       @Nullable ScheduledExecutorService scheduler,
-      Executor executor,
+      @Nullable Executor executor,
       RefreshPolicy policy,
       RefreshListener listener,
       String workerId,
@@ -56,6 +60,7 @@ public final class DefaultTokenHerd implements TokenHerd {
       Duration closeTimeout) {
     this.closeTimeout = closeTimeout;
     this.ownedScheduler = scheduler == null ? newScheduler() : null;
+    this.ownedExecutor = executor == null ? newExecutor() : null;
     this.env =
         new Environment(
             store,
@@ -63,11 +68,23 @@ public final class DefaultTokenHerd implements TokenHerd {
             feed,
             clock,
             scheduler == null ? requireNonNull(ownedScheduler) : scheduler,
-            executor,
+            executor == null ? requireNonNull(ownedExecutor) : executor,
             policy,
             listener,
             workerId,
             random);
+  }
+
+  private static ExecutorService newExecutor() {
+    AtomicInteger count = new AtomicInteger();
+    // Refreshes are asynchronous: a task here only starts one, or runs a listener. Threads are
+    // created on demand and retire after a minute idle.
+    return Executors.newCachedThreadPool(
+        task -> {
+          Thread thread = new Thread(task, "tokenherd-worker-" + count.incrementAndGet());
+          thread.setDaemon(true);
+          return thread;
+        });
   }
 
   private static ScheduledExecutorService newScheduler() {
@@ -122,6 +139,9 @@ public final class DefaultTokenHerd implements TokenHerd {
             .toArray(CompletableFuture<?>[]::new);
     coordinators.clear();
     awaitSettled(CompletableFuture.allOf(settling));
+    if (ownedExecutor != null) {
+      ownedExecutor.shutdown();
+    }
     if (ownedScheduler != null) {
       ownedScheduler.shutdownNow();
     }
