@@ -14,6 +14,8 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -39,6 +41,9 @@ final class InProcessModesIT {
     PipedOutputStream stopServer = new PipedOutputStream();
     PipedInputStream serverInput = new PipedInputStream(stopServer);
     ByteArrayOutputStream serverOut = new ByteArrayOutputStream();
+    // Its own thread, not the common pool: the server runs for the whole test, and on 2 cores
+    // the common pool has a single thread that the clients under test also lean on.
+    ExecutorService serverThread = Executors.newSingleThreadExecutor();
     CompletableFuture<Integer> server =
         CompletableFuture.supplyAsync(
             () ->
@@ -61,7 +66,8 @@ final class InProcessModesIT {
                     },
                     new PrintStream(serverOut, true, StandardCharsets.UTF_8),
                     System.err,
-                    serverInput));
+                    serverInput),
+            serverThread);
 
     for (String strategy : List.of("tokenherd", "lockpoll")) {
       ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -128,6 +134,7 @@ final class InProcessModesIT {
 
     stopServer.close();
     assertThat(server.get()).isZero();
+    serverThread.shutdown();
     assertThat(serverOut.toString(StandardCharsets.UTF_8))
         .contains("credential seeded in Redis", "refresh events");
   }
