@@ -4,7 +4,6 @@ import static java.util.Objects.requireNonNull;
 
 import dev.tokenherd.coordinator.TokenHerd;
 import dev.tokenherd.coordinator.TokenKey;
-import dev.tokenherd.coordinator.TokenSet;
 import dev.tokenherd.coordinator.oauth2.OAuth2TokenEndpoint;
 import dev.tokenherd.coordinator.redis.RedisBackend;
 import dev.tokenherd.examples.strategies.SharedToken;
@@ -14,8 +13,6 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Arrays;
-import java.util.stream.Collectors;
 
 /**
  * What one cell's fleet works against: the shared Redis, a fresh fake authorization server and a
@@ -62,7 +59,9 @@ record FleetTarget(
       try (RedisBackend backend =
               RedisBackend.builder().uri(redisUri).namespace(namespace).build();
           TokenHerd herd = backend.configure(TokenHerd.builder()).workerId("seed").build()) {
-        herd.coordinator(KEY, endpoint()).seed(tokenSet(grant, now)).join();
+        herd.coordinator(KEY, endpoint())
+            .seed(dev.tokenherd.examples.Grants.tokenSet(grant, now))
+            .join();
       }
       return;
     }
@@ -77,18 +76,5 @@ record FleetTarget(
     } finally {
       client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
     }
-  }
-
-  private static TokenSet tokenSet(TokenGrant grant, Instant issuedAt) {
-    return TokenSet.builder()
-        .accessToken(grant.accessToken())
-        .refreshToken(grant.refreshToken())
-        .scopes(
-            Arrays.stream(grant.scope().split(" "))
-                .filter(s -> !s.isEmpty())
-                .collect(Collectors.toUnmodifiableSet()))
-        .issuedAt(issuedAt)
-        .expiresAt(grant.expiresAt())
-        .build();
   }
 }

@@ -5,7 +5,6 @@ import static java.util.Objects.requireNonNull;
 import dev.tokenherd.coordinator.TokenCoordinator;
 import dev.tokenherd.coordinator.TokenHerd;
 import dev.tokenherd.coordinator.TokenKey;
-import dev.tokenherd.coordinator.TokenSet;
 import dev.tokenherd.coordinator.oauth2.OAuth2TokenEndpoint;
 import dev.tokenherd.coordinator.redis.RedisBackend;
 import dev.tokenherd.coordinator.redis.RedisKeys;
@@ -17,9 +16,7 @@ import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Arrays;
 import java.util.Map;
-import java.util.stream.Collectors;
 
 /**
  * What a fleet works against: the shared Redis, the token endpoint and the client's credentials,
@@ -79,7 +76,7 @@ record Target(
     try (RedisBackend backend = RedisBackend.builder().uri(redisUri).namespace(namespace).build();
         TokenHerd herd = backend.configure(TokenHerd.builder()).workerId("seed").build()) {
       TokenCoordinator coordinator = herd.coordinator(KEY, endpoint());
-      coordinator.seed(tokenSet(forHerd, now)).join();
+      coordinator.seed(Grants.tokenSet(forHerd, now)).join();
     }
     withRedis(
         redis ->
@@ -117,18 +114,5 @@ record Target(
     } finally {
       client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
     }
-  }
-
-  private static TokenSet tokenSet(TokenGrant grant, Instant issuedAt) {
-    return TokenSet.builder()
-        .accessToken(grant.accessToken())
-        .refreshToken(grant.refreshToken())
-        .scopes(
-            Arrays.stream(grant.scope().split(" "))
-                .filter(s -> !s.isEmpty())
-                .collect(Collectors.toUnmodifiableSet()))
-        .issuedAt(issuedAt)
-        .expiresAt(grant.expiresAt())
-        .build();
   }
 }
