@@ -134,8 +134,8 @@ final class FleetBenchmark {
         }
         long stopMicros = clock.nowMicros();
         Map<String, Long> after = RedisCommandStats.snapshot(redisPort);
-        long redisCommands =
-            RedisCommandStats.hotPathCommands(RedisCommandStats.delta(before, after)) - 1;
+        Map<String, Long> commands =
+            RedisCommandStats.withoutProbes(RedisCommandStats.delta(before, after));
         ServerStats stats = settle(server);
         return row(
             cell,
@@ -147,7 +147,7 @@ final class FleetBenchmark {
             pods,
             startMicros,
             stopMicros,
-            Math.max(0, redisCommands),
+            commands,
             rtt);
       } finally {
         pods.forEach(FleetPod::close);
@@ -165,7 +165,7 @@ final class FleetBenchmark {
       List<FleetPod> pods,
       long startMicros,
       long stopMicros,
-      long redisCommands,
+      Map<String, Long> redisCommandsByName,
       double rtt) {
     long latencyMicros = TimeUnit.NANOSECONDS.toMicros(plan.endpointLatency().toNanos());
     // The family is revoked when the server processes the first reuse, one latency after receipt.
@@ -241,7 +241,8 @@ final class FleetBenchmark {
         waits.maxMicros(),
         FleetStats.percentile(propagation, 99),
         propagation.size(),
-        redisCommands,
+        redisCommandsByName.values().stream().mapToLong(Long::longValue).sum(),
+        redisCommandsByName,
         rtt,
         calls,
         errors,

@@ -33,7 +33,8 @@ final class FleetReport {
           "redis_cmds",
           "calls",
           "errors",
-          "duration_ms");
+          "duration_ms",
+          "redis_cmds_by_name");
 
   private FleetReport() {}
 
@@ -64,7 +65,8 @@ final class FleetReport {
           .add(Long.toString(r.redisCommands()))
           .add(Long.toString(r.calls()))
           .add(Long.toString(r.errors()))
-          .add(Long.toString(r.durationMillis()));
+          .add(Long.toString(r.durationMillis()))
+          .add(byName(r));
       out.append(line).append('\n');
     }
     return out.toString();
@@ -79,13 +81,7 @@ final class FleetReport {
             + " propagation p99 (µs) | propagation / RTT | Redis cmds / refresh | RTT (µs) |\n");
     out.append("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
     for (FleetRow r : rows) {
-      out.append("| ")
-          .append(r.strategy())
-          .append(" | ")
-          .append(r.pods())
-          .append(" | ")
-          .append(r.threads())
-          .append(" | ")
+      cellKey(out, r)
           .append(r.refreshEvents())
           .append(" | ")
           .append(r.tokenRequests())
@@ -112,6 +108,48 @@ final class FleetReport {
           .append(" |\n");
     }
     return out.toString();
+  }
+
+  /** The commands by name, e.g. {@code evalsha=12 hgetall=30}: no commas, so one CSV field. */
+  private static String byName(FleetRow r) {
+    StringJoiner names = new StringJoiner(" ");
+    r.redisCommandsByName().forEach((name, count) -> names.add(name + "=" + count));
+    return names.toString();
+  }
+
+  /**
+   * Returns the Markdown table of the Redis commands by name, per refresh and pod, one line per
+   * cell that refreshed: what a refresh costs each pod, command by command.
+   */
+  static String commandBreakdown(List<FleetRow> rows) {
+    StringBuilder out = new StringBuilder();
+    out.append("| strategy | pods | threads | Redis cmds / refresh / pod | by command |\n");
+    out.append("|---|--:|--:|--:|---|\n");
+    for (FleetRow r : rows) {
+      if (r.refreshEvents() == 0) {
+        continue;
+      }
+      StringJoiner commands = new StringJoiner(", ");
+      r.redisCommandsPerRefreshPerPod()
+          .forEach(e -> commands.add("`" + e.getKey() + "` " + number(e.getValue(), 1)));
+      cellKey(out, r)
+          .append(number(r.redisCommandsPerRefresh() / r.pods(), 1))
+          .append(" | ")
+          .append(commands)
+          .append(" |\n");
+    }
+    return out.toString();
+  }
+
+  /** Appends a table line's first three cells (strategy, pods, threads) and the next separator. */
+  private static StringBuilder cellKey(StringBuilder out, FleetRow r) {
+    return out.append("| ")
+        .append(r.strategy())
+        .append(" | ")
+        .append(r.pods())
+        .append(" | ")
+        .append(r.threads())
+        .append(" | ");
   }
 
   /** A CSV number: fixed decimals, dot separator, empty for NaN. */

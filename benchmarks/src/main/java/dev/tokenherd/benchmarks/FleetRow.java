@@ -2,6 +2,11 @@ package dev.tokenherd.benchmarks;
 
 import static java.util.Objects.requireNonNull;
 
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
 /**
  * One cell's numbers: a row of {@code fleet.csv}. Counts run up to the revocation when the server
  * revoked the token family (see {@link #revokedAfterMillis()}), else over the whole cell. Times are
@@ -29,6 +34,7 @@ import static java.util.Objects.requireNonNull;
  * @param propagatedTokens how many new tokens reached every pod (the propagation sample size)
  * @param redisCommands Redis commands during the cell ({@code INFO commandstats} delta, without
  *     {@code info} and {@code ping})
+ * @param redisCommandsByName the same commands by name (lower case), for the breakdown
  * @param redisRtt median round trip of a {@code PING} just before the cell
  * @param calls calls made by the fleet
  * @param errors calls that failed
@@ -52,6 +58,7 @@ record FleetRow(
     double propagationP99,
     int propagatedTokens,
     long redisCommands,
+    Map<String, Long> redisCommandsByName,
     double redisRtt,
     long calls,
     long errors,
@@ -59,6 +66,7 @@ record FleetRow(
 
   FleetRow {
     requireNonNull(strategy, "strategy");
+    redisCommandsByName = Collections.unmodifiableMap(new TreeMap<>(redisCommandsByName));
   }
 
   /** Token requests per refresh event: 1 is the ideal; NaN without a refresh. */
@@ -69,6 +77,24 @@ record FleetRow(
   /** Redis commands per refresh event; NaN without a refresh. */
   double redisCommandsPerRefresh() {
     return refreshEvents == 0 ? Double.NaN : (double) redisCommands / refreshEvents;
+  }
+
+  /**
+   * Returns the commands by name, each per refresh event and pod, the most frequent first; empty
+   * without a refresh.
+   */
+  List<Map.Entry<String, Double>> redisCommandsPerRefreshPerPod() {
+    if (refreshEvents == 0) {
+      return List.of();
+    }
+    double per = (double) refreshEvents * pods;
+    return redisCommandsByName.entrySet().stream()
+        .sorted(
+            Map.Entry.<String, Long>comparingByValue()
+                .reversed()
+                .thenComparing(Map.Entry.comparingByKey()))
+        .map(e -> Map.entry(e.getKey(), e.getValue() / per))
+        .toList();
   }
 
   /** The propagation time as a multiple of the Redis round trip; NaN if either is undefined. */

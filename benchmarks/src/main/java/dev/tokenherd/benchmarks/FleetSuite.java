@@ -107,6 +107,13 @@ final class FleetSuite {
       out.append("![").append(chart).append("](").append(chart).append(")\n");
     }
     out.append('\n');
+    out.append("## Redis commands by name\n\n");
+    out.append(
+        "What one refresh costs each pod in Redis commands, from the same `INFO commandstats`"
+            + " deltas (without `info` and `ping`), divided by refreshes and pods. Counts over a"
+            + " whole cell: commands that do not depend on refreshes (a naive pod's read per call,"
+            + " a poller's reads) are spread over the cell's refreshes too.\n\n");
+    out.append(FleetReport.commandBreakdown(rows)).append('\n');
     out.append("## Machine\n\n");
     out.append("- JVM: ").append(machine.jvm()).append('\n');
     out.append("- OS: ").append(machine.os()).append('\n');

@@ -146,6 +146,13 @@ final class RedisCommandStats {
         .sum();
   }
 
+  /** Returns {@code delta} without the commands in {@link #NOT_FROM_HOT_PATH}. */
+  static Map<String, Long> withoutProbes(Map<String, Long> delta) {
+    Map<String, Long> kept = new TreeMap<>(delta);
+    kept.keySet().removeAll(NOT_FROM_HOT_PATH);
+    return kept;
+  }
+
   private static String readLine(InputStream in) throws IOException {
     StringBuilder line = new StringBuilder();
     int c;

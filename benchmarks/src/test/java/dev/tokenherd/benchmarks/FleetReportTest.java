@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,8 +20,28 @@ final class FleetReportTest {
 
   private static FleetRow row(String strategy, int pods, long refreshes, long requests) {
     return new FleetRow(
-        strategy, pods, 16, refreshes, requests, 0, 0, requests, 0, -1, 1_000, 0.25, 1.5, 900.0,
-        4_200.0, 3, 120, 30.0, 50_000, 0, 4_600);
+        strategy,
+        pods,
+        16,
+        refreshes,
+        requests,
+        0,
+        0,
+        requests,
+        0,
+        -1,
+        1_000,
+        0.25,
+        1.5,
+        900.0,
+        4_200.0,
+        3,
+        120,
+        Map.of("evalsha", 96L, "hgetall", 24L),
+        30.0,
+        50_000,
+        0,
+        4_600);
   }
 
   @Test
@@ -44,6 +65,7 @@ final class FleetReportTest {
             Double.NaN,
             0,
             72_200,
+            Map.of("get", 72_200L),
             18.0,
             72_200,
             63,
@@ -78,6 +100,24 @@ final class FleetReportTest {
         .isEqualTo(
             "| tokenherd | 8 | 16 | 3 | 3 | 1.00 | 0 | – | 0.3 | 1.5 | 900 | 4200 | 140.0 | 40.0 |"
                 + " 30 |");
+  }
+
+  @Test
+  void csv_lastColumn_listsTheCommandsByName_withoutCommas() {
+    String line = FleetReport.csv(List.of(row("tokenherd", 4, 3, 3))).lines().toList().get(1);
+
+    assertThat(line).endsWith(",evalsha=96 hgetall=24");
+  }
+
+  @Test
+  void commandBreakdown_perRefreshAndPod_mostFrequentFirst_skipsCellsWithoutRefresh() {
+    String table =
+        FleetReport.commandBreakdown(List.of(row("tokenherd", 4, 3, 3), row("local", 1, 0, 2)));
+
+    assertThat(table.lines()).hasSize(3);
+    // 120 commands over 3 refreshes and 4 pods: 10 per refresh and pod, 8 evalsha and 2 hgetall
+    assertThat(table.lines().toList().get(2))
+        .isEqualTo("| tokenherd | 4 | 16 | 10.0 | `evalsha` 8.0, `hgetall` 2.0 |");
   }
 
   @Test
