@@ -30,9 +30,13 @@ class FailoverIT {
    * reuse and revokes the family, and the fleet marks the credential {@code REAUTH_REQUIRED} with
    * reason {@code LOST_ROTATION}, so callers get {@code LostRotationException}, never a silent
    * retry. The checker lists the reuse and the re-used version as expected findings, not
-   * violations. <b>Note:</b> the re-authentication record reuses the rolled-back version number,
-   * which workers that cached the lost version do not install (same version): no listener event,
-   * their callers learn it at their token's expiry (docs/chaos.md, Findings).
+   * violations. The re-authentication record reuses the rolled-back version number, which the
+   * workers that cached the lost version already hold: they must still install it (a stored record
+   * of the same version that differs from theirs is a failover's, see {@code
+   * CredentialCoordinator.divergedAfterFailover}), so every worker reports {@code
+   * REAUTH_REQUIRED/LOST_ROTATION} to its listener, and exactly one worker (the detector) counts
+   * the lost rotation. Before that fix, those workers learned it only at their token's expiry
+   * (docs/chaos.md, Findings).
    */
   @Test
   void failoverToLaggingReplica_withoutWait_lostRotationIsReported() throws Exception {
@@ -83,12 +87,26 @@ class FailoverIT {
               .filter(r -> presented.equals(r.refreshTokenFingerprint()))
               .map(RecordedTokenRequest::outcome)
               .toList();
+      long reauthAt = reauth.get("t").asLong();
+      long lastListenerEvent = 0;
+      for (ChaosFleet.Worker worker : fleet.workers) {
+        JsonNode told =
+            fleet.awaitEvent(
+                "reauth",
+                e ->
+                    e.get("worker").asText().equals(worker.id)
+                        && e.get("t").asLong() > failoverAt
+                        && e.get("reason").asText().equals("LOST_ROTATION"),
+                AT_MOST);
+        lastListenerEvent = Math.max(lastListenerEvent, told.get("t").asLong());
+      }
       Map<String, Object> figures = new LinkedHashMap<>();
       figures.put("rotatedVersion", rotation.get("version").asLong());
       figures.put("promotedReplicaVersion", held);
       figures.put("reauthReason", reason);
       figures.put("reauthVersion", reauth.get("version").asLong());
-      figures.put("reauthAfterFailoverMillis", (reauth.get("t").asLong() - failoverAt) / 1000);
+      figures.put("reauthAfterFailoverMillis", (reauthAt - failoverAt) / 1000);
+      figures.put("lastWorkerToldAfterReauthMillis", (lastListenerEvent - reauthAt) / 1000);
       figures.put("firstCallerError", typed.get("error").asText());
       figures.put("presentationsOfRolledBackToken", outcomes.size());
       fleet.stopWorkers();
@@ -104,6 +122,14 @@ class FailoverIT {
           .contains("I2");
       assertThat(typed.get("error").asText())
           .isIn("LostRotationException", "ReauthenticationRequiredException");
+      assertThat(fleet.events("lost_rotation", e -> true))
+          .as("one detector, one lost_rotation listener event")
+          .hasSize(1);
+      long counted =
+          fleet.events("summary", e -> true).stream()
+              .mapToLong(e -> e.path("lostRotations").asLong())
+              .sum();
+      assertThat(counted).as("stats.lostRotations over the fleet").isEqualTo(1);
     }
   }
 
