@@ -9,7 +9,6 @@ import dev.tokenherd.coordinator.TokenSet;
 import dev.tokenherd.coordinator.redis.RedisBackend;
 import dev.tokenherd.testkit.FakeAuthorizationServer;
 import dev.tokenherd.testkit.RecordedTokenRequest;
-import dev.tokenherd.testkit.RedisServerProcess;
 import dev.tokenherd.testkit.RotationMode;
 import dev.tokenherd.testkit.TokenGrant;
 import java.io.BufferedReader;
@@ -17,6 +16,7 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -32,9 +32,12 @@ import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 
 /**
- * One scenario's world: a {@code redis-server} process (AOF on), the fake authorization server in
- * this JVM, worker JVMs ({@link ChaosWorker}) each behind its own {@link TcpProxy} to Redis, and
- * the harness's own event log (faults injected, seeds) beside the workers' logs.
+ * One scenario's world: a Redis primary (AOF on) and its replicas, the fake authorization server in
+ * this JVM, worker JVMs ({@link ChaosWorker}) each behind its own {@link WorkerLink} to Redis, and
+ * the harness's own event log (faults injected, seeds) beside the workers' logs. Redis nodes and
+ * links come from the {@link ChaosEnvironment} that {@code -Dchaos.environment} names: processes
+ * and {@link TcpProxy} by default, or containers and Toxiproxy (the scenario is skipped without a
+ * Docker engine); containers' scenario names end in {@code @containers}.
  */
 final class ChaosFleet implements AutoCloseable {
   static final Path SUMMARY = Path.of("target", "chaos", "summary.json");
@@ -42,11 +45,12 @@ final class ChaosFleet implements AutoCloseable {
   final String scenario;
   final long seed;
   final Path logs;
-  final RedisServerProcess redis;
+  final ChaosEnvironment environment;
+  final RedisNode redis;
   final FakeAuthorizationServer server;
   final EventLog harness;
   final List<Worker> workers = new ArrayList<>();
-  final List<RedisServerProcess> replicas = new ArrayList<>();
+  final List<RedisNode> replicas = new ArrayList<>();
   private final Clock clock = Clock.systemUTC();
 
   ChaosFleet(String scenario, long seed, RotationMode mode, String... redisArguments) {
@@ -55,10 +59,11 @@ final class ChaosFleet implements AutoCloseable {
 
   ChaosFleet(
       String scenario, long seed, RotationMode mode, Duration tokenTtl, String... redisArguments) {
-    this.scenario = scenario;
+    this.environment = ChaosEnvironment.fromSystemProperty();
+    this.scenario = scenario + environment.scenarioSuffix();
     this.seed = seed;
     try {
-      this.logs = Path.of("target", "chaos", scenario);
+      this.logs = Path.of("target", "chaos", this.scenario);
       if (Files.exists(logs)) {
         try (var files = Files.list(logs)) {
           for (Path f : files.toList()) {
@@ -71,14 +76,15 @@ final class ChaosFleet implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    this.redis = RedisServerProcess.builder().appendOnly(true).arguments(redisArguments).start();
+    this.redis = environment.startRedis(redisArguments);
     this.server =
         FakeAuthorizationServer.builder()
             .rotationMode(mode)
             .accessTokenTtl(tokenTtl)
             .latency(Duration.ofMillis(20))
             .start();
-    System.out.printf("chaos %s: seed %d (set -Dchaos.seed=%d to repeat)%n", scenario, seed, seed);
+    System.out.printf(
+        "chaos %s: seed %d (set -Dchaos.seed=%d to repeat)%n", this.scenario, seed, seed);
   }
 
   /** Seeds a fresh token set from this JVM, the way an operator's login would, and logs it. */
@@ -125,14 +131,10 @@ final class ChaosFleet implements AutoCloseable {
   }
 
   private Worker startWorker(String id, @Nullable String breakAt, String... extra) {
-    TcpProxy proxy = TcpProxy.to(redis.port());
+    WorkerLink link = environment.link(redis);
     List<String> command =
         workerCommand(
-            "redis://127.0.0.1:" + proxy.port(),
-            server,
-            id,
-            seed + workers.size(),
-            logs.resolve(id + ".jsonl"));
+            link.uri().toString(), server, id, seed + workers.size(), logs.resolve(id + ".jsonl"));
     if (breakAt != null) {
       command.add("break=" + breakAt);
     }
@@ -143,7 +145,7 @@ final class ChaosFleet implements AutoCloseable {
           new ProcessBuilder(command)
               .redirectError(ProcessBuilder.Redirect.to(stderr.toFile()))
               .start();
-      Worker worker = new Worker(id, process, proxy, stderr);
+      Worker worker = new Worker(id, process, link, stderr);
       workers.add(worker);
       return worker;
     } catch (IOException e) {
@@ -191,12 +193,8 @@ final class ChaosFleet implements AutoCloseable {
   }
 
   /** Starts a replica of the primary (AOF on too) and awaits its first sync. */
-  RedisServerProcess startReplica() {
-    RedisServerProcess replica =
-        RedisServerProcess.builder()
-            .appendOnly(true)
-            .arguments("--replicaof", "127.0.0.1", Integer.toString(redis.port()))
-            .start();
+  RedisNode startReplica() {
+    RedisNode replica = environment.startReplica(redis);
     replicas.add(replica);
     awaitReplicated();
     return replica;
@@ -217,33 +215,33 @@ final class ChaosFleet implements AutoCloseable {
   /**
    * The failover: promotes {@code replica} ({@code REPLICAOF NO ONE}, a no-op if it already is a
    * primary), logs a {@code failover} fault with the version it holds (everything above it is
-   * rolled back, see {@link InvariantChecker}) and repoints every worker's proxy to it, resetting
+   * rolled back, see {@link InvariantChecker}) and repoints every worker's link to it, resetting
    * their connections as a moved virtual IP would.
    *
    * @return the version the promoted replica holds
    */
-  long failover(RedisServerProcess replica) throws IOException {
+  long failover(RedisNode replica) throws IOException {
     String promoted = replica.command("REPLICAOF", "NO", "ONE");
     long held = storedVersion(replica);
+    InetSocketAddress address = replica.linkAddress();
     harness.emit(
         "fault",
         e ->
             e.put("kind", "failover")
-                .put("target", "replica:" + replica.port())
+                .put("target", "replica:" + address.getHostString() + ":" + address.getPort())
                 .put("reply", promoted)
                 .put("rolledBackAbove", held));
-    workers.forEach(w -> w.proxy.retarget(replica.port()));
+    workers.forEach(w -> w.link.retarget(replica));
     return held;
   }
 
   /** Returns the version of the credential's record on {@code server} (0 if none). */
-  static long storedVersion(RedisServerProcess server) throws IOException {
+  static long storedVersion(RedisNode server) throws IOException {
     return Long.parseLong(recordField(server, "version", "0"));
   }
 
   /** Returns one field of the credential's record hash on {@code server}, or {@code absent}. */
-  static String recordField(RedisServerProcess server, String field, String absent)
-      throws IOException {
+  static String recordField(RedisNode server, String field, String absent) throws IOException {
     String reply =
         server.command(
             "EVAL",
@@ -344,12 +342,8 @@ final class ChaosFleet implements AutoCloseable {
   public void close() throws IOException {
     for (Worker worker : workers) {
       worker.process.destroyForcibly();
-      worker.proxy.close();
     }
-    for (RedisServerProcess replica : replicas) {
-      replica.close();
-    }
-    redis.close();
+    environment.close();
     server.close();
     harness.close();
   }
@@ -358,15 +352,15 @@ final class ChaosFleet implements AutoCloseable {
   static final class Worker {
     final String id;
     final Process process;
-    final TcpProxy proxy;
+    final WorkerLink link;
     final Path stderr;
     final List<String> lines = new CopyOnWriteArrayList<>();
     private final OutputStream stdin;
 
-    Worker(String id, Process process, TcpProxy proxy, Path stderr) {
+    Worker(String id, Process process, WorkerLink link, Path stderr) {
       this.id = id;
       this.process = process;
-      this.proxy = proxy;
+      this.link = link;
       this.stderr = stderr;
       this.stdin = process.getOutputStream();
       Thread reader = new Thread(this::read, id + "-stdout");
@@ -403,10 +397,14 @@ final class ChaosFleet implements AutoCloseable {
       }
     }
 
-    /** SIGKILL. */
+    /**
+     * SIGKILL, then closes the worker's link: nothing will connect through it again, and the
+     * containers environment has a fixed range of proxy ports (the soak replaces killed workers).
+     */
     void kill() throws InterruptedException {
       process.destroyForcibly();
       process.waitFor();
+      link.close();
     }
 
     /** Sends a signal by number-less name (STOP, CONT) with kill(1). */

@@ -113,27 +113,27 @@ class ChaosSoakIT {
       }
       case REDIS_RESTART -> fleet.redis.restart();
       case PROXY_CUT -> {
-        target.proxy.cut();
+        target.link.cut();
         pause(Duration.ofSeconds(3));
-        target.proxy.heal();
+        target.link.heal();
       }
       case PROXY_RESET -> {
-        target.proxy.reset();
+        target.link.reset();
         pause(Duration.ofSeconds(1));
-        target.proxy.heal();
+        target.link.heal();
       }
       case PROXY_BLACKHOLE -> {
-        target.proxy.blackhole();
+        target.link.blackhole();
         pause(Duration.ofSeconds(3));
         // Bytes swallowed mid-command leave the stream unparseable: reset, as a real network
         // partition ends with the client's timeout and a reconnect.
-        target.proxy.reset();
-        target.proxy.heal();
+        target.link.reset();
+        target.link.heal();
       }
       case PROXY_LATENCY -> {
-        target.proxy.latency(Duration.ofMillis(300));
+        target.link.latency(Duration.ofMillis(300));
         pause(Duration.ofSeconds(4));
-        target.proxy.heal();
+        target.link.heal();
       }
       case PUBSUB_KILLED -> fleet.redis.command("CLIENT", "KILL", "TYPE", "pubsub");
       case REDIS_CLIENT_PAUSE -> fleet.redis.command("CLIENT", "PAUSE", "1500", "ALL");

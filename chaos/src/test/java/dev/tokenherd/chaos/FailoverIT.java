@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tokenherd.testkit.RecordedTokenRequest;
 import dev.tokenherd.testkit.RecordedTokenRequest.Outcome;
-import dev.tokenherd.testkit.RedisServerProcess;
 import dev.tokenherd.testkit.RotationMode;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -45,7 +44,7 @@ class FailoverIT {
             "10a-failover-without-wait",
             ChaosSeed.get(),
             RotationMode.ROTATE_REVOKE_FAMILY_ON_REUSE)) {
-      RedisServerProcess replica = fleet.startReplica();
+      RedisNode replica = fleet.startReplica();
       fleet.seed();
       fleet.awaitReplicated();
       fleet.startWorkers(3, "endpoint");
@@ -146,7 +145,7 @@ class FailoverIT {
             "10b-failover-with-wait",
             ChaosSeed.get(),
             RotationMode.ROTATE_REVOKE_FAMILY_ON_REUSE)) {
-      RedisServerProcess replica = fleet.startReplica();
+      RedisNode replica = fleet.startReplica();
       fleet.seed();
       fleet.awaitReplicated();
       fleet.startWorkers(3, "unlock", "waitForReplicas=1");
@@ -187,7 +186,7 @@ class FailoverIT {
     try (ChaosFleet fleet =
         new ChaosFleet(
             "10c-wait-times-out", ChaosSeed.get(), RotationMode.ROTATE_REVOKE_FAMILY_ON_REUSE)) {
-      RedisServerProcess replica = fleet.startReplica();
+      RedisNode replica = fleet.startReplica();
       fleet.seed();
       fleet.awaitReplicated();
       fleet.startWorkers(3, "endpoint", "waitForReplicas=1");

@@ -72,7 +72,7 @@ class RedisFaultsIT {
       ChaosFleet.Worker cut = fleet.workers.get(0);
       fleet.fault("proxy cut", cut.id);
       long cutAt = ChaosFleet.micros();
-      cut.proxy.cut();
+      cut.link.cut();
       JsonNode firstError =
           fleet.awaitEvent(
               "error",
@@ -83,7 +83,7 @@ class RedisFaultsIT {
       fleet.awaitRefreshes(before + 1, AT_MOST);
       fleet.fault("proxy healed", cut.id);
       long healedAt = ChaosFleet.micros();
-      cut.proxy.heal();
+      cut.link.heal();
       JsonNode recovered =
           fleet.awaitEvent(
               "recovered",

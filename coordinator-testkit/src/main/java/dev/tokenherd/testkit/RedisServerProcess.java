@@ -4,15 +4,11 @@ import static java.util.Objects.requireNonNull;
 
 import com.google.errorprone.annotations.CanIgnoreReturnValue;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -190,53 +186,10 @@ public final class RedisServerProcess implements AutoCloseable {
    * @throws IOException if the server cannot be reached
    */
   public String command(String... arguments) throws IOException {
-    try (Socket socket = new Socket()) {
-      socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1000);
-      socket.setSoTimeout(5000);
-      OutputStream out = socket.getOutputStream();
-      InputStream in = socket.getInputStream();
-      if (password != null) {
-        out.write(resp(List.of("AUTH", password)));
-        out.flush();
-        String auth = readLine(in);
-        if (!auth.startsWith("+OK")) {
-          return auth;
-        }
-      }
-      out.write(resp(List.of(arguments)));
-      out.flush();
-      return readLine(in);
-    }
-  }
-
-  private static byte[] resp(List<String> arguments) {
-    StringBuilder b = new StringBuilder("*").append(arguments.size()).append("\r\n");
-    for (String argument : arguments) {
-      byte[] bytes = argument.getBytes(StandardCharsets.UTF_8);
-      b.append('$').append(bytes.length).append("\r\n").append(argument).append("\r\n");
-    }
-    return b.toString().getBytes(StandardCharsets.UTF_8);
-  }
-
-  private static String readLine(InputStream in) throws IOException {
-    StringBuilder line = new StringBuilder();
-    int c;
-    while ((c = in.read()) != -1) {
-      if (c == '\r') {
-        int n = in.read();
-        if (n == '\n') {
-          break;
-        }
-        line.append((char) c);
-        if (n == -1) {
-          break;
-        }
-        line.append((char) n);
-        continue;
-      }
-      line.append((char) c);
-    }
-    return line.toString();
+    return RespClient.command(
+        new InetSocketAddress(InetAddress.getLoopbackAddress(), port),
+        password,
+        List.of(arguments));
   }
 
   /** Stops the server gracefully ({@code SIGTERM}; Redis flushes the AOF) and waits for it. */
