@@ -159,7 +159,7 @@ final class ChaosFleet implements AutoCloseable {
    */
   static List<String> workerCommand(
       String redisUri, FakeAuthorizationServer server, String id, long seed, Path log) {
-    return new ArrayList<>(
+    return withCoverageAgent(
         List.of(
             Path.of(System.getProperty("java.home"), "bin", "java").toString(),
             "-Xmx128m",
@@ -178,6 +178,27 @@ final class ChaosFleet implements AutoCloseable {
             "threads=3",
             "seed=" + seed,
             "log=" + log.toAbsolutePath()));
+  }
+
+  /**
+   * Returns {@code javaCommand} as a mutable list, with the JaCoCo agent as the first JVM option
+   * when the build passes one: the system property {@code chaos.workerAgent} (chaos/pom.xml) is
+   * blank when coverage is skipped and an unresolved {@code ${...}} when the agent goal did not
+   * run. A worker writes its coverage data when it exits normally (end of standard input); a
+   * SIGKILLed worker writes none.
+   */
+  private static List<String> withCoverageAgent(List<String> javaCommand) {
+    List<String> command = new ArrayList<>(javaCommand);
+    String agent = System.getProperty("chaos.workerAgent", "").strip();
+    if (!agent.isEmpty() && !agent.contains("${")) {
+      // prepare-agent writes it for a shell-like argLine (quoted if it has a blank, backslashes
+      // and quotes escaped); a process argument is the plain text
+      if (agent.length() > 1 && agent.startsWith("\"") && agent.endsWith("\"")) {
+        agent = agent.substring(1, agent.length() - 1);
+      }
+      command.add(1, agent.replaceAll("\\\\(.)", "$1"));
+    }
+    return command;
   }
 
   /** Awaits the first worker to print {@code BREAK <point>}, disarms the others, returns it. */
