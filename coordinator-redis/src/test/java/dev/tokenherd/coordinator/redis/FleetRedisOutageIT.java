@@ -144,11 +144,13 @@ final class FleetRedisOutageIT {
 
       // The first token request is on the wire (the server answers 600 ms later, having
       // rotated): Redis dies now, so the holder gets its answer with nowhere to store it.
+      // (20 s bounds: the awaits return at once when things happen; a helper's run at load 50
+      // on 2 cores took more than 5 s to send the first request.)
       FleetWorker caller = workers.get(1);
       CompletableFuture<String> waiting =
           CompletableFuture.supplyAsync(() -> caller.coordinator.accessToken());
       await()
-          .atMost(Duration.ofSeconds(5))
+          .atMost(Duration.ofSeconds(20))
           .pollInterval(Duration.ofMillis(1))
           .until(() -> server.stats().tokenRequests() >= 1);
       process.kill();
@@ -156,7 +158,7 @@ final class FleetRedisOutageIT {
       // (the client rejects commands while disconnected) well before Redis is back, since a
       // restart plus the client's reconnect delay take more than 100 ms.
       await()
-          .atMost(Duration.ofSeconds(5))
+          .atMost(Duration.ofSeconds(20))
           .pollInterval(Duration.ofMillis(1))
           .until(() -> server.stats().refreshEvents() >= 1);
       process.startAgain();
