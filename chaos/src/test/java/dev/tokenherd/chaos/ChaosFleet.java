@@ -1,6 +1,7 @@
 package dev.tokenherd.chaos;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -319,6 +320,22 @@ final class ChaosFleet implements AutoCloseable {
         return;
       }
     }
+  }
+
+  /**
+   * Ends the scenario: stops the workers, checks the invariants on everything logged, records the
+   * scenario in the summary and fails the test with each violation's evidence if there is one.
+   *
+   * @param figures what the scenario measured, for the summary
+   * @return the checker's report (no violations), for the scenario's own assertions
+   */
+  InvariantChecker.Report finish(Map<String, ?> figures) {
+    stopWorkers();
+    InvariantChecker.Report report = checkAndRecord(figures);
+    assertThat(report.violations())
+        .as("invariant violations in %s (seed %d; logs in %s)", scenario, seed, logs)
+        .isEmpty();
+    return report;
   }
 
   /** Checks the invariants on everything logged and records the scenario in the summary. */

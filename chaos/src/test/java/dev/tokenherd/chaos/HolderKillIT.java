@@ -31,9 +31,7 @@ class HolderKillIT {
       int before = fleet.server.requests().size();
       assertThat(before).as("nothing was sent by the killed holder").isZero();
       long recovered = awaitRefreshesAfterKill(fleet, figures, 2);
-      fleet.stopWorkers();
-      InvariantChecker.Report report = fleet.checkAndRecord(figures);
-      assertThat(report.violations()).isEmpty();
+      InvariantChecker.Report report = fleet.finish(figures);
       assertThat(recovered).isPositive();
       assertThat(report.figures().get("lostRotationsReported")).isEqualTo(0);
     }
@@ -78,9 +76,7 @@ class HolderKillIT {
               e -> e.get("t").asLong() > seededAt && e.get("version").asLong() > 0,
               RECOVERY);
       figures.put("timeToServeAfterSeedMillis", (served.get("t").asLong() - seededAt) / 1000);
-      fleet.stopWorkers();
-      InvariantChecker.Report report = fleet.checkAndRecord(figures);
-      assertThat(report.violations()).isEmpty();
+      InvariantChecker.Report report = fleet.finish(figures);
       assertThat(afterKill).as("one detection, no retry loop").isEqualTo(1);
       assertThat(report.figures().get("lostRotationsReported")).isEqualTo(1);
     }
@@ -97,9 +93,7 @@ class HolderKillIT {
             "2-kill-before-write-grace", ChaosSeed.get(), RotationMode.ROTATE_WITH_GRACE_PERIOD)) {
       Map<String, Object> figures = killAt(fleet, "write");
       awaitRefreshesAfterKill(fleet, figures, 2);
-      fleet.stopWorkers();
-      InvariantChecker.Report report = fleet.checkAndRecord(figures);
-      assertThat(report.violations()).isEmpty();
+      InvariantChecker.Report report = fleet.finish(figures);
       assertThat(report.figures().get("reauthRequired")).isEqualTo(0);
       assertThat((long) report.figures().get("graceReuses")).isEqualTo(1);
     }
@@ -113,9 +107,7 @@ class HolderKillIT {
             "3-kill-before-unlock", ChaosSeed.get(), RotationMode.ROTATE_REVOKE_FAMILY_ON_REUSE)) {
       Map<String, Object> figures = killAt(fleet, "unlock");
       awaitRefreshesAfterKill(fleet, figures, 2);
-      fleet.stopWorkers();
-      InvariantChecker.Report report = fleet.checkAndRecord(figures);
-      assertThat(report.violations()).isEmpty();
+      InvariantChecker.Report report = fleet.finish(figures);
       assertThat(report.figures().get("lostRotationsReported")).isEqualTo(0);
     }
   }

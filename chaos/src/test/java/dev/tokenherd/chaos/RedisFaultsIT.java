@@ -32,9 +32,7 @@ class RedisFaultsIT {
       Map<String, Object> figures = new LinkedHashMap<>();
       figures.put(
           "timeToNextRefreshMillis", (fleet.firstRefreshAfter(restartedAt) - restartedAt) / 1000);
-      fleet.stopWorkers();
-      InvariantChecker.Report report = fleet.checkAndRecord(figures);
-      assertThat(report.violations()).isEmpty();
+      InvariantChecker.Report report = fleet.finish(figures);
       assertThat(report.figures().get("reauthRequired")).isEqualTo(0);
     }
   }
@@ -93,9 +91,7 @@ class RedisFaultsIT {
       figures.put("firstErrorAfterCutMillis", (firstError.get("t").asLong() - cutAt) / 1000);
       figures.put("firstErrorType", firstError.get("error").asText());
       figures.put("timeToRecoverAfterHealMillis", (recovered.get("t").asLong() - healedAt) / 1000);
-      fleet.stopWorkers();
-      InvariantChecker.Report report = fleet.checkAndRecord(figures);
-      assertThat(report.violations()).isEmpty();
+      fleet.finish(figures);
       assertThat(firstError.get("retryable").asBoolean()).as("a retryable, typed error").isTrue();
     }
   }
@@ -121,9 +117,7 @@ class RedisFaultsIT {
       fleet.awaitRefreshes(before + 1, AT_MOST);
       Map<String, Object> figures = new LinkedHashMap<>();
       figures.put("pubsubKills", kills);
-      fleet.stopWorkers();
-      InvariantChecker.Report report = fleet.checkAndRecord(figures);
-      assertThat(report.violations()).isEmpty();
+      InvariantChecker.Report report = fleet.finish(figures);
       assertThat(report.figures().get("errorTransitionsByType")).isEqualTo(Map.of());
     }
   }
