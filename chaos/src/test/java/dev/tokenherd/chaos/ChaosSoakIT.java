@@ -5,11 +5,16 @@ import static org.awaitility.Awaitility.await;
 import dev.tokenherd.testkit.Fault;
 import dev.tokenherd.testkit.RotationMode;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
@@ -18,7 +23,13 @@ import org.junit.jupiter.api.Test;
  * enabled) under a seeded random mix of the scenarios' faults for {@code -Dchaos.minutes}, then the
  * checker on the whole history. Only in the {@code chaos} profile:
  *
- * <pre>./mvnw verify -Pchaos -pl chaos -am -Dchaos.minutes=30 [-Dchaos.seed=...]</pre>
+ * <pre>
+ * ./mvnw verify -Pchaos -pl chaos -am -Dchaos.minutes=30 [-Dchaos.seed=...] [-Dchaos.overlap=0.25]
+ * </pre>
+ *
+ * <p>With probability {@code chaos.overlap} (default 0.25) a second fault of another scope (worker,
+ * Redis, token endpoint) is injected at the same moment: a holder SIGSTOPped while Redis restarts,
+ * a worker cut off while the endpoint answers 503. 0 injects one fault at a time.
  *
  * <p>After each fault the soak heals it and awaits the next refresh grant (the fleet recovered by
  * itself). A fault that costs a re-authentication (a holder killed after the server rotated, an
@@ -29,21 +40,49 @@ import org.junit.jupiter.api.Test;
 class ChaosSoakIT {
   private static final Duration RECOVERY = Duration.ofSeconds(90);
 
+  /** What a fault acts on: two faults overlap only when they act on different things. */
+  enum Scope {
+    WORKER,
+    REDIS,
+    ENDPOINT
+  }
+
   /** The faults, each picked with equal odds. */
   enum SoakFault {
-    KILL_WORKER,
-    STOP_WORKER_PAST_LEASE,
-    REDIS_RESTART,
-    PROXY_CUT,
-    PROXY_RESET,
-    PROXY_BLACKHOLE,
-    PROXY_LATENCY,
-    PUBSUB_KILLED,
-    REDIS_CLIENT_PAUSE,
-    REDIS_DEBUG_SLEEP,
-    ENDPOINT_503,
-    ENDPOINT_429,
-    ENDPOINT_STALL
+    KILL_WORKER(Scope.WORKER),
+    STOP_WORKER_PAST_LEASE(Scope.WORKER),
+    REDIS_RESTART(Scope.REDIS),
+    PROXY_CUT(Scope.WORKER),
+    PROXY_RESET(Scope.WORKER),
+    PROXY_BLACKHOLE(Scope.WORKER),
+    PROXY_LATENCY(Scope.WORKER),
+    PUBSUB_KILLED(Scope.REDIS),
+    REDIS_CLIENT_PAUSE(Scope.REDIS),
+    REDIS_DEBUG_SLEEP(Scope.REDIS),
+    ENDPOINT_503(Scope.ENDPOINT),
+    ENDPOINT_429(Scope.ENDPOINT),
+    ENDPOINT_STALL(Scope.ENDPOINT);
+
+    final Scope scope;
+
+    SoakFault(Scope scope) {
+      this.scope = scope;
+    }
+
+    static SoakFault pick(Random random) {
+      return values()[random.nextInt(values().length)];
+    }
+  }
+
+  /** One fault aimed at one worker (ignored by Redis and endpoint faults). */
+  record Injection(SoakFault fault, ChaosFleet.Worker target) {
+    String targetName() {
+      return switch (fault.scope) {
+        case WORKER -> target.id;
+        case REDIS -> "redis";
+        case ENDPOINT -> "token endpoint";
+      };
+    }
   }
 
   @Test
@@ -54,6 +93,8 @@ class ChaosSoakIT {
     Random random = new Random(seed);
     Map<String, Integer> iterations = new LinkedHashMap<>();
     int reseeds = 0;
+    double overlap = Double.parseDouble(System.getProperty("chaos.overlap", "0.25"));
+    int overlapped = 0;
     long deadline = System.nanoTime() + (long) (minutes * TimeUnit.MINUTES.toNanos(1));
     try (ChaosFleet fleet =
         new ChaosFleet(
@@ -66,15 +107,27 @@ class ChaosSoakIT {
       fleet.startWorkers(3, null);
       fleet.awaitRefreshes(1, RECOVERY);
       while (System.nanoTime() < deadline) {
-        SoakFault fault = SoakFault.values()[random.nextInt(SoakFault.values().length)];
         List<ChaosFleet.Worker> live =
             fleet.workers.stream().filter(w -> w.process.isAlive()).toList();
-        ChaosFleet.Worker target = live.get(random.nextInt(live.size()));
+        List<Injection> injections = new ArrayList<>();
+        injections.add(new Injection(SoakFault.pick(random), pickFrom(live, random)));
+        if (random.nextDouble() < overlap) {
+          SoakFault second = SoakFault.pick(random);
+          while (second.scope == injections.get(0).fault().scope) {
+            second = SoakFault.pick(random);
+          }
+          injections.add(new Injection(second, pickFrom(live, random)));
+          overlapped++;
+        }
         long before = fleet.refreshes();
         long reauthBefore = reauthWrites(fleet);
-        fleet.fault(fault.name(), fault.name().startsWith("REDIS") ? "redis" : target.id);
-        inject(fleet, fault, target);
-        await(fault + ": a refresh or a reported re-authentication")
+        for (Injection injection : injections) {
+          fleet.fault(
+              injection.fault().name() + (injections.size() > 1 ? " (overlapping)" : ""),
+              injection.targetName());
+        }
+        injectTogether(fleet, injections);
+        await(injections + ": a refresh or a reported re-authentication")
             .atMost(RECOVERY)
             .pollInterval(Duration.ofMillis(100))
             .until(() -> fleet.refreshes() > before || reauthWrites(fleet) > reauthBefore);
@@ -85,14 +138,50 @@ class ChaosSoakIT {
           long seeded = fleet.refreshes();
           fleet.awaitRefreshes(seeded + 1, RECOVERY);
         }
-        iterations.merge(fault.name(), 1, Integer::sum);
+        injections.forEach(i -> iterations.merge(i.fault().name(), 1, Integer::sum));
       }
       Map<String, Object> figures = new LinkedHashMap<>();
       figures.put("minutes", minutes);
       figures.put("iterationsPerFault", iterations);
+      figures.put("overlapProbability", overlap);
+      figures.put("overlappingPairs", overlapped);
       figures.put("reseeds", reseeds);
       figures.put("workersStarted", fleet.workers.size());
       fleet.finish(figures);
+    }
+  }
+
+  private static ChaosFleet.Worker pickFrom(List<ChaosFleet.Worker> live, Random random) {
+    return live.get(random.nextInt(live.size()));
+  }
+
+  /**
+   * Injects the faults at the same moment, each on its own thread, and returns when all have run
+   * their course. They act on different scopes, so no two touch the same thing (in particular, only
+   * one can change the fleet's membership).
+   */
+  private static void injectTogether(ChaosFleet fleet, List<Injection> injections)
+      throws Exception {
+    if (injections.size() == 1) {
+      inject(fleet, injections.get(0).fault(), injections.get(0).target());
+      return;
+    }
+    ExecutorService threads = Executors.newFixedThreadPool(injections.size());
+    try {
+      List<Future<@Nullable Void>> running = new ArrayList<>();
+      for (Injection injection : injections) {
+        running.add(
+            threads.submit(
+                () -> {
+                  inject(fleet, injection.fault(), injection.target());
+                  return null;
+                }));
+      }
+      for (Future<@Nullable Void> injection : running) {
+        injection.get();
+      }
+    } finally {
+      threads.shutdownNow();
     }
   }
 
