@@ -154,7 +154,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
 
   private CompletableFuture<AccessToken> slowPath(Entry e) {
     if (closed) {
-      return CompletableFuture.failedFuture(new IllegalStateException("token herd is closed"));
+      return CompletableFuture.failedFuture(closedError());
     }
     CompletableFuture<AccessToken> done = e.completed;
     return switch (e.phase) {
@@ -427,7 +427,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
 
     private CompletionStage<Entry> step(int polls) {
       if (closed) {
-        return CompletableFuture.failedFuture(new IllegalStateException("token herd is closed"));
+        return CompletableFuture.failedFuture(closedError());
       }
       if (!now().isBefore(deadline)) {
         return CompletableFuture.failedFuture(
@@ -553,7 +553,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
         LockLease lease, Instant acquiredAt, Optional<TokenRecord> stored) {
       if (closed) {
         // Closing: do not send a request whose answer might have nowhere to go.
-        return CompletableFuture.failedFuture(new IllegalStateException("token herd is closed"));
+        return CompletableFuture.failedFuture(closedError());
       }
       // Double-check under the lock: another worker may have refreshed since we looked.
       Decision decision = decide(stored);
@@ -646,7 +646,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
               null,
               env.workerId(),
               now());
-      return storeRotation(expected, next, 1, null)
+      return storeRotation(expected, next)
           .thenCompose(
               outcome -> {
                 if (!outcome.applied()) {
@@ -675,51 +675,70 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
 
     /**
      * Stores a rotation the server has already made. Its refresh token is now the only valid one,
-     * so a store that cannot be reached is retried with backoff for up to a lease time after the
-     * first failure, rather than dropping the rotation and, on the next attempt, presenting the
-     * rotated-away refresh token again. Retrying is safe at any time: the store applies the write
-     * only if the version did not move and no higher fence wrote since; a definite answer (applied
-     * or rejected) ends the retries.
+     * so a store that cannot be reached is retried with backoff (resilience4j, as the attempts are)
+     * for up to a lease time after the first failure, rather than dropping the rotation and, on the
+     * next attempt, presenting the rotated-away refresh token again. Retrying is safe at any time:
+     * the store applies the write only if the version did not move and no higher fence wrote since;
+     * a definite answer (applied or rejected) or a typed store error ends the retries. Closing does
+     * not stop them: close() waits for them (closeTimeout).
      */
-    private CompletionStage<WriteOutcome> storeRotation(
-        long expected, TokenRecord next, int attempt, @Nullable Instant giveUpAt) {
-      return env.store()
-          .compareAndSet(key, expected, next)
-          .handle(
-              (outcome, error) -> {
-                if (error == null) {
-                  return CompletableFuture.completedFuture(outcome);
-                }
-                Throwable cause = unwrap(error);
-                Instant limit = giveUpAt != null ? giveUpAt : now().plus(policy.leaseTime());
-                // Closing does not stop these retries: close() waits for them (closeTimeout).
-                if (cause instanceof TokenRefreshException || !now().isBefore(limit)) {
-                  if (!(cause instanceof TokenRefreshException)) {
-                    log.error(
-                        "credential '{}': could not store the rotation of version {} after {}"
-                            + " attempts; the refresh token it holds is lost unless the store"
-                            + " comes back before another worker refreshes",
-                        key,
-                        next.version(),
-                        attempt);
-                  }
-                  return CompletableFuture.<WriteOutcome>failedFuture(cause);
-                }
-                if (attempt == 1) {
-                  log.warn(
-                      "credential '{}': storing the rotation of version {} failed ({}); retrying"
-                          + " until {}",
-                      key,
-                      next.version(),
-                      cause.getClass().getSimpleName(),
-                      limit);
-                }
-                Duration pause = policy.retryBackoff().delay(attempt, env.random());
-                Duration left = Duration.between(now(), limit);
-                return delay(pause.compareTo(left) > 0 ? left : pause)
-                    .thenCompose(ignored -> storeRotation(expected, next, attempt + 1, limit));
-              })
-          .thenCompose(stage -> stage);
+    private CompletionStage<WriteOutcome> storeRotation(long expected, TokenRecord next) {
+      RotationWrite write = new RotationWrite(next.version());
+      RetryConfig config =
+          RetryConfig.<WriteOutcome>custom()
+              .maxAttempts(Integer.MAX_VALUE) // bounded by time: RotationWrite.shouldRetry
+              .retryOnException(write::shouldRetry)
+              .intervalBiFunction((attempt, outcome) -> write.pause(attempt).toMillis())
+              .build();
+      Retry retry = Retry.of("tokenherd-store:" + key.name(), config);
+      return Retry.decorateCompletionStage(
+              retry, env.scheduler(), () -> env.store().compareAndSet(key, expected, next))
+          .get();
+    }
+
+    /** The retry budget and the log lines of one {@link #storeRotation}. */
+    private final class RotationWrite {
+      private final long version;
+      private @Nullable Instant giveUpAt;
+      private int failures;
+
+      RotationWrite(long version) {
+        this.version = version;
+      }
+
+      boolean shouldRetry(Throwable error) {
+        Throwable cause = unwrap(error);
+        if (cause instanceof TokenRefreshException) {
+          return false;
+        }
+        failures++;
+        if (giveUpAt == null) {
+          giveUpAt = now().plus(policy.leaseTime());
+          log.warn(
+              "credential '{}': storing the rotation of version {} failed ({}); retrying until {}",
+              key,
+              version,
+              cause.getClass().getSimpleName(),
+              giveUpAt);
+        }
+        if (now().isBefore(requireNonNull(giveUpAt))) {
+          return true;
+        }
+        log.error(
+            "credential '{}': could not store the rotation of version {} after {} attempts; the"
+                + " refresh token it holds is lost unless the store comes back before another"
+                + " worker refreshes",
+            key,
+            version,
+            failures);
+        return false;
+      }
+
+      Duration pause(int attempt) {
+        Duration pause = policy.retryBackoff().delay(attempt, env.random());
+        Duration left = Duration.between(now(), requireNonNull(giveUpAt));
+        return left.isNegative() ? Duration.ZERO : (pause.compareTo(left) > 0 ? left : pause);
+      }
     }
 
     private CompletionStage<Optional<Entry>> onEndpointFailure(
@@ -1069,12 +1088,8 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     }
   }
 
-  private CompletableFuture<Void> delay(Duration pause) {
-    CompletableFuture<Void> done = new CompletableFuture<>();
-    // Nothing can fail in the task; the future it returns carries nothing worth keeping.
-    var unused =
-        env.scheduler().schedule(() -> done.complete(null), pause.toNanos(), TimeUnit.NANOSECONDS);
-    return done;
+  private static IllegalStateException closedError() {
+    return new IllegalStateException("token herd is closed");
   }
 
   private <T> CompletableFuture<T> withTimeout(CompletionStage<T> stage, Duration timeout) {
@@ -1219,7 +1234,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     }
     CompletableFuture<Entry> running = flight.get();
     if (running != null) {
-      running.completeExceptionally(new IllegalStateException("token herd is closed"));
+      running.completeExceptionally(closedError());
     }
     return requestSettled;
   }
