@@ -17,7 +17,15 @@ import java.util.Set;
 public record AccessToken(
     String value, String tokenType, Instant expiresAt, Set<String> scopes, long version) {
 
-  /** Validates and copies the components. */
+  /**
+   * Validates and copies the components.
+   *
+   * @param value the access token
+   * @param tokenType the token type, usually {@code Bearer}
+   * @param expiresAt when the token expires
+   * @param scopes the granted scopes; copied
+   * @param version the version of the stored record this token came from
+   */
   public AccessToken {
     requireNonNull(value, "value");
     requireNonNull(tokenType, "tokenType");
@@ -29,6 +37,9 @@ public record AccessToken(
    * Returns the value of an HTTP {@code Authorization} header, for example {@code Bearer abc}.
    *
    * <p>The scheme is written as {@code Bearer} whatever case the server used (RFC 6750 sec. 2.1).
+   *
+   * @return the scheme (the token type) and the token, separated by one space; it holds the token,
+   *     so it must not be logged
    */
   public String authorizationHeader() {
     String scheme = tokenType.equalsIgnoreCase("bearer") ? "Bearer" : tokenType;

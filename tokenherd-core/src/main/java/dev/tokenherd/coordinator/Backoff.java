@@ -28,6 +28,10 @@ public record Backoff(Duration initial, Duration max, double multiplier, double 
   /**
    * Validates the components.
    *
+   * @param initial the delay before the first retry; positive
+   * @param max the longest delay; at least {@code initial}
+   * @param multiplier how much each delay grows; at least 1 and finite
+   * @param jitter the fraction of each delay that is randomized, from 0 to 1
    * @throws IllegalArgumentException if a duration is not positive, {@code max < initial}, the
    *     multiplier is below 1 or the jitter outside [0, 1]
    */

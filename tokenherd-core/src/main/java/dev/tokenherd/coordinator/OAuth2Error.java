@@ -39,12 +39,23 @@ public record OAuth2Error(String error, @Nullable String description, @Nullable 
   /** The server met an unexpected condition. */
   public static final String SERVER_ERROR = "server_error";
 
-  /** Validates the components. */
+  /**
+   * Validates the components.
+   *
+   * @param error the error code
+   * @param description the human-readable description, or {@code null}
+   * @param uri the error URI, or {@code null}
+   */
   public OAuth2Error {
     requireNonNull(error, "error");
   }
 
-  /** Returns an error with only a code. */
+  /**
+   * Returns an error with only a code.
+   *
+   * @param error the error code, for example {@link #INVALID_GRANT}
+   * @return the error, with no description and no URI
+   */
   public static OAuth2Error of(String error) {
     return new OAuth2Error(error, null, null);
   }

@@ -12,6 +12,10 @@ public sealed class PermanentRefreshException extends TokenRefreshException
         UnreadableRecordException {
   private static final long serialVersionUID = 1L;
 
+  /**
+   * The token endpoint's error response, or {@code null}. {@link OAuth2Error} is not serializable:
+   * an exception that holds one cannot be serialized.
+   */
   @SuppressWarnings("serial") // records are serializable in practice; the field is diagnostics
   private final @Nullable OAuth2Error error;
 
@@ -29,7 +33,11 @@ public sealed class PermanentRefreshException extends TokenRefreshException
     this.error = error;
   }
 
-  /** Returns the token endpoint's error response, if this failure came from one. */
+  /**
+   * Returns the token endpoint's error response, if this failure came from one.
+   *
+   * @return the error response, or {@code null} if the failure did not come from one
+   */
   public @Nullable OAuth2Error error() {
     return error;
   }

@@ -38,6 +38,7 @@ public sealed class ReauthenticationRequiredException extends PermanentRefreshEx
     NOT_RENEWABLE
   }
 
+  /** Why the credential needs re-authentication. */
   private final Reason reason;
 
   /**
@@ -65,7 +66,11 @@ public sealed class ReauthenticationRequiredException extends PermanentRefreshEx
         + "); seed a new token set to resume";
   }
 
-  /** Returns why the credential needs re-authentication. */
+  /**
+   * Returns why the credential needs re-authentication.
+   *
+   * @return the reason
+   */
   public Reason reason() {
     return reason;
   }

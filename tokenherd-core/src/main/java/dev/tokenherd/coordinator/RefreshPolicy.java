@@ -61,6 +61,17 @@ public record RefreshPolicy(
   /**
    * Validates the components.
    *
+   * @param refreshAheadFraction the fraction of the lifetime after which a token is stale, in (0,
+   *     1)
+   * @param expirySkew how long before its expiry a token stops being served; not negative
+   * @param waitTimeout how long a caller waits for a token when the cached one has expired;
+   *     positive
+   * @param leaseTime how long a refresh lock lease lasts; positive
+   * @param endpointTimeout how long one token request may take; positive and at most 3/4 of {@code
+   *     leaseTime}
+   * @param retryBackoff the backoff between token requests after transient failures
+   * @param pollBackoff the backoff between store reads while another worker refreshes
+   * @param maxAttempts the most token requests one refresh makes; at least 1
    * @throws IllegalArgumentException if a value is out of range or the endpoint timeout does not
    *     fit in the lease
    */
@@ -92,17 +103,31 @@ public record RefreshPolicy(
     }
   }
 
-  /** Returns the defaults. */
+  /**
+   * Returns the default policy: every component at its {@code DEFAULT_*} value, and {@link
+   * Backoff#DEFAULT_RETRY} and {@link Backoff#DEFAULT_POLL} as backoffs.
+   *
+   * @return the default policy; always the same instance
+   */
   public static RefreshPolicy ofDefaults() {
     return DEFAULTS;
   }
 
-  /** Returns a builder holding the defaults. */
+  /**
+   * Returns a builder holding the defaults.
+   *
+   * @return a new builder
+   */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** Returns a builder that starts from this policy. */
+  /**
+   * Returns a builder that starts from this policy, to derive a policy that differs in a few
+   * components.
+   *
+   * @return a new builder holding this policy's components
+   */
   public Builder toBuilder() {
     return new Builder()
         .refreshAheadFraction(refreshAheadFraction)
@@ -117,14 +142,27 @@ public record RefreshPolicy(
 
   /**
    * Returns when a token set issued at {@code issuedAt} and expiring at {@code expiresAt} becomes
-   * stale.
+   * stale: {@code issuedAt + refreshAheadFraction * (expiresAt - issuedAt)}.
+   *
+   * @param issuedAt when the token set was issued
+   * @param expiresAt when its access token expires
+   * @return the instant from which the token is refreshed ahead
    */
   public Instant refreshAt(Instant issuedAt, Instant expiresAt) {
     long lifetimeNanos = Duration.between(issuedAt, expiresAt).toNanos();
     return issuedAt.plusNanos((long) (lifetimeNanos * refreshAheadFraction));
   }
 
-  /** Returns the instant after which a token expiring at {@code expiresAt} is no longer served. */
+  /**
+   * Returns the instant after which a token expiring at {@code expiresAt} is no longer served:
+   * {@code expiresAt} minus the skew, where the skew is {@code min(expirySkew, lifetime * (1 -
+   * refreshAheadFraction) / 2)}.
+   *
+   * @param issuedAt when the token set was issued; with {@code expiresAt}, it gives the lifetime
+   *     that caps the skew
+   * @param expiresAt when the access token expires
+   * @return the instant from which callers wait for a refresh instead of getting this token
+   */
   public Instant expireAt(Instant issuedAt, Instant expiresAt) {
     long lifetimeNanos = Duration.between(issuedAt, expiresAt).toNanos();
     long windowCapNanos = (long) (lifetimeNanos * (1.0 - refreshAheadFraction) / 2.0);
@@ -156,7 +194,14 @@ public record RefreshPolicy(
 
     private Builder() {}
 
-    /** Sets the fraction of a token's lifetime after which it is refreshed ahead, in (0, 1). */
+    /**
+     * Sets the fraction of a token's lifetime after which it is refreshed ahead (default {@value
+     * #DEFAULT_REFRESH_AHEAD_FRACTION}).
+     *
+     * @param fraction the fraction, strictly between 0 and 1
+     * @return this builder
+     * @throws IllegalArgumentException if {@code fraction} is not within (0, 1)
+     */
     @CanIgnoreReturnValue
     public Builder refreshAheadFraction(double fraction) {
       if (!(fraction > 0.0 && fraction < 1.0)) {
@@ -167,7 +212,14 @@ public record RefreshPolicy(
       return this;
     }
 
-    /** Sets how long before its expiry a token stops being served. */
+    /**
+     * Sets how long before its expiry a token stops being served (default 10 s). For short-lived
+     * tokens the skew actually applied is smaller (see the class comment).
+     *
+     * @param skew the skew; zero or positive
+     * @return this builder
+     * @throws IllegalArgumentException if {@code skew} is negative
+     */
     @CanIgnoreReturnValue
     public Builder expirySkew(Duration skew) {
       requireNotNegative("expirySkew", requireNonNull(skew, "expirySkew"));
@@ -175,7 +227,13 @@ public record RefreshPolicy(
       return this;
     }
 
-    /** Sets how long a caller waits for a token when the cached one has expired. */
+    /**
+     * Sets how long a caller waits for a token when the cached one has expired (default 10 s).
+     *
+     * @param timeout the wait; positive
+     * @return this builder
+     * @throws IllegalArgumentException if {@code timeout} is zero or negative
+     */
     @CanIgnoreReturnValue
     public Builder waitTimeout(Duration timeout) {
       requirePositive("waitTimeout", requireNonNull(timeout, "waitTimeout"));
@@ -183,7 +241,15 @@ public record RefreshPolicy(
       return this;
     }
 
-    /** Sets the refresh lock's lease time. */
+    /**
+     * Sets the refresh lock's lease time (default 30 s): how long a holder may take to refresh
+     * before another worker can take over.
+     *
+     * @param leaseTime the lease time; positive, and at least 4/3 of the endpoint timeout (checked
+     *     by {@link #build()})
+     * @return this builder
+     * @throws IllegalArgumentException if {@code leaseTime} is zero or negative
+     */
     @CanIgnoreReturnValue
     public Builder leaseTime(Duration leaseTime) {
       requirePositive("leaseTime", requireNonNull(leaseTime, "leaseTime"));
@@ -191,7 +257,14 @@ public record RefreshPolicy(
       return this;
     }
 
-    /** Sets how long one token request may take. */
+    /**
+     * Sets how long one token request may take (default 10 s).
+     *
+     * @param timeout the timeout; positive, and at most 3/4 of the lease time (checked by {@link
+     *     #build()})
+     * @return this builder
+     * @throws IllegalArgumentException if {@code timeout} is zero or negative
+     */
     @CanIgnoreReturnValue
     public Builder endpointTimeout(Duration timeout) {
       requirePositive("endpointTimeout", requireNonNull(timeout, "endpointTimeout"));
@@ -199,21 +272,40 @@ public record RefreshPolicy(
       return this;
     }
 
-    /** Sets the backoff between token requests after transient failures. */
+    /**
+     * Sets the backoff between token requests after transient failures (default {@link
+     * Backoff#DEFAULT_RETRY}). A longer {@code Retry-After} from the server takes precedence.
+     *
+     * @param backoff the backoff
+     * @return this builder
+     */
     @CanIgnoreReturnValue
     public Builder retryBackoff(Backoff backoff) {
       this.retryBackoff = requireNonNull(backoff, "retryBackoff");
       return this;
     }
 
-    /** Sets the backoff between store reads while another worker refreshes. */
+    /**
+     * Sets the backoff between store reads while another worker refreshes (default {@link
+     * Backoff#DEFAULT_POLL}). A change notification ends a wait early.
+     *
+     * @param backoff the backoff
+     * @return this builder
+     */
     @CanIgnoreReturnValue
     public Builder pollBackoff(Backoff backoff) {
       this.pollBackoff = requireNonNull(backoff, "pollBackoff");
       return this;
     }
 
-    /** Sets the most token requests one refresh makes. */
+    /**
+     * Sets the most token requests one refresh makes before it gives up (default {@value
+     * #DEFAULT_MAX_ATTEMPTS}).
+     *
+     * @param maxAttempts the limit; at least 1
+     * @return this builder
+     * @throws IllegalArgumentException if {@code maxAttempts} is below 1
+     */
     @CanIgnoreReturnValue
     public Builder maxAttempts(int maxAttempts) {
       if (maxAttempts < 1) {
@@ -226,6 +318,7 @@ public record RefreshPolicy(
     /**
      * Builds the policy.
      *
+     * @return the policy
      * @throws IllegalArgumentException if the endpoint timeout does not fit in the lease
      */
     public RefreshPolicy build() {

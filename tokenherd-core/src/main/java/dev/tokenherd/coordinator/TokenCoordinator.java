@@ -13,7 +13,11 @@ import java.util.concurrent.CompletableFuture;
  */
 public interface TokenCoordinator {
 
-  /** Returns the credential this coordinator serves. */
+  /**
+   * Returns the credential this coordinator serves.
+   *
+   * @return the credential's key
+   */
   TokenKey key();
 
   /**
@@ -64,6 +68,10 @@ public interface TokenCoordinator {
    */
   CompletableFuture<AccessToken> seed(TokenSet tokens);
 
-  /** Returns this worker's counters for the credential. */
+  /**
+   * Returns this worker's counters for the credential.
+   *
+   * @return a snapshot of the counters since the coordinator was created
+   */
   CoordinatorStats stats();
 }

@@ -34,7 +34,12 @@ import org.jspecify.annotations.Nullable;
  */
 public interface TokenHerd extends AutoCloseable {
 
-  /** Returns a builder with the defaults. */
+  /**
+   * Returns a builder with the defaults: in-memory backends, the system clock, a scheduler and an
+   * executor owned by the herd, and {@link RefreshPolicy#ofDefaults()}.
+   *
+   * @return a new builder
+   */
   static Builder builder() {
     return new Builder();
   }
@@ -92,28 +97,52 @@ public interface TokenHerd extends AutoCloseable {
 
     private Builder() {}
 
-    /** Sets the token store shared by the fleet. */
+    /**
+     * Sets the token store shared by the fleet. Set the refresh lock and the change feed of the
+     * same backend with it.
+     *
+     * @param tokenStore the store; the herd does not close it
+     * @return this builder
+     */
     @CanIgnoreReturnValue
     public Builder tokenStore(TokenStore tokenStore) {
       this.tokenStore = requireNonNull(tokenStore, "tokenStore");
       return this;
     }
 
-    /** Sets the refresh lock shared by the fleet. */
+    /**
+     * Sets the refresh lock shared by the fleet. Set the token store and the change feed of the
+     * same backend with it.
+     *
+     * @param refreshLock the lock; the herd does not close it
+     * @return this builder
+     */
     @CanIgnoreReturnValue
     public Builder refreshLock(RefreshLock refreshLock) {
       this.refreshLock = requireNonNull(refreshLock, "refreshLock");
       return this;
     }
 
-    /** Sets the change feed shared by the fleet. */
+    /**
+     * Sets the change feed shared by the fleet. Set the token store and the refresh lock of the
+     * same backend with it.
+     *
+     * @param changeFeed the feed; the herd cancels its subscriptions on close but does not close it
+     * @return this builder
+     */
     @CanIgnoreReturnValue
     public Builder changeFeed(ChangeFeed changeFeed) {
       this.changeFeed = requireNonNull(changeFeed, "changeFeed");
       return this;
     }
 
-    /** Sets the time source (default {@link Clock#systemUTC()}); tests pass a mutable clock. */
+    /**
+     * Sets the time source (default {@link Clock#systemUTC()}); tests pass a mutable clock.
+     *
+     * @param clock the clock the herd reads the time from: for expiry timers, deadlines and the
+     *     write time of records
+     * @return this builder
+     */
     @CanIgnoreReturnValue
     public Builder clock(Clock clock) {
       this.clock = requireNonNull(clock, "clock");
@@ -125,6 +154,9 @@ public interface TokenHerd extends AutoCloseable {
      * thread owned (and shut down) by the herd. Tests pass a virtual-time scheduler. The
      * scheduler's delays must be measured on the same time line as the {@linkplain #clock(Clock)
      * clock}.
+     *
+     * @param scheduler the scheduler; the herd does not shut down one passed here
+     * @return this builder
      */
     @CanIgnoreReturnValue
     public Builder scheduler(ScheduledExecutorService scheduler) {
@@ -137,6 +169,9 @@ public interface TokenHerd extends AutoCloseable {
      * that the herd owns and shuts down on close. Not the common pool: a caller blocked in {@code
      * accessToken()} inside a common-pool task (a parallel stream, {@code supplyAsync}) would
      * otherwise hold the very thread its refresh needs (on 2 cores the common pool has 1).
+     *
+     * @param executor the executor; the herd does not shut down one passed here
+     * @return this builder
      */
     @CanIgnoreReturnValue
     public Builder executor(Executor executor) {
@@ -144,14 +179,26 @@ public interface TokenHerd extends AutoCloseable {
       return this;
     }
 
-    /** Sets when to refresh, how long callers wait and how to retry. */
+    /**
+     * Sets when to refresh, how long callers wait and how to retry (default {@link
+     * RefreshPolicy#ofDefaults()}).
+     *
+     * @param refreshPolicy the policy, shared by every credential of the herd
+     * @return this builder
+     */
     @CanIgnoreReturnValue
     public Builder refreshPolicy(RefreshPolicy refreshPolicy) {
       this.refreshPolicy = requireNonNull(refreshPolicy, "refreshPolicy");
       return this;
     }
 
-    /** Sets the listener for every credential's events. */
+    /**
+     * Sets the listener for every credential's events (default {@link RefreshListener#NONE}).
+     *
+     * @param listener the listener; it is called on the {@linkplain #executor(Executor) executor}
+     *     and must not block
+     * @return this builder
+     */
     @CanIgnoreReturnValue
     public Builder listener(RefreshListener listener) {
       this.listener = requireNonNull(listener, "listener");
@@ -159,8 +206,12 @@ public interface TokenHerd extends AutoCloseable {
     }
 
     /**
-     * Sets this worker's identity, recorded with every write (default {@code hostname/pid}).
+     * Sets this worker's identity, recorded with every write (default {@code hostname/pid}, the
+     * host name taken from the {@code HOSTNAME} environment variable).
      *
+     * @param workerId the identity, 1 to 200 characters; operators read it in the store, so it must
+     *     not contain a secret
+     * @return this builder
      * @throws IllegalArgumentException if blank or longer than 200 characters
      */
     @CanIgnoreReturnValue
@@ -173,7 +224,12 @@ public interface TokenHerd extends AutoCloseable {
       return this;
     }
 
-    /** Sets the random source for backoff jitter. */
+    /**
+     * Sets the random source for backoff jitter (default {@link RandomGenerator#getDefault()}).
+     *
+     * @param random the source of jitter; tests pass a seeded one for repeatable delays
+     * @return this builder
+     */
     @CanIgnoreReturnValue
     public Builder random(RandomGenerator random) {
       this.random = requireNonNull(random, "random");
@@ -185,6 +241,10 @@ public interface TokenHerd extends AutoCloseable {
      * sent to store their result. Such a refresh holds the only copy of a rotated refresh token:
      * closing under it (a rolling deploy) would lose the rotation. Default: the refresh policy's
      * lease time, the longest a healthy holder takes; {@link Duration#ZERO} does not wait.
+     *
+     * @param closeTimeout the longest wait in {@code close()}; zero or positive
+     * @return this builder
+     * @throws IllegalArgumentException if {@code closeTimeout} is negative
      */
     @CanIgnoreReturnValue
     public Builder closeTimeout(Duration closeTimeout) {
@@ -198,8 +258,9 @@ public interface TokenHerd extends AutoCloseable {
     }
 
     /**
-     * Builds the herd.
+     * Builds the herd. The builder can be used again afterwards; each call builds a separate herd.
      *
+     * @return the herd; close it when the process no longer needs its tokens
      * @throws IllegalStateException if only some of store, lock and feed are set: they must come
      *     from the same backend
      */

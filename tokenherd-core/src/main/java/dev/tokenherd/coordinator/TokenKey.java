@@ -22,6 +22,8 @@ public record TokenKey(String name) {
   /**
    * Validates the name.
    *
+   * @param name the credential's name: 1 to {@value #MAX_LENGTH} characters of letters, digits and
+   *     {@code . _ - : @ /}
    * @throws IllegalArgumentException if the name is empty, too long or has other characters
    */
   public TokenKey {

@@ -17,6 +17,7 @@ public abstract sealed class TokenRefreshException extends RuntimeException
     permits PermanentRefreshException, TransientRefreshException {
   private static final long serialVersionUID = 1L;
 
+  /** The name of the credential that failed ({@link TokenKey} itself is not serializable). */
   private final String key;
 
   TokenRefreshException(TokenKey key, String message, @Nullable Throwable cause) {
@@ -24,11 +25,20 @@ public abstract sealed class TokenRefreshException extends RuntimeException
     this.key = key.name();
   }
 
-  /** Returns the credential that failed. */
+  /**
+   * Returns the credential that failed.
+   *
+   * @return the credential's key
+   */
   public TokenKey key() {
     return TokenKey.of(key);
   }
 
-  /** Returns whether a later call may succeed without anyone acting first. */
+  /**
+   * Returns whether a later call may succeed without anyone acting first.
+   *
+   * @return {@code true} for a {@link TransientRefreshException}, {@code false} for a {@link
+   *     PermanentRefreshException}
+   */
   public abstract boolean isRetryable();
 }

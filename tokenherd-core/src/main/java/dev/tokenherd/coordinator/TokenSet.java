@@ -32,6 +32,12 @@ public record TokenSet(
   /**
    * Validates and copies the components.
    *
+   * @param accessToken the access token; not blank
+   * @param tokenType the token type; not blank
+   * @param refreshToken the refresh token, or {@code null} for none; not blank
+   * @param scopes the granted scopes; copied
+   * @param issuedAt when the token set was received
+   * @param expiresAt when the access token expires; after {@code issuedAt}
    * @throws IllegalArgumentException if a token is blank or {@code expiresAt} is not after {@code
    *     issuedAt}
    */
@@ -56,12 +62,20 @@ public record TokenSet(
     }
   }
 
-  /** Returns a new builder. */
+  /**
+   * Returns a new builder, with {@code tokenType} {@code Bearer}, no refresh token and no scopes.
+   *
+   * @return a new builder
+   */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** Returns a builder that starts from this token set. */
+  /**
+   * Returns a builder that starts from this token set.
+   *
+   * @return a new builder holding this token set's components
+   */
   public Builder toBuilder() {
     return new Builder()
         .accessToken(accessToken)
@@ -72,12 +86,20 @@ public record TokenSet(
         .expiresAt(expiresAt);
   }
 
-  /** Returns the access token's lifetime, from {@code issuedAt} to {@code expiresAt}. */
+  /**
+   * Returns the access token's lifetime.
+   *
+   * @return the time from {@code issuedAt} to {@code expiresAt}; always positive
+   */
   public Duration lifetime() {
     return Duration.between(issuedAt, expiresAt);
   }
 
-  /** Returns whether this token set can be renewed with the refresh_token grant. */
+  /**
+   * Returns whether this token set can be renewed with the refresh_token grant.
+   *
+   * @return {@code true} if it holds a refresh token
+   */
   public boolean hasRefreshToken() {
     return refreshToken != null;
   }
@@ -110,42 +132,74 @@ public record TokenSet(
 
     private Builder() {}
 
-    /** Sets the access token. */
+    /**
+     * Sets the access token (required).
+     *
+     * @param accessToken the access token; not blank (checked by {@link #build()})
+     * @return this builder
+     */
     @CanIgnoreReturnValue
     public Builder accessToken(String accessToken) {
       this.accessToken = requireNonNull(accessToken, "accessToken");
       return this;
     }
 
-    /** Sets the token type. */
+    /**
+     * Sets the token type (default {@code Bearer}).
+     *
+     * @param tokenType the token type, as the token endpoint sent it; not blank (checked by {@link
+     *     #build()})
+     * @return this builder
+     */
     @CanIgnoreReturnValue
     public Builder tokenType(String tokenType) {
       this.tokenType = requireNonNull(tokenType, "tokenType");
       return this;
     }
 
-    /** Sets the refresh token, or {@code null} for none. */
+    /**
+     * Sets the refresh token (default none).
+     *
+     * @param refreshToken the refresh token, or {@code null} for none; not blank (checked by {@link
+     *     #build()})
+     * @return this builder
+     */
     @CanIgnoreReturnValue
     public Builder refreshToken(@Nullable String refreshToken) {
       this.refreshToken = refreshToken;
       return this;
     }
 
-    /** Sets the granted scopes. */
+    /**
+     * Sets the granted scopes (default none, meaning unknown).
+     *
+     * @param scopes the scopes, one per element; copied, duplicates dropped
+     * @return this builder
+     */
     @CanIgnoreReturnValue
     public Builder scopes(Collection<String> scopes) {
       this.scopes = Set.copyOf(scopes);
       return this;
     }
 
-    /** Sets when the token set was issued. */
+    /**
+     * Sets when the token set was issued (required).
+     *
+     * @param issuedAt when the token set was received
+     * @return this builder
+     */
     @CanIgnoreReturnValue
     public Builder issuedAt(Instant issuedAt) {
       this.issuedAt = requireNonNull(issuedAt, "issuedAt");
       return this;
     }
 
-    /** Sets when the access token expires. */
+    /**
+     * Sets when the access token expires (required).
+     *
+     * @param expiresAt the expiry; after the issue instant (checked by {@link #build()})
+     * @return this builder
+     */
     @CanIgnoreReturnValue
     public Builder expiresAt(Instant expiresAt) {
       this.expiresAt = requireNonNull(expiresAt, "expiresAt");
@@ -155,7 +209,10 @@ public record TokenSet(
     /**
      * Builds the token set.
      *
+     * @return the token set
      * @throws IllegalStateException if the access token, issue or expiry instant is missing
+     * @throws IllegalArgumentException if a token is blank or the expiry is not after the issue
+     *     instant
      */
     public TokenSet build() {
       if (accessToken == null || issuedAt == null || expiresAt == null) {

@@ -11,6 +11,7 @@ public sealed class TransientRefreshException extends TokenRefreshException
     permits AmbiguousRefreshException, RefreshTimeoutException, StoreUnavailableException {
   private static final long serialVersionUID = 1L;
 
+  /** How long the token endpoint asked clients to wait, or {@code null} if it did not say. */
   private final @Nullable Duration retryAfter;
 
   /**
@@ -27,7 +28,11 @@ public sealed class TransientRefreshException extends TokenRefreshException
     this.retryAfter = retryAfter;
   }
 
-  /** Returns how long the token endpoint asked clients to wait ({@code Retry-After}), if it did. */
+  /**
+   * Returns how long the token endpoint asked clients to wait ({@code Retry-After}), if it did.
+   *
+   * @return the wait the server asked for, or {@code null} if it did not say
+   */
   public @Nullable Duration retryAfter() {
     return retryAfter;
   }

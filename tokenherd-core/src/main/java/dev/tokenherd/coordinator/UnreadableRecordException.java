@@ -23,6 +23,7 @@ public final class UnreadableRecordException extends PermanentRefreshException {
     UNDECRYPTABLE
   }
 
+  /** Why the record cannot be read. */
   private final Problem problem;
 
   /**
@@ -47,7 +48,11 @@ public final class UnreadableRecordException extends PermanentRefreshException {
     this.problem = requireNonNull(problem, "problem");
   }
 
-  /** Returns why the record cannot be read. */
+  /**
+   * Returns why the record cannot be read.
+   *
+   * @return the problem
+   */
   public Problem problem() {
     return problem;
   }

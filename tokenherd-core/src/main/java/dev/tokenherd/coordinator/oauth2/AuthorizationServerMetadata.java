@@ -48,9 +48,15 @@ public record AuthorizationServerMetadata(
   static final int MAX_METADATA_BYTES = 1024 * 1024;
 
   /**
-   * Validates the components.
+   * Validates the components. Only the token endpoint's form is checked here; {@link #discover}
+   * also checks the issuer and requires https off the loopback host.
    *
-   * @throws IllegalArgumentException if {@code tokenEndpoint} is not an absolute http(s) URI
+   * @param issuer the issuer identifier
+   * @param tokenEndpoint the absolute token endpoint URI
+   * @param tokenEndpointAuthMethodsSupported the supported client authentication methods by name;
+   *     copied
+   * @throws IllegalArgumentException if {@code tokenEndpoint} is not an absolute http(s) URI with a
+   *     host, or has user info or a fragment
    */
   public AuthorizationServerMetadata {
     requireNonNull(issuer, "issuer");

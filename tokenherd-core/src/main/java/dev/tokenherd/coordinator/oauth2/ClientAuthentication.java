@@ -28,7 +28,11 @@ public enum ClientAuthentication {
     this.wireName = wireName;
   }
 
-  /** Returns the {@code token_endpoint_auth_method} name, such as {@code client_secret_basic}. */
+  /**
+   * Returns the {@code token_endpoint_auth_method} name.
+   *
+   * @return the name, such as {@code client_secret_basic}
+   */
   public String wireName() {
     return wireName;
   }

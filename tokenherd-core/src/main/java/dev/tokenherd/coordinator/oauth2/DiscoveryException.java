@@ -10,7 +10,10 @@ import org.jspecify.annotations.Nullable;
 public final class DiscoveryException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
+  /** The HTTP status of the metadata response, or 0 if none was received. */
   private final int httpStatus;
+
+  /** Whether trying again later may succeed. */
   private final boolean retryable;
 
   /**
@@ -28,7 +31,11 @@ public final class DiscoveryException extends RuntimeException {
     this.retryable = retryable;
   }
 
-  /** Returns the HTTP status of the metadata response, or 0 if none was received. */
+  /**
+   * Returns the HTTP status of the metadata response.
+   *
+   * @return the status, or 0 if no response was received
+   */
   public int httpStatus() {
     return httpStatus;
   }
@@ -38,6 +45,8 @@ public final class DiscoveryException extends RuntimeException {
    * 5xx, 408 and 429; {@code false} when the server answered with metadata that Tokenherd must not
    * use (issuer mismatch, missing or relative {@code token_endpoint}, not JSON) or with another
    * status.
+   *
+   * @return whether a later discovery may succeed without a change of configuration
    */
   public boolean isRetryable() {
     return retryable;

@@ -190,7 +190,11 @@ public final class OAuth2TokenEndpoint implements TokenEndpoint {
             : null;
   }
 
-  /** Returns a new builder. */
+  /**
+   * Returns a new builder.
+   *
+   * @return a new builder, holding the defaults
+   */
   public static Builder builder() {
     return new Builder();
   }

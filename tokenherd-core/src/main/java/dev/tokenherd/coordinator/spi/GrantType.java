@@ -13,7 +13,11 @@ public enum GrantType {
     this.wireName = wireName;
   }
 
-  /** Returns the {@code grant_type} parameter value. */
+  /**
+   * Returns the {@code grant_type} parameter value.
+   *
+   * @return the value sent on the wire, such as {@code refresh_token}
+   */
   public String wireName() {
     return wireName;
   }

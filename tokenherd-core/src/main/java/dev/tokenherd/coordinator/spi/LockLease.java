@@ -10,6 +10,8 @@ public interface LockLease {
 
   /**
    * Returns the fencing token: strictly greater than that of every earlier lease on the same key.
+   *
+   * @return the fencing token, written with every record this lease's holder stores
    */
   long fence();
 

@@ -16,7 +16,14 @@ import java.time.Instant;
  *     client_credentials)
  */
 public record RefreshMark(long fence, String holder, Instant startedAt, String presented) {
-  /** Validates the components. */
+  /**
+   * Validates the components.
+   *
+   * @param fence the fencing token of the holder that wrote the mark
+   * @param holder the identity of that holder
+   * @param startedAt when the holder started the request
+   * @param presented the fingerprint of the refresh token it presented, never the token itself
+   */
   public RefreshMark {
     requireNonNull(holder, "holder");
     requireNonNull(startedAt, "startedAt");

@@ -43,12 +43,20 @@ public final class TokenEndpointException extends RuntimeException {
     INVALID_RESPONSE
   }
 
+  /** How the coordinator treats the failure. */
   private final Kind kind;
+
+  /** The HTTP status, or 0 when no response was received. */
   private final int httpStatus;
 
+  /**
+   * The OAuth 2.0 error response, or {@code null}. {@link OAuth2Error} is not serializable: an
+   * exception that holds one cannot be serialized.
+   */
   @SuppressWarnings("serial") // records are serializable in practice; the field is diagnostics
   private final @Nullable OAuth2Error error;
 
+  /** The server's {@code Retry-After}, or {@code null} if it gave none. */
   private final @Nullable Duration retryAfter;
 
   /**
@@ -81,22 +89,38 @@ public final class TokenEndpointException extends RuntimeException {
     this.retryAfter = retryAfter;
   }
 
-  /** Returns how the coordinator treats this failure. */
+  /**
+   * Returns how the coordinator treats this failure.
+   *
+   * @return the classification
+   */
   public Kind kind() {
     return kind;
   }
 
-  /** Returns the HTTP status, or 0 when no response was received. */
+  /**
+   * Returns the HTTP status of the token endpoint's response.
+   *
+   * @return the status, or 0 when no response was received
+   */
   public int httpStatus() {
     return httpStatus;
   }
 
-  /** Returns the OAuth 2.0 error response, if one was parsed. */
+  /**
+   * Returns the OAuth 2.0 error response, if one was parsed.
+   *
+   * @return the error response, or {@code null}
+   */
   public @Nullable OAuth2Error error() {
     return error;
   }
 
-  /** Returns the server's {@code Retry-After}, if given. */
+  /**
+   * Returns the server's {@code Retry-After}, if given.
+   *
+   * @return how long the server asked clients to wait, or {@code null} if it did not say
+   */
   public @Nullable Duration retryAfter() {
     return retryAfter;
   }

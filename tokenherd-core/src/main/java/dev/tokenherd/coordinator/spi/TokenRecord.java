@@ -13,7 +13,8 @@ import org.jspecify.annotations.Nullable;
  *
  * @param schemaVersion the record layout's version; a worker never overwrites a record with a newer
  *     schema than it writes
- * @param version grows by one with every change of content; 0 means "never written"
+ * @param version grows by one with every change of content; at least 1 (a key with no record is at
+ *     version 0, the expected version of the first write)
  * @param fence the highest fencing token that has written this record; writes carrying a lower one
  *     are rejected
  * @param status whether the credential is usable
@@ -44,7 +45,19 @@ public record TokenRecord(
   /**
    * Validates the components.
    *
-   * @throws IllegalArgumentException if the components contradict each other
+   * @param schemaVersion the record layout's version; at least 1
+   * @param version the content version; at least 1
+   * @param fence the highest fencing token that has written this record; not negative
+   * @param status whether the credential is usable
+   * @param tokens the token set, or {@code null} when none is stored
+   * @param refreshing the mark of a refresh in progress, or {@code null}
+   * @param reauthReason why re-authentication is required; non-null exactly when {@code status} is
+   *     {@code REAUTH_REQUIRED}
+   * @param errorCode the OAuth 2.0 error code that caused {@code REAUTH_REQUIRED}, or {@code null}
+   * @param writer who wrote this version
+   * @param writtenAt when this version was written
+   * @throws IllegalArgumentException if a number is out of range or the components contradict each
+   *     other
    */
   public TokenRecord {
     requireNonNull(status, "status");
@@ -68,14 +81,29 @@ public record TokenRecord(
     }
   }
 
-  /** Returns a new record holding {@code tokens}, as a seed writes it. */
+  /**
+   * Returns a new record holding {@code tokens}, as a seed writes it: status {@code ACTIVE}, the
+   * current schema, no refresh mark and no re-authentication reason.
+   *
+   * @param tokens the token set to store
+   * @param version the new version: one more than the stored one, or 1 if none is stored
+   * @param fence the fence to write; a seed writes without a lease, so it keeps the stored fence (0
+   *     if none is stored)
+   * @param writer the identity of the worker writing
+   * @param now when the record is written
+   * @return the record
+   */
   public static TokenRecord seeded(
       TokenSet tokens, long version, long fence, String writer, Instant now) {
     return new TokenRecord(
         CURRENT_SCHEMA, version, fence, TokenStatus.ACTIVE, tokens, null, null, null, writer, now);
   }
 
-  /** Returns whether the credential can be served or renewed. */
+  /**
+   * Returns whether the credential can be served or renewed.
+   *
+   * @return {@code true} if the status is {@code ACTIVE}
+   */
   public boolean isActive() {
     return status == TokenStatus.ACTIVE;
   }

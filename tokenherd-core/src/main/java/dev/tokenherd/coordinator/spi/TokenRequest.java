@@ -24,6 +24,11 @@ public record TokenRequest(
   /**
    * Validates the components.
    *
+   * @param grantType the grant
+   * @param refreshToken the refresh token for {@link GrantType#REFRESH_TOKEN}, {@code null} for
+   *     {@link GrantType#CLIENT_CREDENTIALS}
+   * @param scopes the scopes to request; copied
+   * @param timeout how long the whole exchange may take; positive
    * @throws IllegalArgumentException if the refresh token does not fit the grant or the timeout is
    *     not positive
    */
@@ -40,12 +45,27 @@ public record TokenRequest(
     }
   }
 
-  /** Returns a refresh_token grant request. */
+  /**
+   * Returns a refresh_token grant request.
+   *
+   * @param refreshToken the refresh token to present
+   * @param scopes the scopes to request; empty for the originally granted ones
+   * @param timeout how long the whole exchange may take; positive
+   * @return the request
+   * @throws IllegalArgumentException if the timeout is not positive
+   */
   public static TokenRequest refresh(String refreshToken, Set<String> scopes, Duration timeout) {
     return new TokenRequest(GrantType.REFRESH_TOKEN, refreshToken, scopes, timeout);
   }
 
-  /** Returns a client_credentials grant request. */
+  /**
+   * Returns a client_credentials grant request.
+   *
+   * @param scopes the scopes to request; empty for the server's default
+   * @param timeout how long the whole exchange may take; positive
+   * @return the request
+   * @throws IllegalArgumentException if the timeout is not positive
+   */
   public static TokenRequest clientCredentials(Set<String> scopes, Duration timeout) {
     return new TokenRequest(GrantType.CLIENT_CREDENTIALS, null, scopes, timeout);
   }

@@ -31,6 +31,12 @@ public record TokenResponse(
   /**
    * Validates the components.
    *
+   * @param accessToken the new access token
+   * @param tokenType the token type
+   * @param refreshToken the new refresh token, or {@code null} if the response omitted it
+   * @param scopes the granted scopes, or {@code null} if the response omitted them; copied
+   * @param issuedAt when the response was received
+   * @param expiresAt when the access token expires; after {@code issuedAt}
    * @throws IllegalArgumentException if {@code expiresAt} is not after {@code issuedAt}
    */
   public TokenResponse {

@@ -35,18 +35,35 @@ public record WriteOutcome(Result result, @Nullable TokenRecord current, Durabil
     /** The store does not wait for replicas. */
     public static final Durability NOT_REQUESTED = new Durability(0, 0);
 
-    /** Returns whether fewer replicas confirmed than were asked for. */
+    /**
+     * Returns whether fewer replicas confirmed than were asked for.
+     *
+     * @return {@code true} if {@code acknowledged < requested}
+     */
     public boolean isShort() {
       return acknowledged < requested;
     }
   }
 
-  /** Returns an outcome of a store that does not wait for replicas. */
+  /**
+   * Creates the outcome of a store that does not wait for replicas ({@link
+   * Durability#NOT_REQUESTED}).
+   *
+   * @param result whether the write was applied, and if not, why
+   * @param current the record now stored, or {@code null} if none; required when applied
+   */
   public WriteOutcome(Result result, @Nullable TokenRecord current) {
     this(result, current, Durability.NOT_REQUESTED);
   }
 
-  /** Validates the components. */
+  /**
+   * Validates the components.
+   *
+   * @param result whether the write was applied, and if not, why
+   * @param current the record now stored, or {@code null} if none; required when applied
+   * @param durability how many replicas acknowledged the write
+   * @throws IllegalArgumentException if the write was applied but {@code current} is {@code null}
+   */
   public WriteOutcome {
     requireNonNull(result, "result");
     requireNonNull(durability, "durability");
@@ -55,7 +72,11 @@ public record WriteOutcome(Result result, @Nullable TokenRecord current, Durabil
     }
   }
 
-  /** Returns whether the write was applied. */
+  /**
+   * Returns whether the write was applied.
+   *
+   * @return {@code true} if the result is {@link Result#APPLIED}
+   */
   public boolean applied() {
     return result == Result.APPLIED;
   }
