@@ -40,7 +40,11 @@ public final class KeyRing {
     this.keys = Collections.unmodifiableMap(keys);
   }
 
-  /** Returns a new builder. */
+  /**
+   * Returns a new builder.
+   *
+   * @return an empty builder
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -87,12 +91,20 @@ public final class KeyRing {
     }
   }
 
-  /** Returns the id of the key that encrypts new records. */
+  /**
+   * Returns the id of the key that encrypts new records.
+   *
+   * @return the primary key's id
+   */
   public String primaryId() {
     return primaryId;
   }
 
-  /** Returns the ids of every key on the ring, in the order they were added. */
+  /**
+   * Returns the ids of every key on the ring.
+   *
+   * @return an unmodifiable view of the ids, in the order the keys were added
+   */
   public Set<String> keyIds() {
     return keys.keySet();
   }

@@ -79,22 +79,38 @@ public final class RedisBackend implements AutoCloseable {
     this.owned = owned;
   }
 
-  /** Returns a builder. */
+  /**
+   * Returns a builder.
+   *
+   * @return a new builder; give it a {@linkplain Builder#uri URI} or both clients
+   */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** Returns the token store. */
+  /**
+   * Returns the token store.
+   *
+   * @return the {@link RedisTokenStore}; closed with this backend
+   */
   public TokenStore tokenStore() {
     return tokenStore;
   }
 
-  /** Returns the refresh lock. */
+  /**
+   * Returns the refresh lock.
+   *
+   * @return the {@link RedissonRefreshLock}
+   */
   public RefreshLock refreshLock() {
     return refreshLock;
   }
 
-  /** Returns the change feed. */
+  /**
+   * Returns the change feed.
+   *
+   * @return the {@link RedisChangeFeed}; closed with this backend
+   */
   public ChangeFeed changeFeed() {
     return changeFeed;
   }
@@ -208,6 +224,10 @@ public final class RedisBackend implements AutoCloseable {
      * Configure it to reject commands while disconnected ({@code
      * ClientOptions.DisconnectedBehavior.REJECT_COMMANDS}) and with a command timeout shorter than
      * the refresh lease.
+     *
+     * @param redisClient the client; it takes precedence over the {@linkplain #uri URI} for the
+     *     store and the feed
+     * @return this builder
      */
     @CanIgnoreReturnValue
     public Builder redisClient(RedisClient redisClient) {
@@ -215,21 +235,40 @@ public final class RedisBackend implements AutoCloseable {
       return this;
     }
 
-    /** Uses the caller's Redisson client for the lock; the backend never closes it. */
+    /**
+     * Uses the caller's Redisson client for the lock; the backend never closes it.
+     *
+     * @param redissonClient the client; it takes precedence over the {@linkplain #uri URI} for the
+     *     lock
+     * @return this builder
+     */
     @CanIgnoreReturnValue
     public Builder redissonClient(RedissonClient redissonClient) {
       this.redissonClient = requireNonNull(redissonClient, "redissonClient");
       return this;
     }
 
-    /** Sets the namespace every key and channel lives under (default {@code tokenherd}). */
+    /**
+     * Sets the namespace every key and channel lives under (default {@code tokenherd}). Every
+     * worker of a fleet must use the same one.
+     *
+     * @param namespace 1 to 64 characters of letters, digits and {@code . _ -}
+     * @return this builder
+     * @throws IllegalArgumentException if the namespace is not valid
+     */
     @CanIgnoreReturnValue
     public Builder namespace(String namespace) {
       this.keys = RedisKeys.of(namespace);
       return this;
     }
 
-    /** Encrypts the stored secrets with this key ring (default: plain JSON). */
+    /**
+     * Encrypts the stored secrets with this key ring (default: plain JSON).
+     *
+     * @param keyRing the keys; every worker of the fleet needs every key a stored record may be
+     *     encrypted with
+     * @return this builder
+     */
     @CanIgnoreReturnValue
     public Builder keyRing(KeyRing keyRing) {
       this.keyRing = requireNonNull(keyRing, "keyRing");
@@ -256,6 +295,12 @@ public final class RedisBackend implements AutoCloseable {
     /**
      * Sets how long a Redis command may take before it fails, for the clients this backend creates
      * (default 2 s). Keep it well below the refresh lease and the callers' wait timeout.
+     *
+     * @param commandTimeout the timeout; positive. Keep it longer than the {@linkplain
+     *     #waitForReplicas replica wait}, if one is set: a {@code WAIT} cut short by it is reported
+     *     as confirmed by no replica
+     * @return this builder
+     * @throws IllegalArgumentException if {@code commandTimeout} is zero or negative
      */
     @CanIgnoreReturnValue
     public Builder commandTimeout(Duration commandTimeout) {
@@ -263,7 +308,13 @@ public final class RedisBackend implements AutoCloseable {
       return this;
     }
 
-    /** Sets how long connecting may take, for the clients this backend creates (default 2 s). */
+    /**
+     * Sets how long connecting may take, for the clients this backend creates (default 2 s).
+     *
+     * @param connectTimeout the timeout; positive
+     * @return this builder
+     * @throws IllegalArgumentException if {@code connectTimeout} is zero or negative
+     */
     @CanIgnoreReturnValue
     public Builder connectTimeout(Duration connectTimeout) {
       this.connectTimeout = positive(connectTimeout, "connectTimeout");

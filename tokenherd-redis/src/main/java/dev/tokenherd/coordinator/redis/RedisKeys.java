@@ -26,6 +26,8 @@ public record RedisKeys(String namespace) {
   /**
    * Validates the namespace.
    *
+   * @param namespace the prefix shared by a fleet: 1 to 64 characters of letters, digits and {@code
+   *     . _ -}
    * @throws IllegalArgumentException if it is empty, too long or has other characters
    */
   public RedisKeys {
@@ -46,22 +48,41 @@ public record RedisKeys(String namespace) {
     return new RedisKeys(namespace);
   }
 
-  /** Returns the keys of {@link #DEFAULT_NAMESPACE}. */
+  /**
+   * Returns the keys of {@link #DEFAULT_NAMESPACE}.
+   *
+   * @return the keys in namespace {@value #DEFAULT_NAMESPACE}
+   */
   public static RedisKeys defaults() {
     return new RedisKeys(DEFAULT_NAMESPACE);
   }
 
-  /** Returns the hash holding {@code key}'s record. */
+  /**
+   * Returns the hash holding {@code key}'s record.
+   *
+   * @param key the credential
+   * @return the Redis key {@code ns:{K}:record}
+   */
   public String record(TokenKey key) {
     return prefix(key) + "record";
   }
 
-  /** Returns the name of {@code key}'s fenced lock. */
+  /**
+   * Returns the name of {@code key}'s fenced lock.
+   *
+   * @param key the credential
+   * @return the Redis key {@code ns:{K}:lock}
+   */
   public String lock(TokenKey key) {
     return prefix(key) + "lock";
   }
 
-  /** Returns the channel announcing {@code key}'s new versions. */
+  /**
+   * Returns the channel announcing {@code key}'s new versions.
+   *
+   * @param key the credential
+   * @return the pub/sub channel {@code ns:{K}:changed}
+   */
   public String changed(TokenKey key) {
     return prefix(key) + "changed";
   }
@@ -91,6 +112,9 @@ public record RedisKeys(String namespace) {
   /**
    * Returns the associated data that binds an encrypted secret to its namespace and credential, so
    * that a record copied to another credential's key fails to decrypt.
+   *
+   * @param key the credential
+   * @return {@code ns:K}: the namespace and the credential's name, separated by a colon
    */
   public String associatedData(TokenKey key) {
     return namespace + ":" + key.name();

@@ -135,7 +135,11 @@ public final class RedisTokenStore implements TokenStore, AutoCloseable {
     return new Builder(null, requireNonNull(connection, "connection"));
   }
 
-  /** Returns the key layout. */
+  /**
+   * Returns the key layout.
+   *
+   * @return the names of the keys and channels this store uses
+   */
   public RedisKeys keys() {
     return keys;
   }
