@@ -145,32 +145,56 @@ public final class FakeAuthorizationServer implements AutoCloseable {
     this.uri = URI.create("http://127.0.0.1:" + server.getAddress().getPort());
   }
 
-  /** Returns a builder with the defaults. */
+  /**
+   * Returns a builder with the defaults.
+   *
+   * @return a new builder; {@link Builder#start()} starts the server
+   */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** Returns the base URI, {@code http://127.0.0.1:PORT}; also the issuer identifier. */
+  /**
+   * Returns the base URI, also the issuer identifier.
+   *
+   * @return {@code http://127.0.0.1:PORT}, with the port the server listens on
+   */
   public URI uri() {
     return uri;
   }
 
-  /** Returns the token endpoint, {@code http://127.0.0.1:PORT/token}. */
+  /**
+   * Returns the token endpoint.
+   *
+   * @return {@code http://127.0.0.1:PORT/token}
+   */
   public URI tokenEndpoint() {
     return uri.resolve("/token");
   }
 
-  /** Returns the protected resource, {@code http://127.0.0.1:PORT/resource}. */
+  /**
+   * Returns the protected resource.
+   *
+   * @return {@code http://127.0.0.1:PORT/resource}
+   */
   public URI resourceEndpoint() {
     return uri.resolve("/resource");
   }
 
-  /** Returns the client identifier the server accepts. */
+  /**
+   * Returns the client identifier the server accepts.
+   *
+   * @return the client identifier (the secret is not exposed)
+   */
   public String clientId() {
     return clientId;
   }
 
-  /** Returns the rotation mode. */
+  /**
+   * Returns the rotation mode.
+   *
+   * @return how the server rotates refresh tokens
+   */
   public RotationMode rotationMode() {
     return mode;
   }
@@ -208,6 +232,9 @@ public final class FakeAuthorizationServer implements AutoCloseable {
   /**
    * Returns whether an access token is valid now: issued here, not revoked, not expired by the
    * server's clock.
+   *
+   * @param accessToken the access token's value
+   * @return whether the protected resource would accept it now
    */
   public boolean isAccessTokenValid(String accessToken) {
     return isAccessTokenValid(accessToken, clock.instant());
@@ -216,6 +243,10 @@ public final class FakeAuthorizationServer implements AutoCloseable {
   /**
    * Returns whether an access token was issued here, is not revoked, and is unexpired at {@code
    * at}; for checking, after the fact, a token a client was served at {@code at}.
+   *
+   * @param accessToken the access token's value
+   * @param at the instant to judge expiry at, by the server's clock; revocation is judged as of now
+   * @return whether the token was issued here, is not revoked and was unexpired at {@code at}
    */
   public boolean isAccessTokenValid(String accessToken, Instant at) {
     return ledger.isAccessTokenValid(
@@ -228,6 +259,8 @@ public final class FakeAuthorizationServer implements AutoCloseable {
   /**
    * Queues faults for the next token requests, one each, first in first out; they take precedence
    * over {@link #failAll}.
+   *
+   * @param faults the faults, in the order the next requests receive them
    */
   public void enqueue(Fault... faults) {
     for (Fault fault : faults) {
@@ -235,7 +268,12 @@ public final class FakeAuthorizationServer implements AutoCloseable {
     }
   }
 
-  /** Applies {@code fault} to every token request (after the queued ones) until cleared. */
+  /**
+   * Applies {@code fault} to every token request (after the queued ones) until {@linkplain
+   * #clearFaults() cleared}; replaces an earlier one.
+   *
+   * @param fault the fault
+   */
   public void failAll(Fault fault) {
     persistentFault = requireNonNull(fault, "fault");
   }
@@ -254,7 +292,11 @@ public final class FakeAuthorizationServer implements AutoCloseable {
   // ---------------------------------------------------------------------------------------------
   // Counters and the request log.
 
-  /** Returns a snapshot of the counters. */
+  /**
+   * Returns a snapshot of the counters.
+   *
+   * @return the counters since the server started or was last {@linkplain #reset() reset}
+   */
   public ServerStats stats() {
     return counters.snapshot();
   }
@@ -277,7 +319,12 @@ public final class FakeAuthorizationServer implements AutoCloseable {
     return stats;
   }
 
-  /** Returns the logged token requests, oldest first (at most the log limit). */
+  /**
+   * Returns the logged token requests.
+   *
+   * @return a copy of the log, oldest first, at most the {@linkplain Builder#requestLogLimit log
+   *     limit} long
+   */
   public List<RecordedTokenRequest> requests() {
     synchronized (log) {
       return List.copyOf(log);
@@ -830,14 +877,26 @@ public final class FakeAuthorizationServer implements AutoCloseable {
 
     private Builder() {}
 
-    /** Sets the accepted client identifier (default {@value #DEFAULT_CLIENT_ID}). */
+    /**
+     * Sets the accepted client identifier (default {@value #DEFAULT_CLIENT_ID}).
+     *
+     * @param clientId the identifier; not empty
+     * @return this builder
+     * @throws IllegalArgumentException if {@code clientId} is empty
+     */
     @CanIgnoreReturnValue
     public Builder clientId(String clientId) {
       this.clientId = requireNonEmpty("clientId", clientId);
       return this;
     }
 
-    /** Sets the accepted client secret (default {@value #DEFAULT_CLIENT_SECRET}). */
+    /**
+     * Sets the accepted client secret (default {@value #DEFAULT_CLIENT_SECRET}).
+     *
+     * @param clientSecret the secret; not empty
+     * @return this builder
+     * @throws IllegalArgumentException if {@code clientSecret} is empty
+     */
     @CanIgnoreReturnValue
     public Builder clientSecret(String clientSecret) {
       this.clientSecret = requireNonEmpty("clientSecret", clientSecret);
@@ -846,6 +905,9 @@ public final class FakeAuthorizationServer implements AutoCloseable {
 
     /**
      * Sets how refresh tokens rotate (default {@link RotationMode#ROTATE_REVOKE_FAMILY_ON_REUSE}).
+     *
+     * @param rotationMode the mode
+     * @return this builder
      */
     @CanIgnoreReturnValue
     public Builder rotationMode(RotationMode rotationMode) {
@@ -856,6 +918,8 @@ public final class FakeAuthorizationServer implements AutoCloseable {
     /**
      * Sets the access token lifetime (default one hour), sent as {@code expires_in}.
      *
+     * @param accessTokenTtl the lifetime; a positive whole number of seconds
+     * @return this builder
      * @throws IllegalArgumentException if not a positive whole number of seconds
      */
     @CanIgnoreReturnValue
@@ -871,35 +935,65 @@ public final class FakeAuthorizationServer implements AutoCloseable {
       return this;
     }
 
-    /** Sets a real wait before each token request is processed (default none). */
+    /**
+     * Sets a real wait before each token request is processed or answered by a fault (default
+     * none). The wait holds one of the server's threads.
+     *
+     * @param latency the wait; zero or positive
+     * @return this builder
+     * @throws IllegalArgumentException if {@code latency} is negative
+     */
     @CanIgnoreReturnValue
     public Builder latency(Duration latency) {
       this.latency = requireNotNegative("latency", latency);
       return this;
     }
 
-    /** Sets the grace period of {@link RotationMode#ROTATE_WITH_GRACE_PERIOD} (default 30 s). */
+    /**
+     * Sets the grace period of {@link RotationMode#ROTATE_WITH_GRACE_PERIOD} (default 30 s).
+     *
+     * @param reuseGracePeriod how long after a rotation the rotated-away refresh token is still
+     *     accepted, by the server's clock; zero or positive
+     * @return this builder
+     * @throws IllegalArgumentException if {@code reuseGracePeriod} is negative
+     */
     @CanIgnoreReturnValue
     public Builder reuseGracePeriod(Duration reuseGracePeriod) {
       this.reuseGracePeriod = requireNotNegative("reuseGracePeriod", reuseGracePeriod);
       return this;
     }
 
-    /** Sets the clock that judges expiry and the grace period (default the system clock). */
+    /**
+     * Sets the clock that judges expiry and the grace period (default the system clock).
+     *
+     * @param clock the clock; a test may share a mutable one with the client under test
+     * @return this builder
+     */
     @CanIgnoreReturnValue
     public Builder clock(Clock clock) {
       this.clock = requireNonNull(clock, "clock");
       return this;
     }
 
-    /** Sets whether the client_credentials grant is answered (default yes). */
+    /**
+     * Sets whether the client_credentials grant is answered (default yes).
+     *
+     * @param issueClientCredentials {@code false} to answer it with {@code unauthorized_client}
+     * @return this builder
+     */
     @CanIgnoreReturnValue
     public Builder issueClientCredentials(boolean issueClientCredentials) {
       this.issueClientCredentials = issueClientCredentials;
       return this;
     }
 
-    /** Sets the port (default 0: an ephemeral one), for a server run as its own process. */
+    /**
+     * Sets the port (default 0: an ephemeral one), for a server run as its own process.
+     *
+     * @param port 0 to 65535; 0 lets the system choose a free port
+     * @return this builder
+     * @throws IllegalArgumentException if {@code port} is out of range
+     */
     @CanIgnoreReturnValue
     public Builder port(int port) {
       if (port < 0 || port > 65_535) {
@@ -913,6 +1007,9 @@ public final class FakeAuthorizationServer implements AutoCloseable {
      * Sets the address to listen on (default the loopback address, 127.0.0.1). A server in its own
      * container listens on the wildcard address ({@code 0.0.0.0}) so that other containers reach
      * it; {@link FakeAuthorizationServer#uri()} still names 127.0.0.1.
+     *
+     * @param bindAddress the local address to listen on
+     * @return this builder
      */
     @CanIgnoreReturnValue
     public Builder bindAddress(InetAddress bindAddress) {
@@ -920,7 +1017,14 @@ public final class FakeAuthorizationServer implements AutoCloseable {
       return this;
     }
 
-    /** Sets how many token requests the log keeps (default {@value #DEFAULT_REQUEST_LOG_LIMIT}). */
+    /**
+     * Sets how many token requests the log keeps (default {@value #DEFAULT_REQUEST_LOG_LIMIT}); the
+     * oldest are dropped first.
+     *
+     * @param requestLogLimit the number of requests kept; 0 turns the log off
+     * @return this builder
+     * @throws IllegalArgumentException if {@code requestLogLimit} is negative
+     */
     @CanIgnoreReturnValue
     public Builder requestLogLimit(int requestLogLimit) {
       if (requestLogLimit < 0) {

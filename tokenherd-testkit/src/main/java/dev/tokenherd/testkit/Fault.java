@@ -117,49 +117,86 @@ public final class Fault {
     return new Fault(Kind.DELAY_AFTER_PROCESSING, 0, null, requireNotNegative(delay));
   }
 
-  /** Closes the connection without an answer and without processing the request. */
+  /**
+   * Closes the connection without an answer and without processing the request.
+   *
+   * @return the fault
+   */
   public static Fault closeBeforeProcessing() {
     return new Fault(Kind.CLOSE_BEFORE_PROCESSING, 0, null, Duration.ZERO);
   }
 
-  /** Processes the request, then closes the connection without an answer. */
+  /**
+   * Processes the request, then closes the connection without an answer.
+   *
+   * @return the fault
+   */
   public static Fault closeAfterProcessing() {
     return new Fault(Kind.CLOSE_AFTER_PROCESSING, 0, null, Duration.ZERO);
   }
 
-  /** Answers 200 with a body that is not JSON, without processing the request. */
+  /**
+   * Answers 200 with a body that is not JSON, without processing the request.
+   *
+   * @return the fault
+   */
   public static Fault malformedJson() {
     return new Fault(Kind.MALFORMED_JSON, 200, null, Duration.ZERO);
   }
 
-  /** Processes the request, then answers 200 with a body that is not JSON. */
+  /**
+   * Processes the request, then answers 200 with a body that is not JSON.
+   *
+   * @return the fault
+   */
   public static Fault malformedJsonAfterProcessing() {
     return new Fault(Kind.MALFORMED_JSON_AFTER_PROCESSING, 200, null, Duration.ZERO);
   }
 
-  /** Returns what the fault does. */
+  /**
+   * Returns what the fault does.
+   *
+   * @return the fault's kind
+   */
   public Kind kind() {
     return kind;
   }
 
-  /** Returns whether the request is processed before the fault spoils the answer. */
+  /**
+   * Returns whether the request is processed before the fault spoils the answer.
+   *
+   * @return {@code true} for the {@code ...AFTER_PROCESSING} kinds
+   */
   public boolean processesRequest() {
     return kind == Kind.DELAY_AFTER_PROCESSING
         || kind == Kind.CLOSE_AFTER_PROCESSING
         || kind == Kind.MALFORMED_JSON_AFTER_PROCESSING;
   }
 
-  /** Returns the HTTP status the fault answers with, or 0 if it sends the real one or none. */
+  /**
+   * Returns the HTTP status the fault answers with.
+   *
+   * @return the status, or 0 if the fault sends the real answer's status or no answer at all
+   */
   public int status() {
     return status;
   }
 
-  /** Returns the OAuth 2.0 error code of an {@link Kind#OAUTH_ERROR}, else {@code null}. */
+  /**
+   * Returns the OAuth 2.0 error code of an {@link Kind#OAUTH_ERROR}.
+   *
+   * @return the error code, or {@code null} for the other kinds
+   */
   public @Nullable String error() {
     return error;
   }
 
-  /** Returns the delay, or {@code Retry-After} of {@link Kind#TOO_MANY_REQUESTS}; else zero. */
+  /**
+   * Returns the fault's wait.
+   *
+   * @return the delay of {@link Kind#DELAY} and {@link Kind#DELAY_AFTER_PROCESSING}, the {@code
+   *     Retry-After} of {@link Kind#TOO_MANY_REQUESTS}, or zero for the other kinds
+   */
   public Duration duration() {
     return duration;
   }

@@ -25,7 +25,16 @@ public record RecordedTokenRequest(
     int status,
     @Nullable Kind fault) {
 
-  /** Validates the components. */
+  /**
+   * Validates the components.
+   *
+   * @param receivedAt when the request arrived, by the server's clock
+   * @param grantType the {@code grant_type} parameter, or empty if missing
+   * @param refreshTokenFingerprint the fingerprint of the presented refresh token, or {@code none}
+   * @param outcome what the server did
+   * @param status the HTTP status sent, or 0 if none was sent
+   * @param fault the injected fault, or {@code null}
+   */
   public RecordedTokenRequest {
     requireNonNull(receivedAt, "receivedAt");
     requireNonNull(grantType, "grantType");
@@ -33,7 +42,12 @@ public record RecordedTokenRequest(
     requireNonNull(outcome, "outcome");
   }
 
-  /** Whether the server processed the request (its grant may have changed the server's state). */
+  /**
+   * Returns whether the server processed the request, so that its grant may have changed the
+   * server's state.
+   *
+   * @return {@code false} only if an injected fault answered or dropped the request first
+   */
   public boolean processed() {
     return outcome != Outcome.NOT_PROCESSED;
   }

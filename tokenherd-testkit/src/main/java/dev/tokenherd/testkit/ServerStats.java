@@ -36,6 +36,9 @@ public record ServerStats(
    * Returns how many token requests have been answered. A request is counted in {@link
    * #tokenRequests} on receipt but its outcome only after the server's latency, so the two differ
    * while requests are on the wire. A reuse detection is also counted as an invalid grant.
+   *
+   * @return the sum of the outcome counters: refresh events, grace reuses, invalid grants, invalid
+   *     clients, client_credentials grants and injected faults
    */
   public long answeredRequests() {
     return refreshEvents

@@ -17,7 +17,14 @@ import org.jspecify.annotations.Nullable;
 public record TokenGrant(
     String accessToken, @Nullable String refreshToken, Instant expiresAt, String scope) {
 
-  /** Validates the components. */
+  /**
+   * Validates the components.
+   *
+   * @param accessToken the access token
+   * @param refreshToken the refresh token, or {@code null}
+   * @param expiresAt when the access token expires, by the server's clock
+   * @param scope the granted scope, space-separated; empty for none
+   */
   public TokenGrant {
     requireNonNull(accessToken, "accessToken");
     requireNonNull(expiresAt, "expiresAt");

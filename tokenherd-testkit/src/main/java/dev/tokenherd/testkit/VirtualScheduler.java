@@ -42,7 +42,11 @@ public final class VirtualScheduler extends AbstractExecutorService
     this.clock = requireNonNull(clock, "clock");
   }
 
-  /** Returns the clock this scheduler runs on. */
+  /**
+   * Returns the clock this scheduler runs on.
+   *
+   * @return the clock given to the constructor
+   */
   public MutableClock clock() {
     return clock;
   }
@@ -80,17 +84,30 @@ public final class VirtualScheduler extends AbstractExecutorService
     return ran;
   }
 
-  /** Runs every task due now, including tasks they schedule for now; returns how many ran. */
+  /**
+   * Runs every task due now, including tasks they schedule for now, on the calling thread; the
+   * clock does not move.
+   *
+   * @return the number of tasks run
+   */
   public int runDue() {
     return advance(Duration.ZERO);
   }
 
-  /** Returns the number of tasks waiting (including cancelled ones not yet discarded). */
+  /**
+   * Returns the number of tasks waiting to run.
+   *
+   * @return the number of queued tasks that are not cancelled
+   */
   public synchronized int pending() {
     return (int) queue.stream().filter(t -> !t.isCancelled()).count();
   }
 
-  /** Returns when the next live task is due, or {@code null} if none waits. */
+  /**
+   * Returns when the next live (not cancelled) task is due.
+   *
+   * @return the earliest due instant, or {@code null} if no task waits
+   */
   public synchronized @org.jspecify.annotations.Nullable Instant nextDue() {
     return queue.stream()
         .filter(t -> !t.isCancelled())
