@@ -1,7 +1,6 @@
 package dev.tokenherd.benchmarks;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.tokenherd.testkit.RedisServerProcess;
 import java.io.ByteArrayOutputStream;
@@ -19,7 +18,6 @@ final class FleetBenchmarkIT {
 
   @Test
   void tinyCellPerStrategy_producesTheIssuesColumns() throws Exception {
-    assumeTrue(RedisServerProcess.isAvailable(), "redis-server on the PATH");
     FleetPlan plan =
         new FleetPlan(
             "smoke",

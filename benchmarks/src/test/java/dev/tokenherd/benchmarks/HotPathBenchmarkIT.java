@@ -1,9 +1,7 @@
 package dev.tokenherd.benchmarks;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.tokenherd.testkit.RedisServerProcess;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -15,7 +13,6 @@ final class HotPathBenchmarkIT {
 
   @Test
   void onRedis_freshCalls_sendNoCommands() throws Exception {
-    assumeTrue(RedisServerProcess.isAvailable(), "redis-server on the PATH");
     HotPathBenchmark benchmark = new HotPathBenchmark();
     HotPathBenchmark.OnRedis state = new HotPathBenchmark.OnRedis();
     state.setUp();

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tokenherd.testkit.RedisBinary;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -121,7 +122,8 @@ final class FleetDemoIT {
         LocalRedis.start(/* onPath= */ false, new PrintStream(log, true, StandardCharsets.UTF_8))) {
       assertThat(redis.uri()).startsWith("redis://127.0.0.1:");
     }
-    assertThat(log.toString(StandardCharsets.UTF_8)).contains("bundled redis-server-");
+    assertThat(log.toString(StandardCharsets.UTF_8))
+        .contains("Redis " + RedisBinary.BUNDLED_VERSION + " (" + RedisBinary.BUNDLED_ARTIFACT);
   }
 
   @Test

@@ -165,14 +165,7 @@ final class InProcessModesIT {
   }
 
   @Test
-  void bundledBinary_namesTheRightFileOrNone() {
-    assertThat(LocalRedis.bundledBinary("Linux", "amd64")).endsWith("linux-amd64");
-    assertThat(LocalRedis.bundledBinary("Linux", "aarch64")).endsWith("linux-arm64");
-    assertThat(LocalRedis.bundledBinary("Mac OS X", "x86_64")).endsWith("darwin-amd64");
-    assertThat(LocalRedis.bundledBinary("Mac OS X", "aarch64")).endsWith("darwin-arm64");
-    assertThat(LocalRedis.bundledBinary("Windows 11", "amd64")).isNull();
-    assertThat(LocalRedis.bundledBinary("Linux", "s390x")).isNull();
-    assertThat(LocalRedis.bundledBinary("Mac OS X", "ppc")).isNull();
+  void fakeAuthServerModes_areNamedAsDocumented() {
     assertThat(FakeAuthServerMode.mode("grace-period")).isNotNull();
     assertThat(FakeAuthServerMode.mode("no-family-revocation")).isNotNull();
     assertThat(FakeAuthServerMode.mode("no-rotation")).isNotNull();

@@ -42,8 +42,9 @@ public final class RedisServerProcess implements AutoCloseable {
   private final int port;
   private @Nullable Process process;
 
-  private RedisServerProcess(Builder builder, int port, Path dataDirectory, boolean owns) {
-    this.executable = builder.executable;
+  private RedisServerProcess(
+      Builder builder, String executable, int port, Path dataDirectory, boolean owns) {
+    this.executable = executable;
     this.appendOnly = builder.appendOnly;
     this.password = builder.password;
     this.extraArguments = List.copyOf(builder.extraArguments);
@@ -52,52 +53,70 @@ public final class RedisServerProcess implements AutoCloseable {
     this.port = port;
   }
 
-  /** Returns a builder; {@code redis-server} is looked up on the {@code PATH}. */
+  /**
+   * Returns a builder. Unless {@link Builder#executable(String)} names one, the executable is
+   * {@link RedisBinary#resolve()}'s: the {@code redis-server} on the {@code PATH}, else the bundled
+   * fallback.
+   *
+   * @return a new builder with the defaults
+   */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** Returns whether a {@code redis-server} executable is on the {@code PATH}. */
+  /**
+   * Returns whether a {@code redis-server} can be run here: one named by a system property, one on
+   * the {@code PATH}, or the bundled fallback ({@link RedisBinary}).
+   *
+   * @return whether {@link Builder#start()} can find an executable
+   */
   public static boolean isAvailable() {
-    return findOnPath("redis-server") != null;
+    return RedisBinary.isAvailable();
   }
 
-  private static @Nullable Path findOnPath(String name) {
-    String path = System.getenv("PATH");
-    if (path == null) {
-      return null;
-    }
-    for (String dir : path.split(java.util.regex.Pattern.quote(java.io.File.pathSeparator), -1)) {
-      Path candidate = Path.of(dir, name);
-      if (Files.isExecutable(candidate)) {
-        return candidate;
-      }
-    }
-    return null;
-  }
-
-  /** Returns the port the server listens on (the same across restarts). */
+  /**
+   * Returns the port the server listens on (the same across restarts).
+   *
+   * @return a loopback port
+   */
   public int port() {
     return port;
   }
 
-  /** Returns {@code redis://127.0.0.1:port}, with the password if one was set. */
+  /**
+   * Returns {@code redis://127.0.0.1:port}, with the password if one was set.
+   *
+   * @return the URI a Redis client connects to
+   */
   public URI uri() {
     return URI.create(
         "redis://" + (password == null ? "" : ":" + password + "@") + "127.0.0.1:" + port);
   }
 
-  /** Returns the data directory (AOF and RDB files), kept across restarts. */
+  /**
+   * Returns the data directory (AOF and RDB files, the server's log), kept across restarts.
+   *
+   * @return the directory the server writes to
+   */
   public Path dataDirectory() {
     return dataDirectory;
   }
 
-  /** Returns the process id of the running server. */
+  /**
+   * Returns the process id of the running server.
+   *
+   * @return the operating system's process id
+   * @throws NullPointerException if the server is not running
+   */
   public synchronized long pid() {
     return requireNonNull(process, "not running").pid();
   }
 
-  /** Returns whether the server process is alive. */
+  /**
+   * Returns whether the server process is alive (a paused one is).
+   *
+   * @return {@code true} between a start and a stop, kill or close
+   */
   public synchronized boolean isRunning() {
     return process != null && process.isAlive();
   }
@@ -286,7 +305,7 @@ public final class RedisServerProcess implements AutoCloseable {
 
   /** Builds a {@link RedisServerProcess}. */
   public static final class Builder {
-    private String executable = "redis-server";
+    private @Nullable String executable;
     private boolean appendOnly = true;
     private @Nullable String password;
     private final List<String> extraArguments = new ArrayList<>();
@@ -294,35 +313,61 @@ public final class RedisServerProcess implements AutoCloseable {
 
     private Builder() {}
 
-    /** Sets the executable (default {@code redis-server} on the {@code PATH}). */
+    /**
+     * Sets the executable (default: {@link RedisBinary#resolve()}, the {@code redis-server} on the
+     * {@code PATH} or the bundled fallback).
+     *
+     * @param executable the path of a {@code redis-server} executable
+     * @return this builder
+     */
     @CanIgnoreReturnValue
     public Builder executable(String executable) {
       this.executable = requireNonNull(executable, "executable");
       return this;
     }
 
-    /** Turns the append-only file on (default) or off. AOF uses {@code appendfsync always}. */
+    /**
+     * Turns the append-only file on (default) or off. AOF uses {@code appendfsync always}.
+     *
+     * @param appendOnly whether the server writes an append-only file
+     * @return this builder
+     */
     @CanIgnoreReturnValue
     public Builder appendOnly(boolean appendOnly) {
       this.appendOnly = appendOnly;
       return this;
     }
 
-    /** Requires clients to authenticate with {@code password}. */
+    /**
+     * Requires clients to authenticate with {@code password}; {@link #toString()} never shows it.
+     *
+     * @param password the {@code requirepass} value
+     * @return this builder
+     */
     @CanIgnoreReturnValue
     public Builder password(String password) {
       this.password = requireNonNull(password, "password");
       return this;
     }
 
-    /** Adds configuration arguments, for example {@code "--replicaof", "127.0.0.1", "6380"}. */
+    /**
+     * Adds configuration arguments, for example {@code "--replicaof", "127.0.0.1", "6380"}.
+     *
+     * @param arguments {@code redis-server} command-line arguments, added after the defaults
+     * @return this builder
+     */
     @CanIgnoreReturnValue
     public Builder arguments(String... arguments) {
       extraArguments.addAll(List.of(arguments));
       return this;
     }
 
-    /** Sets the data directory (default: a new temporary one, deleted at close). */
+    /**
+     * Sets the data directory (default: a new temporary one, deleted at close).
+     *
+     * @param dataDirectory an existing directory, kept at close
+     * @return this builder
+     */
     @CanIgnoreReturnValue
     public Builder dataDirectory(Path dataDirectory) {
       this.dataDirectory = requireNonNull(dataDirectory, "dataDirectory");
@@ -332,14 +377,18 @@ public final class RedisServerProcess implements AutoCloseable {
     /**
      * Starts the server on a free loopback port and waits until it answers {@code PING}.
      *
-     * @throws IllegalStateException if it cannot be started
+     * @return the running server; close it to stop it and delete its temporary data
+     * @throws IllegalStateException if no executable is found, or the server exits or does not
+     *     answer during start-up (the message names its log)
      */
     public RedisServerProcess start() {
+      String command =
+          executable != null ? executable : RedisBinary.resolve().executable().toString();
       try {
         boolean owns = dataDirectory == null;
         Path dir =
             owns ? Files.createTempDirectory("tokenherd-redis-") : requireNonNull(dataDirectory);
-        RedisServerProcess server = new RedisServerProcess(this, freePort(), dir, owns);
+        RedisServerProcess server = new RedisServerProcess(this, command, freePort(), dir, owns);
         server.launch();
         return server;
       } catch (IOException e) {

@@ -12,8 +12,9 @@ import org.testcontainers.utility.DockerImageName;
 /**
  * A real Redis server for integration tests. Where a Docker engine runs (developers' laptops, CI
  * elsewhere) it is a Testcontainers {@code redis:7.0} container; otherwise (these machines) it is a
- * {@code redis-server} process on a free loopback port, which {@code .ci/run} installs. No test
- * ever talks to a Redis mock.
+ * {@code redis-server} process on a free loopback port: the one on the {@code PATH} ({@code
+ * .ci/run} installs Debian's), else the Redis binary a Maven artifact ships ({@link
+ * dev.tokenherd.testkit.RedisBinary}). No test ever talks to a Redis mock.
  *
  * <p>Tests that kill, pause or restart the server need a process: they use {@link #process()}.
  */
@@ -52,11 +53,7 @@ public final class RedisTestServer implements AutoCloseable {
   }
 
   private static RedisServerProcess startProcess() {
-    if (!RedisServerProcess.isAvailable()) {
-      throw new IllegalStateException(
-          "no Docker engine and no redis-server on PATH: install redis-server"
-              + " (apt-get install redis-server) or start Docker");
-    }
+    // redis-server from the PATH, else the bundled fallback (RedisBinary says which, once).
     return RedisServerProcess.builder().appendOnly(true).start();
   }
 

@@ -2,7 +2,6 @@ package dev.tokenherd.coordinator.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assumptions.assumeThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.tokenherd.coordinator.TokenKey;
@@ -23,7 +22,6 @@ import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -34,11 +32,6 @@ final class RedisTokenStoreFaultsIT {
   private static final Instant T0 = Instant.parse("2030-01-01T00:00:00Z");
   private static final TokenKey KEY = TokenKey.of("faults");
   private static final RedisKeys LAYOUT = RedisKeys.defaults();
-
-  @BeforeEach
-  void needsProcesses() {
-    assumeThat(RedisServerProcess.isAvailable()).as("redis-server on the PATH").isTrue();
-  }
 
   private static TokenRecord record(long version, long fence) {
     TokenSet tokens =
