@@ -311,7 +311,7 @@ public final class ProcessOutput {
       text.append("\n--- standard error of ")
           .append(name)
           .append(" (")
-          .append(file)
+          .append(file.toAbsolutePath())
           .append(") ---\n")
           .append(tail(file));
     } else if (!stderr.isEmpty()) {
