@@ -14,6 +14,7 @@ import dev.tokenherd.coordinator.TokenRefreshException;
 import dev.tokenherd.coordinator.oauth2.OAuth2TokenEndpoint;
 import dev.tokenherd.coordinator.redis.RedisBackend;
 import dev.tokenherd.coordinator.spi.LockLease;
+import dev.tokenherd.testkit.StartupTimeout;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
@@ -173,21 +174,28 @@ public final class ChaosWorker {
    */
   private static void warmUp(HttpClient httpClient, URI tokenUri, RedisBackend redis)
       throws Exception {
+    // Part of this worker's start: each step may take as long as the harness waits for "ready"
+    // (the harness passes its -Dtokenherd.startupTimeout on).
+    Duration timeout = StartupTimeout.get();
     HttpRequest metadata =
         HttpRequest.newBuilder(tokenUri.resolve("/.well-known/oauth-authorization-server"))
-            .timeout(Duration.ofSeconds(30))
+            .timeout(timeout)
             .GET()
             .build();
     httpClient.send(metadata, HttpResponse.BodyHandlers.discarding());
-    redis.tokenStore().read(ChaosSettings.KEY).toCompletableFuture().get(30, TimeUnit.SECONDS);
+    redis
+        .tokenStore()
+        .read(ChaosSettings.KEY)
+        .toCompletableFuture()
+        .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     Optional<LockLease> lease =
         redis
             .refreshLock()
             .tryAcquire(WARM_UP_KEY, Duration.ofSeconds(5))
             .toCompletableFuture()
-            .get(30, TimeUnit.SECONDS);
+            .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     if (lease.isPresent()) {
-      lease.get().release().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      lease.get().release().toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
   }
 

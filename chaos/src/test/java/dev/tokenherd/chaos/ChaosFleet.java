@@ -9,12 +9,12 @@ import dev.tokenherd.coordinator.TokenHerd;
 import dev.tokenherd.coordinator.TokenSet;
 import dev.tokenherd.coordinator.redis.RedisBackend;
 import dev.tokenherd.testkit.FakeAuthorizationServer;
+import dev.tokenherd.testkit.ProcessOutput;
 import dev.tokenherd.testkit.RecordedTokenRequest;
 import dev.tokenherd.testkit.RotationMode;
+import dev.tokenherd.testkit.StartupTimeout;
 import dev.tokenherd.testkit.TokenGrant;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -26,7 +26,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
@@ -122,11 +121,12 @@ final class ChaosFleet implements AutoCloseable {
       started.add(startWorker("w" + workers.size(), breakAt, extra));
     }
     for (Worker worker : started) {
-      await("start of " + worker.id)
-          .atMost(Duration.ofSeconds(60))
-          .until(() -> worker.lines.contains("ready") || !worker.process.isAlive());
-      if (!worker.lines.contains("ready")) {
-        throw new IllegalStateException(worker.id + " did not start; see " + worker.stderr);
+      try {
+        // Within StartupTimeout.get() of its start; else it fails with what the worker wrote.
+        worker.output.awaitStartup("ready");
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while awaiting the start of " + worker.id, e);
       }
     }
   }
@@ -167,6 +167,8 @@ final class ChaosFleet implements AutoCloseable {
             "-XX:TieredStopAtLevel=1",
             "-XX:+UseSerialGC",
             "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+            // its warm-up (before "ready") waits as long as startWorkers does
+            StartupTimeout.jvmOption(),
             "-cp",
             System.getProperty("java.class.path"),
             ChaosWorker.class.getName(),
@@ -207,25 +209,32 @@ final class ChaosFleet implements AutoCloseable {
     String expected = "BREAK " + point.toUpperCase(java.util.Locale.ROOT);
     await("a worker at breakpoint " + point)
         .atMost(Duration.ofSeconds(60))
-        .until(() -> workers.stream().anyMatch(w -> w.lines.contains(expected)));
+        .until(() -> workers.stream().anyMatch(w -> w.output.lines().contains(expected)));
     Worker holder =
-        workers.stream().filter(w -> w.lines.contains(expected)).findFirst().orElseThrow();
+        workers.stream().filter(w -> w.output.lines().contains(expected)).findFirst().orElseThrow();
     workers.stream().filter(w -> w != holder).forEach(w -> w.send("disarm"));
     return holder;
   }
 
-  /** Starts a replica of the primary (AOF on too) and awaits its first sync. */
+  /**
+   * Starts a replica of the primary (AOF on too) and awaits its first sync, which is part of its
+   * start: for at most {@link StartupTimeout#get()}.
+   */
   RedisNode startReplica() {
     RedisNode replica = environment.startReplica(redis);
     replicas.add(replica);
-    awaitReplicated();
+    awaitReplicated(StartupTimeout.get());
     return replica;
   }
 
   /** Awaits every replica acknowledging everything the primary has written so far. */
   void awaitReplicated() {
+    awaitReplicated(Duration.ofSeconds(60));
+  }
+
+  private void awaitReplicated(Duration atMost) {
     await("replicas in sync")
-        .atMost(Duration.ofSeconds(60))
+        .atMost(atMost)
         .pollInterval(Duration.ofMillis(50))
         .until(
             () ->
@@ -391,31 +400,15 @@ final class ChaosFleet implements AutoCloseable {
     final String id;
     final Process process;
     final WorkerLink link;
-    final Path stderr;
-    final List<String> lines = new CopyOnWriteArrayList<>();
+    final ProcessOutput output;
     private final OutputStream stdin;
 
     Worker(String id, Process process, WorkerLink link, Path stderr) {
       this.id = id;
       this.process = process;
       this.link = link;
-      this.stderr = stderr;
       this.stdin = process.getOutputStream();
-      Thread reader = new Thread(this::read, id + "-stdout");
-      reader.setDaemon(true);
-      reader.start();
-    }
-
-    private void read() {
-      try (BufferedReader out =
-          new BufferedReader(new InputStreamReader(process.getInputStream(), UTF_8))) {
-        String line;
-        while ((line = out.readLine()) != null) {
-          lines.add(line);
-        }
-      } catch (IOException e) {
-        // the process ended
-      }
+      this.output = ProcessOutput.follow(id, process, stderr);
     }
 
     void send(String command) {

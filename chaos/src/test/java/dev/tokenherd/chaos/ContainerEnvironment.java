@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 import com.github.dockerjava.api.DockerClient;
 import com.redis.testcontainers.RedisContainer;
 import dev.tokenherd.testkit.RespClient;
+import dev.tokenherd.testkit.StartupTimeout;
 import eu.rekawek.toxiproxy.Proxy;
 import eu.rekawek.toxiproxy.ToxiproxyClient;
 import eu.rekawek.toxiproxy.model.Toxic;
@@ -48,7 +49,6 @@ final class ContainerEnvironment implements ChaosEnvironment {
   // The ToxiproxyContainer exposes only this range for proxies.
   private static final int FIRST_PROXY_PORT = 8666;
   private static final int LAST_PROXY_PORT = 8697;
-  private static final Duration RESTART_TIMEOUT = Duration.ofSeconds(60);
   private static final String NO_DOCKER =
       "no Docker engine: the chaos scenarios' containers environment (-Dchaos.environment="
           + "containers) needs one; the processes environment runs them here";
@@ -63,7 +63,10 @@ final class ContainerEnvironment implements ChaosEnvironment {
     for (int port = FIRST_PROXY_PORT; port <= LAST_PROXY_PORT; port++) {
       freePorts.add(port);
     }
-    toxiproxy = new ToxiproxyContainer(DockerImageName.parse(TOXIPROXY_IMAGE)).withNetwork(network);
+    toxiproxy =
+        new ToxiproxyContainer(DockerImageName.parse(TOXIPROXY_IMAGE))
+            .withNetwork(network)
+            .withStartupTimeout(StartupTimeout.get());
     toxiproxy.start();
     toxiproxyClient = new ToxiproxyClient(toxiproxy.getHost(), toxiproxy.getControlPort());
   }
@@ -97,7 +100,8 @@ final class ContainerEnvironment implements ChaosEnvironment {
         new RedisContainer(DockerImageName.parse(REDIS_IMAGE))
             .withNetwork(network)
             .withNetworkAliases(alias)
-            .withCommand(command.toArray(String[]::new));
+            .withCommand(command.toArray(String[]::new))
+            .withStartupTimeout(StartupTimeout.get());
     container.start();
     containers.add(container);
     InetSocketAddress address = InetSocketAddress.createUnresolved(alias, REDIS_PORT);
@@ -178,9 +182,9 @@ final class ContainerEnvironment implements ChaosEnvironment {
     @Override
     public void restart() {
       docker().restartContainerCmd(container.getContainerId()).withTimeout(10).exec();
-      // The AOF is loaded before Redis answers PING (LOADING until then).
+      // The AOF is loaded before Redis answers PING (LOADING until then): a start-up.
       await("PONG from " + address.getHostString() + " after its restart")
-          .atMost(RESTART_TIMEOUT)
+          .atMost(StartupTimeout.get())
           .pollInterval(Duration.ofMillis(50))
           .ignoreExceptions()
           .until(() -> command("PING").equals("+PONG"));

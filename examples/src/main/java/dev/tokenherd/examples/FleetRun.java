@@ -54,7 +54,7 @@ final class FleetRun {
         }
         for (PodHandle pod : pods) {
           if (pod instanceof WorkerProcess process) {
-            process.awaitReady(Duration.ofSeconds(60));
+            process.awaitReady();
           } else {
             ((Pod) pod).start();
           }

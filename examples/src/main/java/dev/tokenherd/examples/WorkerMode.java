@@ -2,6 +2,7 @@ package dev.tokenherd.examples;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tokenherd.testkit.StartupTimeout;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.io.IOException;
@@ -69,8 +70,10 @@ final class WorkerMode {
     boolean json = args.flag("json");
     Duration duration = args.duration("duration", Duration.ZERO);
 
+    // How long to wait for the fake-auth-server (or a login) to seed the credential: it starts
+    // beside this worker, in compose as in the tests.
     long startupDeadline =
-        System.nanoTime() + args.duration("startup-timeout", Duration.ofSeconds(60)).toNanos();
+        System.nanoTime() + args.duration("startup-timeout", StartupTimeout.get()).toNanos();
     while (!target.isSeeded(strategy)) {
       if (System.nanoTime() > startupDeadline) {
         out.println(name + ": no credential was seeded in Redis; is the fake-auth-server up?");

@@ -4,18 +4,16 @@ import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.BufferedReader;
+import dev.tokenherd.testkit.ProcessOutput;
+import dev.tokenherd.testkit.StartupTimeout;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.DataFormatException;
 import org.HdrHistogram.Histogram;
@@ -24,24 +22,22 @@ import org.jspecify.annotations.Nullable;
 /**
  * A pod in its own JVM: this jar's {@code worker} mode, started with {@code --json --stdin}. It
  * reports its counters as one JSON line a second and, when its standard input is closed, a last
- * line with its latency histogram (HdrHistogram's compressed encoding, base64).
+ * line with its latency histogram (HdrHistogram's compressed encoding, base64). Its standard error
+ * reaches this JVM's.
  */
 final class WorkerProcess implements PodHandle {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final String name;
   private final Process process;
-  private final CountDownLatch ready = new CountDownLatch(1);
-  private final CountDownLatch finished = new CountDownLatch(1);
   private volatile Counts counts = Counts.ZERO;
   private volatile @Nullable Histogram histogram;
+  private final ProcessOutput output;
 
   private WorkerProcess(String name, Process process) {
     this.name = name;
     this.process = process;
-    Thread reader = new Thread(this::readReports, name + "-reports");
-    reader.setDaemon(true);
-    reader.start();
+    this.output = ProcessOutput.follow("worker " + name, process, null, this::readReport);
   }
 
   static WorkerProcess start(Target target, Strategy strategy, int threads, String name) {
@@ -69,8 +65,9 @@ final class WorkerProcess implements PodHandle {
             target.namespace(),
             "--json",
             "--stdin"));
-    ProcessBuilder builder =
-        new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT);
+    command.addAll(startupTimeoutArguments());
+    // standard error piped: ProcessOutput copies it to ours and keeps its tail for failures
+    ProcessBuilder builder = new ProcessBuilder(command);
     // the secret travels in the environment, not on a command line that ps shows
     builder.environment().put(WorkerMode.SECRET_VARIABLE, target.clientSecret());
     try {
@@ -80,28 +77,29 @@ final class WorkerProcess implements PodHandle {
     }
   }
 
-  private void readReports() {
-    try (BufferedReader lines =
-        new BufferedReader(
-            new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-      String line;
-      while ((line = lines.readLine()) != null) {
-        if (line.startsWith("{")) {
-          report(JSON.readTree(line));
-        }
-      }
+  /**
+   * Returns the worker mode's {@code --startup-timeout} argument: the start-up timeout in effect
+   * here ({@link StartupTimeout#get()}), for its wait for the credential to be seeded.
+   */
+  static List<String> startupTimeoutArguments() {
+    return List.of("--startup-timeout", StartupTimeout.get().toMillis() + "ms");
+  }
+
+  private void readReport(String line) {
+    if (!line.startsWith("{")) {
+      return;
+    }
+    try {
+      report(JSON.readTree(line));
     } catch (IOException | DataFormatException e) {
-      // the worker died or wrote garbage: the counts so far stand, stop() reports no latencies
-    } finally {
-      ready.countDown();
-      finished.countDown();
+      // a garbled line: the counts so far stand, and if it was the last, stop() reports no
+      // latencies
     }
   }
 
   private void report(JsonNode line) throws DataFormatException {
     String type = line.path("type").asText();
     switch (type) {
-      case "ready" -> ready.countDown();
       case "progress", "result" -> {
         counts =
             new Counts(
@@ -121,11 +119,16 @@ final class WorkerProcess implements PodHandle {
     }
   }
 
-  void awaitReady(Duration timeout) {
+  /**
+   * Waits for the worker's {@code ready} line, for at most {@link StartupTimeout#get()} from its
+   * start.
+   *
+   * @throws IllegalStateException if it does not come: with the deadline and the tail of what the
+   *     worker wrote
+   */
+  void awaitReady() {
     try {
-      if (!ready.await(timeout.toMillis(), TimeUnit.MILLISECONDS) || !process.isAlive()) {
-        throw new IllegalStateException("worker " + name + " did not start");
-      }
+      output.awaitStartup("\"type\":\"ready\"");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted", e);
@@ -151,7 +154,7 @@ final class WorkerProcess implements PodHandle {
       // already gone
     }
     try {
-      finished.await(30, TimeUnit.SECONDS);
+      output.awaitEnd(Duration.ofSeconds(30));
       if (!process.waitFor(10, TimeUnit.SECONDS)) {
         process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
       }

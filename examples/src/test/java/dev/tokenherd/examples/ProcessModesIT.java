@@ -4,21 +4,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tokenherd.testkit.ProcessOutput;
 import dev.tokenherd.testkit.RedisServerProcess;
-import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Queue;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -48,7 +46,7 @@ final class ProcessModesIT {
     assertThat(JAR).exists();
     int port = freePort();
     String authServer = "http://127.0.0.1:" + port;
-    Lines server =
+    ProcessOutput server =
         start(
             "fake-auth-server",
             "--port",
@@ -59,28 +57,31 @@ final class ProcessModesIT {
             "20ms",
             "--redis",
             redis.uri().toString());
-    server.await("fake-auth-server: port " + port);
+    server.awaitStartup("fake-auth-server: port " + port);
 
-    List<Lines> workers = new ArrayList<>();
+    List<ProcessOutput> workers = new ArrayList<>();
     for (int i = 1; i <= 2; i++) {
-      workers.add(
-          start(
-              "worker",
-              "--redis",
-              redis.uri().toString(),
-              "--token-endpoint",
-              authServer + "/token",
-              "--client-secret",
-              "test-secret",
-              "--threads",
-              "4",
-              "--name",
-              "w" + i,
-              "--json",
-              "--stdin"));
+      List<String> worker =
+          new ArrayList<>(
+              List.of(
+                  "worker",
+                  "--redis",
+                  redis.uri().toString(),
+                  "--token-endpoint",
+                  authServer + "/token",
+                  "--client-secret",
+                  "test-secret",
+                  "--threads",
+                  "4",
+                  "--name",
+                  "w" + i,
+                  "--json",
+                  "--stdin"));
+      worker.addAll(WorkerProcess.startupTimeoutArguments());
+      workers.add(start(worker.toArray(String[]::new)));
     }
-    for (Lines worker : workers) {
-      worker.await("\"type\":\"ready\"");
+    for (ProcessOutput worker : workers) {
+      worker.awaitStartup("\"type\":\"ready\"");
     }
     Thread.sleep(3_500); // three 1 s expiries
     // SIGTERM stops w1, which prints its result and exits. Not Process.destroy(): it also closes
@@ -93,12 +94,14 @@ final class ProcessModesIT {
     processes.get(2).getOutputStream().close(); // the end of its input stops w2 the same way
     for (int i = 0; i < 2; i++) {
       assertThat(processes.get(i + 1).waitFor(30, TimeUnit.SECONDS)).isTrue();
-      JsonNode result = JSON.readTree(workers.get(i).await("\"type\":\"result\""));
+      JsonNode result =
+          JSON.readTree(workers.get(i).awaitLine("\"type\":\"result\"", Duration.ofSeconds(20)));
       assertThat(result.get("calls").asLong()).isPositive();
       assertThat(result.get("errors").asLong()).isZero();
       assertThat(result.get("histogram").asText()).isNotEmpty();
     }
-    assertThat(server.await("fake-auth-server: [")).contains("token requests");
+    assertThat(server.awaitLine("fake-auth-server: [", Duration.ofSeconds(20)))
+        .contains("token requests");
 
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     int status =
@@ -131,7 +134,8 @@ final class ProcessModesIT {
     assertThat(err.toString(StandardCharsets.UTF_8)).contains("cannot reach");
   }
 
-  private Lines start(String... arguments) throws IOException {
+  /** Starts a mode of the jar, its standard error merged into its standard output. */
+  private ProcessOutput start(String... arguments) throws IOException {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-jar");
@@ -139,7 +143,7 @@ final class ProcessModesIT {
     command.addAll(List.of(arguments));
     Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
     processes.add(process);
-    return new Lines(process);
+    return ProcessOutput.follow(arguments[0] + " #" + processes.size(), process, null);
   }
 
   private static int freePortQuietly() {
@@ -153,44 +157,6 @@ final class ProcessModesIT {
   private static int freePort() throws IOException {
     try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return socket.getLocalPort();
-    }
-  }
-
-  /** A process's standard output, collected by a reader thread. */
-  private static final class Lines {
-    private final Queue<String> lines = new ConcurrentLinkedQueue<>();
-
-    Lines(Process process) {
-      Thread reader =
-          new Thread(
-              () -> {
-                try (BufferedReader in =
-                    new BufferedReader(
-                        new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                  String line;
-                  while ((line = in.readLine()) != null) {
-                    lines.add(line);
-                  }
-                } catch (IOException e) {
-                  // the process ended
-                }
-              });
-      reader.setDaemon(true);
-      reader.start();
-    }
-
-    /** Waits up to 60 s for a line containing {@code text} and returns it. */
-    String await(String text) throws InterruptedException {
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-      while (System.nanoTime() < deadline) {
-        for (String line : lines) {
-          if (line.contains(text)) {
-            return line;
-          }
-        }
-        Thread.sleep(50);
-      }
-      throw new AssertionError("no line containing " + text + " in " + lines);
     }
   }
 }

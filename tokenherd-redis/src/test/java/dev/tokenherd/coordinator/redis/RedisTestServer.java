@@ -2,6 +2,7 @@ package dev.tokenherd.coordinator.redis;
 
 import com.redis.testcontainers.RedisContainer;
 import dev.tokenherd.testkit.RedisServerProcess;
+import dev.tokenherd.testkit.StartupTimeout;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,7 +40,9 @@ public final class RedisTestServer implements AutoCloseable {
     String forced = System.getProperty("tokenherd.redis", "");
     if (!forced.equals("process") && (forced.equals("container") || dockerLikely())) {
       if (DockerClientFactory.instance().isDockerAvailable()) {
-        RedisContainer container = new RedisContainer(DockerImageName.parse(IMAGE));
+        RedisContainer container =
+            new RedisContainer(DockerImageName.parse(IMAGE))
+                .withStartupTimeout(StartupTimeout.get());
         container.start();
         return new RedisTestServer(null, container);
       }

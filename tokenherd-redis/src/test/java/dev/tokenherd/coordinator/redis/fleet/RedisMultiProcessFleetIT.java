@@ -1,7 +1,6 @@
 package dev.tokenherd.coordinator.redis.fleet;
 
 import static dev.tokenherd.coordinator.redis.fleet.FleetSettings.EXPIRIES;
-import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -12,19 +11,16 @@ import dev.tokenherd.coordinator.TokenHerd;
 import dev.tokenherd.coordinator.redis.RedisBackend;
 import dev.tokenherd.coordinator.redis.RedisTestServer;
 import dev.tokenherd.testkit.FakeAuthorizationServer;
+import dev.tokenherd.testkit.ProcessOutput;
 import dev.tokenherd.testkit.RotationMode;
 import dev.tokenherd.testkit.ServerStats;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -37,6 +33,7 @@ import org.junit.jupiter.api.Test;
 class RedisMultiProcessFleetIT {
   private static final int PROCESSES = 3;
   private static final int CALLERS_PER_PROCESS = 16;
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   private final FakeAuthorizationServer server =
       FakeAuthorizationServer.builder()
@@ -49,7 +46,7 @@ class RedisMultiProcessFleetIT {
 
   @AfterEach
   void tearDown() {
-    workers.forEach(w -> w.process.destroyForcibly());
+    workers.forEach(w -> w.process().destroyForcibly());
     redis.close();
     server.close();
   }
@@ -64,9 +61,8 @@ class RedisMultiProcessFleetIT {
       workers.add(startWorker("process-" + i, logs));
     }
     for (Worker worker : workers) {
-      assertThat(worker.ready.await(60, TimeUnit.SECONDS))
-          .as("%s started; its stderr is in %s", worker.id, worker.stderr)
-          .isTrue();
+      // Within StartupTimeout.get() of its start; else it fails with what the worker wrote.
+      worker.output().awaitStartup("ready");
     }
 
     await()
@@ -74,13 +70,13 @@ class RedisMultiProcessFleetIT {
         .pollInterval(Duration.ofMillis(100))
         .until(() -> server.stats().refreshEvents() >= EXPIRIES);
     for (Worker worker : workers) {
-      worker.process.getOutputStream().close();
+      worker.process().getOutputStream().close();
     }
     List<JsonNode> reports = new ArrayList<>();
     for (Worker worker : workers) {
-      reports.add(worker.report.get(60, TimeUnit.SECONDS));
-      assertThat(worker.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
-      assertThat(worker.process.exitValue()).as("%s exit status", worker.id).isZero();
+      reports.add(JSON.readTree(worker.output().awaitLine("{", Duration.ofSeconds(60))));
+      assertThat(worker.process().waitFor(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(worker.process().exitValue()).as("%s exit status", worker.id()).isZero();
     }
     ServerStats stats =
         FleetSettings.assertOneRequestPerRefresh(
@@ -145,45 +141,12 @@ class RedisMultiProcessFleetIT {
         new ProcessBuilder(command)
             .redirectError(ProcessBuilder.Redirect.to(stderr.toFile()))
             .start();
-    Worker worker = new Worker(id, process, stderr);
-    Thread reader = new Thread(worker::readStdout, id + "-stdout");
-    reader.setDaemon(true);
-    reader.start();
-    return worker;
+    return new Worker(id, process, ProcessOutput.follow(id, process, stderr));
   }
 
-  private static final class Worker {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
-    final String id;
-    final Process process;
-    final Path stderr;
-    final CountDownLatch ready = new CountDownLatch(1);
-    final CompletableFuture<JsonNode> report = new CompletableFuture<>();
-
-    Worker(String id, Process process, Path stderr) {
-      this.id = id;
-      this.process = process;
-      this.stderr = stderr;
-    }
-
-    /** "ready" once started, then one JSON report when its standard input closes. */
-    void readStdout() {
-      try (BufferedReader out =
-          new BufferedReader(new InputStreamReader(process.getInputStream(), UTF_8))) {
-        String line;
-        while ((line = out.readLine()) != null) {
-          if (line.equals("ready")) {
-            ready.countDown();
-          } else if (line.startsWith("{")) {
-            report.complete(JSON.readTree(line));
-          }
-        }
-        report.completeExceptionally(
-            new IllegalStateException(id + " ended without a report; see " + stderr));
-      } catch (IOException e) {
-        report.completeExceptionally(e);
-      }
-    }
-  }
+  /**
+   * A worker JVM; it prints "ready" once started, then one JSON report when its standard input
+   * closes.
+   */
+  private record Worker(String id, Process process, ProcessOutput output) {}
 }
