@@ -31,8 +31,6 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  */
 public final class RedisServerProcess implements AutoCloseable {
-  private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(20);
-
   private final String executable;
   private final boolean appendOnly;
   private final @Nullable String password;
@@ -159,13 +157,17 @@ public final class RedisServerProcess implements AutoCloseable {
   }
 
   private void awaitReady() {
-    long deadline = System.nanoTime() + STARTUP_TIMEOUT.toNanos();
+    Duration timeout = StartupTimeout.get();
+    long deadline = System.nanoTime() + timeout.toNanos();
     IOException last = null;
     while (System.nanoTime() < deadline) {
       Process running = process;
       if (running == null || !running.isAlive()) {
         throw new IllegalStateException(
-            "redis-server exited during start-up; see " + dataDirectory.resolve("redis.log"));
+            executable
+                + " exited during start-up"
+                + (running == null ? "" : " with status " + running.exitValue())
+                + startupOutput());
       }
       try {
         if (ping()) {
@@ -183,7 +185,28 @@ public final class RedisServerProcess implements AutoCloseable {
       }
     }
     throw new IllegalStateException(
-        "redis-server did not answer PING within " + STARTUP_TIMEOUT, last);
+        executable
+            + " on port "
+            + port
+            + " did not answer PING within "
+            + timeout
+            + " (the start-up timeout; -D"
+            + StartupTimeout.PROPERTY
+            + "=PT10M, for example, waits longer)"
+            + startupOutput(),
+        last);
+  }
+
+  /** What the server wrote while starting: the tails of its log and of its standard output. */
+  private String startupOutput() {
+    return "\n--- "
+        + dataDirectory.resolve("redis.log")
+        + " ---\n"
+        + ProcessOutput.tail(dataDirectory.resolve("redis.log"))
+        + "\n--- "
+        + dataDirectory.resolve("stdout.log")
+        + " ---\n"
+        + ProcessOutput.tail(dataDirectory.resolve("stdout.log"));
   }
 
   /**

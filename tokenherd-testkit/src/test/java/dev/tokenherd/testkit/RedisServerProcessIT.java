@@ -33,6 +33,15 @@ final class RedisServerProcessIT {
   }
 
   @Test
+  void start_aServerThatExits_failsWithWhatItWrote() {
+    assertThatThrownBy(
+            () -> RedisServerProcess.builder().arguments("--no-such-directive", "x").start())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("exited during start-up with status 1")
+        .hasMessageContaining("no-such-directive"); // redis-server's own complaint, from its output
+  }
+
+  @Test
   void restart_withAppendOnlyFile_keepsTheData() throws IOException {
     try (RedisServerProcess redis = RedisServerProcess.builder().appendOnly(true).start()) {
       int port = redis.port();
