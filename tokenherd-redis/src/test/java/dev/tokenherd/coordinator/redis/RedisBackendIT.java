@@ -10,6 +10,7 @@ import dev.tokenherd.coordinator.CredentialNotFoundException;
 import dev.tokenherd.coordinator.RefreshPolicy;
 import dev.tokenherd.coordinator.TokenHerd;
 import dev.tokenherd.testkit.FakeAuthorizationServer;
+import dev.tokenherd.testkit.RedisBinary;
 import dev.tokenherd.testkit.RedisServerProcess;
 import dev.tokenherd.testkit.RotationMode;
 import dev.tokenherd.testkit.TokenGrant;
@@ -140,6 +141,10 @@ final class RedisBackendIT {
     List<String> setUser =
         new ArrayList<>(List.of("ACL", "SETUSER", "tokenherd", "on", ">" + PASSWORD));
     setUser.addAll(List.of(ACL_RULES));
+    if (RedisBinary.resolve().atLeast(7, 2)) {
+      // Lettuce names itself with CLIENT SETINFO on Redis 7.2+ (7.0 knows no such subcommand).
+      setUser.add("+client|setinfo");
+    }
     assertThat(redis.command(setUser.toArray(new String[0]))).isEqualTo("+OK");
     URI uri = URI.create("redis://tokenherd:" + PASSWORD + "@127.0.0.1:" + redis.port());
 
