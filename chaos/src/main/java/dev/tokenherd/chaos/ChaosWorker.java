@@ -100,7 +100,8 @@ public final class ChaosWorker {
       if (replicas != null) {
         backendBuilder.waitForReplicas(Integer.parseInt(replicas), Duration.ofSeconds(1));
       }
-      try (RedisBackend redis = backendBuilder.build()) {
+      try (RedisBackend redis =
+          StartupTimeout.retry("connecting to Redis", backendBuilder::build)) {
         LoggingTokenStore store = new LoggingTokenStore(redis.tokenStore(), log, breakpoints);
         LoggingRefreshLock lock =
             new LoggingRefreshLock(redis.refreshLock(), log, breakpoints, store::lastContentFence);

@@ -100,4 +100,58 @@ public final class StartupTimeout {
   public static String jvmOption() {
     return "-D" + PROPERTY + "=" + get();
   }
+
+  /**
+   * Runs {@code attempt} until it returns, retrying any runtime exception until the start-up
+   * timeout has passed since the first try: for what a process does once while it starts, such as
+   * connecting its Redis clients, which a loaded machine can make slower than the clients' own
+   * connect timeout. The clients keep their timeouts for everything after start-up.
+   *
+   * @param <T> what the attempt returns
+   * @param what what is being attempted, for the failure message
+   * @param attempt the start-up step; called again after each failure
+   * @return what the first successful attempt returned
+   * @throws IllegalStateException once the timeout has passed, with the last failure as its cause
+   *     and the earlier ones suppressed (at most five)
+   */
+  public static <T> T retry(String what, java.util.function.Supplier<T> attempt) {
+    Duration timeout = get();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    java.util.List<RuntimeException> failures = new java.util.ArrayList<>();
+    while (true) {
+      try {
+        return attempt.get();
+      } catch (RuntimeException e) {
+        failures.add(e);
+        if (System.nanoTime() - deadline >= 0) {
+          IllegalStateException failed =
+              new IllegalStateException(
+                  what
+                      + " failed "
+                      + failures.size()
+                      + " times within "
+                      + timeout
+                      + " (the start-up timeout; -D"
+                      + PROPERTY
+                      + "=PT10M, for example, waits"
+                      + " longer): "
+                      + e.getMessage(),
+                  e);
+          failures
+              .subList(Math.max(0, failures.size() - 6), failures.size() - 1)
+              .forEach(failed::addSuppressed);
+          throw failed;
+        }
+        System.err.println(
+            "tokenherd-testkit: " + what + " failed during start-up, retrying: " + e);
+        try {
+          // Start-up only, and no event to await: the next try must not hammer a loaded machine.
+          Thread.sleep(200);
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("interrupted while retrying " + what, interrupted);
+        }
+      }
+    }
+  }
 }

@@ -89,4 +89,43 @@ final class StartupTimeoutTest {
         .hasMessageStartingWith("-Dtokenherd.startupTimeout: ")
         .hasMessageContaining("\"ten minutes\"");
   }
+
+  @Test
+  void retry_aStepThatFailsAtFirst_returnsWhatItReturnsOnceItWorks() {
+    int[] calls = {0};
+
+    String result =
+        StartupTimeout.retry(
+            "connecting",
+            () -> {
+              if (++calls[0] < 3) {
+                throw new IllegalStateException("connection refused " + calls[0]);
+              }
+              return "connected";
+            });
+
+    assertThat(result).isEqualTo("connected");
+    assertThat(calls[0]).isEqualTo(3);
+  }
+
+  @Test
+  void retry_pastTheTimeout_failsWithTheLastCauseAndTheEarlierOnes() {
+    System.setProperty(StartupTimeout.PROPERTY, "1ms");
+    int[] calls = {0};
+
+    assertThatThrownBy(
+            () ->
+                StartupTimeout.retry(
+                    "connecting",
+                    () -> {
+                      calls[0]++;
+                      throw new IllegalStateException("refused " + calls[0]);
+                    }))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageStartingWith("connecting failed ")
+        .hasMessageContaining("PT0.001S")
+        .hasRootCauseMessage("refused " + calls[0])
+        .satisfies(
+            e -> assertThat(e.getSuppressed()).hasSizeLessThanOrEqualTo(5).hasSize(calls[0] - 1));
+  }
 }

@@ -6,6 +6,7 @@ import dev.tokenherd.coordinator.TokenCoordinator;
 import dev.tokenherd.coordinator.TokenHerd;
 import dev.tokenherd.coordinator.oauth2.OAuth2TokenEndpoint;
 import dev.tokenherd.coordinator.redis.RedisBackend;
+import dev.tokenherd.testkit.StartupTimeout;
 import java.io.InputStream;
 import java.net.URI;
 import java.time.Clock;
@@ -46,10 +47,13 @@ public final class FleetWorkerMain {
     Clock clock = Clock.systemUTC();
     Map<String, Object> report = new LinkedHashMap<>();
     try (RedisBackend redis =
-            RedisBackend.builder()
-                .uri(required(options, "redis"))
-                .namespace(options.getOrDefault("namespace", "tokenherd"))
-                .build();
+            StartupTimeout.retry(
+                "connecting to Redis",
+                () ->
+                    RedisBackend.builder()
+                        .uri(required(options, "redis"))
+                        .namespace(options.getOrDefault("namespace", "tokenherd"))
+                        .build());
         TokenHerd herd =
             redis
                 .configure(TokenHerd.builder())
