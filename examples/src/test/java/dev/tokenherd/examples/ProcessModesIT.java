@@ -14,23 +14,29 @@ import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The modes the docker fleet runs, as plain processes (no Docker engine runs on these machines):
  * the fake-auth-server mode and two worker-mode JVMs from {@code target/fleet-demo.jar} against a
- * real {@code redis-server}, then the totals.
+ * real {@code redis-server}, then the totals. The fake server and one worker take the client secret
+ * from a file ({@code TOKENHERD_CLIENT_SECRET_FILE}), as compose gives it to them.
  */
 final class ProcessModesIT {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Path JAR = Path.of("target", "fleet-demo.jar");
+
+  @TempDir Path directory;
 
   private final RedisServerProcess redis = RedisServerProcess.builder().appendOnly(true).start();
   private final List<Process> processes = new ArrayList<>();
@@ -48,8 +54,14 @@ final class ProcessModesIT {
     assertThat(JAR).exists();
     int port = freePort();
     String authServer = "http://127.0.0.1:" + port;
+    // as compose passes it: a Docker secret file, with the trailing newline an editor leaves; not
+    // the fake server's default secret, so that a process that ignored the file would fail
+    Path secretFile = directory.resolve("client_secret");
+    Files.writeString(secretFile, "compose-secret\n");
+    Map<String, String> fromFile = Map.of(ClientSecret.FILE_VARIABLE, secretFile.toString());
     Lines server =
         start(
+            fromFile,
             "fake-auth-server",
             "--port",
             Integer.toString(port),
@@ -62,23 +74,37 @@ final class ProcessModesIT {
     server.await("fake-auth-server: port " + port);
 
     List<Lines> workers = new ArrayList<>();
-    for (int i = 1; i <= 2; i++) {
-      workers.add(
-          start(
-              "worker",
-              "--redis",
-              redis.uri().toString(),
-              "--token-endpoint",
-              authServer + "/token",
-              "--client-secret",
-              "test-secret",
-              "--threads",
-              "4",
-              "--name",
-              "w" + i,
-              "--json",
-              "--stdin"));
-    }
+    // w1 takes the secret from the command line, w2 from the file
+    workers.add(
+        start(
+            Map.of(),
+            "worker",
+            "--redis",
+            redis.uri().toString(),
+            "--token-endpoint",
+            authServer + "/token",
+            "--client-secret",
+            "compose-secret",
+            "--threads",
+            "4",
+            "--name",
+            "w1",
+            "--json",
+            "--stdin"));
+    workers.add(
+        start(
+            fromFile,
+            "worker",
+            "--redis",
+            redis.uri().toString(),
+            "--token-endpoint",
+            authServer + "/token",
+            "--threads",
+            "4",
+            "--name",
+            "w2",
+            "--json",
+            "--stdin"));
     for (Lines worker : workers) {
       worker.await("\"type\":\"ready\"");
     }
@@ -131,13 +157,18 @@ final class ProcessModesIT {
     assertThat(err.toString(StandardCharsets.UTF_8)).contains("cannot reach");
   }
 
-  private Lines start(String... arguments) throws IOException {
+  private Lines start(Map<String, String> environment, String... arguments) throws IOException {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-jar");
     command.add(JAR.toString());
     command.addAll(List.of(arguments));
-    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    builder.environment().remove(ClientSecret.VARIABLE);
+    builder.environment().remove(ClientSecret.FILE_VARIABLE);
+    builder.environment().remove(HealthServer.PORT_VARIABLE);
+    builder.environment().putAll(environment);
+    Process process = builder.start();
     processes.add(process);
     return new Lines(process);
   }
