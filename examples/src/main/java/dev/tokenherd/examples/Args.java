@@ -108,9 +108,11 @@ final class Args {
 
   int port(String name, int otherwise) {
     String value = values.get(name);
-    if (value == null) {
-      return otherwise;
-    }
+    return value == null ? otherwise : parsePort(name, value);
+  }
+
+  /** A port number, 0-65535; {@code name} is the option's, for the message. */
+  static int parsePort(String name, String value) {
     try {
       int parsed = Integer.parseInt(value);
       if (parsed < 0 || parsed > 65_535) {

@@ -14,12 +14,16 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@code fake-auth-server}: the testkit's {@link FakeAuthorizationServer} as a process, serving
  * until stopped, printing its counters a second and answering {@code GET /stats}. With {@code
  * --redis} it also plays the user who logged in: it issues one token family per layout and stores
  * them in Redis, replacing what is there (a restarted fake server knows none of the old tokens).
+ * With {@code --health-port} (or {@value HealthServer#PORT_VARIABLE}) it answers {@code GET
+ * /health} with 200 once it serves and the credential is seeded.
  */
 final class FakeAuthServerMode {
   private static final Set<String> VALUED =
@@ -33,26 +37,28 @@ final class FakeAuthServerMode {
           "client-secret",
           "redis",
           "namespace",
-          "duration");
+          "duration",
+          "health-port");
   private static final Set<String> FLAGS = Set.of("stdin");
 
   private FakeAuthServerMode() {}
 
-  static int run(List<String> arguments, PrintStream out, InputStream in) {
+  static int run(
+      List<String> arguments,
+      PrintStream out,
+      InputStream in,
+      Function<String, @Nullable String> environment) {
     Args args = Args.parse(arguments, VALUED, FLAGS);
     Duration ttl = args.duration("ttl", Duration.ofSeconds(3));
     if (ttl.toMillis() < 1000 || ttl.toMillis() % 1000 != 0) {
       throw new UsageException("--ttl must be whole seconds, at least 1s: " + ttl);
     }
-    String secret = args.value("client-secret");
-    if (secret == null) {
-      String fromEnvironment = System.getenv(WorkerMode.SECRET_VARIABLE);
-      secret =
-          fromEnvironment == null ? FakeAuthorizationServer.DEFAULT_CLIENT_SECRET : fromEnvironment;
-    }
+    String given = ClientSecret.resolve(args.value("client-secret"), environment);
+    String secret = given == null ? FakeAuthorizationServer.DEFAULT_CLIENT_SECRET : given;
     RotationMode mode = mode(args.string("mode", "revoke-family"));
     String clientId = args.string("client-id", FakeAuthorizationServer.DEFAULT_CLIENT_ID);
     Duration duration = args.duration("duration", Duration.ZERO);
+    Integer healthPort = HealthServer.port(args, environment);
     try (FakeAuthorizationServer server =
         FakeAuthorizationServer.builder()
             .port(args.port("port", 8080))
@@ -81,34 +87,60 @@ final class FakeAuthServerMode {
           ttl.toSeconds(),
           redis == null ? "" : ", credential seeded in Redis");
       out.flush();
-      CountDownLatch stop = new CountDownLatch(1);
-      if (args.flag("stdin")) {
-        Thread watcher =
-            new Thread(
-                () -> {
-                  try {
-                    while (in.read() >= 0) {
-                      // only the end of input matters
-                    }
-                  } catch (IOException e) {
-                    // the end
-                  }
-                  stop.countDown();
-                },
-                "fake-auth-server-stdin");
-        watcher.setDaemon(true);
-        watcher.start();
-      }
-      long started = System.nanoTime();
-      while (!await(stop)) {
-        out.println(statsLine((System.nanoTime() - started) / 1_000_000_000L, server.stats()));
-        out.flush();
-        if (!duration.isZero() && System.nanoTime() - started >= duration.toNanos()) {
-          break;
+      // healthy from here on: serving, and (with --redis) the credential is seeded, which is
+      // what the workers wait for (compose: depends_on ... condition: service_healthy)
+      try (HealthServer health =
+          healthPort == null
+              ? null
+              : HealthServer.start(
+                  healthPort,
+                  () ->
+                      HealthServer.Status.up(
+                          "serving; token requests " + server.stats().tokenRequests()))) {
+        if (health != null) {
+          out.printf(
+              "fake-auth-server: health at http://127.0.0.1:%d%s%n",
+              health.port(), HealthServer.PATH);
+          out.flush();
         }
+        return serve(server, args.flag("stdin"), duration, out, in);
       }
-      return 0;
     }
+  }
+
+  private static int serve(
+      FakeAuthorizationServer server,
+      boolean stdin,
+      Duration duration,
+      PrintStream out,
+      InputStream in) {
+    CountDownLatch stop = new CountDownLatch(1);
+    if (stdin) {
+      Thread watcher =
+          new Thread(
+              () -> {
+                try {
+                  while (in.read() >= 0) {
+                    // only the end of input matters
+                  }
+                } catch (IOException e) {
+                  // the end
+                }
+                stop.countDown();
+              },
+              "fake-auth-server-stdin");
+      watcher.setDaemon(true);
+      watcher.start();
+    }
+    long started = System.nanoTime();
+    while (!await(stop)) {
+      out.println(statsLine((System.nanoTime() - started) / 1_000_000_000L, server.stats()));
+      out.flush();
+      if (!duration.isZero() && System.nanoTime() - started >= duration.toNanos()) {
+        break;
+      }
+    }
+    return 0;
   }
 
   static String statsLine(long seconds, ServerStats s) {

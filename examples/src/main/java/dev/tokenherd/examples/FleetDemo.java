@@ -7,6 +7,8 @@ import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The fleet demo: {@code java -jar fleet-demo.jar [options]}, or one of the modes the docker fleet
@@ -27,18 +29,25 @@ public final class FleetDemo {
                --processes       each pod its own JVM
                --json            end with one JSON line per strategy
              java -jar fleet-demo.jar worker --redis URI --token-endpoint URI [--client-id ID]
-               [--client-secret S | env TOKENHERD_CLIENT_SECRET] [--threads N] [--strategy S]
-               [--name NAME] [--namespace NS] [--duration D] [--json] [--stdin]
+               [--client-secret S] [--threads N] [--strategy S] [--name NAME] [--namespace NS]
+               [--duration D] [--json] [--stdin] [--health-port P [--unhealthy-after D]]
              java -jar fleet-demo.jar fake-auth-server [--port P] [--bind ADDRESS] [--ttl D]
                [--mode revoke-family|grace-period|no-family-revocation|no-rotation|
                 omit-refresh-token] [--latency D] [--client-id ID] [--client-secret S]
-               [--redis URI [--namespace NS]] [--duration D] [--stdin]
+               [--redis URI [--namespace NS]] [--duration D] [--stdin] [--health-port P]
              java -jar fleet-demo.jar totals --auth-server URI [--redis URI] [--namespace NS]
+      environment of worker and fake-auth-server:
+             TOKENHERD_CLIENT_SECRET       the client secret, if --client-secret is absent
+             TOKENHERD_CLIENT_SECRET_FILE  or the path of a file holding it; not both
+             TOKENHERD_HEALTH_PORT         if --health-port is absent: GET 127.0.0.1:P/health
       """;
 
   private FleetDemo() {}
 
-  /** Runs the demo or a mode and exits: 0 done, 1 could not run here, 2 bad command line. */
+  /**
+   * Runs the demo or a mode and exits: 0 done, 1 could not run here, 2 bad command line or
+   * configuration.
+   */
   public static void main(String[] args) {
     int status = run(args, System.out, System.err, System.in);
     // client libraries leave non-daemon threads behind; the demo is done
@@ -51,13 +60,27 @@ public final class FleetDemo {
    * @return the exit status: 0 done, 1 could not run here, 2 bad command line
    */
   static int run(String[] argv, PrintStream out, PrintStream err, InputStream in) {
+    return run(argv, out, err, in, System::getenv);
+  }
+
+  /**
+   * Runs the demo or a mode with {@code environment} in place of the process environment.
+   *
+   * @return the exit status: 0 done, 1 could not run here, 2 bad command line or configuration
+   */
+  static int run(
+      String[] argv,
+      PrintStream out,
+      PrintStream err,
+      InputStream in,
+      Function<String, @Nullable String> environment) {
     List<String> args = new ArrayList<>(Arrays.asList(argv));
     try {
       if (!args.isEmpty() && !args.get(0).startsWith("--")) {
         String mode = args.remove(0);
         return switch (mode) {
-          case "worker" -> WorkerMode.run(args, out, in);
-          case "fake-auth-server" -> FakeAuthServerMode.run(args, out, in);
+          case "worker" -> WorkerMode.run(args, out, in, environment);
+          case "fake-auth-server" -> FakeAuthServerMode.run(args, out, in, environment);
           case "totals" -> TotalsMode.run(args, out, err);
           case "help" -> {
             out.print(USAGE);

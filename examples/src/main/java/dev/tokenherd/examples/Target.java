@@ -45,6 +45,20 @@ record Target(
     RedisKeys.of(namespace); // validates
   }
 
+  /** Names everything but the secrets (the client's, a Redis password), which no log may show. */
+  @Override
+  public String toString() {
+    return "Target[redisUri="
+        + redisUri.replaceFirst("//[^/@]*@", "//(redacted)@")
+        + ", tokenUri="
+        + tokenUri
+        + ", clientId="
+        + clientId
+        + ", clientSecret=(redacted), namespace="
+        + namespace
+        + "]";
+  }
+
   /** The peers' hash: {@code namespace:peer:{demo-api}}. */
   String peerHash() {
     return namespace + ":peer:{" + KEY.name() + "}";

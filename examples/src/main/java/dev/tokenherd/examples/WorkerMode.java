@@ -10,6 +10,7 @@ import java.io.InputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,6 +19,7 @@ import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Function;
 import org.HdrHistogram.Histogram;
 import org.jspecify.annotations.Nullable;
 
@@ -25,12 +27,12 @@ import org.jspecify.annotations.Nullable;
  * {@code worker}: one pod against an external Redis and token endpoint, until stopped (SIGTERM, the
  * end of standard input with {@code --stdin}, or {@code --duration}). Prints a progress line a
  * second (a JSON object with {@code --json}) and adds its counters to the fleet totals in Redis
- * ({@code namespace:totals}), which the {@code totals} mode reads.
+ * ({@code namespace:totals}), which the {@code totals} mode reads. With {@code --health-port} (or
+ * {@value HealthServer#PORT_VARIABLE}) it answers {@code GET /health}: 200 while its pod has served
+ * a token within {@code --unhealthy-after} (10 s), 503 while it waits for the credential, when it
+ * stops, or when its callers got no token for that long ({@link WorkerHealth}).
  */
 final class WorkerMode {
-  /** The environment variable that holds the client secret if {@code --client-secret} is absent. */
-  static final String SECRET_VARIABLE = "TOKENHERD_CLIENT_SECRET";
-
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Set<String> VALUED =
       Set.of(
@@ -43,38 +45,97 @@ final class WorkerMode {
           "name",
           "namespace",
           "duration",
-          "startup-timeout");
+          "startup-timeout",
+          "health-port",
+          "unhealthy-after");
   private static final Set<String> FLAGS = Set.of("json", "stdin");
+
+  /**
+   * What one run does, from the command line and the environment.
+   *
+   * @param target the Redis, the token endpoint and the credentials
+   * @param strategy how the pod gets its token
+   * @param threads caller threads
+   * @param name the pod's name in reports
+   * @param json JSON lines instead of text
+   * @param stdin stop at the end of standard input
+   * @param duration stop after this long; zero: run until stopped
+   * @param startupTimeout how long to wait for the credential to be seeded
+   */
+  private record Plan(
+      Target target,
+      Strategy strategy,
+      int threads,
+      String name,
+      boolean json,
+      boolean stdin,
+      Duration duration,
+      Duration startupTimeout) {}
 
   private WorkerMode() {}
 
-  static int run(List<String> arguments, PrintStream out, InputStream in) {
+  static int run(
+      List<String> arguments,
+      PrintStream out,
+      InputStream in,
+      Function<String, @Nullable String> environment) {
     Args args = Args.parse(arguments, VALUED, FLAGS);
-    String secret = args.value("client-secret");
+    String secret = ClientSecret.resolve(args.value("client-secret"), environment);
     if (secret == null) {
-      secret = System.getenv(SECRET_VARIABLE);
+      throw new UsageException(
+          "--client-secret (or "
+              + ClientSecret.VARIABLE
+              + ", or "
+              + ClientSecret.FILE_VARIABLE
+              + ") is required");
     }
-    if (secret == null) {
-      throw new UsageException("--client-secret (or " + SECRET_VARIABLE + ") is required");
+    Plan plan =
+        new Plan(
+            new Target(
+                args.required("redis"),
+                URI.create(args.required("token-endpoint")),
+                args.string("client-id", "test-client"),
+                secret,
+                args.string("namespace", Target.DEFAULT_NAMESPACE)),
+            Strategy.parse(args.string("strategy", "tokenherd")),
+            args.positiveInt("threads", 16),
+            args.string("name", defaultName(environment)),
+            args.flag("json"),
+            args.flag("stdin"),
+            args.duration("duration", Duration.ZERO),
+            args.duration("startup-timeout", StartupTimeout.get()));
+    Duration unhealthyAfter = args.duration("unhealthy-after", Duration.ofSeconds(10));
+    if (unhealthyAfter.isZero()) {
+      throw new UsageException("--unhealthy-after must be positive: " + unhealthyAfter);
     }
-    Target target =
-        new Target(
-            args.required("redis"),
-            URI.create(args.required("token-endpoint")),
-            args.string("client-id", "test-client"),
-            secret,
-            args.string("namespace", Target.DEFAULT_NAMESPACE));
-    Strategy strategy = Strategy.parse(args.string("strategy", "tokenherd"));
-    int threads = args.positiveInt("threads", 16);
-    String name = args.string("name", defaultName());
-    boolean json = args.flag("json");
-    Duration duration = args.duration("duration", Duration.ZERO);
+    Integer healthPort = HealthServer.port(args, environment);
 
+    WorkerHealth health = new WorkerHealth(Clock.systemUTC(), unhealthyAfter);
+    try (HealthServer healthServer =
+        healthPort == null ? null : HealthServer.start(healthPort, health)) {
+      if (healthServer != null) {
+        print(
+            out,
+            plan.json(),
+            Map.of("type", "health", "pod", plan.name(), "port", healthServer.port()),
+            plan.name()
+                + ": health at http://127.0.0.1:"
+                + healthServer.port()
+                + HealthServer.PATH);
+      }
+      return serve(plan, health, out, in);
+    }
+  }
+
+  private static int serve(Plan plan, WorkerHealth health, PrintStream out, InputStream in) {
+    Target target = plan.target();
+    String name = plan.name();
+    boolean json = plan.json();
+    Duration duration = plan.duration();
     // How long to wait for the fake-auth-server (or a login) to seed the credential: it starts
     // beside this worker, in compose as in the tests.
-    long startupDeadline =
-        System.nanoTime() + args.duration("startup-timeout", StartupTimeout.get()).toNanos();
-    while (!target.isSeeded(strategy)) {
+    long startupDeadline = System.nanoTime() + plan.startupTimeout().toNanos();
+    while (!target.isSeeded(plan.strategy())) {
       if (System.nanoTime() > startupDeadline) {
         out.println(name + ": no credential was seeded in Redis; is the fake-auth-server up?");
         return 1;
@@ -84,7 +145,7 @@ final class WorkerMode {
 
     CountDownLatch stop = new CountDownLatch(1);
     CountDownLatch done = new CountDownLatch(1);
-    if (args.flag("stdin")) {
+    if (plan.stdin()) {
       Thread watcher = new Thread(() -> awaitEndOfInput(in, stop), name + "-stdin");
       watcher.setDaemon(true);
       watcher.start();
@@ -104,18 +165,25 @@ final class WorkerMode {
 
     RedisClient redis = RedisClient.create(target.redisUri());
     try (StatefulRedisConnection<String, String> totals = redis.connect()) {
-      Pod pod = new Pod(name, strategy.open(target, name), threads);
+      Pod pod = new Pod(name, plan.strategy().open(target, name), plan.threads());
       pod.start();
-      print(out, json, Map.of("type", "ready", "pod", name), name + ": ready, " + strategy.id());
+      health.started(pod::counts);
+      print(
+          out,
+          json,
+          Map.of("type", "ready", "pod", name),
+          name + ": ready, " + plan.strategy().id());
       long started = System.nanoTime();
       PodHandle.Counts reported = PodHandle.Counts.ZERO;
       while (!awaitQuietly(stop, Duration.ofSeconds(1))) {
+        health.sample();
         reported = addTotals(totals, target, pod.counts(), reported);
         print(out, json, report("progress", name, pod.counts(), null), line(name, pod, started));
         if (!duration.isZero() && System.nanoTime() - started >= duration.toNanos()) {
           break;
         }
       }
+      health.stopping();
       Histogram latencies = pod.stop();
       addTotals(totals, target, pod.counts(), reported);
       print(
@@ -135,8 +203,8 @@ final class WorkerMode {
     }
   }
 
-  private static String defaultName() {
-    String host = System.getenv("HOSTNAME");
+  private static String defaultName(Function<String, @Nullable String> environment) {
+    String host = environment.apply("HOSTNAME");
     return (host == null ? "worker" : host) + "/" + ProcessHandle.current().pid();
   }
 

@@ -68,8 +68,12 @@ final class WorkerProcess implements PodHandle {
     command.addAll(startupTimeoutArguments());
     // standard error piped: ProcessOutput copies it to ours and keeps its tail for failures
     ProcessBuilder builder = new ProcessBuilder(command);
-    // the secret travels in the environment, not on a command line that ps shows
-    builder.environment().put(WorkerMode.SECRET_VARIABLE, target.clientSecret());
+    // the secret travels in the environment, not on a command line that ps shows; what this
+    // JVM was given for itself stays here (a secret file would conflict with the variable, and
+    // every worker would try to bind the same health port)
+    builder.environment().remove(ClientSecret.FILE_VARIABLE);
+    builder.environment().remove(HealthServer.PORT_VARIABLE);
+    builder.environment().put(ClientSecret.VARIABLE, target.clientSecret());
     try {
       return new WorkerProcess(name, builder.start());
     } catch (IOException e) {

@@ -13,22 +13,28 @@ import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The modes the docker fleet runs, as plain processes (no Docker engine runs on these machines):
  * the fake-auth-server mode and two worker-mode JVMs from {@code target/fleet-demo.jar} against a
- * real {@code redis-server}, then the totals.
+ * real {@code redis-server}, then the totals. The fake server and one worker take the client secret
+ * from a file ({@code TOKENHERD_CLIENT_SECRET_FILE}), as compose gives it to them.
  */
 final class ProcessModesIT {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Path JAR = Path.of("target", "fleet-demo.jar");
+
+  @TempDir Path directory;
 
   private final RedisServerProcess redis = RedisServerProcess.builder().appendOnly(true).start();
   private final List<Process> processes = new ArrayList<>();
@@ -46,8 +52,14 @@ final class ProcessModesIT {
     assertThat(JAR).exists();
     int port = freePort();
     String authServer = "http://127.0.0.1:" + port;
+    // as compose passes it: a Docker secret file, with the trailing newline an editor leaves; not
+    // the fake server's default secret, so that a process that ignored the file would fail
+    Path secretFile = directory.resolve("client_secret");
+    Files.writeString(secretFile, "compose-secret\n");
+    Map<String, String> fromFile = Map.of(ClientSecret.FILE_VARIABLE, secretFile.toString());
     ProcessOutput server =
         start(
+            fromFile,
             "fake-auth-server",
             "--port",
             Integer.toString(port),
@@ -60,6 +72,7 @@ final class ProcessModesIT {
     server.awaitStartup("fake-auth-server: port " + port);
 
     List<ProcessOutput> workers = new ArrayList<>();
+    // w1 takes the secret from the command line, w2 from the file
     for (int i = 1; i <= 2; i++) {
       List<String> worker =
           new ArrayList<>(
@@ -69,16 +82,17 @@ final class ProcessModesIT {
                   redis.uri().toString(),
                   "--token-endpoint",
                   authServer + "/token",
-                  "--client-secret",
-                  "test-secret",
                   "--threads",
                   "4",
                   "--name",
                   "w" + i,
                   "--json",
                   "--stdin"));
+      if (i == 1) {
+        worker.addAll(List.of("--client-secret", "compose-secret"));
+      }
       worker.addAll(WorkerProcess.startupTimeoutArguments());
-      workers.add(start(worker.toArray(String[]::new)));
+      workers.add(start(i == 1 ? Map.of() : fromFile, worker.toArray(String[]::new)));
     }
     for (ProcessOutput worker : workers) {
       worker.awaitStartup("\"type\":\"ready\"");
@@ -135,13 +149,19 @@ final class ProcessModesIT {
   }
 
   /** Starts a mode of the jar, its standard error merged into its standard output. */
-  private ProcessOutput start(String... arguments) throws IOException {
+  private ProcessOutput start(Map<String, String> environment, String... arguments)
+      throws IOException {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-jar");
     command.add(JAR.toString());
     command.addAll(List.of(arguments));
-    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    builder.environment().remove(ClientSecret.VARIABLE);
+    builder.environment().remove(ClientSecret.FILE_VARIABLE);
+    builder.environment().remove(HealthServer.PORT_VARIABLE);
+    builder.environment().putAll(environment);
+    Process process = builder.start();
     processes.add(process);
     return ProcessOutput.follow(arguments[0] + " #" + processes.size(), process, null);
   }
