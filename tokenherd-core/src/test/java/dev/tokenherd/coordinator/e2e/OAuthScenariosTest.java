@@ -51,10 +51,14 @@ final class OAuthScenariosTest {
   private static final TokenKey KEY = TokenKey.of("billing-api");
   private static final Clock CLOCK = Clock.systemUTC();
 
-  /** Short retries; an endpoint timeout far below the 2 s delay faults, so those are ambiguous. */
+  /**
+   * Short retries; an endpoint timeout below the 2 s delay faults, so those are ambiguous, and as
+   * long as the 2 s lease allows (3/4 of it), so that on a loaded machine only the delayed answers
+   * time out (at 500 ms an ordinary invalid_grant answer sometimes did too).
+   */
   private static final RefreshPolicy POLICY =
       Loopback.shortBackoffs()
-          .endpointTimeout(Duration.ofMillis(500))
+          .endpointTimeout(Duration.ofMillis(1500))
           .leaseTime(Duration.ofSeconds(2))
           .waitTimeout(Duration.ofSeconds(5))
           .build();
