@@ -8,6 +8,7 @@ import dev.tokenherd.coordinator.CoordinatorStats;
 import dev.tokenherd.coordinator.CredentialNotFoundException;
 import dev.tokenherd.coordinator.LostRotationException;
 import dev.tokenherd.coordinator.OAuth2Error;
+import dev.tokenherd.coordinator.PermanentRefreshException;
 import dev.tokenherd.coordinator.ReauthenticationRequiredException;
 import dev.tokenherd.coordinator.ReauthenticationRequiredException.Reason;
 import dev.tokenherd.coordinator.Redaction;
@@ -599,17 +600,82 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
             previous.holder(),
             previous.startedAt());
       }
+      return writeMark(lease, base, request, requestTimeout, /* refenced= */ false);
+    }
+
+    /**
+     * Writes the refresh mark, stamped with this lease's own fence, and sends the request only if
+     * the store took it. The store refuses a mark whose fence is below the stored one: either this
+     * lease ran out and another worker has written since (this worker must not send: it adopts or
+     * waits), or the lock still holds and the lock's fence counter went back (its key deleted or
+     * evicted, a restore, a failover to a lagging replica). Only the lock can tell the two apart,
+     * atomically: {@link LockLease#advancePast} re-fences the lease if it still holds the lock,
+     * once per attempt, and the mark is written again under the new fence.
+     */
+    private CompletionStage<Optional<Entry>> writeMark(
+        LockLease lease,
+        TokenRecord base,
+        TokenRequest request,
+        Duration requestTimeout,
+        boolean refenced) {
+      TokenSet tokens = base.tokens();
+      String refreshToken =
+          tokens == null ? null : tokens.refreshToken(); // none: client_credentials
       RefreshMark mark =
           new RefreshMark(
               lease.fence(), env.workerId(), now(), Redaction.fingerprint(refreshToken));
-      TokenRecord marked = withMark(base, lease.fence(), mark);
+      TokenRecord marked = withMark(base, mark);
       return env.store()
           .compareAndSet(key, base.version(), marked)
           .thenCompose(
-              outcome ->
-                  outcome.applied()
-                      ? call(lease, marked, request, requestTimeout)
-                      : lostRace(lease, outcome));
+              outcome -> {
+                if (outcome.applied()) {
+                  return call(lease, marked, request, requestTimeout);
+                }
+                if (outcome.result() != WriteOutcome.Result.FENCE_REJECTED || refenced) {
+                  return lostRace(lease, outcome);
+                }
+                long stored = requireNonNull(outcome.current()).fence();
+                return refence(lease, stored)
+                    .thenCompose(
+                        renewed ->
+                            renewed.isPresent()
+                                ? writeMark(renewed.get(), base, request, requestTimeout, true)
+                                : lostRace(lease, outcome));
+              });
+    }
+
+    /**
+     * Asks the lock for a fence above {@code stored}; empty if the lease ran out. A lock that
+     * cannot re-fence fails the attempt with a typed, permanent error naming the cause.
+     */
+    private CompletionStage<Optional<LockLease>> refence(LockLease lease, long stored) {
+      return lease
+          .advancePast(stored)
+          .handle(
+              (renewed, error) -> {
+                if (error == null) {
+                  renewed.ifPresent(
+                      next ->
+                          log.warn(
+                              "credential '{}': the lock's fence counter went back (lease fence"
+                                  + " {} is not above the stored fence {} while the lock is"
+                                  + " held: its key was lost, evicted or rolled back); re-fenced"
+                                  + " to {}",
+                              key,
+                              lease.fence(),
+                              stored,
+                              next.fence()));
+                  return CompletableFuture.completedFuture(renewed);
+                }
+                Throwable cause = unwrap(error);
+                if (cause instanceof UnsupportedOperationException) {
+                  return CompletableFuture.<Optional<LockLease>>failedFuture(
+                      fenceBehind(lease, stored, cause));
+                }
+                return CompletableFuture.<Optional<LockLease>>failedFuture(cause);
+              })
+          .thenCompose(stage -> stage);
     }
 
     private CompletionStage<Optional<Entry>> call(
@@ -1182,11 +1248,15 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
         null);
   }
 
-  private static TokenRecord withMark(TokenRecord base, long fence, @Nullable RefreshMark mark) {
+  /**
+   * Returns {@code base} with {@code mark} (or without a mark, if null) and the mark's own fence:
+   * never the stored fence, which would let a lease whose fence is lower pass the store's check.
+   */
+  private static TokenRecord withMark(TokenRecord base, @Nullable RefreshMark mark) {
     return new TokenRecord(
         base.schemaVersion(),
         base.version(),
-        Math.max(fence, base.fence()),
+        mark == null ? base.fence() : mark.fence(),
         base.status(),
         base.tokens(),
         mark,
@@ -1196,8 +1266,24 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
         base.writtenAt());
   }
 
+  private PermanentRefreshException fenceBehind(LockLease lease, long stored, Throwable cause) {
+    return new PermanentRefreshException(
+        key,
+        "the refresh lock's fence counter is behind the store (lease fence "
+            + lease.fence()
+            + " is not above the stored fence "
+            + stored
+            + " while the lock is held) and "
+            + cause.getMessage()
+            + ": set the lock's counter above "
+            + stored
+            + " to resume; no token request was sent",
+        null,
+        cause);
+  }
+
   private static TokenRecord withoutMark(TokenRecord marked) {
-    return withMark(marked, marked.fence(), null);
+    return withMark(marked, null);
   }
 
   private Instant now() {

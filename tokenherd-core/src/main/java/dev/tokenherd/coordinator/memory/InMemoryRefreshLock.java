@@ -22,6 +22,7 @@ public final class InMemoryRefreshLock implements RefreshLock {
   private final Clock clock;
   private final Map<TokenKey, Holder> holders = new HashMap<>();
   private final Map<TokenKey, Long> fences = new HashMap<>();
+  private long owners;
 
   /**
    * Creates a lock whose leases expire by {@code clock}.
@@ -43,20 +44,24 @@ public final class InMemoryRefreshLock implements RefreshLock {
         return CompletableFuture.completedFuture(Optional.empty());
       }
       long fence = fences.merge(key, 1L, Long::sum);
-      Lease lease = new Lease(key, fence);
-      holders.put(key, new Holder(fence, now.plus(leaseTime)));
+      long owner = ++owners;
+      Lease lease = new Lease(key, owner, fence);
+      holders.put(key, new Holder(owner, now.plus(leaseTime)));
       return CompletableFuture.completedFuture(Optional.of(lease));
     }
   }
 
-  private record Holder(long fence, Instant expiresAt) {}
+  /** The lease that holds a key's lock, by owner id (shared by a lease and its re-fenced ones). */
+  private record Holder(long owner, Instant expiresAt) {}
 
   private final class Lease implements LockLease {
     private final TokenKey key;
+    private final long owner;
     private final long fence;
 
-    Lease(TokenKey key, long fence) {
+    Lease(TokenKey key, long owner, long fence) {
       this.key = key;
+      this.owner = owner;
       this.fence = fence;
     }
 
@@ -66,10 +71,28 @@ public final class InMemoryRefreshLock implements RefreshLock {
     }
 
     @Override
+    public CompletionStage<Optional<LockLease>> advancePast(long stored) {
+      synchronized (InMemoryRefreshLock.this) {
+        if (!holds()) {
+          return CompletableFuture.completedFuture(Optional.empty());
+        }
+        long floor = Math.addExact(stored, REFENCE_MARGIN);
+        long next = Math.max(fences.getOrDefault(key, 0L), floor) + 1;
+        fences.put(key, next);
+        return CompletableFuture.completedFuture(Optional.of(new Lease(key, owner, next)));
+      }
+    }
+
+    private boolean holds() {
+      Holder holder = holders.get(key);
+      return holder != null && holder.owner == owner && clock.instant().isBefore(holder.expiresAt);
+    }
+
+    @Override
     public CompletionStage<Void> release() {
       synchronized (InMemoryRefreshLock.this) {
         Holder holder = holders.get(key);
-        if (holder != null && holder.fence == fence) {
+        if (holder != null && holder.owner == owner) {
           holders.remove(key);
         }
       }

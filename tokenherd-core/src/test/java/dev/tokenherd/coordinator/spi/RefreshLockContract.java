@@ -84,4 +84,56 @@ public abstract class RefreshLockContract {
     assertThat(acquire(lock(), key, leaseTime())).isEmpty();
     current.release().toCompletableFuture().join();
   }
+
+  private static Optional<LockLease> advance(LockLease lease, long stored) {
+    return lease.advancePast(stored).toCompletableFuture().join();
+  }
+
+  @Test
+  void advancePast_whileHeld_issuesAFenceAboveTheMarginAndKeepsTheLock() {
+    LockLease lease = acquire(lock(), key, leaseTime()).orElseThrow();
+    long stored = lease.fence() + 57;
+
+    LockLease refenced = advance(lease, stored).orElseThrow();
+
+    assertThat(refenced.fence()).isGreaterThan(stored + LockLease.REFENCE_MARGIN);
+    assertThat(acquire(otherWorkersLock(), key, leaseTime())).isEmpty();
+  }
+
+  @Test
+  void advancePast_raisesTheCounterForEveryLaterLease() {
+    LockLease lease = acquire(lock(), key, leaseTime()).orElseThrow();
+    LockLease refenced = advance(lease, lease.fence() + 3).orElseThrow();
+    lease.release().toCompletableFuture().join(); // the original lease releases the same lock
+
+    LockLease next = acquire(otherWorkersLock(), key, leaseTime()).orElseThrow();
+
+    assertThat(next.fence()).isGreaterThan(refenced.fence());
+  }
+
+  @Test
+  void advancePast_aStoredFenceBelowTheCounter_stillIssuesAFreshFence() {
+    LockLease lease = acquire(lock(), key, leaseTime()).orElseThrow();
+
+    LockLease refenced = advance(lease, 0).orElseThrow();
+
+    assertThat(refenced.fence()).isGreaterThan(lease.fence());
+  }
+
+  @Test
+  void advancePast_afterTheLeaseRanOut_isEmptyAndLeavesTheNewHolderAlone() {
+    LockLease stale = acquire(lock(), key, leaseTime()).orElseThrow();
+    letLeaseExpire();
+    LockLease holder = acquire(otherWorkersLock(), key, leaseTime()).orElseThrow();
+
+    assertThat(advance(stale, holder.fence())).isEmpty();
+
+    LockLease afterHolder = acquireAfterRelease(holder);
+    assertThat(afterHolder.fence()).isEqualTo(holder.fence() + 1);
+  }
+
+  private LockLease acquireAfterRelease(LockLease holder) {
+    holder.release().toCompletableFuture().join();
+    return acquire(lock(), key, leaseTime()).orElseThrow();
+  }
 }

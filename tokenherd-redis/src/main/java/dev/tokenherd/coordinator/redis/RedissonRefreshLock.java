@@ -6,6 +6,7 @@ import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.spi.LockLease;
 import dev.tokenherd.coordinator.spi.RefreshLock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -15,8 +16,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 import org.redisson.RedissonFencedLock;
+import org.redisson.RedissonObject;
 import org.redisson.api.RFencedLock;
+import org.redisson.api.RScript;
 import org.redisson.api.RedissonClient;
+import org.redisson.client.codec.StringCodec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -88,7 +92,7 @@ public final class RedissonRefreshLock implements RefreshLock {
               fence ->
                   fence == null
                       ? Optional.<LockLease>empty()
-                      : Optional.<LockLease>of(new Lease(key, lock, owner, fence)));
+                      : Optional.<LockLease>of(new Lease(client, key, lock, owner, fence)));
     } catch (RuntimeException e) {
       // For example a client already shut down: report it the way an unreachable Redis is.
       return CompletableFuture.failedFuture(e);
@@ -121,14 +125,29 @@ public final class RedissonRefreshLock implements RefreshLock {
     return "RedissonRefreshLock[namespace=" + keys.namespace() + "]";
   }
 
+  /**
+   * Re-fences a held lease: -1 if {@code ARGV[1]} (Redisson's owner field) no longer holds the lock
+   * {@code KEYS[1]}; else raises the counter {@code KEYS[2]} to at least {@code ARGV[2]} and
+   * returns its next value. Compared as decimal strings, like the store's script, never as Lua
+   * doubles.
+   */
+  static final String ADVANCE_PAST =
+      "if redis.call('hexists', KEYS[1], ARGV[1]) == 0 then return -1 end "
+          + "local current = redis.call('get', KEYS[2]) or '0' "
+          + "if #current < #ARGV[2] or (#current == #ARGV[2] and current < ARGV[2]) then "
+          + "redis.call('set', KEYS[2], ARGV[2]) end "
+          + "return redis.call('incr', KEYS[2])";
+
   private static final class Lease implements LockLease {
+    private final RedissonClient client;
     private final TokenKey key;
     private final RedissonFencedLock lock;
     private final long owner;
     private final long fence;
     private final AtomicBoolean released = new AtomicBoolean();
 
-    Lease(TokenKey key, RedissonFencedLock lock, long owner, long fence) {
+    Lease(RedissonClient client, TokenKey key, RedissonFencedLock lock, long owner, long fence) {
+      this.client = client;
       this.key = key;
       this.lock = lock;
       this.owner = owner;
@@ -138,6 +157,39 @@ public final class RedissonRefreshLock implements RefreshLock {
     @Override
     public long fence() {
       return fence;
+    }
+
+    /**
+     * Runs {@link #ADVANCE_PAST} on the lock's hash and Redisson's counter key (one slot: the
+     * counter's name embeds the lock's), so the ownership check and the new fence are one step.
+     */
+    @Override
+    public CompletionStage<Optional<LockLease>> advancePast(long stored) {
+      String name = lock.getRawName();
+      List<Object> keys = List.of(name, RedissonObject.prefixName("redisson_lock_token", name));
+      String field = lock.getServiceManager().getId() + ":" + owner;
+      String floor = Long.toString(Math.addExact(stored, REFENCE_MARGIN));
+      CompletionStage<Long> next;
+      try {
+        next =
+            client
+                .getScript(StringCodec.INSTANCE)
+                .<Long>evalAsync(
+                    name,
+                    RScript.Mode.READ_WRITE,
+                    ADVANCE_PAST,
+                    RScript.ReturnType.LONG,
+                    keys,
+                    field,
+                    floor);
+      } catch (RuntimeException e) {
+        return CompletableFuture.failedFuture(e);
+      }
+      return next.thenApply(
+          fence ->
+              fence < 0
+                  ? Optional.<LockLease>empty()
+                  : Optional.<LockLease>of(new Lease(client, key, lock, owner, fence)));
     }
 
     @Override

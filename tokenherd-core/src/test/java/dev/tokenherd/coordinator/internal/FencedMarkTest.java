@@ -1,0 +1,203 @@
+package dev.tokenherd.coordinator.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.tokenherd.coordinator.PermanentRefreshException;
+import dev.tokenherd.coordinator.RefreshPolicy;
+import dev.tokenherd.coordinator.TokenCoordinator;
+import dev.tokenherd.coordinator.TokenKey;
+import dev.tokenherd.coordinator.memory.InMemoryRefreshLock;
+import dev.tokenherd.coordinator.spi.LockLease;
+import dev.tokenherd.coordinator.spi.RefreshLock;
+import dev.tokenherd.coordinator.spi.TokenRecord;
+import dev.tokenherd.coordinator.spi.TokenRequest;
+import dev.tokenherd.coordinator.spi.TokenStatus;
+import dev.tokenherd.coordinator.spi.TokenStore;
+import dev.tokenherd.coordinator.spi.WriteOutcome;
+import dev.tokenherd.coordinator.testing.RecordingListener;
+import dev.tokenherd.coordinator.testing.ScriptedTokenEndpoint;
+import dev.tokenherd.coordinator.testing.VirtualFleet;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The refresh mark carries its lease's own fence: a worker whose lease is not above the stored
+ * fence never sends a token request, and a lock whose fence counter went back is re-fenced, not
+ * looped on. Judged by the requests the token endpoint received.
+ */
+final class FencedMarkTest {
+  private static final TokenKey KEY = TokenKey.of("billing-api");
+  private static final Duration HOUR = Duration.ofHours(1);
+
+  private final VirtualFleet fleet = new VirtualFleet();
+  private final ScriptedTokenEndpoint endpoint = new ScriptedTokenEndpoint(fleet.clock);
+  private final RefreshPolicy policy = RefreshPolicy.ofDefaults();
+
+  @AfterEach
+  void closeFleet() {
+    fleet.close();
+  }
+
+  private TokenRecord stored() {
+    return fleet.store.read(KEY).toCompletableFuture().join().orElseThrow();
+  }
+
+  /** Seeds, then refreshes {@code times} times through the fleet's lock: the stored fence grows. */
+  private TokenCoordinator seedAndRefresh(int times) {
+    TokenCoordinator first =
+        fleet.worker("worker-a", policy, new RecordingListener()).coordinator(KEY, endpoint);
+    first.seed(fleet.tokens("access-0", "refresh-0", HOUR)).join();
+    for (int i = 0; i < times; i++) {
+      endpoint.issue(HOUR);
+      fleet.advance(Duration.ofMinutes(61));
+      first.tokenAsync().join();
+    }
+    return first;
+  }
+
+  @Test
+  void counterLost_whileTheLockIsHeld_refencesAndSendsExactlyOneRequest() {
+    seedAndRefresh(3);
+    TokenRecord before = stored();
+    assertThat(before.fence()).isEqualTo(3);
+    // The lock's counter is gone (its key deleted or evicted): a new lock counts from 1 again.
+    RecordingListener listener = new RecordingListener();
+    TokenCoordinator afterLoss =
+        fleet
+            .worker(
+                "worker-b",
+                policy,
+                listener,
+                fleet.store,
+                new InMemoryRefreshLock(fleet.clock),
+                fleet.feed)
+            .coordinator(KEY, endpoint);
+    endpoint.issue(HOUR);
+    fleet.advance(Duration.ofMinutes(61));
+
+    assertThat(afterLoss.tokenAsync().join().value()).isEqualTo("access-4");
+
+    assertThat(endpoint.requests())
+        .extracting(TokenRequest::refreshToken)
+        .hasSize(4)
+        .doesNotHaveDuplicates();
+    assertThat(endpoint.requests().get(3).refreshToken()).isEqualTo(before.tokens().refreshToken());
+    TokenRecord after = stored();
+    assertThat(after.version()).isEqualTo(before.version() + 1);
+    assertThat(after.status()).isEqualTo(TokenStatus.ACTIVE);
+    assertThat(after.fence()).isGreaterThan(before.fence() + LockLease.REFENCE_MARGIN);
+    assertThat(listener.events()).containsExactly("refreshed billing-api v" + after.version());
+  }
+
+  @Test
+  void leaseRanOutBeforeTheMark_markIsRefused_workerNeverSendsAndAdoptsTheHoldersToken() {
+    seedAndRefresh(0);
+    // Worker A's mark write is held in flight, as if A stalled right before it (GC, SIGSTOP).
+    HeldMarks paused = new HeldMarks(fleet.store);
+    RecordingListener listenerA = new RecordingListener();
+    TokenCoordinator a =
+        fleet
+            .worker("worker-stalled", policy, listenerA, paused, fleet.lock, fleet.feed)
+            .coordinator(KEY, endpoint);
+    TokenCoordinator b =
+        fleet.worker("worker-b", policy, new RecordingListener()).coordinator(KEY, endpoint);
+    fleet.advance(Duration.ofMinutes(61));
+    CompletableFuture<?> stalled = a.tokenAsync();
+    assertThat(paused.held).isNotNull();
+
+    // A's lease runs out; B takes the lock with a higher fence and refreshes.
+    fleet.advance(policy.leaseTime().plusSeconds(1));
+    endpoint.issue(HOUR);
+    assertThat(b.tokenAsync().join().value()).isEqualTo("access-1");
+    // A's mark finally arrives, stamped with A's own, lower fence.
+    paused.release();
+
+    assertThat(endpoint.requests()).hasSize(1);
+    assertThat(listenerA.events()).contains("fenced billing-api 1");
+    fleet.advance(Duration.ofSeconds(1));
+    assertThat(stalled).isDone();
+    assertThat(a.accessToken()).isEqualTo("access-1");
+    assertThat(stored().fence()).isEqualTo(2);
+  }
+
+  @Test
+  void counterLost_andTheLockCannotRefence_failsTypedWithoutARequest() {
+    seedAndRefresh(2);
+    TokenCoordinator afterLoss =
+        fleet
+            .worker(
+                "worker-b",
+                policy,
+                new RecordingListener(),
+                fleet.store,
+                new NoRefence(new InMemoryRefreshLock(fleet.clock)),
+                fleet.feed)
+            .coordinator(KEY, endpoint);
+    fleet.advance(Duration.ofMinutes(61));
+
+    assertThatThrownBy(() -> afterLoss.tokenAsync().join())
+        .hasCauseInstanceOf(PermanentRefreshException.class)
+        .hasMessageContaining("fence counter is behind the store")
+        .hasMessageContaining("no token request was sent");
+    assertThat(endpoint.requests()).hasSize(2);
+    assertThat(stored().refreshing()).isNull();
+  }
+
+  /** A store that holds back the next write carrying a refresh mark until released. */
+  private static final class HeldMarks implements TokenStore {
+    private final TokenStore delegate;
+    CompletableFuture<Void> held;
+
+    HeldMarks(TokenStore delegate) {
+      this.delegate = delegate;
+    }
+
+    @Override
+    public CompletionStage<Optional<TokenRecord>> read(TokenKey key) {
+      return delegate.read(key);
+    }
+
+    @Override
+    public CompletionStage<WriteOutcome> compareAndSet(
+        TokenKey key, long expectedVersion, TokenRecord next) {
+      if (next.refreshing() == null || held != null) {
+        return delegate.compareAndSet(key, expectedVersion, next);
+      }
+      held = new CompletableFuture<>();
+      return held.thenCompose(ignored -> delegate.compareAndSet(key, expectedVersion, next));
+    }
+
+    void release() {
+      held.complete(null);
+    }
+  }
+
+  /** A lock whose leases do not implement {@link LockLease#advancePast}. */
+  private record NoRefence(RefreshLock delegate) implements RefreshLock {
+    @Override
+    public CompletionStage<Optional<LockLease>> tryAcquire(TokenKey key, Duration leaseTime) {
+      return delegate
+          .tryAcquire(key, leaseTime)
+          .thenApply(
+              lease ->
+                  lease.map(
+                      held ->
+                          new LockLease() {
+                            @Override
+                            public long fence() {
+                              return held.fence();
+                            }
+
+                            @Override
+                            public CompletionStage<Void> release() {
+                              return held.release();
+                            }
+                          }));
+    }
+  }
+}
