@@ -6,8 +6,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.tokenherd.coordinator.TokenCoordinator;
-import dev.tokenherd.coordinator.TokenHerd;
-import dev.tokenherd.coordinator.redis.RedisBackend;
 import dev.tokenherd.coordinator.redis.RedisKeys;
 import dev.tokenherd.testkit.FakeAuthorizationServer;
 import dev.tokenherd.testkit.RedisServerProcess;
@@ -53,26 +51,8 @@ final class FenceCounterLossIT {
 
   @Test
   void counterKeyDeletedTwiceUnderLoad_oneRequestPerRefreshAndNoReuse() throws Exception {
-    List<TokenCoordinator> workers = new ArrayList<>();
-    for (int i = 0; i < WORKERS; i++) {
-      RedisBackend backend =
-          RedisBackend.builder().uri(redis.uri().toString()).namespace(NAMESPACE).build();
-      resources.add(backend);
-      TokenHerd herd =
-          backend
-              .configure(TokenHerd.builder())
-              .refreshPolicy(FleetSettings.policy())
-              .workerId("worker-" + i)
-              .build();
-      resources.add(herd);
-      workers.add(
-          herd.coordinator(
-              KEY,
-              FleetSettings.endpoint(
-                  server.tokenEndpoint(),
-                  server.clientId(),
-                  FakeAuthorizationServer.DEFAULT_CLIENT_SECRET)));
-    }
+    List<TokenCoordinator> workers =
+        FleetSettings.workers(redis.uri(), NAMESPACE, server, WORKERS, resources);
     workers.get(0).seed(FleetSettings.seed(server.issueTokens("read"), clock.instant())).join();
     // Redisson names the counter after the lock, whose name already holds the hash tag.
     String counter = "redisson_lock_token:" + RedisKeys.of(NAMESPACE).lock(KEY);

@@ -5,16 +5,21 @@ import static org.awaitility.Awaitility.await;
 
 import dev.tokenherd.coordinator.Backoff;
 import dev.tokenherd.coordinator.RefreshPolicy;
+import dev.tokenherd.coordinator.TokenCoordinator;
+import dev.tokenherd.coordinator.TokenHerd;
 import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.TokenSet;
 import dev.tokenherd.coordinator.oauth2.OAuth2TokenEndpoint;
+import dev.tokenherd.coordinator.redis.RedisBackend;
 import dev.tokenherd.testkit.FakeAuthorizationServer;
 import dev.tokenherd.testkit.ServerStats;
 import dev.tokenherd.testkit.TokenGrant;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.stream.Collectors;
 
 /** What the fleet tests share: one credential, short tokens, short backoffs. */
@@ -90,5 +95,38 @@ final class FleetSettings {
     assertThat(stats.familiesRevoked()).isZero();
     assertThat(stats.invalidGrants()).isZero();
     return stats;
+  }
+
+  /**
+   * Starts {@code count} independent workers on {@code redis}: each its own Redis clients and herd,
+   * all on {@link #KEY} against {@code server}; what must be closed is added to {@code resources}.
+   */
+  static List<TokenCoordinator> workers(
+      URI redis,
+      String namespace,
+      FakeAuthorizationServer server,
+      int count,
+      List<AutoCloseable> resources) {
+    List<TokenCoordinator> workers = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      RedisBackend backend =
+          RedisBackend.builder().uri(redis.toString()).namespace(namespace).build();
+      resources.add(backend);
+      TokenHerd herd =
+          backend
+              .configure(TokenHerd.builder())
+              .refreshPolicy(policy())
+              .workerId("worker-" + i)
+              .build();
+      resources.add(herd);
+      workers.add(
+          herd.coordinator(
+              KEY,
+              endpoint(
+                  server.tokenEndpoint(),
+                  server.clientId(),
+                  FakeAuthorizationServer.DEFAULT_CLIENT_SECRET)));
+    }
+    return workers;
   }
 }

@@ -1,13 +1,10 @@
 package dev.tokenherd.coordinator.redis.fleet;
 
 import static dev.tokenherd.coordinator.redis.fleet.FleetSettings.EXPIRIES;
-import static dev.tokenherd.coordinator.redis.fleet.FleetSettings.KEY;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.tokenherd.coordinator.TokenCoordinator;
-import dev.tokenherd.coordinator.TokenHerd;
-import dev.tokenherd.coordinator.redis.RedisBackend;
 import dev.tokenherd.coordinator.redis.RedisTestServer;
 import dev.tokenherd.testkit.FakeAuthorizationServer;
 import dev.tokenherd.testkit.RotationMode;
@@ -62,26 +59,8 @@ class RedisFleetIT {
 
   @Test
   void eightWorkersX32Callers_onRealRedis_sendOneTokenRequestPerRefresh() throws Exception {
-    List<TokenCoordinator> workers = new ArrayList<>();
-    for (int i = 0; i < WORKERS; i++) {
-      RedisBackend backend =
-          RedisBackend.builder().uri(redis.uri().toString()).namespace("fleet-it").build();
-      resources.add(backend);
-      TokenHerd herd =
-          backend
-              .configure(TokenHerd.builder())
-              .refreshPolicy(FleetSettings.policy())
-              .workerId("worker-" + i)
-              .build();
-      resources.add(herd);
-      workers.add(
-          herd.coordinator(
-              KEY,
-              FleetSettings.endpoint(
-                  server.tokenEndpoint(),
-                  server.clientId(),
-                  FakeAuthorizationServer.DEFAULT_CLIENT_SECRET)));
-    }
+    List<TokenCoordinator> workers =
+        FleetSettings.workers(redis.uri(), "fleet-it", server, WORKERS, resources);
     workers.get(0).seed(FleetSettings.seed(server.issueTokens("read"), clock.instant())).join();
 
     List<CallerLoad> loads = new ArrayList<>();
