@@ -19,6 +19,7 @@ import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import org.redisson.Redisson;
@@ -45,6 +46,11 @@ import org.slf4j.LoggerFactory;
  * replayed after reconnection (a late replay could write a stale rotation), and every command times
  * out after {@link Builder#commandTimeout}. Given the caller's own clients, it uses them as they
  * are, warns once if the Lettuce client buffers commands while disconnected, and never closes them.
+ *
+ * <p>{@link Builder#build()} refuses a Redis whose {@code maxmemory-policy} can evict Tokenherd's
+ * keys (anything but {@code noeviction}) with a {@link RedisConfigurationException}, unless the
+ * policy was {@linkplain Builder#acceptMaxmemoryPolicy accepted}; where {@code CONFIG GET} is
+ * denied it warns once and starts.
  */
 public final class RedisBackend implements AutoCloseable {
   /** The command timeout used when none is configured. */
@@ -162,6 +168,7 @@ public final class RedisBackend implements AutoCloseable {
     private Duration replicaTimeout = Duration.ZERO;
     private Duration commandTimeout = DEFAULT_COMMAND_TIMEOUT;
     private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
+    private @Nullable String acceptedPolicy;
 
     private Builder() {}
 
@@ -322,12 +329,50 @@ public final class RedisBackend implements AutoCloseable {
     }
 
     /**
-     * Creates the clients that were not given, then the store, the feed and the lock.
+     * Starts even though Redis runs this {@code maxmemory-policy}, which can evict Tokenherd's
+     * keys. Without it, {@link #build()} refuses every policy but {@code noeviction} with a {@link
+     * RedisConfigurationException}: a {@code volatile-*} policy can evict the refresh lock while it
+     * is held (its lease is its TTL), so that two workers present the same refresh token; an {@code
+     * allkeys-*} policy can evict the fence counter, the lock and the stored record, the only copy
+     * of the current refresh token. With it, {@code build()} accepts exactly this policy and logs
+     * one warning naming it; any other evicting policy is still refused.
+     *
+     * <p>Use it only where the policy cannot be changed and memory is known to stay far below
+     * {@code maxmemory}, or for a throw-away Redis. See docs/redis.md.
+     *
+     * @param policy the policy as Redis names it, for example {@code volatile-lru}; case is ignored
+     * @return this builder
+     * @throws IllegalArgumentException if {@code policy} is not a policy name (lower-case words
+     *     joined by {@code -})
+     */
+    @CanIgnoreReturnValue
+    public Builder acceptMaxmemoryPolicy(String policy) {
+      requireNonNull(policy, "policy");
+      String normalized = policy.trim().toLowerCase(Locale.ROOT);
+      if (!normalized.matches("[a-z]+(-[a-z]+)*")) {
+        throw new IllegalArgumentException(
+            "not a maxmemory-policy name: '" + policy + "' (for example volatile-lru)");
+      }
+      this.acceptedPolicy = normalized;
+      return this;
+    }
+
+    /**
+     * Creates the clients that were not given, then the store, the feed and the lock, after
+     * checking that Redis cannot evict Tokenherd's keys: its {@code maxmemory-policy} must be
+     * {@code noeviction}, unless {@linkplain #acceptMaxmemoryPolicy accepted}. The check asks the
+     * store's server ({@code CONFIG GET}) and, when the lock's Redisson client was given or the
+     * store's Lettuce client was, the masters of the Redisson client too. Where {@code CONFIG GET}
+     * is refused (an ACL user without {@code config|get}, a managed service that disabled {@code
+     * CONFIG}), it logs one warning saying what to verify by hand and goes on.
      *
      * @return the backend
      * @throws IllegalStateException if neither a URI nor both clients were given
+     * @throws RedisConfigurationException if a server's {@code maxmemory-policy} can evict
+     *     Tokenherd's keys and was not accepted; nothing is left open
      * @throws io.lettuce.core.RedisConnectionException if Redis at the URI cannot be reached or
-     *     refuses its credentials (the message says which); nothing is left open
+     *     refuses its credentials, or a server does not answer the policy check (the message says
+     *     which); nothing is left open
      */
     public RedisBackend build() {
       RedisURI target = uri;
@@ -336,6 +381,7 @@ public final class RedisBackend implements AutoCloseable {
             "set uri(...), or both redisClient(...) and redissonClient(...)");
       }
       List<AutoCloseable> owned = new ArrayList<>();
+      boolean checking = false;
       try {
         RedisClient lettuce = redisClient;
         if (lettuce == null) {
@@ -369,9 +415,22 @@ public final class RedisBackend implements AutoCloseable {
         }
         RedisTokenStore tokenStore = store.build();
         owned.add(0, tokenStore);
+        EvictionPolicyCheck policyCheck = new EvictionPolicyCheck(acceptedPolicy);
+        checking = true;
+        policyCheck.check(
+            tokenStore.readConnection(),
+            redisClient == null
+                ? address(requireNonNull(target))
+                : EvictionPolicyCheck.GIVEN_LETTUCE);
+        if (redisClient != null || redissonClient != null) {
+          // Created from one URI, both clients talk to one server; given, they may not.
+          policyCheck.check(redisson);
+        }
+        checking = false;
         RedisChangeFeed changeFeed = RedisChangeFeed.create(lettuce, keys);
         owned.add(0, changeFeed);
         RedissonRefreshLock refreshLock = new RedissonRefreshLock(redisson, keys);
+        policyCheck.report(log);
         return new RedisBackend(tokenStore, changeFeed, refreshLock, List.copyOf(owned));
       } catch (RuntimeException e) {
         for (AutoCloseable resource : owned) {
@@ -381,8 +440,13 @@ public final class RedisBackend implements AutoCloseable {
             e.addSuppressed(suppressed);
           }
         }
-        throw target == null ? e : connectFailure(target, e);
+        // The policy check's failures already name the server and say what happened.
+        throw target == null || checking ? e : connectFailure(target, e);
       }
+    }
+
+    private static String address(RedisURI target) {
+      return target.getHost() + ":" + target.getPort();
     }
 
     /**
@@ -409,7 +473,7 @@ public final class RedisBackend implements AutoCloseable {
       if (!connecting && refusal == null) {
         return e;
       }
-      String server = target.getHost() + ":" + target.getPort();
+      String server = address(target);
       String message =
           refusal == null
               ? "cannot connect to Redis at " + server

@@ -144,6 +144,11 @@ public final class RedisTokenStore implements TokenStore, AutoCloseable {
     return keys;
   }
 
+  /** Returns the connection reads go through; {@link RedisBackend} checks the server on it. */
+  StatefulRedisConnection<String, String> readConnection() {
+    return reads;
+  }
+
   @Override
   public CompletionStage<Optional<TokenRecord>> read(TokenKey key) {
     requireNonNull(key, "key");
