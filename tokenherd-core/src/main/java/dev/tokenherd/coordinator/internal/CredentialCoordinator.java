@@ -636,6 +636,11 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
                   return lostRace(lease, outcome);
                 }
                 long stored = requireNonNull(outcome.current()).fence();
+                if (stored > Long.MAX_VALUE - LockLease.REFENCE_MARGIN - 1) {
+                  return CompletableFuture.failedFuture(
+                      fenceBehind(
+                          lease, stored, "the stored fence is too large to re-fence above", null));
+                }
                 return refence(lease, stored)
                     .thenCompose(
                         renewed ->
@@ -671,7 +676,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
                 Throwable cause = unwrap(error);
                 if (cause instanceof UnsupportedOperationException) {
                   return CompletableFuture.<Optional<LockLease>>failedFuture(
-                      fenceBehind(lease, stored, cause));
+                      fenceBehind(lease, stored, String.valueOf(cause.getMessage()), cause));
                 }
                 return CompletableFuture.<Optional<LockLease>>failedFuture(cause);
               })
@@ -1266,7 +1271,8 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
         base.writtenAt());
   }
 
-  private PermanentRefreshException fenceBehind(LockLease lease, long stored, Throwable cause) {
+  private PermanentRefreshException fenceBehind(
+      LockLease lease, long stored, String why, @Nullable Throwable cause) {
     return new PermanentRefreshException(
         key,
         "the refresh lock's fence counter is behind the store (lease fence "
@@ -1274,7 +1280,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
             + " is not above the stored fence "
             + stored
             + " while the lock is held) and "
-            + cause.getMessage()
+            + why
             + ": set the lock's counter above "
             + stored
             + " to resume; no token request was sent",

@@ -148,6 +148,35 @@ final class FencedMarkTest {
     assertThat(stored().refreshing()).isNull();
   }
 
+  @Test
+  void storedFenceTooLargeToRefenceAbove_failsTypedWithoutARequest() {
+    seedAndRefresh(0);
+    TokenRecord seeded = stored();
+    TokenRecord huge =
+        TokenRecord.seeded(
+            seeded.tokens(),
+            seeded.version() + 1,
+            Long.MAX_VALUE - 5,
+            "operator",
+            fleet.clock.instant());
+    assertThat(
+            fleet
+                .store
+                .compareAndSet(KEY, seeded.version(), huge)
+                .toCompletableFuture()
+                .join()
+                .applied())
+        .isTrue();
+    TokenCoordinator worker =
+        fleet.worker("worker-b", policy, new RecordingListener()).coordinator(KEY, endpoint);
+    fleet.advance(Duration.ofMinutes(61));
+
+    assertThatThrownBy(() -> worker.tokenAsync().join())
+        .hasCauseInstanceOf(PermanentRefreshException.class)
+        .hasMessageContaining("too large to re-fence above");
+    assertThat(endpoint.requests()).isEmpty();
+  }
+
   /** A store that holds back the next write carrying a refresh mark until released. */
   private static final class HeldMarks implements TokenStore {
     private final TokenStore delegate;

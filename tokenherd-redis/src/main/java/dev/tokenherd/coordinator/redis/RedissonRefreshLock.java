@@ -126,17 +126,19 @@ public final class RedissonRefreshLock implements RefreshLock {
   }
 
   /**
-   * Re-fences a held lease: -1 if {@code ARGV[1]} (Redisson's owner field) no longer holds the lock
-   * {@code KEYS[1]}; else raises the counter {@code KEYS[2]} to at least {@code ARGV[2]} and
-   * returns its next value. Compared as decimal strings, like the store's script, never as Lua
-   * doubles.
+   * Re-fences a held lease: nil if {@code ARGV[1]} (Redisson's owner field) no longer holds the
+   * lock {@code KEYS[1]}; else raises the counter {@code KEYS[2]} to at least {@code ARGV[2]} and
+   * returns its next value as a string. Compared as decimal strings, like the store's script, and
+   * read back with GET rather than returned from INCR: a Lua number is a double, which cannot tell
+   * fences above 2^53 apart.
    */
   static final String ADVANCE_PAST =
-      "if redis.call('hexists', KEYS[1], ARGV[1]) == 0 then return -1 end "
+      "if redis.call('hexists', KEYS[1], ARGV[1]) == 0 then return false end "
           + "local current = redis.call('get', KEYS[2]) or '0' "
           + "if #current < #ARGV[2] or (#current == #ARGV[2] and current < ARGV[2]) then "
           + "redis.call('set', KEYS[2], ARGV[2]) end "
-          + "return redis.call('incr', KEYS[2])";
+          + "redis.call('incr', KEYS[2]) "
+          + "return redis.call('get', KEYS[2])";
 
   private static final class Lease implements LockLease {
     private final RedissonClient client;
@@ -168,17 +170,17 @@ public final class RedissonRefreshLock implements RefreshLock {
       String name = lock.getRawName();
       List<Object> keys = List.of(name, RedissonObject.prefixName("redisson_lock_token", name));
       String field = lock.getServiceManager().getId() + ":" + owner;
-      String floor = Long.toString(Math.addExact(stored, REFENCE_MARGIN));
-      CompletionStage<Long> next;
+      CompletionStage<String> next;
       try {
+        String floor = Long.toString(Math.addExact(stored, REFENCE_MARGIN));
         next =
             client
                 .getScript(StringCodec.INSTANCE)
-                .<Long>evalAsync(
+                .<String>evalAsync(
                     name,
                     RScript.Mode.READ_WRITE,
                     ADVANCE_PAST,
-                    RScript.ReturnType.LONG,
+                    RScript.ReturnType.VALUE,
                     keys,
                     field,
                     floor);
@@ -187,9 +189,10 @@ public final class RedissonRefreshLock implements RefreshLock {
       }
       return next.thenApply(
           fence ->
-              fence < 0
+              fence == null
                   ? Optional.<LockLease>empty()
-                  : Optional.<LockLease>of(new Lease(client, key, lock, owner, fence)));
+                  : Optional.<LockLease>of(
+                      new Lease(client, key, lock, owner, Long.parseLong(fence))));
     }
 
     @Override
