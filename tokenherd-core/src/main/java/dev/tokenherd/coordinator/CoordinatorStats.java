@@ -14,6 +14,8 @@ package dev.tokenherd.coordinator;
  * @param lostRotations lost refresh-token rotations detected
  * @param callerTimeouts callers whose deadline passed before a token was available
  * @param underReplicatedWrites writes confirmed by fewer replicas than the store waited for
+ * @param unannouncedWrites new versions this worker stored that the store could not announce on the
+ *     change feed
  */
 public record CoordinatorStats(
     long tokenRequests,
@@ -26,4 +28,5 @@ public record CoordinatorStats(
     long fencedWritesRejected,
     long lostRotations,
     long callerTimeouts,
-    long underReplicatedWrites) {}
+    long underReplicatedWrites,
+    long unannouncedWrites) {}

@@ -3,13 +3,15 @@ package dev.tokenherd.coordinator;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A failure that retrying cannot fix: the credential was revoked, is missing, or its stored record
- * cannot be read. Tokenherd stops calling the token endpoint for the credential until it changes.
+ * A failure that retrying cannot fix: the credential was revoked, is missing, its stored record
+ * cannot be read, or the store itself is misconfigured. Tokenherd stops calling the token endpoint
+ * for the credential until it changes.
  */
 public sealed class PermanentRefreshException extends TokenRefreshException
     permits ReauthenticationRequiredException,
         CredentialNotFoundException,
-        UnreadableRecordException {
+        UnreadableRecordException,
+        StoreMisconfiguredException {
   private static final long serialVersionUID = 1L;
 
   /**

@@ -66,4 +66,15 @@ public interface RefreshListener {
    */
   default void onUnderReplicatedWrite(
       TokenKey key, long version, int requested, int acknowledged) {}
+
+  /**
+   * This worker stored a new version, but the store could not announce it on the change feed (for
+   * example, the Redis user may not {@code PUBLISH}). The write itself stands; other workers find
+   * the new version when they next read the store (waiters poll), only later than they would have.
+   *
+   * @param key the credential
+   * @param version the version written
+   * @param reason what the store refused and how to allow it; never a secret
+   */
+  default void onUnannouncedWrite(TokenKey key, long version, String reason) {}
 }

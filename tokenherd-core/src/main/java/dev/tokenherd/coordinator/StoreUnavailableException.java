@@ -3,10 +3,13 @@ package dev.tokenherd.coordinator;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The token store, refresh lock or change feed could not be reached. Workers keep serving their
- * cached token until it expires; after that callers get this exception until the store is back.
+ * The token store, refresh lock or change feed could not be reached, or did not answer in time.
+ * Workers keep serving their cached token until it expires; after that callers get this exception
+ * until the store is back. Its subtype {@link AmbiguousStoreWriteException} says that a write may
+ * have been applied.
  */
-public final class StoreUnavailableException extends TransientRefreshException {
+public sealed class StoreUnavailableException extends TransientRefreshException
+    permits AmbiguousStoreWriteException {
   private static final long serialVersionUID = 1L;
 
   /**

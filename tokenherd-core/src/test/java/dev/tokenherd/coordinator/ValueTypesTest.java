@@ -75,7 +75,15 @@ final class ValueTypesTest {
             new TransientRefreshException(KEY, "HTTP 503", Duration.ofSeconds(3), null),
             new AmbiguousRefreshException(KEY, "timeout after sending", null),
             new RefreshTimeoutException(KEY, Duration.ofSeconds(10), null),
-            new StoreUnavailableException(KEY, "connection refused", null));
+            new StoreUnavailableException(KEY, "connection refused", null),
+            new StoreMisconfiguredException(
+                KEY,
+                StoreMisconfiguredException.Problem.NO_PERMISSION,
+                "command 'evalsha' of the token store",
+                "NOPERM this user has no permissions to run the 'evalsha' command",
+                "allow it for the Redis user: +evalsha +eval",
+                null),
+            new AmbiguousStoreWriteException(KEY, "no answer; re-read failed", null));
 
     for (TokenRefreshException failure : failures) {
       assertThat(failure.getMessage()).contains("billing-api").doesNotContain(REFRESH);
@@ -89,6 +97,17 @@ final class ValueTypesTest {
     assertThat(((PermanentRefreshException) failures.get(0)).error()).isEqualTo(error);
     assertThat(((UnreadableRecordException) failures.get(3)).problem())
         .isEqualTo(UnreadableRecordException.Problem.CORRUPT);
+    StoreMisconfiguredException misconfigured = (StoreMisconfiguredException) failures.get(8);
+    assertThat(misconfigured.isRetryable()).isFalse();
+    assertThat(misconfigured.problem())
+        .isEqualTo(StoreMisconfiguredException.Problem.NO_PERMISSION);
+    assertThat(misconfigured.target()).isEqualTo("command 'evalsha' of the token store");
+    assertThat(misconfigured.remedy()).contains("+evalsha +eval");
+    assertThat(misconfigured.getMessage())
+        .contains("no_permission", "'evalsha'", "NOPERM", "+evalsha +eval");
+    assertThat(failures.get(9))
+        .isInstanceOf(StoreUnavailableException.class)
+        .satisfies(e -> assertThat(e.isRetryable()).isTrue());
   }
 
   @Test
@@ -165,6 +184,26 @@ final class ValueTypesTest {
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> new WriteOutcome(WriteOutcome.Result.APPLIED, null))
         .isInstanceOf(IllegalArgumentException.class);
+    // Only an applied write was to be announced.
+    assertThatThrownBy(
+            () ->
+                new WriteOutcome(
+                    WriteOutcome.Result.VERSION_MOVED,
+                    null,
+                    WriteOutcome.Durability.NOT_REQUESTED,
+                    "PUBLISH refused"))
+        .isInstanceOf(IllegalArgumentException.class);
+    TokenRecord stored = TokenRecord.seeded(tokens(), 1, 1, "w", T0);
+    assertThat(new WriteOutcome(WriteOutcome.Result.APPLIED, stored).announcementFailure())
+        .isNull();
+    assertThat(
+            new WriteOutcome(
+                    WriteOutcome.Result.APPLIED,
+                    stored,
+                    WriteOutcome.Durability.NOT_REQUESTED,
+                    "PUBLISH refused")
+                .announcementFailure())
+        .isEqualTo("PUBLISH refused");
   }
 
   @Test

@@ -16,6 +16,7 @@ import dev.tokenherd.coordinator.RefreshListener;
 import dev.tokenherd.coordinator.RefreshPolicy;
 import dev.tokenherd.coordinator.RefreshTimeoutException;
 import dev.tokenherd.coordinator.Renewal;
+import dev.tokenherd.coordinator.StoreMisconfiguredException;
 import dev.tokenherd.coordinator.StoreUnavailableException;
 import dev.tokenherd.coordinator.TokenCoordinator;
 import dev.tokenherd.coordinator.TokenKey;
@@ -93,6 +94,10 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
 
   private final AtomicBoolean syncing = new AtomicBoolean();
   private volatile @Nullable Throwable lastFailure;
+
+  /** The store's last misconfiguration, held so that callers fail at once (see startFlight). */
+  private volatile @Nullable HeldFailure misconfigured;
+
   private volatile Instant nextFailedResync = Instant.MIN;
   private volatile boolean closed;
   private final ChangeFeed.Subscription subscription;
@@ -220,6 +225,8 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
                       outcome -> {
                         if (outcome.applied()) {
                           log.info("credential '{}': seeded at version {}", key, next.version());
+                          clearMisconfigured();
+                          reportUnannounced(next.version(), outcome);
                           return CompletableFuture.completedFuture(
                               requireNonNull(install(next).token));
                         }
@@ -298,6 +305,12 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
 
   private CompletableFuture<Entry> startFlight(
       Entry seen, Trigger trigger, @Nullable String rejectedToken) {
+    HeldFailure held = misconfigured;
+    if (held != null && now().isBefore(held.until())) {
+      // A misconfigured store stays so until an operator acts: asking it again on every call
+      // (thousands a second) would change nothing. Re-checked once the hold ends.
+      return CompletableFuture.failedFuture(held.error());
+    }
     while (true) {
       CompletableFuture<Entry> running = flight.get();
       if (running != null) {
@@ -319,9 +332,14 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
                               // completion and finding a stale entry start a new flight.
                               flight.compareAndSet(mine, null);
                               if (error != null) {
-                                lastFailure = typed(error);
-                                mine.completeExceptionally(typed(error));
+                                TokenRefreshException failure = typed(error);
+                                lastFailure = failure;
+                                if (failure instanceof StoreMisconfiguredException store) {
+                                  holdMisconfigured(store);
+                                }
+                                mine.completeExceptionally(failure);
                               } else {
+                                clearMisconfigured();
                                 mine.complete(done);
                               }
                             }));
@@ -731,6 +749,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
                 }
                 counters.refreshes.increment();
                 reportDurability(next.version(), outcome.durability());
+                reportUnannounced(next.version(), outcome);
                 Entry installed = install(next);
                 AccessToken token = requireNonNull(installed.token);
                 log.debug(
@@ -779,7 +798,15 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
 
       boolean shouldRetry(Throwable error) {
         Throwable cause = unwrap(error);
-        if (cause instanceof TokenRefreshException) {
+        if (cause instanceof PermanentRefreshException) {
+          // Unreadable record, misconfigured store: no retry can succeed. Transient typed errors
+          // (an ambiguous write) are retried like the store's own exceptions.
+          log.error(
+              "credential '{}': the rotation of version {} cannot be stored ({}); the refresh token"
+                  + " it holds is lost",
+              key,
+              version,
+              cause.getMessage());
           return false;
         }
         failures++;
@@ -916,6 +943,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
                 if (!outcome.applied()) {
                   return lostRace(lease, outcome);
                 }
+                reportUnannounced(next.version(), outcome);
                 ReauthenticationRequiredException failure = requireNonNull(install(next).failure);
                 log.error("{}", failure.getMessage());
                 if (failure instanceof LostRotationException lost) {
@@ -997,7 +1025,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     boolean becameFailed;
     synchronized (stateLock) {
       Entry current = entry;
-      if (record.version() < current.version
+      if ((record.version() < current.version && !wentBack(current, record))
           || (record.version() == current.version
               && current.phase != Phase.EMPTY
               && !divergedAfterFailover(current, record))) {
@@ -1015,6 +1043,26 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
       notifyListener(l -> l.onReauthenticationRequired(key, failure));
     }
     return installed;
+  }
+
+  /**
+   * Whether the store's version went back below the one this worker cached while the cached token
+   * has expired: the record was deleted and seeded again (an operator removing a key of the wrong
+   * type, an eviction). The store is the truth then; keeping the expired entry would hand its token
+   * to the callers of the flight that read the new record. (A read that merely finished late cannot
+   * be meant: reads take milliseconds and the cached token lived for its lifetime.)
+   */
+  private boolean wentBack(Entry current, TokenRecord record) {
+    if (current.phase != Phase.EXPIRED) {
+      return false;
+    }
+    log.warn(
+        "credential '{}': the store holds version {}, below the cached version {} (was the record"
+            + " deleted and seeded again?); installing the store's",
+        key,
+        record.version(),
+        current.version);
+    return true;
   }
 
   /**
@@ -1138,6 +1186,51 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
       nextFailedResync = now.plus(policy.pollBackoff().max());
       sync();
     }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Store errors that are not the token's: a misconfigured store, a write nobody was told of.
+
+  /** A store misconfiguration and until when new flights fail with it without asking the store. */
+  private record HeldFailure(StoreMisconfiguredException error, Instant until) {}
+
+  /**
+   * Holds a store misconfiguration for the longest poll pause, and reports it once: an operator
+   * must fix the store, and until then each call gets the same error.
+   */
+  private void holdMisconfigured(StoreMisconfiguredException error) {
+    HeldFailure previous = misconfigured;
+    misconfigured = new HeldFailure(error, now().plus(policy.pollBackoff().max()));
+    if (previous != null
+        && String.valueOf(previous.error().getMessage()).equals(error.getMessage())) {
+      log.debug("credential '{}': the store is still misconfigured", key);
+      return;
+    }
+    log.error("{}", error.getMessage());
+    notifyListener(l -> l.onRefreshFailed(key, error, /* willRetry= */ false));
+  }
+
+  private void clearMisconfigured() {
+    if (misconfigured != null) {
+      misconfigured = null;
+      log.info("credential '{}': the store answers again", key);
+    }
+  }
+
+  /** Reports an applied write the store could not announce: workers learn of it by polling. */
+  private void reportUnannounced(long version, WriteOutcome outcome) {
+    String reason = outcome.announcementFailure();
+    if (reason == null) {
+      return;
+    }
+    counters.unannouncedWrites.increment();
+    log.warn(
+        "credential '{}': version {} was stored but not announced to other workers ({}); they"
+            + " find it when they next read the store",
+        key,
+        version,
+        reason);
+    notifyListener(l -> l.onUnannouncedWrite(key, version, reason));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -1348,6 +1441,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     final LongAdder lostRotations = new LongAdder();
     final LongAdder callerTimeouts = new LongAdder();
     final LongAdder underReplicatedWrites = new LongAdder();
+    final LongAdder unannouncedWrites = new LongAdder();
 
     CoordinatorStats snapshot() {
       return new CoordinatorStats(
@@ -1361,7 +1455,8 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
           fencedWritesRejected.sum(),
           lostRotations.sum(),
           callerTimeouts.sum(),
-          underReplicatedWrites.sum());
+          underReplicatedWrites.sum(),
+          unannouncedWrites.sum());
     }
   }
 }

@@ -74,7 +74,11 @@ public final class InMemoryTokenStore implements TokenStore {
       return new WriteOutcome(WriteOutcome.Result.FENCE_REJECTED, current);
     }
     if (currentVersion != expectedVersion) {
-      return new WriteOutcome(WriteOutcome.Result.VERSION_MOVED, current);
+      // Exactly this record is stored: a retry of a write that was applied (the Redis store can
+      // lose the answer to a write; this one cannot, but it keeps the same contract).
+      return next.equals(current)
+          ? new WriteOutcome(WriteOutcome.Result.APPLIED, next)
+          : new WriteOutcome(WriteOutcome.Result.VERSION_MOVED, current);
     }
     return new WriteOutcome(WriteOutcome.Result.APPLIED, next);
   }

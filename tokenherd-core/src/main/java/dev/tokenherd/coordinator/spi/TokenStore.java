@@ -13,6 +13,14 @@ import java.util.concurrent.CompletionStage;
  * replaced by an older worker.
  *
  * <p>Implementations must be thread-safe and must not block the calling thread.
+ *
+ * <p><b>Failures.</b> A store that cannot be reached fails with its own exception (the engine
+ * reports it as a {@link dev.tokenherd.coordinator.StoreUnavailableException}, and retries) or with
+ * a {@code StoreUnavailableException} itself. A store that is reachable but misconfigured (a key of
+ * the wrong type, a command its user may not run) fails with {@link
+ * dev.tokenherd.coordinator.StoreMisconfiguredException}, which the engine does not retry. A write
+ * whose outcome the store could not learn fails with {@link
+ * dev.tokenherd.coordinator.AmbiguousStoreWriteException}.
  */
 public interface TokenStore {
 
@@ -22,7 +30,9 @@ public interface TokenStore {
    * @param key the credential
    * @return the record, or empty if none was ever written; fails with {@link
    *     dev.tokenherd.coordinator.UnreadableRecordException} if the stored record cannot be read
-   *     (which leaves it in place), or with the store's own exception if it cannot be reached
+   *     (which leaves it in place), with {@link
+   *     dev.tokenherd.coordinator.StoreMisconfiguredException} if the store refuses the read for
+   *     good, or with the store's own exception if it cannot be reached
    */
   CompletionStage<Optional<TokenRecord>> read(TokenKey key);
 
@@ -39,7 +49,10 @@ public interface TokenStore {
    * @param key the credential
    * @param expectedVersion the version the writer read
    * @param next the record to store
-   * @return the outcome; a lost race is an outcome, not a failure
+   * @return the outcome; a lost race is an outcome, not a failure. A store that finds exactly
+   *     {@code next} already stored (a retry of a write that was applied but whose answer was lost)
+   *     reports it as applied. Fails as {@link #read} does, or with {@link
+   *     dev.tokenherd.coordinator.AmbiguousStoreWriteException} if the write may have been applied
    * @throws IllegalArgumentException if {@code next.version()} is neither {@code expectedVersion}
    *     nor {@code expectedVersion + 1}
    */

@@ -11,8 +11,16 @@ import org.jspecify.annotations.Nullable;
  * @param result whether the write was applied, and if not, why
  * @param current the record now stored (the new one when applied), or {@code null} if none
  * @param durability how many replicas acknowledged an applied write, when the store waits for them
+ * @param announcementFailure why an applied change of content was not announced on the change feed
+ *     (what the store refused and how to allow it, never a secret), or {@code null} if it was
+ *     announced or needed no announcement. The write stands either way; workers that missed the
+ *     announcement find the new version when they next read the store.
  */
-public record WriteOutcome(Result result, @Nullable TokenRecord current, Durability durability) {
+public record WriteOutcome(
+    Result result,
+    @Nullable TokenRecord current,
+    Durability durability,
+    @Nullable String announcementFailure) {
   /** Whether a write was applied, and if not, why. */
   public enum Result {
     /** The write was applied. */
@@ -47,13 +55,24 @@ public record WriteOutcome(Result result, @Nullable TokenRecord current, Durabil
 
   /**
    * Creates the outcome of a store that does not wait for replicas ({@link
-   * Durability#NOT_REQUESTED}).
+   * Durability#NOT_REQUESTED}) and announced the write, if it was a change of content.
    *
    * @param result whether the write was applied, and if not, why
    * @param current the record now stored, or {@code null} if none; required when applied
    */
   public WriteOutcome(Result result, @Nullable TokenRecord current) {
-    this(result, current, Durability.NOT_REQUESTED);
+    this(result, current, Durability.NOT_REQUESTED, null);
+  }
+
+  /**
+   * Creates the outcome of a write that was announced, if it was a change of content.
+   *
+   * @param result whether the write was applied, and if not, why
+   * @param current the record now stored, or {@code null} if none; required when applied
+   * @param durability how many replicas acknowledged the write
+   */
+  public WriteOutcome(Result result, @Nullable TokenRecord current, Durability durability) {
+    this(result, current, durability, null);
   }
 
   /**
@@ -62,13 +81,18 @@ public record WriteOutcome(Result result, @Nullable TokenRecord current, Durabil
    * @param result whether the write was applied, and if not, why
    * @param current the record now stored, or {@code null} if none; required when applied
    * @param durability how many replicas acknowledged the write
-   * @throws IllegalArgumentException if the write was applied but {@code current} is {@code null}
+   * @param announcementFailure why an applied write was not announced, or {@code null}
+   * @throws IllegalArgumentException if the write was applied but {@code current} is {@code null},
+   *     or an announcement failure is reported for a write that was not applied
    */
   public WriteOutcome {
     requireNonNull(result, "result");
     requireNonNull(durability, "durability");
     if (result == Result.APPLIED && current == null) {
       throw new IllegalArgumentException("an applied write must report the stored record");
+    }
+    if (result != Result.APPLIED && announcementFailure != null) {
+      throw new IllegalArgumentException("only an applied write has an announcement to lose");
     }
   }
 

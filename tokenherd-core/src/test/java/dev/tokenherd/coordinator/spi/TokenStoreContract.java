@@ -117,6 +117,22 @@ public abstract class TokenStoreContract {
   }
 
   @Test
+  void compareAndSet_retryOfAnAppliedWrite_isReportedApplied() {
+    cas(0, record(1, 1, "a1"));
+    TokenRecord rotation = record(2, 1, "a2");
+    assertThat(cas(1, rotation).applied()).isTrue();
+
+    // The answer to the first write was lost (a timeout): the writer sends the same write again.
+    WriteOutcome retried = cas(1, rotation);
+
+    assertThat(retried.applied()).isTrue();
+    assertThat(retried.current()).isEqualTo(rotation);
+    assertThat(read()).contains(rotation);
+    // Another writer's record at that version is no retry of this one.
+    assertThat(cas(1, record(2, 1, "other")).result()).isEqualTo(WriteOutcome.Result.VERSION_MOVED);
+  }
+
+  @Test
   void compareAndSet_expectingZeroWhenARecordExists_isRejected() {
     cas(0, record(1, 1, "a1"));
 

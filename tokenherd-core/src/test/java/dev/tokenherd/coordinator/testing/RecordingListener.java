@@ -51,6 +51,11 @@ public final class RecordingListener implements RefreshListener {
     events.add("under-replicated " + key + " v" + version + " " + acknowledged + "/" + requested);
   }
 
+  @Override
+  public synchronized void onUnannouncedWrite(TokenKey key, long version, String reason) {
+    events.add("unannounced " + key + " v" + version + " " + reason);
+  }
+
   public synchronized List<String> events() {
     return List.copyOf(events);
   }

@@ -2,7 +2,9 @@ package dev.tokenherd.coordinator.redis;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.tokenherd.coordinator.StoreMisconfiguredException;
 import dev.tokenherd.coordinator.TokenKey;
+import dev.tokenherd.coordinator.redis.internal.RedisErrors;
 import dev.tokenherd.coordinator.spi.ChangeFeed;
 import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisClient;
@@ -71,6 +73,10 @@ public final class RedisChangeFeed implements ChangeFeed, AutoCloseable {
   private final Map<String, Channel> channels = new ConcurrentHashMap<>();
 
   private final AtomicBoolean resubscribeScheduled = new AtomicBoolean();
+
+  /** Whether a refused {@code SUBSCRIBE} was logged at WARN already (once per feed). */
+  private final AtomicBoolean warnedRefusal = new AtomicBoolean();
+
   private volatile boolean closed;
 
   private RedisChangeFeed(
@@ -213,6 +219,25 @@ public final class RedisChangeFeed implements ChangeFeed, AutoCloseable {
   }
 
   private void onSubscribeFailed(List<String> names, Throwable error) {
+    Channel first = channels.get(names.get(0));
+    StoreMisconfiguredException refused =
+        first == null
+            ? null
+            : RedisErrors.misconfiguration(
+                first.key,
+                error,
+                RedisErrors.Role.FEED,
+                keys.namespace(),
+                "channel '" + first.name + "'");
+    if (refused != null && warnedRefusal.compareAndSet(false, true)) {
+      // Not fatal: workers still find new versions by polling, only later. Said once, not every
+      // half second.
+      log.warn(
+          "SUBSCRIBE {} refused; workers notice new versions only by polling until it is allowed:"
+              + " {}",
+          names,
+          refused.getMessage());
+    }
     log.debug("SUBSCRIBE {} failed; retrying in {}", names, RESUBSCRIBE_DELAY, error);
     synchronized (this) {
       for (String name : names) {

@@ -3,10 +3,14 @@ package dev.tokenherd.coordinator.redis;
 import static java.util.Objects.requireNonNull;
 
 import com.google.errorprone.annotations.CanIgnoreReturnValue;
+import dev.tokenherd.coordinator.AmbiguousStoreWriteException;
+import dev.tokenherd.coordinator.StoreMisconfiguredException;
+import dev.tokenherd.coordinator.StoreUnavailableException;
 import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.UnreadableRecordException;
 import dev.tokenherd.coordinator.redis.internal.LuaScript;
 import dev.tokenherd.coordinator.redis.internal.RecordCodec;
+import dev.tokenherd.coordinator.redis.internal.RedisErrors;
 import dev.tokenherd.coordinator.redis.internal.SecretCipher;
 import dev.tokenherd.coordinator.spi.TokenRecord;
 import dev.tokenherd.coordinator.spi.TokenStore;
@@ -25,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
@@ -59,6 +64,21 @@ import org.slf4j.LoggerFactory;
  * CORRUPT}), of a newer schema ({@code SCHEMA_TOO_NEW}) or cannot be decrypted ({@code
  * UNDECRYPTABLE}); the record is left in place, and a write against a record whose schema, version
  * or fence cannot be read fails the same way instead of replacing it.
+ *
+ * <p><b>Errors typed by cause.</b> A record key holding another type of value ({@code WRONGTYPE})
+ * and a command, key or channel the Redis user may not use ({@code NOPERM}, or an ACL refusal
+ * inside the script) fail with {@link StoreMisconfiguredException}, which names the key or command
+ * and the ACL rule that allows it; the foreign value is never overwritten. A write whose answer
+ * does not come within the client's command timeout is decided by re-reading the record on the same
+ * connection (Redis answers a connection's commands in order, so the read sees the write's effect
+ * if it ever has one): exactly the record written is reported as applied, a moved version, a higher
+ * fence or a newer schema as that rejection, an unchanged record as a retryable {@link
+ * StoreUnavailableException}; if the re-read fails too, the write fails with {@link
+ * AmbiguousStoreWriteException}. Retrying a write is always safe: a write that finds exactly its
+ * record stored reports it as applied. A {@code PUBLISH} that fails after an applied write (an ACL
+ * without {@code +publish}) leaves the write applied and is reported as the outcome's {@link
+ * WriteOutcome#announcementFailure()}, naming the channel and the rule. Connection failures are
+ * reported as Lettuce's own exceptions.
  *
  * <p><b>Replicas.</b> With {@link Builder#waitForReplicas} the script does not publish; after it
  * applied a write the store sends {@code WAIT} on the same connection, then publishes, and reports
@@ -153,11 +173,15 @@ public final class RedisTokenStore implements TokenStore, AutoCloseable {
   public CompletionStage<Optional<TokenRecord>> read(TokenKey key) {
     requireNonNull(key, "key");
     return dispatch(() -> reads.async().hgetall(keys.record(key)))
-        .thenApply(
-            fields ->
-                fields == null || fields.isEmpty()
-                    ? Optional.empty()
-                    : Optional.of(codec.decode(key, fields, keys.associatedData(key))));
+        .handle(
+            (fields, error) -> {
+              if (error != null) {
+                throw failure(key, error);
+              }
+              return fields == null || fields.isEmpty()
+                  ? Optional.<TokenRecord>empty()
+                  : Optional.of(codec.decode(key, fields, keys.associatedData(key)));
+            });
   }
 
   @Override
@@ -176,16 +200,174 @@ public final class RedisTokenStore implements TokenStore, AutoCloseable {
     String[] args = scriptArguments(key, expectedVersion, next, publishInScript);
     RedisAsyncCommands<String, String> commands = writes.async();
     return dispatch(() -> COMPARE_AND_SET.run(commands, new String[] {keys.record(key)}, args))
-        .thenCompose(
-            reply -> {
-              String result = String.valueOf(reply.get(0));
-              if (result.equals("APPLIED")) {
-                return replicas == 0
-                    ? CompletableFuture.completedFuture(new WriteOutcome(Result.APPLIED, next))
-                    : awaitReplicas(commands, key, next, contentChange);
+        .handle(
+            (reply, error) -> {
+              if (error == null) {
+                return onReply(key, next, contentChange, reply);
               }
-              return CompletableFuture.completedFuture(rejected(key, result, reply));
-            });
+              if (RedisErrors.isTimeout(error)) {
+                return afterTimeout(key, expectedVersion, next, contentChange, error);
+              }
+              throw failure(key, error);
+            })
+        .thenCompose(stage -> stage);
+  }
+
+  private CompletionStage<WriteOutcome> onReply(
+      TokenKey key, TokenRecord next, boolean contentChange, List<Object> reply) {
+    String result = String.valueOf(reply.get(0));
+    if (result.equals("APPLIED")) {
+      // A second element is the error of the script's PUBLISH: the write stands regardless.
+      String unannounced =
+          reply.size() > 1
+              ? RedisErrors.announcementFailure(
+                  String.valueOf(reply.get(1)), keys.changed(key), keys.namespace())
+              : null;
+      return applied(key, next, contentChange, unannounced);
+    }
+    WriteOutcome outcome = rejected(key, result, reply);
+    if (outcome.result() == Result.VERSION_MOVED && next.equals(outcome.current())) {
+      // Exactly this record is stored: an earlier send of this very write was applied and its
+      // answer lost (a timeout), and this is the retry. Reporting it as lost would make the
+      // writer drop a rotation that is in fact stored.
+      log.debug(
+          "credential '{}': version {} was already stored by this write", key, next.version());
+      return applied(key, next, contentChange, null);
+    }
+    return CompletableFuture.completedFuture(outcome);
+  }
+
+  private CompletionStage<WriteOutcome> applied(
+      TokenKey key, TokenRecord next, boolean contentChange, @Nullable String unannounced) {
+    if (unannounced != null) {
+      log.debug("credential '{}': version {} not announced: {}", key, next.version(), unannounced);
+    }
+    return replicas == 0
+        ? CompletableFuture.completedFuture(
+            new WriteOutcome(Result.APPLIED, next, Durability.NOT_REQUESTED, unannounced))
+        : awaitReplicas(writes.async(), key, next, contentChange);
+  }
+
+  /**
+   * Decides a write whose answer did not come within the command timeout by re-reading the record.
+   * The read goes out on the connection the write went out on, and Redis answers a connection's
+   * commands in order: its answer comes after the write has run, or the write never runs. So the
+   * record read shows the outcome: exactly our record means applied; a moved version, a higher
+   * fence or a newer schema means rejected; the record we expected means not applied (retrying is
+   * safe). Only if the read fails too is the outcome unknown: {@link AmbiguousStoreWriteException}.
+   */
+  private CompletionStage<WriteOutcome> afterTimeout(
+      TokenKey key,
+      long expectedVersion,
+      TokenRecord next,
+      boolean contentChange,
+      Throwable timeout) {
+    String what = "the write of version " + next.version() + " (fence " + next.fence() + ")";
+    return dispatch(() -> writes.async().hgetall(keys.record(key)))
+        .handle(
+            (fields, error) -> {
+              if (error != null) {
+                StoreMisconfiguredException misconfigured = misconfiguration(key, error);
+                if (misconfigured != null) {
+                  throw new CompletionException(misconfigured);
+                }
+                AmbiguousStoreWriteException ambiguous =
+                    new AmbiguousStoreWriteException(
+                        key,
+                        what
+                            + " got no answer within the command timeout, and re-reading the"
+                            + " record failed too ("
+                            + unwrap(error).getClass().getSimpleName()
+                            + "): it may or may not have been applied; retrying it is safe",
+                        timeout);
+                ambiguous.addSuppressed(unwrap(error));
+                throw new CompletionException(ambiguous);
+              }
+              return verdict(key, expectedVersion, next, contentChange, fields, what, timeout);
+            })
+        .thenCompose(stage -> stage);
+  }
+
+  private CompletionStage<WriteOutcome> verdict(
+      TokenKey key,
+      long expectedVersion,
+      TokenRecord next,
+      boolean contentChange,
+      @Nullable Map<String, String> fields,
+      String what,
+      Throwable timeout) {
+    TokenRecord stored = null;
+    if (fields != null && !fields.isEmpty()) {
+      stored = codec.decodeLeniently(key, fields, keys.associatedData(key));
+      if (stored == null) {
+        // Unreadable: the script refuses to judge such a record too (CORRUPT), as decode says.
+        return CompletableFuture.failedFuture(unreadable(key, fields));
+      }
+    }
+    WriteOutcome outcome;
+    if (stored != null && stored.equals(next)) {
+      log.info("credential '{}': {} timed out; a re-read shows it applied", key, what);
+      return applied(key, next, contentChange, null);
+    } else if (stored == null) {
+      outcome = expectedVersion == 0 ? null : new WriteOutcome(Result.VERSION_MOVED, null);
+    } else if (stored.schemaVersion() > next.schemaVersion()) {
+      outcome = new WriteOutcome(Result.SCHEMA_NEWER, stored);
+    } else if (stored.fence() > next.fence()) {
+      outcome = new WriteOutcome(Result.FENCE_REJECTED, stored);
+    } else if (stored.version() != expectedVersion) {
+      outcome = new WriteOutcome(Result.VERSION_MOVED, stored);
+    } else {
+      outcome = null;
+    }
+    if (outcome == null) {
+      return CompletableFuture.failedFuture(
+          new StoreUnavailableException(
+              key,
+              what
+                  + " got no answer within the command timeout; a re-read shows it was not"
+                  + " applied, so retrying it is safe",
+              timeout));
+    }
+    log.info(
+        "credential '{}': {} timed out; a re-read shows it was rejected ({})",
+        key,
+        what,
+        outcome.result());
+    return CompletableFuture.completedFuture(outcome);
+  }
+
+  private UnreadableRecordException unreadable(TokenKey key, Map<String, String> fields) {
+    try {
+      codec.decode(key, fields, keys.associatedData(key));
+    } catch (UnreadableRecordException e) {
+      return e;
+    }
+    return new UnreadableRecordException(
+        key, UnreadableRecordException.Problem.CORRUPT, "the record cannot be read", null);
+  }
+
+  /** The exception a failed command completes with: a misconfiguration typed, else as it was. */
+  private CompletionException failure(TokenKey key, Throwable error) {
+    StoreMisconfiguredException misconfigured = misconfiguration(key, error);
+    if (misconfigured != null) {
+      return new CompletionException(misconfigured);
+    }
+    return error instanceof CompletionException completion
+        ? completion
+        : new CompletionException(error);
+  }
+
+  private @Nullable StoreMisconfiguredException misconfiguration(TokenKey key, Throwable error) {
+    return RedisErrors.misconfiguration(
+        key, error, RedisErrors.Role.STORE, keys.namespace(), "key '" + keys.record(key) + "'");
+  }
+
+  private static Throwable unwrap(Throwable error) {
+    Throwable current = error;
+    while (current instanceof CompletionException && current.getCause() != null) {
+      current = requireNonNull(current.getCause());
+    }
+    return current;
   }
 
   private String[] scriptArguments(
@@ -223,36 +405,49 @@ public final class RedisTokenStore implements TokenStore, AutoCloseable {
                 // The write is applied; only the confirmation failed. Reporting it as
                 // unconfirmed (not failing the write) keeps the caller from retrying a write
                 // that took effect.
-                log.warn(
-                    "credential '{}': WAIT for {} replicas failed after version {} was written",
-                    key,
-                    replicas,
-                    next.version(),
-                    error);
+                StoreMisconfiguredException refused = misconfiguration(key, error);
+                if (refused != null) {
+                  log.warn(
+                      "credential '{}': WAIT after version {} was written: {}",
+                      key,
+                      next.version(),
+                      refused.getMessage());
+                } else {
+                  log.warn(
+                      "credential '{}': WAIT for {} replicas failed after version {} was written",
+                      key,
+                      replicas,
+                      next.version(),
+                      error);
+                }
                 return 0;
               }
               return acknowledged == null ? 0 : (int) Math.min(acknowledged, Integer.MAX_VALUE);
             })
         .thenCompose(
             acknowledged -> {
-              WriteOutcome outcome =
-                  new WriteOutcome(Result.APPLIED, next, new Durability(replicas, acknowledged));
+              Durability durability = new Durability(replicas, acknowledged);
               if (!contentChange) {
-                return CompletableFuture.completedFuture(outcome);
+                return CompletableFuture.completedFuture(
+                    new WriteOutcome(Result.APPLIED, next, durability));
               }
-              return dispatch(
-                      () -> commands.publish(keys.changed(key), Long.toString(next.version())))
+              String channel = keys.changed(key);
+              return dispatch(() -> commands.publish(channel, Long.toString(next.version())))
                   .handle(
                       (receivers, error) -> {
-                        if (error != null) {
-                          // Best effort, like every announcement: waiters also poll the store.
-                          log.warn(
-                              "credential '{}': announcing version {} failed",
-                              key,
-                              next.version(),
-                              error);
+                        if (error == null) {
+                          return new WriteOutcome(Result.APPLIED, next, durability);
                         }
-                        return outcome;
+                        // Best effort, like every announcement: waiters also poll the store. The
+                        // outcome names the failure; the engine reports it.
+                        String unannounced =
+                            RedisErrors.announcementFailure(error, channel, keys.namespace());
+                        log.debug(
+                            "credential '{}': version {} not announced: {}",
+                            key,
+                            next.version(),
+                            unannounced);
+                        return new WriteOutcome(Result.APPLIED, next, durability, unannounced);
                       });
             });
   }

@@ -2,7 +2,9 @@ package dev.tokenherd.coordinator.redis;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.tokenherd.coordinator.StoreMisconfiguredException;
 import dev.tokenherd.coordinator.TokenKey;
+import dev.tokenherd.coordinator.redis.internal.RedisErrors;
 import dev.tokenherd.coordinator.spi.LockLease;
 import dev.tokenherd.coordinator.spi.RefreshLock;
 import java.time.Duration;
@@ -53,7 +55,10 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * <p>If Redis cannot be reached, {@link #tryAcquire} fails (after Redisson's own timeout and retry
- * settings); the caller maps that to its typed error. The client is shared and never closed here.
+ * settings); the caller maps that to its typed error. If Redis refuses the lock's commands for good
+ * (an ACL without {@code +eval}, a lock key holding a foreign value), it fails with {@link
+ * StoreMisconfiguredException}, naming the command or key and the ACL rule needed. The client is
+ * shared and never closed here.
  */
 public final class RedissonRefreshLock implements RefreshLock {
   private static final Logger log = LoggerFactory.getLogger(RedissonRefreshLock.class);
@@ -88,15 +93,39 @@ public final class RedissonRefreshLock implements RefreshLock {
     try {
       RedissonFencedLock lock = fencedLock(key);
       return lock.tryLockAndGetTokenAsync(0, leaseMillis, TimeUnit.MILLISECONDS, owner)
-          .thenApply(
-              fence ->
-                  fence == null
-                      ? Optional.<LockLease>empty()
-                      : Optional.<LockLease>of(new Lease(client, key, lock, owner, fence)));
+          .handle(
+              (fence, error) -> {
+                if (error != null) {
+                  throw failure(key, error);
+                }
+                return fence == null
+                    ? Optional.<LockLease>empty()
+                    : Optional.<LockLease>of(new Lease(client, key, lock, owner, fence));
+              });
     } catch (RuntimeException e) {
       // For example a client already shut down: report it the way an unreachable Redis is.
       return CompletableFuture.failedFuture(e);
     }
+  }
+
+  /**
+   * The exception a failed acquisition completes with: a misconfiguration typed, else as it was.
+   */
+  private CompletionException failure(TokenKey key, Throwable error) {
+    String name = keys.lock(key);
+    StoreMisconfiguredException misconfigured =
+        RedisErrors.misconfiguration(
+            key,
+            error,
+            RedisErrors.Role.LOCK,
+            keys.namespace(),
+            "key '" + name + "' or 'redisson_lock_token:" + name + "'");
+    if (misconfigured != null) {
+      return new CompletionException(misconfigured);
+    }
+    return error instanceof CompletionException completion
+        ? completion
+        : new CompletionException(error);
   }
 
   private RedissonFencedLock fencedLock(TokenKey key) {

@@ -23,6 +23,10 @@ final class FleetCallers implements AutoCloseable {
   final LongAdder served = new LongAdder();
   final Queue<RuntimeException> errors = new ConcurrentLinkedQueue<>();
   final Queue<String> expiredServes = new ConcurrentLinkedQueue<>();
+
+  /** Tokens served with a lower version than one served before by the same caller (I3). */
+  final Queue<String> versionRegressions = new ConcurrentLinkedQueue<>();
+
   final AtomicLong slowestCallNanos = new AtomicLong();
   private final FakeAuthorizationServer server;
   private final ExecutorService threads;
@@ -47,6 +51,7 @@ final class FleetCallers implements AutoCloseable {
 
   private void call(FleetWorker worker) {
     long pause = TimeUnit.MILLISECONDS.toNanos(2 + Math.floorMod(worker.id.hashCode(), 4));
+    long highest = 0;
     while (!stopped) {
       Instant asked = FleetWorker.CLOCK.instant();
       long start = System.nanoTime();
@@ -56,6 +61,10 @@ final class FleetCallers implements AutoCloseable {
         if (!validByLedger(token, asked) || !token.expiresAt().isAfter(asked)) {
           expiredServes.add(worker.id + " " + token + " asked at " + asked);
         }
+        if (token.version() < highest) {
+          versionRegressions.add(worker.id + " served " + token + " after version " + highest);
+        }
+        highest = Math.max(highest, token.version());
       } catch (RuntimeException e) {
         if (!stopped) {
           errors.add(e);

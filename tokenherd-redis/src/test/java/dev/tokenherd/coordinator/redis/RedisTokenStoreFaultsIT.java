@@ -4,14 +4,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.tokenherd.coordinator.AmbiguousStoreWriteException;
+import dev.tokenherd.coordinator.StoreUnavailableException;
 import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.TokenSet;
 import dev.tokenherd.coordinator.spi.TokenRecord;
 import dev.tokenherd.coordinator.spi.WriteOutcome;
 import dev.tokenherd.coordinator.spi.WriteOutcome.Durability;
 import dev.tokenherd.testkit.RedisServerProcess;
+import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.protocol.CommandType;
+import io.lettuce.core.protocol.RedisCommand;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.time.Duration;
@@ -19,6 +26,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -26,7 +34,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@link RedisTokenStore} against real {@code redis-server} processes that the tests stop, pause
- * and pair with replicas: replica confirmation ({@code WAIT}) and failing fast while Redis is down.
+ * and pair with replicas: replica confirmation ({@code WAIT}), failing fast while Redis is down,
+ * and writes whose answer does not come within the command timeout (decided by a re-read).
  */
 final class RedisTokenStoreFaultsIT {
   private static final Instant T0 = Instant.parse("2030-01-01T00:00:00Z");
@@ -152,10 +161,169 @@ final class RedisTokenStoreFaultsIT {
         WriteOutcome outcome = cas(store, 0, record(1, 1));
 
         assertThat(outcome.durability()).isEqualTo(new Durability(2, 0));
-        // Rejections wait for nobody.
-        assertThat(cas(store, 0, record(1, 1)).durability()).isEqualTo(Durability.NOT_REQUESTED);
+        // Rejections wait for nobody. (Another record: the same one again would be a retry of
+        // the applied write, reported as applied.)
+        assertThat(cas(store, 0, record(1, 2)).durability()).isEqualTo(Durability.NOT_REQUESTED);
       } finally {
         client.shutdown();
+      }
+    }
+  }
+
+  /** How long a script may take in the timeout tests: far below the pauses below. */
+  private static final Duration SCRIPT_TIMEOUT = Duration.ofMillis(300);
+
+  /**
+   * A fail-fast client whose scripts ({@code EVALSHA}, {@code EVAL}) time out after {@link
+   * #SCRIPT_TIMEOUT} and every other command after {@code others}: the write times out while the
+   * server is paused, and the re-read behind it waits for the pause to end (or not).
+   */
+  private static RedisClient scriptTimeoutClient(RedisServerProcess redis, Duration others) {
+    RedisClient client = RedisClient.create(RedisURI.create(redis.uri()));
+    TimeoutOptions.TimeoutSource timeouts =
+        new TimeoutOptions.TimeoutSource() {
+          @Override
+          public long getTimeout(RedisCommand<?, ?, ?> command) {
+            boolean script =
+                command.getType() == CommandType.EVALSHA || command.getType() == CommandType.EVAL;
+            return (script ? SCRIPT_TIMEOUT : others).toMillis();
+          }
+
+          @Override
+          public TimeUnit getTimeUnit() {
+            return TimeUnit.MILLISECONDS;
+          }
+        };
+    client.setOptions(
+        ClientOptions.builder()
+            .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+            .timeoutOptions(
+                TimeoutOptions.builder().timeoutCommands().timeoutSource(timeouts).build())
+            .build());
+    return client;
+  }
+
+  /** Pauses every client's writes and scripts (not reads) for {@code millis}. */
+  private static void pauseWrites(RedisServerProcess redis, long millis) throws Exception {
+    assertThat(redis.command("CLIENT", "PAUSE", Long.toString(millis), "WRITE")).isEqualTo("+OK");
+  }
+
+  private static long hgetallCalls(RedisClient admin) {
+    try (StatefulRedisConnection<String, String> connection = admin.connect()) {
+      String stats = connection.sync().info("commandstats");
+      java.util.regex.Matcher calls =
+          java.util.regex.Pattern.compile("cmdstat_hgetall:calls=(\\d+)").matcher(stats);
+      return calls.find() ? Long.parseLong(calls.group(1)) : 0;
+    }
+  }
+
+  @Test
+  void compareAndSet_timedOutButApplied_isReportedAppliedByTheReRead() throws Exception {
+    try (RedisServerProcess redis = RedisServerProcess.builder().appendOnly(false).start()) {
+      RedisClient client = scriptTimeoutClient(redis, Duration.ofSeconds(10));
+      RedisClient admin = FailFastClients.create(redis.uri());
+      try (RedisTokenStore store = RedisTokenStore.builder(client).build()) {
+        cas(store, 0, record(1, 1));
+        long readsBefore = hgetallCalls(admin);
+        pauseWrites(redis, 1500);
+
+        long started = System.nanoTime();
+        WriteOutcome outcome = cas(store, 1, record(2, 1));
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+
+        // The script's answer came too late; the record read after it shows it applied.
+        assertThat(outcome.applied()).isTrue();
+        assertThat(outcome.current()).isEqualTo(record(2, 1));
+        assertThat(hgetallCalls(admin) - readsBefore).isOne(); // the re-read
+        assertThat(took).isGreaterThan(SCRIPT_TIMEOUT);
+        assertThat(store.read(KEY).toCompletableFuture().join()).contains(record(2, 1));
+      } finally {
+        client.shutdown();
+        admin.shutdown();
+      }
+    }
+  }
+
+  @Test
+  void compareAndSet_timedOutAndRejected_reportsTheRejectionTheReReadShows() throws Exception {
+    try (RedisServerProcess redis = RedisServerProcess.builder().appendOnly(false).start()) {
+      RedisClient client = scriptTimeoutClient(redis, Duration.ofSeconds(10));
+      try (RedisTokenStore store = RedisTokenStore.builder(client).build()) {
+        cas(store, 0, record(1, 5));
+        pauseWrites(redis, 1500);
+
+        WriteOutcome stale = cas(store, 1, record(2, 4)); // a lower fence
+
+        assertThat(stale.result()).isEqualTo(WriteOutcome.Result.FENCE_REJECTED);
+        assertThat(stale.current()).isEqualTo(record(1, 5));
+        assertThat(store.read(KEY).toCompletableFuture().join()).contains(record(1, 5));
+      } finally {
+        client.shutdown();
+      }
+    }
+  }
+
+  @Test
+  void compareAndSet_timedOutAndNotRun_failsRetryably_andTheRetryApplies() throws Exception {
+    try (RedisServerProcess redis = RedisServerProcess.builder().appendOnly(false).start()) {
+      RedisClient client = scriptTimeoutClient(redis, Duration.ofSeconds(10));
+      try (RedisTokenStore store = RedisTokenStore.builder(client).build()) {
+        cas(store, 0, record(1, 1));
+        // The script cache is empty: the late EVALSHA gets NOSCRIPT, and the EVAL that would
+        // follow is never sent because the caller was already told of the timeout.
+        assertThat(redis.command("SCRIPT", "FLUSH")).isEqualTo("+OK");
+        pauseWrites(redis, 1500);
+
+        assertThatThrownBy(() -> cas(store, 1, record(2, 1)))
+            .isInstanceOf(CompletionException.class)
+            .cause()
+            .isExactlyInstanceOf(StoreUnavailableException.class)
+            .hasMessageContaining("not applied")
+            .hasMessageContaining("retrying it is safe");
+        assertThat(store.read(KEY).toCompletableFuture().join()).contains(record(1, 1));
+
+        assertThat(cas(store, 1, record(2, 1)).applied()).isTrue();
+      } finally {
+        client.shutdown();
+      }
+    }
+  }
+
+  @Test
+  void compareAndSet_timedOutAndReReadTimedOut_isAmbiguous_andARetryFindsItApplied()
+      throws Exception {
+    try (RedisServerProcess redis = RedisServerProcess.builder().appendOnly(false).start()) {
+      // Everything times out quickly: the re-read, queued behind the paused script, too.
+      RedisClient client = scriptTimeoutClient(redis, SCRIPT_TIMEOUT);
+      RedisClient admin = FailFastClients.create(redis.uri());
+      try (RedisTokenStore store = RedisTokenStore.builder(client).build();
+          RedisTokenStore observer = RedisTokenStore.builder(admin).build()) {
+        cas(store, 0, record(1, 1));
+        pauseWrites(redis, 3000);
+
+        assertThatThrownBy(() -> cas(store, 1, record(2, 1)))
+            .isInstanceOf(CompletionException.class)
+            .cause()
+            .isInstanceOf(AmbiguousStoreWriteException.class)
+            .hasMessageContaining("may or may not have been applied");
+
+        // When the pause ends, the script runs after all: the write was applied.
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .until(
+                () ->
+                    observer
+                        .read(KEY)
+                        .toCompletableFuture()
+                        .join()
+                        .equals(Optional.of(record(2, 1))));
+        // Retrying the same write, as the engine does, learns it.
+        WriteOutcome retried = cas(store, 1, record(2, 1));
+        assertThat(retried.applied()).isTrue();
+        assertThat(retried.current()).isEqualTo(record(2, 1));
+      } finally {
+        client.shutdown();
+        admin.shutdown();
       }
     }
   }

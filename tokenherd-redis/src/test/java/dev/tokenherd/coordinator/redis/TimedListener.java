@@ -18,6 +18,7 @@ final class TimedListener implements RefreshListener {
   final List<Long> fencedWrites = new CopyOnWriteArrayList<>();
   final List<ReauthenticationRequiredException> reauthentications = new CopyOnWriteArrayList<>();
   final List<String> failures = new CopyOnWriteArrayList<>();
+  final List<String> unannounced = new CopyOnWriteArrayList<>();
   private final AtomicReference<@Nullable Instant> reauthAt = new AtomicReference<>();
 
   @Override
@@ -34,6 +35,11 @@ final class TimedListener implements RefreshListener {
   public void onReauthenticationRequired(TokenKey key, ReauthenticationRequiredException error) {
     reauthAt.compareAndSet(null, FleetWorker.CLOCK.instant());
     reauthentications.add(error);
+  }
+
+  @Override
+  public void onUnannouncedWrite(TokenKey key, long version, String reason) {
+    unannounced.add("v" + version + " " + reason);
   }
 
   @Override

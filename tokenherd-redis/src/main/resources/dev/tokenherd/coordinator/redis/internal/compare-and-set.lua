@@ -6,8 +6,9 @@
 -- ARGV[5]  channel to PUBLISH the next version on, or "" for none
 -- ARGV[6]  n, then n field/value pairs to HSET, then the fields to HDEL (absent in the new record)
 --
--- Returns {"APPLIED"}, or {reason, <HGETALL of the stored record>} with reason one of
--- SCHEMA_NEWER, FENCE_REJECTED, VERSION_MOVED, CORRUPT (schema, version or fence unreadable).
+-- Returns {"APPLIED"}, {"APPLIED", <error of the PUBLISH>} when the write stands but could not be
+-- announced, or {reason, <HGETALL of the stored record>} with reason one of SCHEMA_NEWER,
+-- FENCE_REJECTED, VERSION_MOVED, CORRUPT (schema, version or fence unreadable).
 --
 -- Numbers are compared as decimal strings (length, then lexically), never as Lua numbers: those
 -- are doubles, which cannot tell fences above 2^53 apart.
@@ -67,7 +68,12 @@ if #ARGV >= first_absent then
   redis.call('HDEL', KEYS[1], unpack(ARGV, first_absent))
 end
 if channel ~= '' then
-  -- Only the version travels on the channel, never a token.
-  redis.call('PUBLISH', channel, version)
+  -- Only the version travels on the channel, never a token. pcall: an error would end the script
+  -- after the writes above, which stand (a script is not rolled back), and the caller would take
+  -- an applied write for a failed one. A refused PUBLISH (an ACL without +publish) is reported.
+  local published = redis.pcall('PUBLISH', channel, version)
+  if type(published) == 'table' and published.err then
+    return {'APPLIED', published.err}
+  end
 end
 return {'APPLIED'}
