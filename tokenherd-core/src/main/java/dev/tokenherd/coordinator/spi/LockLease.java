@@ -34,12 +34,13 @@ public interface LockLease {
    * <p>Called from the engine's executor; must not block. The returned lease holds the same lock:
    * releasing either lease releases it.
    *
+   * <p>The default implementation completes exceptionally with {@link
+   * UnsupportedOperationException}: a lock that cannot be re-fenced leaves the credential
+   * unrefreshable until an operator repairs the counter, which the engine reports as a typed error.
+   *
    * @param fence the stored fence that the new fence must exceed
    * @return the lease with its new fence, or empty if this lease no longer holds the lock (its
    *     lease time ran out, and another worker may hold it now)
-   * @implSpec The default completes exceptionally with {@link UnsupportedOperationException}: a
-   *     lock that cannot be re-fenced leaves the credential unrefreshable until an operator repairs
-   *     the counter, which the engine reports as a typed error.
    */
   default CompletionStage<Optional<LockLease>> advancePast(long fence) {
     return CompletableFuture.failedFuture(
