@@ -739,28 +739,84 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
           .thenCompose(
               outcome -> {
                 if (!outcome.applied()) {
+                  TokenRecord current = outcome.current();
+                  if (current == null && outcome.result() == WriteOutcome.Result.VERSION_MOVED) {
+                    return writeBack(lease, next);
+                  }
                   log.warn(
                       "credential '{}': the token received under fence {} was not stored ({});"
-                          + " the stored record is kept",
+                          + " the stored record (version {} by {}) is kept",
                       key,
                       lease.fence(),
-                      outcome.result());
+                      outcome.result(),
+                      current == null ? "?" : current.version(),
+                      current == null ? "?" : current.writer());
                   return lostRace(lease, outcome);
                 }
-                counters.refreshes.increment();
-                reportDurability(next.version(), outcome.durability());
-                reportUnannounced(next.version(), outcome);
-                Entry installed = install(next);
-                AccessToken token = requireNonNull(installed.token);
-                log.debug(
-                    "credential '{}': refreshed to version {} under fence {}, {}",
-                    key,
-                    next.version(),
-                    lease.fence(),
-                    token);
-                notifyListener(l -> l.onRefreshed(key, token));
-                return CompletableFuture.completedFuture(Optional.of(installed));
+                return installRotation(lease, next, outcome);
               });
+    }
+
+    /**
+     * The record vanished while the request was in flight (a {@code FLUSHALL}, a {@code DEL}, a
+     * failover to an empty replica): the server has rotated, so the token set just received holds
+     * the only refresh token it still honours. It is written back as a new record rather than
+     * dropped; if the key was seeded again meanwhile, the seed wins (an operator's new login) and
+     * the log says the rotation was dropped.
+     */
+    private CompletionStage<Optional<Entry>> writeBack(LockLease lease, TokenRecord received) {
+      TokenRecord recreated =
+          new TokenRecord(
+              received.schemaVersion(),
+              1,
+              received.fence(),
+              received.status(),
+              received.tokens(),
+              null,
+              null,
+              null,
+              received.writer(),
+              received.writtenAt());
+      return storeRotation(0, recreated)
+          .thenCompose(
+              outcome -> {
+                if (outcome.applied()) {
+                  log.warn(
+                      "credential '{}': the record vanished while a refresh was in flight; the"
+                          + " token set received under fence {} is written back as version 1",
+                      key,
+                      lease.fence());
+                  return installRotation(lease, recreated, outcome);
+                }
+                TokenRecord current = outcome.current();
+                log.warn(
+                    "credential '{}': the record vanished while a refresh was in flight and was"
+                        + " created again ({}, version {} by {}); the token set received under"
+                        + " fence {} is dropped",
+                    key,
+                    outcome.result(),
+                    current == null ? "?" : current.version(),
+                    current == null ? "?" : current.writer(),
+                    lease.fence());
+                return lostRace(lease, outcome);
+              });
+    }
+
+    private CompletionStage<Optional<Entry>> installRotation(
+        LockLease lease, TokenRecord next, WriteOutcome outcome) {
+      counters.refreshes.increment();
+      reportDurability(next.version(), outcome.durability());
+      reportUnannounced(next.version(), outcome);
+      Entry installed = install(next);
+      AccessToken token = requireNonNull(installed.token);
+      log.debug(
+          "credential '{}': refreshed to version {} under fence {}, {}",
+          key,
+          next.version(),
+          lease.fence(),
+          token);
+      notifyListener(l -> l.onRefreshed(key, token));
+      return CompletableFuture.completedFuture(Optional.of(installed));
     }
 
     /**
