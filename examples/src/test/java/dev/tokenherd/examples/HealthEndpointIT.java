@@ -2,9 +2,11 @@ package dev.tokenherd.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.tokenherd.examples.HealthServer.Status;
 import dev.tokenherd.testkit.RedisServerProcess;
+import dev.tokenherd.testkit.StartupTimeout;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PipedInputStream;
@@ -199,24 +201,17 @@ final class HealthEndpointIT {
         .isInstanceOf(ConnectException.class);
   }
 
-  /** Asks until the endpoint answers as {@code wanted} (20 s at most) and returns that answer. */
-  private static HttpResponse<String> awaitAnswer(int port, Predicate<HttpResponse<String>> wanted)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    HttpResponse<String> last = null;
-    while (System.nanoTime() < deadline) {
-      try {
-        last = send(healthRequest(port));
-        if (wanted.test(last)) {
-          return last;
-        }
-      } catch (IOException e) {
-        // not listening yet
-      }
-      Thread.sleep(50);
-    }
-    throw new AssertionError(
-        "no wanted answer on port " + port + "; last: " + (last == null ? "none" : last.body()));
+  /**
+   * Asks until the endpoint answers as {@code wanted} (within the start-up timeout: the endpoint
+   * comes up with its process) and returns that answer.
+   */
+  private static HttpResponse<String> awaitAnswer(
+      int port, Predicate<HttpResponse<String>> wanted) {
+    return await("an answer from the health endpoint on port " + port)
+        .atMost(StartupTimeout.get())
+        .pollInterval(Duration.ofMillis(50))
+        .ignoreExceptionsInstanceOf(IOException.class) // not listening yet
+        .until(() -> send(healthRequest(port)), wanted);
   }
 
   private static HttpRequest.Builder healthRequest(int port) {

@@ -57,16 +57,7 @@ final class FenceCounterLossIT {
     // Redisson names the counter after the lock, whose name already holds the hash tag.
     String counter = "redisson_lock_token:" + RedisKeys.of(NAMESPACE).lock(KEY);
 
-    List<CallerLoad> loads = new ArrayList<>();
-    for (int i = 0; i < WORKERS; i++) {
-      loads.add(
-          new CallerLoad(
-              "worker-" + i,
-              workers.get(i),
-              CALLERS_PER_WORKER,
-              clock,
-              (token, asked) -> server.isAccessTokenValid(token.value(), asked)));
-    }
+    List<CallerLoad> loads = FleetSettings.loads(workers, CALLERS_PER_WORKER, clock, server);
     try {
       for (long refreshes : new long[] {4, EXPIRIES / 2, EXPIRIES}) {
         // Stops early once the server refused a grant: the fleet does not recover from that.

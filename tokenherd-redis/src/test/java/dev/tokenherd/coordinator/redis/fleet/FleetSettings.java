@@ -15,6 +15,7 @@ import dev.tokenherd.testkit.FakeAuthorizationServer;
 import dev.tokenherd.testkit.ServerStats;
 import dev.tokenherd.testkit.TokenGrant;
 import java.net.URI;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -128,5 +129,23 @@ final class FleetSettings {
                   FakeAuthorizationServer.DEFAULT_CLIENT_SECRET)));
     }
     return workers;
+  }
+
+  /**
+   * Starts {@code callers} caller threads on each worker; served tokens are checked by the server.
+   */
+  static List<CallerLoad> loads(
+      List<TokenCoordinator> workers, int callers, Clock clock, FakeAuthorizationServer server) {
+    List<CallerLoad> loads = new ArrayList<>();
+    for (int i = 0; i < workers.size(); i++) {
+      loads.add(
+          new CallerLoad(
+              "worker-" + i,
+              workers.get(i),
+              callers,
+              clock,
+              (token, asked) -> server.isAccessTokenValid(token.value(), asked)));
+    }
+    return loads;
   }
 }

@@ -63,16 +63,7 @@ class RedisFleetIT {
         FleetSettings.workers(redis.uri(), "fleet-it", server, WORKERS, resources);
     workers.get(0).seed(FleetSettings.seed(server.issueTokens("read"), clock.instant())).join();
 
-    List<CallerLoad> loads = new ArrayList<>();
-    for (int i = 0; i < WORKERS; i++) {
-      loads.add(
-          new CallerLoad(
-              "worker-" + i,
-              workers.get(i),
-              CALLERS_PER_WORKER,
-              clock,
-              (token, asked) -> server.isAccessTokenValid(token.value(), asked)));
-    }
+    List<CallerLoad> loads = FleetSettings.loads(workers, CALLERS_PER_WORKER, clock, server);
     try {
       await()
           .atMost(Duration.ofSeconds(90))
