@@ -149,10 +149,20 @@ final class FleetRedisOutageIT {
       FleetWorker caller = workers.get(1);
       CompletableFuture<String> waiting =
           CompletableFuture.supplyAsync(() -> caller.coordinator.accessToken());
+      // The seeded token is inside its refresh-ahead window. A worker that first loads it adopts
+      // it (the caller gets it at once) and starts the background refresh on the next call; so
+      // the caller's worker is asked again until the request is out, rather than relying on its
+      // change feed having loaded the record before the first call (a race that lost at times).
       await()
           .atMost(Duration.ofSeconds(20))
           .pollInterval(Duration.ofMillis(1))
-          .until(() -> server.stats().tokenRequests() >= 1);
+          .until(
+              () -> {
+                if (server.stats().tokenRequests() == 0) {
+                  var unused = caller.coordinator.tokenAsync();
+                }
+                return server.stats().tokenRequests() >= 1;
+              });
       process.kill();
       // The server counts the rotation and answers at once: the holder's write then fails
       // (the client rejects commands while disconnected) well before Redis is back, since a
