@@ -94,8 +94,9 @@ public final class ProcessOutput {
 
   /**
    * Starts following a process that was just started (its start-up deadline counts from now), and
-   * hands each line of its standard output to {@code onLine}, on the reading thread, once the line
-   * is kept. Should {@code onLine} throw, reading goes on and the tail names the first failure.
+   * hands each line of its standard output to {@code onLine}, on the reading thread, before the
+   * line is kept: a line that {@link #lines()} or a wait returns has been handled. Should {@code
+   * onLine} throw, reading goes on and the tail names the first failure.
    *
    * @param name what failure messages call the process, for example {@code "worker w1"}
    * @param process the process; its standard output must be piped (the default)
@@ -122,18 +123,19 @@ public final class ProcessOutput {
     try (BufferedReader in = reader(process.getInputStream())) {
       String line;
       while ((line = in.readLine()) != null) {
-        synchronized (this) {
-          lines.add(line);
-          notifyAll();
-        }
+        // The handler runs first, so that a wait that returns a line finds it handled.
+        RuntimeException failure = null;
         try {
           onLine.accept(line);
         } catch (RuntimeException e) {
-          synchronized (this) {
-            if (handlerFailure == null) {
-              handlerFailure = e;
-            }
+          failure = e;
+        }
+        synchronized (this) {
+          if (failure != null && handlerFailure == null) {
+            handlerFailure = failure;
           }
+          lines.add(line);
+          notifyAll();
         }
       }
     } catch (IOException e) {
