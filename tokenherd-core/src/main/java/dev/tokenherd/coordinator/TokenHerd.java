@@ -275,7 +275,7 @@ public interface TokenHerd extends AutoCloseable {
                 + " in-memory ones");
       }
       ChangeFeed feed = changeFeed == null ? new InMemoryChangeFeed() : changeFeed;
-      TokenStore store = tokenStore == null ? new InMemoryTokenStore(feed) : tokenStore;
+      TokenStore store = tokenStore == null ? new InMemoryTokenStore(feed, clock) : tokenStore;
       RefreshLock lock = refreshLock == null ? new InMemoryRefreshLock(clock) : refreshLock;
       return new DefaultTokenHerd(
           store,

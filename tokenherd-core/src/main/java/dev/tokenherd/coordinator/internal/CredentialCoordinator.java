@@ -41,6 +41,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -388,6 +389,20 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     private final Instant started;
     private final Instant deadline;
     private boolean sawForeignMark;
+
+    /** The last mark this flight tried to write was refused: another holder's mark is live. */
+    private boolean heldOff;
+
+    private boolean heldOffBefore;
+
+    /**
+     * The mark found under the current lease (another attempt's), to put back if ours is undone.
+     */
+    private @Nullable RefreshMark found;
+
+    /** The last foreign mark this flight logged, so that waiting on a live one logs it once. */
+    private @Nullable RefreshMark lastFoundMark;
+
     private boolean countedContention;
 
     Flight(Entry seen, Trigger trigger, @Nullable String rejectedToken) {
@@ -459,20 +474,26 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
                 return switch (decision.action()) {
                   case ADOPT -> CompletableFuture.completedFuture(adopt(record.orElseThrow()));
                   case FAIL -> fail(record, requireNonNull(decision.failure()));
-                  case REFRESH ->
-                      env.lock()
-                          .tryAcquire(key, policy.leaseTime())
-                          .thenCompose(
-                              lease ->
-                                  lease.isPresent()
-                                      ? holdLease(lease.get(), now())
-                                          .thenCompose(
-                                              done ->
-                                                  done.isPresent()
-                                                      ? CompletableFuture.completedFuture(
-                                                          done.get())
-                                                      : step(polls))
-                                      : waitForHolder(record, polls));
+                  case REFRESH -> {
+                    // The lease's end, by this worker's clock, counted from before the lock was
+                    // asked for: no later than the lock's own expiry.
+                    Instant leaseEnd = now().plus(policy.leaseTime());
+                    heldOff = false;
+                    yield env.lock()
+                        .tryAcquire(key, policy.leaseTime())
+                        .thenCompose(
+                            lease ->
+                                lease.isPresent()
+                                    ? holdLease(lease.get(), leaseEnd)
+                                        .thenCompose(
+                                            done ->
+                                                done.isPresent()
+                                                    ? CompletableFuture.completedFuture(done.get())
+                                                    : heldOff
+                                                        ? waitForHolder(record, polls)
+                                                        : step(polls))
+                                    : waitForHolder(record, polls));
+                  }
                 };
               });
     }
@@ -543,9 +564,9 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
      * Runs the protocol under a lease and always releases it. Completes empty when the attempt lost
      * a race and must start over (the next step re-reads and usually adopts).
      */
-    private CompletionStage<Optional<Entry>> holdLease(LockLease lease, Instant acquiredAt) {
+    private CompletionStage<Optional<Entry>> holdLease(LockLease lease, Instant leaseEnd) {
       CompletionStage<Optional<Entry>> work =
-          read().thenCompose(stored -> underLease(lease, acquiredAt, stored));
+          read().thenCompose(stored -> underLease(lease, leaseEnd, stored));
       return work.handle(
               (result, error) ->
                   lease
@@ -569,7 +590,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     }
 
     private CompletionStage<Optional<Entry>> underLease(
-        LockLease lease, Instant acquiredAt, Optional<TokenRecord> stored) {
+        LockLease lease, Instant leaseEnd, Optional<TokenRecord> stored) {
       if (closed) {
         // Closing: do not send a request whose answer might have nowhere to go.
         return CompletableFuture.failedFuture(closedError());
@@ -589,7 +610,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
         // Seeded without a refresh token: nothing can renew it. Tell the fleet once.
         return markReauth(lease, requireNonNull(base), Reason.NOT_RENEWABLE, null);
       }
-      Duration left = policy.leaseTime().minus(Duration.between(acquiredAt, now()));
+      Duration left = Duration.between(now(), leaseEnd);
       if (left.compareTo(policy.leaseTime().dividedBy(4)) < 0) {
         // Reading took most of the lease: do not send a request we may not be able to store.
         return CompletableFuture.completedFuture(Optional.empty());
@@ -605,11 +626,14 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
               : TokenRequest.refresh(requireNonNull(refreshToken), renewal.scopes(), timeout);
       Duration requestTimeout = timeout;
       if (base == null) {
-        return call(lease, null, request, requestTimeout);
+        return call(lease, leaseEnd, null, request, requestTimeout);
       }
       RefreshMark previous = base.refreshing();
-      if (previous != null && previous.fence() != lease.fence()) {
-        sawForeignMark = true;
+      found = previous;
+      if (previous != null && !previous.equals(lastFoundMark)) {
+        // Every mark stored now is another attempt's (ours are new with each attempt): told apart
+        // by id, not by fence, which a counter that went back can repeat. Logged once per mark.
+        lastFoundMark = previous;
         log.warn(
             "credential '{}': found the refresh mark of fence {} by {} from {}; its rotation may"
                 + " have been lost",
@@ -618,7 +642,8 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
             previous.holder(),
             previous.startedAt());
       }
-      return writeMark(lease, base, request, requestTimeout, /* refenced= */ false);
+      sawForeignMark |= previous != null;
+      return writeMark(lease, leaseEnd, base, request, requestTimeout, /* refenced= */ false);
     }
 
     /**
@@ -628,10 +653,13 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
      * waits), or the lock still holds and the lock's fence counter went back (its key deleted or
      * evicted, a restore, a failover to a lagging replica). Only the lock can tell the two apart,
      * atomically: {@link LockLease#advancePast} re-fences the lease if it still holds the lock,
-     * once per attempt, and the mark is written again under the new fence.
+     * once per attempt, and the mark is written again under the new fence. The store also refuses a
+     * mark while another holder's mark is live (MARK_HELD): that holder may be sending now,
+     * whatever the lock says (its key evicted, lost in a failover); this worker then waits.
      */
     private CompletionStage<Optional<Entry>> writeMark(
         LockLease lease,
+        Instant leaseEnd,
         TokenRecord base,
         TokenRequest request,
         Duration requestTimeout,
@@ -639,16 +667,39 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
       TokenSet tokens = base.tokens();
       String refreshToken =
           tokens == null ? null : tokens.refreshToken(); // none: client_credentials
+      Instant now = now();
+      Duration window = Duration.between(now, leaseEnd);
       RefreshMark mark =
           new RefreshMark(
-              lease.fence(), env.workerId(), now(), Redaction.fingerprint(refreshToken));
+              lease.fence(),
+              env.workerId(),
+              now,
+              Redaction.fingerprint(refreshToken),
+              markId(),
+              window.isNegative() ? Duration.ZERO : window);
       TokenRecord marked = withMark(base, mark);
       return env.store()
           .compareAndSet(key, base.version(), marked)
           .thenCompose(
               outcome -> {
                 if (outcome.applied()) {
-                  return call(lease, marked, request, requestTimeout);
+                  return call(lease, leaseEnd, marked, request, requestTimeout);
+                }
+                if (outcome.result() == WriteOutcome.Result.MARK_HELD) {
+                  RefreshMark held = requireNonNull(outcome.current()).refreshing();
+                  if (!heldOffBefore) {
+                    heldOffBefore = true;
+                    log.info(
+                        "credential '{}': the refresh mark of fence {} by {} is live (its holder"
+                            + " may be sending now); not sending under fence {}; waiting for its"
+                            + " answer or the end of its window",
+                        key,
+                        held == null ? "?" : held.fence(),
+                        held == null ? "?" : held.holder(),
+                        lease.fence());
+                  }
+                  heldOff = true;
+                  return lostRace(lease, outcome);
                 }
                 if (outcome.result() != WriteOutcome.Result.FENCE_REJECTED || refenced) {
                   return lostRace(lease, outcome);
@@ -663,7 +714,8 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
                     .thenCompose(
                         renewed ->
                             renewed.isPresent()
-                                ? writeMark(renewed.get(), base, request, requestTimeout, true)
+                                ? writeMark(
+                                    renewed.get(), leaseEnd, base, request, requestTimeout, true)
                                 : lostRace(lease, outcome));
               });
     }
@@ -701,13 +753,42 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
           .thenCompose(stage -> stage);
     }
 
+    /**
+     * Sends the request, if it can end within the lease: the last check before sending, after the
+     * mark (and any re-fence) was written. A holder that stalled on the way here (a pause, a slow
+     * store) past that point does not send; it takes its mark back and starts over. The time
+     * between this check and the request leaving the process is the one window no lock or store can
+     * close (the authorization server does not check fences); the slack between the request's
+     * backstop and the lease's end is what covers it.
+     */
     private CompletionStage<Optional<Entry>> call(
-        LockLease lease, @Nullable TokenRecord marked, TokenRequest request, Duration timeout) {
+        LockLease lease,
+        Instant leaseEnd,
+        @Nullable TokenRecord marked,
+        TokenRequest request,
+        Duration timeout) {
+      Duration left = Duration.between(now(), leaseEnd);
+      if (left.compareTo(timeout) <= 0) {
+        log.warn(
+            "credential '{}': {} of the lease under fence {} left, less than the request timeout"
+                + " {} (a pause or a slow store on the way): not sending",
+            key,
+            left.isNegative() ? Duration.ZERO : left,
+            lease.fence(),
+            timeout);
+        CompletionStage<?> undone =
+            marked == null
+                ? CompletableFuture.completedFuture(null)
+                : env.store().compareAndSet(key, marked.version(), unmarked(marked));
+        return undone.handle((ignored, error) -> Optional.<Entry>empty());
+      }
       counters.tokenRequests.increment();
       CompletableFuture<Void> settled = new CompletableFuture<>();
       requestSettled = settled;
-      // Backstop: an endpoint that ignores the request timeout must not hold the lease forever.
-      Duration backstop = timeout.plus(policy.leaseTime().minus(timeout).dividedBy(8));
+      // Backstop: an endpoint that ignores the request timeout must not hold the lease forever,
+      // nor past the lease's end (the mark's window ends there).
+      Duration slack = policy.leaseTime().minus(timeout).dividedBy(8);
+      Duration backstop = timeout.plus(slack).compareTo(left) < 0 ? timeout.plus(slack) : left;
       return withTimeout(requestToken(request), backstop)
           .handle(
               (response, error) ->
@@ -716,6 +797,16 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
                       : onEndpointFailure(lease, marked, error))
           .thenCompose(stage -> stage)
           .whenComplete((done, error) -> settled.complete(null));
+    }
+
+    /**
+     * Returns {@code marked} with this attempt's mark taken back (its request certainly did not
+     * rotate): the mark found before it, settled, or none. Keeping a found mark lets the next
+     * holder still recognise a lost rotation of that earlier attempt.
+     */
+    private TokenRecord unmarked(TokenRecord marked) {
+      RefreshMark earlier = found;
+      return withMark(marked, earlier == null ? null : earlier.settled(), marked.fence());
     }
 
     private CompletionStage<Optional<Entry>> onResponse(
@@ -917,7 +1008,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
           CompletionStage<?> cleared =
               marked == null
                   ? CompletableFuture.completedFuture(null)
-                  : env.store().compareAndSet(key, marked.version(), withoutMark(marked));
+                  : env.store().compareAndSet(key, marked.version(), unmarked(marked));
           return cleared.handle(
               (ignored, clearError) -> {
                 throw new CompletionException(typedFailure);
@@ -931,9 +1022,17 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
                   "token request may have reached the server: " + failure.getMessage(),
                   failure);
           reportFailure(typedFailure);
-          // The mark stays: if the server did rotate, the next holder's invalid_grant will be
-          // recognised as a lost rotation instead of a revocation.
-          return CompletableFuture.failedFuture(typedFailure);
+          // The mark stays, settled: if the server did rotate, the next holder's invalid_grant
+          // will be recognised as a lost rotation instead of a revocation; and as the request is
+          // over, the next holder need not wait out the mark's window.
+          CompletionStage<?> kept =
+              marked == null
+                  ? CompletableFuture.completedFuture(null)
+                  : env.store().compareAndSet(key, marked.version(), settled(marked));
+          return kept.handle(
+              (ignored, settleError) -> {
+                throw new CompletionException(typedFailure);
+              });
         }
       }
       throw new AssertionError(failure.kind());
@@ -1018,7 +1117,8 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
           yield CompletableFuture.completedFuture(Optional.empty());
         }
         case SCHEMA_NEWER -> CompletableFuture.failedFuture(schemaTooNew(outcome.current()));
-        case APPLIED, VERSION_MOVED -> CompletableFuture.completedFuture(Optional.empty());
+        case APPLIED, VERSION_MOVED, MARK_HELD ->
+            CompletableFuture.completedFuture(Optional.empty());
       };
     }
 
@@ -1403,14 +1503,18 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
   }
 
   /**
-   * Returns {@code base} with {@code mark} (or without a mark, if null) and the mark's own fence:
-   * never the stored fence, which would let a lease whose fence is lower pass the store's check.
+   * Returns {@code base} with {@code mark} and the mark's own fence: never the stored fence, which
+   * would let a lease whose fence is lower pass the store's check.
    */
-  private static TokenRecord withMark(TokenRecord base, @Nullable RefreshMark mark) {
+  private static TokenRecord withMark(TokenRecord base, RefreshMark mark) {
+    return withMark(base, mark, mark.fence());
+  }
+
+  private static TokenRecord withMark(TokenRecord base, @Nullable RefreshMark mark, long fence) {
     return new TokenRecord(
         base.schemaVersion(),
         base.version(),
-        mark == null ? base.fence() : mark.fence(),
+        fence,
         base.status(),
         base.tokens(),
         mark,
@@ -1437,8 +1541,14 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
         cause);
   }
 
-  private static TokenRecord withoutMark(TokenRecord marked) {
-    return withMark(marked, null);
+  /** Returns {@code marked} with its mark settled: the request is over, the mark stays. */
+  private static TokenRecord settled(TokenRecord marked) {
+    return withMark(marked, requireNonNull(marked.refreshing()).settled());
+  }
+
+  /** A new mark id: random, so that no two attempts share one, whatever their fences. */
+  private static String markId() {
+    return UUID.randomUUID().toString();
   }
 
   private Instant now() {

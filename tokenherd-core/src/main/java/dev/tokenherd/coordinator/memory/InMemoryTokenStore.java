@@ -4,9 +4,12 @@ import static java.util.Objects.requireNonNull;
 
 import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.spi.ChangeFeed;
+import dev.tokenherd.coordinator.spi.RefreshMark;
 import dev.tokenherd.coordinator.spi.TokenRecord;
 import dev.tokenherd.coordinator.spi.TokenStore;
 import dev.tokenherd.coordinator.spi.WriteOutcome;
+import java.time.Clock;
+import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -17,28 +20,47 @@ import org.jspecify.annotations.Nullable;
 /**
  * A token store within one JVM. Compare-and-set is atomic per key, and a change of version is
  * published on the given change feed after the write, as the Redis store does in its write script.
+ * A refresh mark's {@linkplain RefreshMark#window() window} is timed by the store's clock.
  */
 public final class InMemoryTokenStore implements TokenStore {
-  private final ConcurrentMap<TokenKey, TokenRecord> records = new ConcurrentHashMap<>();
+  /** A stored record, and until when its refresh mark is live by this store's clock. */
+  private record Stored(TokenRecord record, Instant markLiveUntil) {}
+
+  private final ConcurrentMap<TokenKey, Stored> records = new ConcurrentHashMap<>();
   private final @Nullable ChangeFeed feed;
+  private final Clock clock;
 
   /**
-   * Creates an empty store that publishes its changes on {@code feed}.
+   * Creates an empty store that publishes its changes on {@code feed} and times refresh marks by
+   * {@code clock}.
+   *
+   * @param feed the feed to announce new versions on
+   * @param clock the store's own clock, which times how long a refresh mark stays live
+   */
+  public InMemoryTokenStore(ChangeFeed feed, Clock clock) {
+    this.feed = requireNonNull(feed, "feed");
+    this.clock = requireNonNull(clock, "clock");
+  }
+
+  /**
+   * Creates an empty store that publishes its changes on {@code feed}, on the system clock.
    *
    * @param feed the feed to announce new versions on
    */
   public InMemoryTokenStore(ChangeFeed feed) {
-    this.feed = requireNonNull(feed, "feed");
+    this(feed, Clock.systemUTC());
   }
 
-  /** Creates an empty store that announces nothing. */
+  /** Creates an empty store that announces nothing, on the system clock. */
   public InMemoryTokenStore() {
     this.feed = null;
+    this.clock = Clock.systemUTC();
   }
 
   @Override
   public CompletionStage<Optional<TokenRecord>> read(TokenKey key) {
-    return CompletableFuture.completedFuture(Optional.ofNullable(records.get(requireNonNull(key))));
+    Stored stored = records.get(requireNonNull(key));
+    return CompletableFuture.completedFuture(Optional.ofNullable(stored).map(Stored::record));
   }
 
   @Override
@@ -54,8 +76,13 @@ public final class InMemoryTokenStore implements TokenStore {
     records.compute(
         key,
         (k, current) -> {
-          outcome[0] = decide(current, expectedVersion, next);
-          return outcome[0].applied() ? next : current;
+          Instant now = clock.instant();
+          outcome[0] = decide(current, expectedVersion, next, now);
+          if (!outcome[0].applied()) {
+            return current;
+          }
+          RefreshMark mark = next.refreshing();
+          return new Stored(next, mark == null ? Instant.MIN : now.plus(mark.window()));
         });
     WriteOutcome result = outcome[0];
     if (result.applied() && next.version() != expectedVersion && feed != null) {
@@ -65,7 +92,8 @@ public final class InMemoryTokenStore implements TokenStore {
   }
 
   private static WriteOutcome decide(
-      @Nullable TokenRecord current, long expectedVersion, TokenRecord next) {
+      @Nullable Stored stored, long expectedVersion, TokenRecord next, Instant now) {
+    TokenRecord current = stored == null ? null : stored.record();
     long currentVersion = current == null ? 0 : current.version();
     if (current != null && current.schemaVersion() > next.schemaVersion()) {
       return new WriteOutcome(WriteOutcome.Result.SCHEMA_NEWER, current);
@@ -80,6 +108,18 @@ public final class InMemoryTokenStore implements TokenStore {
           ? new WriteOutcome(WriteOutcome.Result.APPLIED, next)
           : new WriteOutcome(WriteOutcome.Result.VERSION_MOVED, current);
     }
+    if (stored != null && heldByAnother(stored, next, now)) {
+      return new WriteOutcome(WriteOutcome.Result.MARK_HELD, current);
+    }
     return new WriteOutcome(WriteOutcome.Result.APPLIED, next);
+  }
+
+  private static boolean heldByAnother(Stored stored, TokenRecord next, Instant now) {
+    RefreshMark held = stored.record().refreshing();
+    RefreshMark mark = next.refreshing();
+    return mark != null
+        && held != null
+        && !held.id().equals(mark.id())
+        && now.isBefore(stored.markLiveUntil());
   }
 }

@@ -30,7 +30,13 @@ public record WriteOutcome(
     /** A writer with a higher fencing token has written: this writer's lease is over. */
     FENCE_REJECTED,
     /** The stored record has a newer schema than the write: an older worker must not replace it. */
-    SCHEMA_NEWER
+    SCHEMA_NEWER,
+    /**
+     * The write carries a refresh mark, and the stored record carries another holder's mark that is
+     * still live ({@link RefreshMark#window()}): that holder may be sending a token request now, so
+     * this writer must not.
+     */
+    MARK_HELD
   }
 
   /**

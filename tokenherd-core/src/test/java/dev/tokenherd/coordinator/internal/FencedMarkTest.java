@@ -10,8 +10,11 @@ import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.memory.InMemoryRefreshLock;
 import dev.tokenherd.coordinator.spi.LockLease;
 import dev.tokenherd.coordinator.spi.RefreshLock;
+import dev.tokenherd.coordinator.spi.RefreshMark;
+import dev.tokenherd.coordinator.spi.TokenEndpointException;
 import dev.tokenherd.coordinator.spi.TokenRecord;
 import dev.tokenherd.coordinator.spi.TokenRequest;
+import dev.tokenherd.coordinator.spi.TokenResponse;
 import dev.tokenherd.coordinator.spi.TokenStatus;
 import dev.tokenherd.coordinator.spi.TokenStore;
 import dev.tokenherd.coordinator.spi.WriteOutcome;
@@ -123,6 +126,104 @@ final class FencedMarkTest {
     assertThat(stalled).isDone();
     assertThat(a.accessToken()).isEqualTo("access-1");
     assertThat(stored().fence()).isEqualTo(2);
+  }
+
+  @Test
+  void stalledHolderMarksAfterTheNextHolderTookTheLock_itDoesNotSend_theNextHolderSendsOnce() {
+    seedAndRefresh(0);
+    HeldMarks pausedA = new HeldMarks(fleet.store);
+    HeldMarks pausedB = new HeldMarks(fleet.store);
+    RecordingListener listenerA = new RecordingListener();
+    RecordingListener listenerB = new RecordingListener();
+    TokenCoordinator a =
+        fleet
+            .worker("worker-stalled", policy, listenerA, pausedA, fleet.lock, fleet.feed)
+            .coordinator(KEY, endpoint);
+    TokenCoordinator b =
+        fleet
+            .worker("worker-b", policy, listenerB, pausedB, fleet.lock, fleet.feed)
+            .coordinator(KEY, endpoint);
+    fleet.advance(Duration.ofMinutes(61));
+    CompletableFuture<?> stalled = a.tokenAsync();
+    assertThat(pausedA.held).isNotNull();
+    // A's lease runs out; B takes the lock (fence 2) and is about to write its mark.
+    fleet.advance(policy.leaseTime().plusSeconds(1));
+    endpoint.issue(HOUR);
+    CompletableFuture<?> taking = b.tokenAsync();
+    assertThat(pausedB.held).isNotNull();
+
+    // A's mark lands first: its fence (1) is not below the stored one (0), so the store takes it.
+    pausedA.release();
+    // ...but A's lease is over by its own clock: it takes the mark back instead of sending.
+    assertThat(endpoint.requests()).isEmpty();
+    assertThat(stored().refreshing()).isNull();
+    pausedB.release();
+
+    assertThat(taking).isCompleted();
+    assertThat(b.accessToken()).isEqualTo("access-1");
+    assertThat(endpoint.requests()).hasSize(1);
+    assertThat(listenerB.events()).containsExactly("refreshed billing-api v2");
+    assertThat(listenerA.events()).doesNotContain("refreshed billing-api v2");
+    fleet.advance(Duration.ofSeconds(1));
+    assertThat(stalled).isDone();
+    assertThat(a.accessToken()).isEqualTo("access-1");
+  }
+
+  @Test
+  void lockLostWhileTheHolderSends_theNextHolderSeesItsLiveMark_andWaitsInsteadOfSending() {
+    TokenCoordinator a = seedAndRefresh(0);
+    fleet.advance(Duration.ofMinutes(61));
+    CompletableFuture<TokenResponse> answer = endpoint.hold();
+    CompletableFuture<?> sending = a.tokenAsync();
+    assertThat(endpoint.requests()).hasSize(1);
+    // The lock's key is evicted (or lost in a failover): B's lock knows nothing of A's lease.
+    RecordingListener listenerB = new RecordingListener();
+    TokenCoordinator b =
+        fleet
+            .worker(
+                "worker-b",
+                policy,
+                listenerB,
+                fleet.store,
+                new InMemoryRefreshLock(fleet.clock),
+                fleet.feed)
+            .coordinator(KEY, endpoint);
+    CompletableFuture<?> waiting = b.tokenAsync();
+    fleet.advance(Duration.ofSeconds(2));
+    assertThat(waiting).isNotDone();
+    assertThat(endpoint.requests()).hasSize(1);
+
+    answer.complete(endpoint.response("access-1", "refresh-1", HOUR));
+
+    assertThat(sending).isCompleted();
+    fleet.advance(Duration.ofSeconds(1));
+    assertThat(waiting).isCompleted();
+    assertThat(b.accessToken()).isEqualTo("access-1");
+    assertThat(endpoint.requests()).hasSize(1);
+    assertThat(stored().refreshing()).isNull();
+    assertThat(listenerB.events()).isEmpty();
+  }
+
+  @Test
+  void ambiguousFailure_settlesTheMark_soTheRetryNeedNotWaitOutItsWindow() {
+    TokenCoordinator a = seedAndRefresh(0);
+    fleet.advance(Duration.ofMinutes(61));
+    endpoint.fail(TokenEndpointException.Kind.AMBIGUOUS, null, null).issue(HOUR);
+
+    CompletableFuture<?> call = a.tokenAsync();
+    assertThat(endpoint.requests()).hasSize(1);
+    RefreshMark kept = stored().refreshing();
+    assertThat(kept).isNotNull();
+    assertThat(kept.window()).isZero();
+    // The retry comes after a backoff, far shorter than the mark's window (the lease).
+    fleet.advance(Duration.ofSeconds(3));
+
+    assertThat(call).isCompleted();
+    assertThat(a.accessToken()).isEqualTo("access-1");
+    assertThat(endpoint.requests())
+        .extracting(TokenRequest::refreshToken)
+        .containsExactly("refresh-0", "refresh-0");
+    assertThat(stored().refreshing()).isNull();
   }
 
   @Test

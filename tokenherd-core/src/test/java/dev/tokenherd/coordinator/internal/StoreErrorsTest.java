@@ -211,7 +211,7 @@ final class StoreErrorsTest {
 
     // An operator deleted the record (say it had been overwritten by a string) and seeds a new
     // login: the version starts again at 1, below the cached 2.
-    store.delegate = new InMemoryTokenStore(fleet.feed);
+    store.delegate = new InMemoryTokenStore(fleet.feed, fleet.clock);
     AccessToken seeded = coordinator.seed(fleet.tokens("access-9", "refresh-9", HOUR)).join();
 
     assertThat(seeded.value()).isEqualTo("access-9");
@@ -232,7 +232,7 @@ final class StoreErrorsTest {
     assertThat(coordinator.token().version()).isEqualTo(2);
     fleet.advance(Duration.ofMinutes(61));
 
-    store.delegate = new InMemoryTokenStore(fleet.feed);
+    store.delegate = new InMemoryTokenStore(fleet.feed, fleet.clock);
     TokenCoordinator other =
         fleet
             .worker("worker-b", policy, new RecordingListener(), store, fleet.lock, fleet.feed)

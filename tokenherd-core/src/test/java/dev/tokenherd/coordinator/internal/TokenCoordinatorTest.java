@@ -572,7 +572,7 @@ final class TokenCoordinatorTest {
             .coordinator(KEY, endpoint);
     a.seed(fleet.tokens("access-0", "refresh-0", HOUR)).join();
     // The replica has version 1 only: replication stopped before the rotation below.
-    var replica = new dev.tokenherd.coordinator.memory.InMemoryTokenStore(fleet.feed);
+    var replica = new dev.tokenherd.coordinator.memory.InMemoryTokenStore(fleet.feed, fleet.clock);
     TokenRecord v1 = fleet.store.read(KEY).toCompletableFuture().join().orElseThrow();
     assertThat(replica.compareAndSet(KEY, 0, v1).toCompletableFuture().join().applied()).isTrue();
     fleet.advance(Duration.ofMinutes(30));

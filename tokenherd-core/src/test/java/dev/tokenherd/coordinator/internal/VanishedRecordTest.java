@@ -60,7 +60,7 @@ final class VanishedRecordTest {
   void recordFlushedDuringTheRequest_theReceivedRotationIsWrittenBack() {
     CompletableFuture<TokenResponse> held = endpoint.hold();
     CompletableFuture<AccessToken> waiting = refreshInFlight();
-    store.current = new InMemoryTokenStore(fleet.feed); // FLUSHALL
+    store.current = new InMemoryTokenStore(fleet.feed, fleet.clock); // FLUSHALL
 
     held.complete(endpoint.response("access-1", "refresh-1", HOUR));
 
@@ -77,7 +77,7 @@ final class VanishedRecordTest {
   void recordFlushedAndSeededTwiceDuringTheRequest_theSeedsAreKeptAndServed() {
     CompletableFuture<TokenResponse> held = endpoint.hold();
     CompletableFuture<AccessToken> waiting = refreshInFlight();
-    store.current = new InMemoryTokenStore(fleet.feed);
+    store.current = new InMemoryTokenStore(fleet.feed, fleet.clock);
     // An operator's new login, seeded twice (version 2). A single seed lands on the version the
     // in-flight rotation expects and is overwritten by it: records need a generation (open).
     for (int version = 1; version <= 2; version++) {

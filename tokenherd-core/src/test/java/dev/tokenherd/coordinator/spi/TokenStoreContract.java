@@ -225,6 +225,92 @@ public abstract class TokenStoreContract {
     assertThat(cas(1, record(2, 1, "late")).result()).isEqualTo(WriteOutcome.Result.FENCE_REJECTED);
   }
 
+  private static TokenRecord markedBy(long fence, String id, Duration window) {
+    return new TokenRecord(
+        TokenRecord.CURRENT_SCHEMA,
+        1,
+        fence,
+        TokenStatus.ACTIVE,
+        tokens("a1"),
+        new RefreshMark(fence, "holder-" + fence, T0, "sha256:x", id, window),
+        null,
+        null,
+        "writer-1",
+        T0);
+  }
+
+  @Test
+  void compareAndSet_markOverAnotherLiveMark_isRefusedAsHeld_whateverTheFence() {
+    cas(0, record(1, 1, "a1"));
+    TokenRecord first = markedBy(2, "mark-a", Duration.ofHours(1));
+    assertThat(cas(1, first).applied()).isTrue();
+
+    WriteOutcome second = cas(1, markedBy(3, "mark-b", Duration.ofHours(1)));
+
+    assertThat(second.result()).isEqualTo(WriteOutcome.Result.MARK_HELD);
+    assertThat(second.current()).isEqualTo(first);
+    assertThat(read()).contains(first);
+  }
+
+  @Test
+  void compareAndSet_markOverItsOwnMarkOrASettledOne_isApplied() {
+    cas(0, record(1, 1, "a1"));
+    assertThat(cas(1, markedBy(2, "mark-a", Duration.ofHours(1))).applied()).isTrue();
+    // the same mark again (a re-fenced holder keeps its id only if it writes the same mark)
+    TokenRecord again = markedBy(2, "mark-a", Duration.ZERO);
+    assertThat(cas(1, again).applied()).isTrue();
+    // settled: the next holder's mark is taken
+    TokenRecord next = markedBy(3, "mark-b", Duration.ofHours(1));
+    assertThat(cas(1, next).applied()).isTrue();
+    assertThat(read()).contains(next);
+  }
+
+  @Test
+  void compareAndSet_writeWithoutAMarkOverALiveMark_isApplied_andTheNextMarkIsFree() {
+    cas(0, record(1, 1, "a1"));
+    assertThat(cas(1, markedBy(2, "mark-a", Duration.ofHours(1))).applied()).isTrue();
+    // the holder's rotation (or an operator's seed) carries no mark and replaces it
+    assertThat(cas(1, record(2, 2, "a2")).applied()).isTrue();
+
+    TokenRecord marked =
+        new TokenRecord(
+            TokenRecord.CURRENT_SCHEMA,
+            2,
+            3,
+            TokenStatus.ACTIVE,
+            tokens("a2"),
+            new RefreshMark(3, "holder-3", T0, "sha256:y", "mark-b", Duration.ofHours(1)),
+            null,
+            null,
+            "writer-2",
+            T0);
+    assertThat(cas(2, marked).applied()).isTrue();
+  }
+
+  @Test
+  void compareAndSet_markWindowEnds_byTheStoresClock() {
+    cas(0, record(1, 1, "a1"));
+    assertThat(cas(1, markedBy(2, "mark-a", Duration.ofMillis(300))).applied()).isTrue();
+    assertThat(cas(1, markedBy(3, "mark-b", Duration.ofHours(1))).result())
+        .isEqualTo(WriteOutcome.Result.MARK_HELD);
+
+    advanceStoreClock(Duration.ofMillis(400));
+
+    assertThat(cas(1, markedBy(3, "mark-b", Duration.ofHours(1))).applied()).isTrue();
+  }
+
+  /**
+   * Lets {@code duration} pass on the store's own clock: a virtual clock advances, a real server's
+   * clock is awaited (the default).
+   */
+  protected void advanceStoreClock(Duration duration) {
+    Instant until = Instant.now().plus(duration);
+    await()
+        .atMost(duration.plusSeconds(30))
+        .pollInterval(Duration.ofMillis(20))
+        .until(() -> Instant.now().isAfter(until));
+  }
+
   @Test
   void compareAndSet_concurrentWritersOnOneVersion_exactlyOneWins() throws Exception {
     cas(0, record(1, 1, "a1"));

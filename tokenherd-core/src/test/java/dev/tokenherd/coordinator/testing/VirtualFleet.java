@@ -29,7 +29,7 @@ public final class VirtualFleet implements AutoCloseable {
   public final MutableClock clock = MutableClock.at(EPOCH);
   public final VirtualScheduler scheduler = new VirtualScheduler(clock);
   public final InMemoryChangeFeed feed = new InMemoryChangeFeed();
-  public final InMemoryTokenStore store = new InMemoryTokenStore(feed);
+  public final InMemoryTokenStore store = new InMemoryTokenStore(feed, clock);
   public final InMemoryRefreshLock lock = new InMemoryRefreshLock(clock);
   private final List<TokenHerd> herds = new ArrayList<>();
 

@@ -12,6 +12,7 @@ import dev.tokenherd.coordinator.redis.internal.LuaScript;
 import dev.tokenherd.coordinator.redis.internal.RecordCodec;
 import dev.tokenherd.coordinator.redis.internal.RedisErrors;
 import dev.tokenherd.coordinator.redis.internal.SecretCipher;
+import dev.tokenherd.coordinator.spi.RefreshMark;
 import dev.tokenherd.coordinator.spi.TokenRecord;
 import dev.tokenherd.coordinator.spi.TokenStore;
 import dev.tokenherd.coordinator.spi.WriteOutcome;
@@ -316,6 +317,10 @@ public final class RedisTokenStore implements TokenStore, AutoCloseable {
       outcome = new WriteOutcome(Result.FENCE_REJECTED, stored);
     } else if (stored.version() != expectedVersion) {
       outcome = new WriteOutcome(Result.VERSION_MOVED, stored);
+    } else if (heldByAnother(stored, next)) {
+      // Whether that mark is still live, only the server's clock can tell: say it is, so the
+      // writer waits and tries again rather than send.
+      outcome = new WriteOutcome(Result.MARK_HELD, stored);
     } else {
       outcome = null;
     }
@@ -357,6 +362,12 @@ public final class RedisTokenStore implements TokenStore, AutoCloseable {
         : new CompletionException(error);
   }
 
+  private static boolean heldByAnother(TokenRecord stored, TokenRecord next) {
+    RefreshMark held = stored.refreshing();
+    RefreshMark mark = next.refreshing();
+    return mark != null && held != null && !held.id().equals(mark.id());
+  }
+
   private @Nullable StoreMisconfiguredException misconfiguration(TokenKey key, Throwable error) {
     return RedisErrors.misconfiguration(
         key, error, RedisErrors.Role.STORE, keys.namespace(), "key '" + keys.record(key) + "'");
@@ -379,6 +390,9 @@ public final class RedisTokenStore implements TokenStore, AutoCloseable {
     args.add(Long.toString(next.version()));
     args.add(Long.toString(next.fence()));
     args.add(publish ? keys.changed(key) : "");
+    RefreshMark mark = next.refreshing();
+    args.add(mark == null ? "" : mark.id());
+    args.add(mark == null ? "0" : Long.toString(mark.window().toMillis()));
     args.add(Integer.toString(fields.size()));
     fields.forEach(
         (field, value) -> {
@@ -461,7 +475,7 @@ public final class RedisTokenStore implements TokenStore, AutoCloseable {
     return switch (result) {
       case "SCHEMA_NEWER" ->
           new WriteOutcome(Result.SCHEMA_NEWER, codec.decodeLeniently(key, fields, associatedData));
-      case "FENCE_REJECTED", "VERSION_MOVED" ->
+      case "FENCE_REJECTED", "VERSION_MOVED", "MARK_HELD" ->
           new WriteOutcome(
               Result.valueOf(result),
               fields.isEmpty() ? null : codec.decode(key, fields, associatedData));

@@ -54,6 +54,7 @@ final class RedisBackendIT {
     "+hset",
     "+hdel",
     "+exists",
+    "+time",
     "+publish",
     "+subscribe",
     "+unsubscribe",

@@ -13,6 +13,7 @@ import dev.tokenherd.coordinator.UnreadableRecordException.Problem;
 import dev.tokenherd.coordinator.spi.RefreshMark;
 import dev.tokenherd.coordinator.spi.TokenRecord;
 import dev.tokenherd.coordinator.spi.TokenStatus;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
@@ -33,7 +34,9 @@ import org.jspecify.annotations.Nullable;
  * instant survives to the nanosecond), {@value #REAUTH_REASON}, {@value #ERROR_CODE} and {@value
  * #MARK} (compact JSON; its "presented" part is a fingerprint, never a token). {@value #SECRET}
  * holds the token set as JSON, sealed by a {@link SecretCipher} when one is configured. Optional
- * fields that are absent are absent from the hash.
+ * fields that are absent are absent from the hash. Two more fields belong to the write script, not
+ * to this codec: {@code mark_id} and {@code mark_until} (the server's epoch milliseconds until
+ * which the mark holds off other marks), present exactly when {@value #MARK} is.
  *
  * <p>Decoding is strict: anything missing or malformed is {@link Problem#CORRUPT}, a schema newer
  * than {@link TokenRecord#CURRENT_SCHEMA} is {@link Problem#SCHEMA_TOO_NEW}, and a secret that
@@ -253,6 +256,8 @@ public final class RecordCodec {
     node.put("holder", mark.holder());
     node.put("started_at", mark.startedAt().toString());
     node.put("presented", mark.presented());
+    node.put("id", mark.id());
+    node.put("window_ms", mark.window().toMillis());
     return node.toString();
   }
 
@@ -262,11 +267,23 @@ public final class RecordCodec {
     if (!fence.canConvertToExactIntegral() || !fence.canConvertToLong()) {
       throw r.corrupt("field '" + MARK + "' has no integral fence");
     }
+    String holder = r.text(MARK, node, "holder");
+    Instant startedAt = r.instant(MARK, r.text(MARK, node, "started_at"));
+    String presented = r.text(MARK, node, "presented");
+    if (!node.has("id")) {
+      // Written before marks had ids: a settled mark, as its writer never timed it
+      return new RefreshMark(fence.asLong(), holder, startedAt, presented);
+    }
+    JsonNode window = node.path("window_ms");
+    if (!window.canConvertToExactIntegral() || !window.canConvertToLong() || window.asLong() < 0) {
+      throw r.corrupt("field '" + MARK + "' has no whole, non-negative window_ms");
+    }
+    String id = r.text(MARK, node, "id");
+    if (id.isEmpty()) {
+      throw r.corrupt("field '" + MARK + "' has an empty id");
+    }
     return new RefreshMark(
-        fence.asLong(),
-        r.text(MARK, node, "holder"),
-        r.instant(MARK, r.text(MARK, node, "started_at")),
-        r.text(MARK, node, "presented"));
+        fence.asLong(), holder, startedAt, presented, id, Duration.ofMillis(window.asLong()));
   }
 
   /** Reads fields of one hash, failing with CORRUPT errors that name the field. */

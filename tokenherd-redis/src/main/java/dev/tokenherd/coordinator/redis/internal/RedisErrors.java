@@ -47,7 +47,7 @@ public final class RedisErrors {
     /** The token store: reads ({@code HGETALL}) and its compare-and-set script. */
     STORE(
         "the token store",
-        "+evalsha +eval +hgetall +exists +hmget +hset +hdel +publish",
+        "+evalsha +eval +hgetall +exists +hmget +hset +hdel +time +publish",
         "~%s:*",
         "&%s:*"),
     /** The refresh lock: Redisson's fenced lock scripts, its counter and its unlock channel. */

@@ -4,14 +4,22 @@
 -- ARGV[1]  expected version ("0": no record)     ARGV[2]  next schema
 -- ARGV[3]  next version                          ARGV[4]  next fence
 -- ARGV[5]  channel to PUBLISH the next version on, or "" for none
--- ARGV[6]  n, then n field/value pairs to HSET, then the fields to HDEL (absent in the new record)
+-- ARGV[6]  the next record's refresh mark id, or "" for none
+-- ARGV[7]  that mark's window in milliseconds (how long its holder may still be sending)
+-- ARGV[8]  n, then n field/value pairs to HSET, then the fields to HDEL (absent in the new record)
 --
 -- Returns {"APPLIED"}, {"APPLIED", <error of the PUBLISH>} when the write stands but could not be
 -- announced, or {reason, <HGETALL of the stored record>} with reason one of SCHEMA_NEWER,
--- FENCE_REJECTED, VERSION_MOVED, CORRUPT (schema, version or fence unreadable).
+-- FENCE_REJECTED, VERSION_MOVED, MARK_HELD, CORRUPT (schema, version or fence unreadable).
+--
+-- A refresh mark is live until mark_until (this server's clock, epoch milliseconds: TIME when the
+-- mark was applied, plus its window). A write that carries a mark is refused with MARK_HELD while
+-- another mark (another mark_id) is live: its holder may be sending a token request now, whatever
+-- became of the lock (an evicted lock key, a failover that lost it).
 --
 -- Numbers are compared as decimal strings (length, then lexically), never as Lua numbers: those
--- are doubles, which cannot tell fences above 2^53 apart.
+-- are doubles, which cannot tell fences above 2^53 apart. (Milliseconds since 1970 stay below 2^53
+-- for another 285,000 years, so mark_until is computed as a number.)
 
 local function valid(n)
   return n == '0' or (type(n) == 'string' and string.match(n, '^[1-9]%d*$') ~= nil)
@@ -30,8 +38,13 @@ local function rejected(reason)
   return reply
 end
 
-local expected, schema, version, fence, channel =
-  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local expected, schema, version, fence, channel, mark_id, mark_window =
+  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+
+local function now_ms()
+  local time = redis.call('TIME')
+  return tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+end
 
 if redis.call('EXISTS', KEYS[1]) == 1 then
   local stored = redis.call('HMGET', KEYS[1], 'schema', 'version', 'fence')
@@ -53,19 +66,35 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
   if stored[2] ~= expected then
     return rejected('VERSION_MOVED')
   end
+  if mark_id ~= '' then
+    local held = redis.call('HMGET', KEYS[1], 'mark_id', 'mark_until')
+    if held[1] and held[1] ~= mark_id and held[2] and tonumber(held[2])
+        and now_ms() < tonumber(held[2]) then
+      return rejected('MARK_HELD')
+    end
+  end
 elseif expected ~= '0' then
   return {'VERSION_MOVED'}
 end
 
-local pairs_count = tonumber(ARGV[6])
+local pairs_count = tonumber(ARGV[8])
 local hset = {'HSET', KEYS[1]}
-for i = 7, 6 + 2 * pairs_count do
+for i = 9, 8 + 2 * pairs_count do
   hset[#hset + 1] = ARGV[i]
 end
+if mark_id ~= '' then
+  hset[#hset + 1] = 'mark_id'
+  hset[#hset + 1] = mark_id
+  hset[#hset + 1] = 'mark_until'
+  hset[#hset + 1] = string.format('%d', now_ms() + tonumber(mark_window))
+end
 redis.call(unpack(hset))
-local first_absent = 7 + 2 * pairs_count
+local first_absent = 9 + 2 * pairs_count
 if #ARGV >= first_absent then
   redis.call('HDEL', KEYS[1], unpack(ARGV, first_absent))
+end
+if mark_id == '' then
+  redis.call('HDEL', KEYS[1], 'mark_id', 'mark_until')
 end
 if channel ~= '' then
   -- Only the version travels on the channel, never a token. pcall: an error would end the script

@@ -12,6 +12,7 @@ import dev.tokenherd.coordinator.spi.RefreshMark;
 import dev.tokenherd.coordinator.spi.TokenRecord;
 import dev.tokenherd.coordinator.spi.TokenStatus;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -42,7 +43,8 @@ final class RecordCodecTest {
         7,
         TokenStatus.ACTIVE,
         tokens(),
-        new RefreshMark(7, "host/1", T0.plusNanos(5), "sha256:abc"),
+        new RefreshMark(
+            7, "host/1", T0.plusNanos(5), "sha256:abc", "mark-1", Duration.ofMillis(29_500)),
         null,
         null,
         "host/1",
@@ -97,6 +99,32 @@ final class RecordCodecTest {
     assertThat(plain.decode(KEY, fieldsOf(full()), AAD)).isEqualTo(full());
     assertThat(plain.decode(KEY, fieldsOf(reauth()), AAD)).isEqualTo(reauth());
     assertThat(fieldsOf(reauth())).doesNotContainKeys("secret", "expires_at", "mark");
+  }
+
+  @Test
+  void decode_markWrittenBeforeMarksHadIds_isASettledMarkNamedByFenceAndHolder() {
+    Map<String, String> fields = fieldsOf(full());
+    fields.put(
+        "mark",
+        "{\"fence\":7,\"holder\":\"host/1\",\"started_at\":\""
+            + T0
+            + "\",\"presented\":\"sha256:abc\"}");
+
+    RefreshMark mark = plain.decode(KEY, fields, AAD).refreshing();
+
+    assertThat(mark).isEqualTo(new RefreshMark(7, "host/1", T0, "sha256:abc"));
+    assertThat(mark.id()).isEqualTo("7@host/1");
+    assertThat(mark.window()).isZero();
+  }
+
+  @Test
+  void decode_markWithANegativeOrFractionalWindow_isCorrupt() {
+    Map<String, String> fields = fieldsOf(full());
+    String mark = fields.get("mark");
+    fields.put("mark", mark.replace("29500", "-1"));
+    decoding(plain, fields, Problem.CORRUPT).hasMessageContaining("window_ms");
+    fields.put("mark", mark.replace("29500", "0.5"));
+    decoding(plain, fields, Problem.CORRUPT).hasMessageContaining("window_ms");
   }
 
   @Test
