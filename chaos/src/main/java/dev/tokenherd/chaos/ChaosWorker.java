@@ -33,8 +33,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
@@ -63,12 +61,12 @@ import org.jspecify.annotations.Nullable;
  * {@code summary} event and prints {@code bye}. Standard output carries {@code ready} and {@code
  * BREAK <point>}.
  *
- * <p>Events: {@code served} (the first time this worker serves a token: fingerprint, version,
- * expiry; and every expired token served, with {@code expired=true}), {@code version_regression},
- * {@code error} (each change of a caller's error type), {@code slow_call}, {@code untyped_error},
- * {@code lock}/{@code unlock}, {@code request}/{@code response}/{@code request_failed}, {@code
- * write}, and the {@link RefreshListener} events {@code refreshed}, {@code refresh_failed}, {@code
- * reauth}, {@code lost_rotation}, {@code fence_rejected}, {@code under_replicated}.
+ * <p>Events: {@code served} and {@code served_last} (the first and the latest serve of each token,
+ * see {@link ServeLog}), {@code version_regression}, {@code error} (each change of a caller's error
+ * type), {@code slow_call}, {@code untyped_error}, {@code lock}/{@code refence}/{@code unlock},
+ * {@code request}/{@code response}/{@code request_failed}, {@code write}, and the {@link
+ * RefreshListener} events {@code refreshed}, {@code refresh_failed}, {@code reauth}, {@code
+ * lost_rotation}, {@code fence_rejected}, {@code under_replicated}.
  */
 public final class ChaosWorker {
   private static final TokenKey WARM_UP_KEY = TokenKey.of("chaos-warm-up");
@@ -116,7 +114,7 @@ public final class ChaosWorker {
                 .clientSecret(required(options, "clientSecret"))
                 .build();
         LoggingTokenEndpoint endpoint =
-            new LoggingTokenEndpoint(http, log, breakpoints, lock::heldFence);
+            new LoggingTokenEndpoint(http, log, breakpoints, lock::heldFence, lock::heldLease);
         try (TokenHerd herd =
             TokenHerd.builder()
                 .tokenStore(store)
@@ -242,7 +240,7 @@ public final class ChaosWorker {
     private final EventLog log;
     private final List<Thread> threads = new ArrayList<>();
     private final AtomicBoolean running = new AtomicBoolean(true);
-    private final Set<String> seen = ConcurrentHashMap.newKeySet();
+    private final ServeLog serves;
     final LongAdder calls = new LongAdder();
     final LongAdder errors = new LongAdder();
 
@@ -250,6 +248,7 @@ public final class ChaosWorker {
       this.coordinator = coordinator;
       this.clock = clock;
       this.log = log;
+      this.serves = new ServeLog(log);
       for (int i = 0; i < count; i++) {
         Thread thread = new Thread(this::loop, name + "-caller-" + i);
         thread.setDaemon(true);
@@ -267,19 +266,8 @@ public final class ChaosWorker {
         Instant asked = clock.instant();
         try {
           AccessToken token = coordinator.token();
-          Instant returned = clock.instant();
+          serves.served(token, clock.instant());
           calls.increment();
-          String fp = Redaction.fingerprint(token.value());
-          boolean expired = !token.expiresAt().isAfter(returned);
-          if (expired || seen.add(fp)) {
-            log.emit(
-                "served",
-                e ->
-                    e.put("atFp", fp)
-                        .put("version", token.version())
-                        .put("expiresAt", EventLog.micros(token.expiresAt()))
-                        .put("expired", expired));
-          }
           if (token.version() < lastVersion) {
             long previous = lastVersion;
             log.emit(
@@ -330,6 +318,7 @@ public final class ChaosWorker {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
+      serves.flush();
     }
   }
 
