@@ -46,7 +46,7 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Arguments are {@code name=value} pairs: {@code redis}, {@code tokenUri}, {@code clientId},
  * {@code clientSecret}, {@code namespace}, {@code workerId}, {@code log} (the event log file),
- * {@code threads} (default 3), {@code seed}, {@code break} ({@code endpoint|write|unlock}, see
+ * {@code threads} (default 3), {@code seed}, {@code break} ({@code mark|endpoint|write|unlock}, see
  * {@link Breakpoints}), {@code waitForReplicas} (a replica count; default none), {@code
  * endpointTimeoutMillis} and {@code leaseMillis} (default {@link ChaosSettings#policy()}).
  *
@@ -57,9 +57,10 @@ import org.jspecify.annotations.Nullable;
  * request, so the checker's I1 accounting is untouched.
  *
  * <p>Standard input carries commands, one a line: {@code disarm} (the breakpoint must not fire),
- * {@code go} (continue from the breakpoint); end of input stops the worker, which then logs a
- * {@code summary} event and prints {@code bye}. Standard output carries {@code ready} and {@code
- * BREAK <point>}.
+ * {@code go} (continue from the breakpoint), {@code arm <point>} (arm a breakpoint again, or
+ * another one: the soak stops holders at {@code mark}); end of input stops the worker, which then
+ * logs a {@code summary} event and prints {@code bye}. Standard output carries {@code ready} and
+ * {@code BREAK <point>}.
  *
  * <p>Events: {@code served} and {@code served_last} (the first and the latest serve of each token,
  * see {@link ServeLog}), {@code version_regression}, {@code error} (each change of a caller's error
@@ -203,11 +204,15 @@ public final class ChaosWorker {
         new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     String line;
     while ((line = in.readLine()) != null) {
-      switch (line.trim()) {
+      String command = line.trim();
+      switch (command) {
         case "disarm" -> breakpoints.disarm();
         case "go" -> breakpoints.release();
         default -> {
-          // Unknown commands are ignored: the parent may send blank lines.
+          if (command.startsWith("arm ")) {
+            breakpoints.arm(Breakpoints.Point.parse(command.substring(4).trim()));
+          }
+          // Other commands are ignored: the parent may send blank lines.
         }
       }
     }

@@ -14,9 +14,9 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A {@link TokenStore} decorator that logs every write and its outcome ({@code write} events: for a
- * mark, its id and window; for a re-authentication record, its reason), stops at the {@code write}
- * breakpoint, and remembers the fence of the last applied content write for the {@code unlock}
- * breakpoint.
+ * mark, its id and window; for a re-authentication record, its reason), stops at the {@code mark}
+ * and {@code write} breakpoints, and remembers the fence of the last applied content write for the
+ * {@code unlock} breakpoint.
  */
 final class LoggingTokenStore implements TokenStore {
   private final TokenStore delegate;
@@ -45,6 +45,11 @@ final class LoggingTokenStore implements TokenStore {
       TokenKey key, long expectedVersion, TokenRecord next) {
     RefreshMark mark = next.refreshing();
     Reason reason = next.reauthReason();
+    if (next.version() == expectedVersion && mark != null && !mark.window().isZero()) {
+      // Under the lease, before its refresh mark is written (a live mark: a settled one, window 0,
+      // is a mark taken back or kept after a failed request).
+      breakpoints.reached(Breakpoints.Point.MARK);
+    }
     if (next.version() == expectedVersion + 1 && next.isActive()) {
       // After the endpoint answered, before its rotation is stored. Here, not on the endpoint's
       // future: blocking that future would race the engine's own backstop on the request.

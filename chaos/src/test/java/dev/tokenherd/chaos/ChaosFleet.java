@@ -27,13 +27,16 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
+import org.awaitility.core.ConditionTimeoutException;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -225,6 +228,66 @@ final class ChaosFleet implements AutoCloseable {
         workers.stream().filter(w -> w.output.lines().contains(expected)).findFirst().orElseThrow();
     workers.stream().filter(w -> w != holder).forEach(w -> w.send("disarm"));
     return holder;
+  }
+
+  /**
+   * Arms {@code point} on every live worker ({@code arm <point>}) and awaits the first to stop
+   * there; the others are disarmed and let go (one may have reached it at the same moment). Returns
+   * {@code null}, with every worker disarmed and let go, if none stops within {@code atMost}.
+   */
+  @Nullable Worker armAndAwaitBreak(String point, Duration atMost) {
+    String expected = "BREAK " + point.toUpperCase(java.util.Locale.ROOT);
+    List<Worker> live = workers.stream().filter(w -> w.process.isAlive()).toList();
+    Map<Worker, Integer> before = new HashMap<>();
+    for (Worker worker : live) {
+      before.put(worker, Collections.frequency(worker.output.lines(), expected));
+      worker.send("arm " + point);
+    }
+    Predicate<Worker> stopped =
+        w -> Collections.frequency(w.output.lines(), expected) > before.get(w);
+    Worker holder = null;
+    try {
+      await("a worker at breakpoint " + point)
+          .atMost(atMost)
+          .pollInterval(Duration.ofMillis(20))
+          .until(() -> live.stream().anyMatch(stopped));
+      holder = live.stream().filter(stopped).findFirst().orElseThrow();
+    } catch (ConditionTimeoutException e) {
+      // nobody took the lock in time (another fault may hold the fleet up): no stop this time
+    }
+    for (Worker worker : live) {
+      if (worker != holder) {
+        worker.send("disarm");
+        worker.send("go");
+      }
+    }
+    return holder;
+  }
+
+  /**
+   * SIGSTOPs {@code holder} (stopped at a breakpoint, which it passes once it runs again), awaits
+   * another worker's refresh, and SIGCONTs it: a holder paused past its lease while another takes
+   * over. Returns what it measured, with {@code continuedAtMicros}.
+   */
+  Map<String, Object> stopUntilAnotherRefreshes(Worker holder) throws Exception {
+    fault("SIGSTOP", holder.id);
+    long stoppedAt = micros();
+    holder.signal("STOP");
+    holder.send("go"); // read once it runs again
+    JsonNode other =
+        awaitEvent(
+            "refreshed",
+            e -> !e.get("worker").asText().equals(holder.id) && e.get("t").asLong() > stoppedAt,
+            Duration.ofSeconds(60));
+    fault("SIGCONT", holder.id);
+    long continuedAt = micros();
+    holder.signal("CONT");
+    Map<String, Object> figures = new LinkedHashMap<>();
+    figures.put("stopped", holder.id);
+    figures.put("otherRefreshedAfterMillis", (other.get("t").asLong() - stoppedAt) / 1000);
+    figures.put("stoppedForMillis", (continuedAt - stoppedAt) / 1000);
+    figures.put("continuedAtMicros", continuedAt);
+    return figures;
   }
 
   /**
