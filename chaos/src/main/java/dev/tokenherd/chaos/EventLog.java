@@ -51,6 +51,13 @@ public final class EventLog implements AutoCloseable {
   }
 
   /**
+   * Returns the time now by this log's clock, in epoch microseconds (the unit of every {@code t}).
+   */
+  public long nowMicros() {
+    return micros(clock.instant());
+  }
+
+  /**
    * Writes one event and flushes it.
    *
    * @param type the event type
@@ -58,7 +65,7 @@ public final class EventLog implements AutoCloseable {
    */
   public void emit(String type, Consumer<ObjectNode> fields) {
     ObjectNode event = JSON.createObjectNode();
-    event.put("t", micros(clock.instant()));
+    event.put("t", nowMicros());
     event.put("worker", worker);
     event.put("type", type);
     fields.accept(event);

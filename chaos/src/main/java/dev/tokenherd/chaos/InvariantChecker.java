@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Checks I1–I6 (DESIGN.md) from what actually happened: the workers' event logs ({@link
@@ -42,8 +43,11 @@ import java.util.stream.Stream;
  *       accepted it in its grace period, the loss of <em>that</em> refresh token was reported: a
  *       worker whose last token request presented it reported {@code lost_rotation} after the
  *       reuse. A report about one refresh token excuses no reuse of another.
- *   <li><b>I3</b> applied writes, in version order, carry non-decreasing fences; no two content
- *       writes produced the same version; no caller saw its versions go back.
+ *   <li><b>I3</b> applied writes carry non-decreasing fences in the order the store applied them,
+ *       wherever the logs make that order certain: across versions, and within one version (a mark
+ *       keeps the version) when one write's answer came back ({@code t}) before the other was sent
+ *       ({@code sentAt}); no two content writes produced the same version; no caller saw its
+ *       versions go back.
  *   <li><b>I4</b> no worker served an access token at or past its expiry <em>by the authorization
  *       server's own ledger</em> ({@link ServerLog#accessTokens()}), judged at the serve time the
  *       worker logged ({@link ServeLog}), with no slack: every process reads the same system clock,
@@ -482,8 +486,16 @@ public final class InvariantChecker {
         ofType(events, "write").stream()
             .filter(w -> w.get("outcome").asText().equals("FENCE_REJECTED"))
             .count());
-    long maxFence = -1;
-    JsonNode maxWrite = null;
+    // Which write the store applied first is certain across versions (a write that leaves version
+    // v is applied before any that leaves v + 1), and within one version (marks, taken back or
+    // settled, keep it) only when one write's answer came back before the other was sent: the
+    // logged t is when the answer came back, and a worker paused in between (SIGSTOP) logs a
+    // write long after the store applied it.
+    @Nullable JsonNode maxBefore =
+        null; // the highest-fence write of the versions below the current one
+    @Nullable JsonNode groupMax = null;
+    long groupVersion = Long.MIN_VALUE;
+    List<JsonNode> group = new ArrayList<>();
     Map<Long, JsonNode> contentVersions = new HashMap<>();
     for (JsonNode write : applied) {
       if (rolledBackBy(write, Long.MAX_VALUE, failovers).isPresent()) {
@@ -494,18 +506,32 @@ public final class InvariantChecker {
         }
         continue;
       }
+      if (write.get("version").asLong() != groupVersion) {
+        maxBefore = higherFence(maxBefore, groupMax);
+        groupMax = null;
+        group.clear();
+        groupVersion = write.get("version").asLong();
+      }
+      long sentAt = write.has("sentAt") ? write.get("sentAt").asLong() : write.get("t").asLong();
+      @Nullable JsonNode earlier = maxBefore;
+      for (JsonNode before : group) {
+        if (before.get("t").asLong() < sentAt) {
+          earlier = higherFence(earlier, before);
+        }
+      }
       long fence = write.get("fence").asLong();
-      if (fence < maxFence && maxWrite != null) {
+      if (earlier != null && earlier.get("fence").asLong() > fence) {
         violations.add(
             new Violation(
                 "I3",
-                "a write with fence " + fence + " was applied after one with fence " + maxFence,
-                List.of(line(maxWrite), line(write))));
+                "a write with fence "
+                    + fence
+                    + " was applied after one with fence "
+                    + earlier.get("fence").asLong(),
+                List.of(line(earlier), line(write))));
       }
-      if (fence >= maxFence) {
-        maxFence = fence;
-        maxWrite = write;
-      }
+      group.add(write);
+      groupMax = higherFence(groupMax, write);
       if (write.get("content").asBoolean()) {
         JsonNode previous = contentVersions.putIfAbsent(write.get("version").asLong(), write);
         if (previous != null
@@ -552,6 +578,17 @@ public final class InvariantChecker {
               "callers saw versions go back",
               regressions.stream().map(InvariantChecker::line).toList()));
     }
+  }
+
+  /** Returns whichever write has the higher fence ({@code b} on a tie); either may be null. */
+  private static @Nullable JsonNode higherFence(@Nullable JsonNode a, @Nullable JsonNode b) {
+    if (a == null) {
+      return b;
+    }
+    if (b == null) {
+      return a;
+    }
+    return a.get("fence").asLong() > b.get("fence").asLong() ? a : b;
   }
 
   // I4, I5 ---------------------------------------------------------------------------------------

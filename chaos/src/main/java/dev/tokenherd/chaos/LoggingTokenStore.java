@@ -13,9 +13,10 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A {@link TokenStore} decorator that logs every write and its outcome ({@code write} events: for a
- * mark, its id and window; for a re-authentication record, its reason), stops at the {@code mark}
- * and {@code write} breakpoints, and remembers the fence of the last applied content write for the
+ * A {@link TokenStore} decorator that logs every write and its outcome ({@code write} events, with
+ * {@code sentAt}, when the write was sent, beside {@code t}, when its answer came back; for a mark,
+ * its id and window; for a re-authentication record, its reason), stops at the {@code mark} and
+ * {@code write} breakpoints, and remembers the fence of the last applied content write for the
  * {@code unlock} breakpoint.
  */
 final class LoggingTokenStore implements TokenStore {
@@ -55,6 +56,9 @@ final class LoggingTokenStore implements TokenStore {
       // future: blocking that future would race the engine's own backstop on the request.
       breakpoints.reached(Breakpoints.Point.WRITE);
     }
+    // The store applies the write between this instant and the event's t (when its answer came
+    // back): a worker paused in between (SIGSTOP) logs a write long after the store applied it.
+    long sentAt = log.nowMicros();
     return delegate
         .compareAndSet(key, expectedVersion, next)
         .whenComplete(
@@ -67,6 +71,7 @@ final class LoggingTokenStore implements TokenStore {
               log.emit(
                   "write",
                   e -> {
+                    e.put("sentAt", sentAt);
                     e.put("expected", expectedVersion);
                     e.put("version", next.version());
                     e.put("fence", next.fence());

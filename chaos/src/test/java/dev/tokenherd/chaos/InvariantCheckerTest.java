@@ -24,6 +24,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -184,6 +185,39 @@ final class InvariantCheckerTest {
         .anyMatch(m -> m.contains("fence 1 was applied after one with fence 2"))
         .anyMatch(m -> m.contains("two content writes produced version 3"))
         .anyMatch(m -> m.contains("versions go back"));
+  }
+
+  /**
+   * The soak's first 30-minute run (seed 2952743704917964542): w36, stopped at its mark, had sent
+   * the mark (fence 453) before the SIGSTOP took hold; the store applied it then, and w36 logged it
+   * only when it ran again, after w42's mark (fence 454) and rotation. Its answer says it was
+   * applied at version 488, before w42's rotation: the order the store applied them is unknown from
+   * the completion times alone, and was in fact fence order. Judged by completion times, the old
+   * rule called it a fence going back.
+   */
+  @Test
+  void check_markSentBeforeAPauseAndLoggedAfterAHigherFence_isNotI3_sentAfterIs() {
+    ObjectNode paused = write(30, "w36", 488, 453, "APPLIED", "rt488").put("content", false);
+    paused.put("expected", 488).put("mark", true).put("sentAt", EventLog.micros(T0.plusMillis(1)));
+    event(10, "w42", "write")
+        .put("expected", 488)
+        .put("version", 488)
+        .put("fence", 454)
+        .put("status", "ACTIVE")
+        .put("content", false)
+        .put("mark", true)
+        .put("outcome", "APPLIED")
+        .put("sentAt", EventLog.micros(T0.plusMillis(9)));
+    write(20, "w42", 489, 454, "APPLIED", "rt489").put("expected", 488);
+    events.sort(Comparator.comparingLong(e -> e.get("t").asLong()));
+    assertThat(check().of("I3")).isEmpty();
+
+    paused.put("sentAt", EventLog.micros(T0.plusMillis(11)));
+    assertThat(check().of("I3"))
+        .singleElement()
+        .satisfies(
+            v ->
+                assertThat(v.message()).contains("fence 453 was applied after one with fence 454"));
   }
 
   @Test
