@@ -218,8 +218,11 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
             current -> {
               long version = current.map(TokenRecord::version).orElse(0L);
               long fence = current.map(TokenRecord::fence).orElse(0L);
+              // A seed over a record continues its generation; a seed of an empty key starts one.
+              String generation =
+                  current.map(TokenRecord::generation).orElseGet(TokenRecord::newGeneration);
               TokenRecord next =
-                  TokenRecord.seeded(tokens, version + 1, fence, env.workerId(), now());
+                  TokenRecord.seeded(tokens, version + 1, fence, env.workerId(), now(), generation);
               return env.store()
                   .compareAndSet(key, version, next)
                   .thenCompose(
@@ -825,7 +828,8 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
               null,
               null,
               env.workerId(),
-              now());
+              now(),
+              marked == null ? TokenRecord.newGeneration() : marked.generation());
       return storeRotation(expected, next)
           .thenCompose(
               outcome -> {
@@ -867,7 +871,9 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
               null,
               null,
               received.writer(),
-              received.writtenAt());
+              received.writtenAt(),
+              // a new life of the record: workers that cached the vanished one must tell it apart
+              TokenRecord.newGeneration());
       return storeRotation(0, recreated)
           .thenCompose(
               outcome -> {
@@ -1090,7 +1096,8 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
               reason,
               error == null ? null : error.error(),
               env.workerId(),
-              now());
+              now(),
+              base == null ? TokenRecord.newGeneration() : base.generation());
       return env.store()
           .compareAndSet(key, expected, next)
           .thenCompose(
@@ -1181,10 +1188,12 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     boolean becameFailed;
     synchronized (stateLock) {
       Entry current = entry;
-      if ((record.version() < current.version && !wentBack(current, record))
-          || (record.version() == current.version
-              && current.phase != Phase.EMPTY
-              && !divergedAfterFailover(current, record))) {
+      // Another life of the record replaces the cached one, whatever its version.
+      if (!recreated(current, record)
+          && ((record.version() < current.version && !wentBack(current, record))
+              || (record.version() == current.version
+                  && current.phase != Phase.EMPTY
+                  && !divergedAfterFailover(current, record)))) {
         return current; // never go back, and keep the timers of the version already cached
       }
       Instant now = now();
@@ -1199,6 +1208,25 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
       notifyListener(l -> l.onReauthenticationRequired(key, failure));
     }
     return installed;
+  }
+
+  /**
+   * Whether {@code record} is another life of the credential's record than the cached one: the
+   * record was deleted and created again (a {@code FLUSHALL}, an eviction, a failover to an empty
+   * replica, then a seed or a written-back rotation). The store is the truth then, whatever the
+   * versions say: the new life counts its versions from 1 again.
+   */
+  private boolean recreated(Entry current, TokenRecord record) {
+    if (current.phase == Phase.EMPTY || record.generation().equals(current.generation)) {
+      return false;
+    }
+    log.warn(
+        "credential '{}': the store holds another generation of the record (version {}, cached"
+            + " version {}): it was deleted and created again; installing the store's",
+        key,
+        record.version(),
+        current.version);
+    return true;
   }
 
   /**
@@ -1286,11 +1314,12 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
   @Override
   public void onChange(TokenKey changed, long version) {
     waiters.reached(version);
-    // Equal too: after a failover to a replica that missed writes, a version can be handed out
-    // again with other content (see divergedAfterFailover). Costs the writer one read per write.
-    if (version >= entry.version) {
-      sync();
-    }
+    // Every notice is read, whatever its version. Equal: after a failover to a replica that missed
+    // writes, a version can be handed out again with other content (see divergedAfterFailover);
+    // this costs the writer one read per write. Lower: a notice that arrived late (one read
+    // wasted), or a record created again from version 1 (another generation), which must be
+    // adopted now rather than when the cached token runs out.
+    sync();
   }
 
   @Override
@@ -1521,7 +1550,8 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
         base.reauthReason(),
         base.errorCode(),
         base.writer(),
-        base.writtenAt());
+        base.writtenAt(),
+        base.generation());
   }
 
   private PermanentRefreshException fenceBehind(

@@ -259,7 +259,8 @@ final class FencedMarkTest {
             seeded.version() + 1,
             Long.MAX_VALUE - 5,
             "operator",
-            fleet.clock.instant());
+            fleet.clock.instant(),
+            seeded.generation());
     assertThat(
             fleet
                 .store

@@ -268,7 +268,8 @@ final class TokenCoordinatorTest {
             2,
             0,
             "elsewhere",
-            fleet.clock.instant());
+            fleet.clock.instant(),
+            fleet.generation(KEY));
     fleet.store.compareAndSet(KEY, 1, newer);
     endpoint.issue(HOUR);
     fleet.advance(Duration.ofMinutes(61));

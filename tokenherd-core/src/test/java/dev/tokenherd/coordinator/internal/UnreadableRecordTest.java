@@ -144,7 +144,8 @@ final class UnreadableRecordTest {
             null,
             null,
             "newer-worker",
-            fleet.clock.instant()));
+            fleet.clock.instant(),
+            fleet.generation(KEY)));
 
     assertThat(reads.get() - before).isEqualTo(1);
     assertThat(coordinator.accessToken()).isEqualTo("a"); // still valid, served from the cache
