@@ -39,6 +39,7 @@ import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -94,6 +95,10 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
       new AtomicReference<>();
 
   private final AtomicBoolean syncing = new AtomicBoolean();
+
+  /** A change notice arrived since the last re-read started. */
+  private final AtomicBoolean noticed = new AtomicBoolean();
+
   private volatile @Nullable Throwable lastFailure;
 
   /** The store's last misconfiguration, held so that callers fail at once (see startFlight). */
@@ -396,6 +401,9 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     /** The last mark this flight tried to write was refused: another holder's mark is live. */
     private boolean heldOff;
 
+    /** The end of the current attempt's lease, by this worker's clock. */
+    private Instant leaseEnd = Instant.MIN;
+
     private boolean heldOffBefore;
 
     /**
@@ -473,6 +481,14 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
       return read()
           .thenCompose(
               record -> {
+                // Another life of the record (created again from version 1) is installed first,
+                // so that waits judged by versions start counting again from it.
+                record
+                    .filter(
+                        r ->
+                            isAnotherGeneration(entry, r)
+                                && r.schemaVersion() <= TokenRecord.CURRENT_SCHEMA)
+                    .ifPresent(CredentialCoordinator.this::install);
                 Decision decision = decide(record);
                 return switch (decision.action()) {
                   case ADOPT -> CompletableFuture.completedFuture(adopt(record.orElseThrow()));
@@ -481,6 +497,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
                     // The lease's end, by this worker's clock, counted from before the lock was
                     // asked for: no later than the lock's own expiry.
                     Instant leaseEnd = now().plus(policy.leaseTime());
+                    this.leaseEnd = leaseEnd;
                     heldOff = false;
                     yield env.lock()
                         .tryAcquire(key, policy.leaseTime())
@@ -619,6 +636,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
         return CompletableFuture.completedFuture(Optional.empty());
       }
       Duration timeout = policy.endpointTimeout();
+      // A first bound; call() trims it to what the lease has left once the mark is written.
       Duration leaseBound = left.multipliedBy(3).dividedBy(4);
       if (timeout.compareTo(leaseBound) > 0) {
         timeout = leaseBound;
@@ -671,7 +689,12 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
       String refreshToken =
           tokens == null ? null : tokens.refreshToken(); // none: client_credentials
       Instant now = now();
-      Duration window = Duration.between(now, leaseEnd);
+      // The mark promises that this holder sends nothing after its lease and stores nothing after
+      // the rotation budget that follows it (storeRotation): until then no other holder may
+      // present the refresh token this one may already have had rotated. Whole milliseconds: the
+      // store keeps no finer window.
+      Duration window =
+          Duration.between(now, rotationDeadline(leaseEnd)).truncatedTo(ChronoUnit.MILLIS);
       RefreshMark mark =
           new RefreshMark(
               lease.fence(),
@@ -768,31 +791,40 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
         LockLease lease,
         Instant leaseEnd,
         @Nullable TokenRecord marked,
-        TokenRequest request,
-        Duration timeout) {
-      Duration left = Duration.between(now(), leaseEnd);
-      if (left.compareTo(timeout) <= 0) {
+        TokenRequest planned,
+        Duration plannedTimeout) {
+      // The request must end, backstop included, a send margin before the lease does. What the
+      // mark's write took (a slow store, WAIT for replicas that are gone, a pause) comes off the
+      // request's timeout; below a quarter of the endpoint timeout it is not worth sending.
+      Duration room = Duration.between(now(), leaseEnd).minus(sendMargin().multipliedBy(2));
+      Duration timeout = room.compareTo(plannedTimeout) < 0 ? room : plannedTimeout;
+      if (timeout.compareTo(policy.endpointTimeout().dividedBy(4)) < 0) {
         log.warn(
-            "credential '{}': {} of the lease under fence {} left, less than the request timeout"
-                + " {} (a pause or a slow store on the way): not sending",
+            "credential '{}': {} of the lease under fence {} left after the refresh mark's write,"
+                + " too little for a token request (a pause, or a slow store: a lease time of at"
+                + " least the endpoint timeout plus the store's write time, WAIT included, avoids"
+                + " it): not sending",
             key,
-            left.isNegative() ? Duration.ZERO : left,
-            lease.fence(),
-            timeout);
+            room.isNegative() ? Duration.ZERO : room,
+            lease.fence());
         CompletionStage<?> undone =
             marked == null
                 ? CompletableFuture.completedFuture(null)
                 : env.store().compareAndSet(key, marked.version(), unmarked(marked));
         return undone.handle((ignored, error) -> Optional.<Entry>empty());
       }
+      TokenRequest request =
+          timeout.equals(plannedTimeout)
+              ? planned
+              : new TokenRequest(
+                  planned.grantType(), planned.refreshToken(), planned.scopes(), timeout);
       counters.tokenRequests.increment();
       CompletableFuture<Void> settled = new CompletableFuture<>();
       requestSettled = settled;
-      // Backstop: an endpoint that ignores the request timeout must not hold the lease forever,
-      // nor past the lease's end (the mark's window ends there).
-      Duration slack = policy.leaseTime().minus(timeout).dividedBy(8);
-      Duration backstop = timeout.plus(slack).compareTo(left) < 0 ? timeout.plus(slack) : left;
-      return withTimeout(requestToken(request), backstop)
+      // Backstop: an endpoint that ignores the request timeout must not hold the lease past its
+      // end; the margin left after it covers the moment between the check above and the request
+      // leaving the process.
+      return withTimeout(requestToken(request), timeout.plus(sendMargin()))
           .handle(
               (response, error) ->
                   error == null
@@ -804,12 +836,12 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
 
     /**
      * Returns {@code marked} with this attempt's mark taken back (its request certainly did not
-     * rotate): the mark found before it, settled, or none. Keeping a found mark lets the next
-     * holder still recognise a lost rotation of that earlier attempt.
+     * rotate): no mark if none was found, else this mark settled, which still tells the next holder
+     * that the earlier attempt's rotation may have been lost. (Putting the found mark back would
+     * carry another id, which the store refuses while this attempt's own mark is live.)
      */
     private TokenRecord unmarked(TokenRecord marked) {
-      RefreshMark earlier = found;
-      return withMark(marked, earlier == null ? null : earlier.settled(), marked.fence());
+      return found == null ? withMark(marked, null, marked.fence()) : settled(marked);
     }
 
     private CompletionStage<Optional<Entry>> onResponse(
@@ -919,10 +951,11 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     /**
      * Stores a rotation the server has already made. Its refresh token is now the only valid one,
      * so a store that cannot be reached is retried with backoff (resilience4j, as the attempts are)
-     * for up to a lease time after the first failure, rather than dropping the rotation and, on the
-     * next attempt, presenting the rotated-away refresh token again. Retrying is safe at any time:
-     * the store applies the write only if the version did not move and no higher fence wrote since;
-     * a definite answer (applied or rejected) or a typed store error ends the retries. Closing does
+     * until a lease time after the lease's end (within the refresh mark's window, which holds every
+     * other holder off until then), rather than dropping the rotation and, on the next attempt,
+     * presenting the rotated-away refresh token again. Retrying is safe at any time: the store
+     * applies the write only if the version did not move and no higher fence wrote since; a
+     * definite answer (applied or rejected) or a typed store error ends the retries. Closing does
      * not stop them: close() waits for them (closeTimeout).
      */
     private CompletionStage<WriteOutcome> storeRotation(long expected, TokenRecord next) {
@@ -964,7 +997,8 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
         }
         failures++;
         if (giveUpAt == null) {
-          giveUpAt = now().plus(policy.leaseTime());
+          // Within the mark's window, which holds every other holder off until then.
+          giveUpAt = rotationDeadline(leaseEnd).minus(sendMargin());
           log.warn(
               "credential '{}': storing the rotation of version {} failed ({}); retrying until {}",
               key,
@@ -1186,10 +1220,12 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
   private Entry install(TokenRecord record) {
     Entry installed;
     boolean becameFailed;
+    boolean recreated;
     synchronized (stateLock) {
       Entry current = entry;
       // Another life of the record replaces the cached one, whatever its version.
-      if (!recreated(current, record)
+      recreated = recreated(current, record);
+      if (!recreated
           && ((record.version() < current.version && !wentBack(current, record))
               || (record.version() == current.version
                   && current.phase != Phase.EMPTY
@@ -1202,7 +1238,11 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
       scheduleTimers(installed, now);
       becameFailed = installed.phase == Phase.FAILED && current.phase != Phase.FAILED;
     }
-    waiters.reached(record.version());
+    if (recreated) {
+      waiters.restart(record.version());
+    } else {
+      waiters.reached(record.version());
+    }
     if (becameFailed) {
       ReauthenticationRequiredException failure = requireNonNull(installed.failure);
       notifyListener(l -> l.onReauthenticationRequired(key, failure));
@@ -1217,7 +1257,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
    * versions say: the new life counts its versions from 1 again.
    */
   private boolean recreated(Entry current, TokenRecord record) {
-    if (current.phase == Phase.EMPTY || record.generation().equals(current.generation)) {
+    if (!isAnotherGeneration(current, record)) {
       return false;
     }
     log.warn(
@@ -1314,6 +1354,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
   @Override
   public void onChange(TokenKey changed, long version) {
     waiters.reached(version);
+    noticed.set(true);
     // Every notice is read, whatever its version. Equal: after a failover to a replica that missed
     // writes, a version can be handed out again with other content (see divergedAfterFailover);
     // this costs the writer one read per write. Lower: a notice that arrived late (one read
@@ -1325,6 +1366,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
   @Override
   public void onGap(TokenKey changed) {
     waiters.wakeAll();
+    noticed.set(true);
     sync();
   }
 
@@ -1336,26 +1378,27 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     try {
       env.executor()
           .execute(
-              () ->
-                  read()
-                      .whenComplete(
-                          (stored, error) -> {
-                            syncing.set(false);
-                            if (error != null) {
-                              log.debug("credential '{}': re-reading the store failed", key, error);
-                              return;
-                            }
-                            stored
-                                .filter(r -> r.schemaVersion() <= TokenRecord.CURRENT_SCHEMA)
-                                .ifPresent(this::install);
-                            long read = stored.map(TokenRecord::version).orElse(0L);
-                            if (waiters.highest() > read) {
-                              // An announcement arrived while we were reading. Compare with what
-                              // was read, not what was installed: a record this worker cannot
-                              // install must not make it re-read forever.
-                              sync();
-                            }
-                          }));
+              () -> {
+                noticed.set(false);
+                read()
+                    .whenComplete(
+                        (stored, error) -> {
+                          syncing.set(false);
+                          if (error != null) {
+                            log.debug("credential '{}': re-reading the store failed", key, error);
+                            return;
+                          }
+                          stored
+                              .filter(r -> r.schemaVersion() <= TokenRecord.CURRENT_SCHEMA)
+                              .ifPresent(this::install);
+                          if (noticed.get()) {
+                            // A notice arrived while we were reading: read again. (Not judged by
+                            // versions: after a record was created again they start over, and a
+                            // record this worker cannot install must not make it re-read forever.)
+                            sync();
+                          }
+                        });
+              });
     } catch (RejectedExecutionException e) {
       syncing.set(false);
     }
@@ -1574,6 +1617,26 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
   /** Returns {@code marked} with its mark settled: the request is over, the mark stays. */
   private static TokenRecord settled(TokenRecord marked) {
     return withMark(marked, requireNonNull(marked.refreshing()).settled());
+  }
+
+  private static boolean isAnotherGeneration(Entry current, TokenRecord record) {
+    return current.phase != Phase.EMPTY && !record.generation().equals(current.generation);
+  }
+
+  /**
+   * Until when a holder whose lease ends at {@code leaseEnd} may still store a rotation it
+   * received: a lease time after its lease (the budget of storeRotation's retries).
+   */
+  private Instant rotationDeadline(Instant leaseEnd) {
+    return leaseEnd.plus(policy.leaseTime());
+  }
+
+  /**
+   * What a holder keeps between a request's backstop and its lease's end, and between its last
+   * store write and its mark's end: a sixteenth of the lease.
+   */
+  private Duration sendMargin() {
+    return policy.leaseTime().dividedBy(16);
   }
 
   /** A new mark id: random, so that no two attempts share one, whatever their fences. */
