@@ -390,6 +390,49 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
    * One refresh of this process: retried by resilience4j on transient failures, with backoff, until
    * the flight's deadline (the token's expiry for a refresh ahead, else the wait timeout).
    */
+  /**
+   * A lease this worker holds. Its fence is read here and nowhere else in the engine: every record
+   * written under the lease is {@linkplain #stamp stamped} with it, every refresh mark is
+   * {@linkplain #mark made} with it, and a re-fenced lease is another {@code Held}. Outside, the
+   * fence appears only in logs and listener events ({@link #fence()}).
+   */
+  private final class Held {
+    private final LockLease lease;
+
+    Held(LockLease lease) {
+      this.lease = lease;
+    }
+
+    /** Returns {@code record} stamped with this lease's fence. */
+    TokenRecord stamp(TokenRecord record) {
+      return record.withFence(lease.fence());
+    }
+
+    /** Returns a new refresh mark of this lease, with a new id. */
+    RefreshMark mark(Instant startedAt, String presented, Duration window) {
+      return new RefreshMark(lease.fence(), env.workerId(), startedAt, presented, markId(), window);
+    }
+
+    /** Whether a fence far enough above {@code stored} can still be issued. */
+    static boolean canRefenceAbove(long stored) {
+      return stored <= Long.MAX_VALUE - LockLease.REFENCE_MARGIN - 1;
+    }
+
+    /** Re-fences this lease above {@code stored}; empty if it no longer holds the lock. */
+    CompletionStage<Optional<Held>> advancePast(long stored) {
+      return lease.advancePast(stored).thenApply(renewed -> renewed.map(Held::new));
+    }
+
+    CompletionStage<Void> release() {
+      return lease.release();
+    }
+
+    /** The fence, for logs and listener events only: writes take it through stamp and mark. */
+    long fence() {
+      return lease.fence();
+    }
+  }
+
   private final class Flight {
     private final Entry seen;
     private final Trigger trigger;
@@ -504,7 +547,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
                         .thenCompose(
                             lease ->
                                 lease.isPresent()
-                                    ? holdLease(lease.get(), leaseEnd)
+                                    ? holdLease(new Held(lease.get()), leaseEnd)
                                         .thenCompose(
                                             done ->
                                                 done.isPresent()
@@ -584,7 +627,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
      * Runs the protocol under a lease and always releases it. Completes empty when the attempt lost
      * a race and must start over (the next step re-reads and usually adopts).
      */
-    private CompletionStage<Optional<Entry>> holdLease(LockLease lease, Instant leaseEnd) {
+    private CompletionStage<Optional<Entry>> holdLease(Held lease, Instant leaseEnd) {
       CompletionStage<Optional<Entry>> work =
           read().thenCompose(stored -> underLease(lease, leaseEnd, stored));
       return work.handle(
@@ -610,7 +653,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     }
 
     private CompletionStage<Optional<Entry>> underLease(
-        LockLease lease, Instant leaseEnd, Optional<TokenRecord> stored) {
+        Held lease, Instant leaseEnd, Optional<TokenRecord> stored) {
       if (closed) {
         // Closing: do not send a request whose answer might have nowhere to go.
         return CompletableFuture.failedFuture(closedError());
@@ -679,7 +722,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
      * whatever the lock says (its key evicted, lost in a failover); this worker then waits.
      */
     private CompletionStage<Optional<Entry>> writeMark(
-        LockLease lease,
+        Held lease,
         Instant leaseEnd,
         TokenRecord base,
         TokenRequest request,
@@ -696,12 +739,9 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
       Duration window =
           Duration.between(now, rotationDeadline(leaseEnd)).truncatedTo(ChronoUnit.MILLIS);
       RefreshMark mark =
-          new RefreshMark(
-              lease.fence(),
-              env.workerId(),
+          lease.mark(
               now,
               Redaction.fingerprint(refreshToken),
-              markId(),
               window.isNegative() ? Duration.ZERO : window);
       TokenRecord marked = withMark(base, mark);
       return env.store()
@@ -731,7 +771,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
                   return lostRace(lease, outcome);
                 }
                 long stored = requireNonNull(outcome.current()).fence();
-                if (stored > Long.MAX_VALUE - LockLease.REFENCE_MARGIN - 1) {
+                if (!Held.canRefenceAbove(stored)) {
                   return CompletableFuture.failedFuture(
                       fenceBehind(
                           lease, stored, "the stored fence is too large to re-fence above", null));
@@ -750,7 +790,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
      * Asks the lock for a fence above {@code stored}; empty if the lease ran out. A lock that
      * cannot re-fence fails the attempt with a typed, permanent error naming the cause.
      */
-    private CompletionStage<Optional<LockLease>> refence(LockLease lease, long stored) {
+    private CompletionStage<Optional<Held>> refence(Held lease, long stored) {
       return lease
           .advancePast(stored)
           .handle(
@@ -771,10 +811,10 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
                 }
                 Throwable cause = unwrap(error);
                 if (cause instanceof UnsupportedOperationException) {
-                  return CompletableFuture.<Optional<LockLease>>failedFuture(
+                  return CompletableFuture.<Optional<Held>>failedFuture(
                       fenceBehind(lease, stored, String.valueOf(cause.getMessage()), cause));
                 }
-                return CompletableFuture.<Optional<LockLease>>failedFuture(cause);
+                return CompletableFuture.<Optional<Held>>failedFuture(cause);
               })
           .thenCompose(stage -> stage);
     }
@@ -788,7 +828,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
      * backstop and the lease's end is what covers it.
      */
     private CompletionStage<Optional<Entry>> call(
-        LockLease lease,
+        Held lease,
         Instant leaseEnd,
         @Nullable TokenRecord marked,
         TokenRequest planned,
@@ -845,23 +885,24 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     }
 
     private CompletionStage<Optional<Entry>> onResponse(
-        LockLease lease, @Nullable TokenRecord marked, TokenResponse response) {
+        Held lease, @Nullable TokenRecord marked, TokenResponse response) {
       TokenSet previous = marked == null ? null : marked.tokens();
       TokenSet merged = merge(previous, response);
       long expected = marked == null ? 0 : marked.version();
       TokenRecord next =
-          new TokenRecord(
-              TokenRecord.CURRENT_SCHEMA,
-              expected + 1,
-              lease.fence(),
-              TokenStatus.ACTIVE,
-              merged,
-              null,
-              null,
-              null,
-              env.workerId(),
-              now(),
-              marked == null ? TokenRecord.newGeneration() : marked.generation());
+          lease.stamp(
+              new TokenRecord(
+                  TokenRecord.CURRENT_SCHEMA,
+                  expected + 1,
+                  0,
+                  TokenStatus.ACTIVE,
+                  merged,
+                  null,
+                  null,
+                  null,
+                  env.workerId(),
+                  now(),
+                  marked == null ? TokenRecord.newGeneration() : marked.generation()));
       return storeRotation(expected, next)
           .thenCompose(
               outcome -> {
@@ -891,7 +932,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
      * dropped; if the key was seeded again meanwhile, the seed wins (an operator's new login) and
      * the log says the rotation was dropped.
      */
-    private CompletionStage<Optional<Entry>> writeBack(LockLease lease, TokenRecord received) {
+    private CompletionStage<Optional<Entry>> writeBack(Held lease, TokenRecord received) {
       TokenRecord recreated =
           new TokenRecord(
               received.schemaVersion(),
@@ -932,7 +973,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     }
 
     private CompletionStage<Optional<Entry>> installRotation(
-        LockLease lease, TokenRecord next, WriteOutcome outcome) {
+        Held lease, TokenRecord next, WriteOutcome outcome) {
       counters.refreshes.increment();
       reportDurability(next.version(), outcome.durability());
       reportUnannounced(next.version(), outcome);
@@ -1027,7 +1068,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     }
 
     private CompletionStage<Optional<Entry>> onEndpointFailure(
-        LockLease lease, @Nullable TokenRecord marked, Throwable error) {
+        Held lease, @Nullable TokenRecord marked, Throwable error) {
       TokenEndpointException failure = classify(error);
       switch (failure.kind()) {
         case PERMANENT -> {
@@ -1079,7 +1120,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     }
 
     private CompletionStage<Optional<Entry>> onPermanentFailure(
-        LockLease lease, @Nullable TokenRecord marked, TokenEndpointException failure) {
+        Held lease, @Nullable TokenRecord marked, TokenEndpointException failure) {
       long expected = marked == null ? 0 : marked.version();
       return read()
           .thenCompose(
@@ -1109,29 +1150,30 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     }
 
     private CompletionStage<Optional<Entry>> markReauth(
-        LockLease lease, TokenRecord base, Reason reason, @Nullable OAuth2Error error) {
+        Held lease, TokenRecord base, Reason reason, @Nullable OAuth2Error error) {
       return markReauthAt(lease, base.version(), base, reason, error);
     }
 
     private CompletionStage<Optional<Entry>> markReauthAt(
-        LockLease lease,
+        Held lease,
         long expected,
         @Nullable TokenRecord base,
         Reason reason,
         @Nullable OAuth2Error error) {
       TokenRecord next =
-          new TokenRecord(
-              base == null ? TokenRecord.CURRENT_SCHEMA : base.schemaVersion(),
-              expected + 1,
-              lease.fence(),
-              TokenStatus.REAUTH_REQUIRED,
-              null,
-              null,
-              reason,
-              error == null ? null : error.error(),
-              env.workerId(),
-              now(),
-              base == null ? TokenRecord.newGeneration() : base.generation());
+          lease.stamp(
+              new TokenRecord(
+                  base == null ? TokenRecord.CURRENT_SCHEMA : base.schemaVersion(),
+                  expected + 1,
+                  0,
+                  TokenStatus.REAUTH_REQUIRED,
+                  null,
+                  null,
+                  reason,
+                  error == null ? null : error.error(),
+                  env.workerId(),
+                  now(),
+                  base == null ? TokenRecord.newGeneration() : base.generation()));
       return env.store()
           .compareAndSet(key, expected, next)
           .thenCompose(
@@ -1150,7 +1192,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
               });
     }
 
-    private CompletionStage<Optional<Entry>> lostRace(LockLease lease, WriteOutcome outcome) {
+    private CompletionStage<Optional<Entry>> lostRace(Held lease, WriteOutcome outcome) {
       return switch (outcome.result()) {
         case FENCE_REJECTED -> {
           counters.fencedWritesRejected.increment();
@@ -1598,7 +1640,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
   }
 
   private PermanentRefreshException fenceBehind(
-      LockLease lease, long stored, String why, @Nullable Throwable cause) {
+      Held lease, long stored, String why, @Nullable Throwable cause) {
     return new PermanentRefreshException(
         key,
         "the refresh lock's fence counter is behind the store (lease fence "

@@ -189,6 +189,28 @@ public record TokenRecord(
   }
 
   /**
+   * Returns this record stamped with {@code fence}, every other component unchanged: how a holder
+   * writes under its lease.
+   *
+   * @param fence the fencing token of the lease the record is written under
+   * @return the record with that fence
+   */
+  public TokenRecord withFence(long fence) {
+    return new TokenRecord(
+        schemaVersion,
+        version,
+        fence,
+        status,
+        tokens,
+        refreshing,
+        reauthReason,
+        errorCode,
+        writer,
+        writtenAt,
+        generation);
+  }
+
+  /**
    * Returns whether the credential can be served or renewed.
    *
    * @return {@code true} if the status is {@code ACTIVE}
