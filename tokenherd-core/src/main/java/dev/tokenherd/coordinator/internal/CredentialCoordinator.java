@@ -280,8 +280,22 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
               deadline.cancel(false);
               if (error != null) {
                 result.completeExceptionally(typed(error));
-              } else if (done.token != null) {
+              } else if (done.token != null
+                  && done.phase.usable()
+                  && now().isBefore(done.expireAt)) {
                 result.complete(done.token);
+              } else if (done.token != null) {
+                // The server issued a token that is already expired (expires_in 0, or a lifetime
+                // shorter than the expiry skew). Its rotation is stored; the caller is not served
+                // it, and its next call refreshes again.
+                result.completeExceptionally(
+                    new TransientRefreshException(
+                        key,
+                        "the token endpoint issued an access token that is already expired (its"
+                            + " expires_in was zero, negative or shorter than the expiry skew);"
+                            + " its refresh token is stored, and the next call refreshes again",
+                        null,
+                        null));
               } else {
                 // The flight adopted a record while a newer state (re-authentication required)
                 // was installed from the feed: report that state rather than a token.
