@@ -20,6 +20,7 @@ import dev.tokenherd.coordinator.spi.TokenResponse;
 import dev.tokenherd.coordinator.spi.TokenStatus;
 import dev.tokenherd.coordinator.spi.TokenStore;
 import dev.tokenherd.coordinator.spi.WriteOutcome;
+import dev.tokenherd.coordinator.testing.ForwardingTokenStore.SimpleForwardingTokenStore;
 import dev.tokenherd.coordinator.testing.RecordingListener;
 import dev.tokenherd.coordinator.testing.ScriptedTokenEndpoint;
 import dev.tokenherd.coordinator.testing.VirtualFleet;
@@ -381,27 +382,21 @@ final class FencedMarkTest {
   }
 
   /** A store that holds back the next write carrying a refresh mark until released. */
-  private static final class HeldMarks implements TokenStore {
-    private final TokenStore delegate;
+  private static final class HeldMarks extends SimpleForwardingTokenStore {
     CompletableFuture<Void> held;
 
     HeldMarks(TokenStore delegate) {
-      this.delegate = delegate;
-    }
-
-    @Override
-    public CompletionStage<Optional<TokenRecord>> read(TokenKey key) {
-      return delegate.read(key);
+      super(delegate);
     }
 
     @Override
     public CompletionStage<WriteOutcome> compareAndSet(
         TokenKey key, long expectedVersion, TokenRecord next) {
       if (next.refreshing() == null || held != null) {
-        return delegate.compareAndSet(key, expectedVersion, next);
+        return super.compareAndSet(key, expectedVersion, next);
       }
       held = new CompletableFuture<>();
-      return held.thenCompose(ignored -> delegate.compareAndSet(key, expectedVersion, next));
+      return held.thenCompose(ignored -> super.compareAndSet(key, expectedVersion, next));
     }
 
     void release() {
@@ -410,17 +405,11 @@ final class FencedMarkTest {
   }
 
   /** A store whose content writes fail while {@link #down} is set, as a Redis outage would. */
-  private static final class WritesDown implements TokenStore {
-    private final TokenStore delegate;
+  private static final class WritesDown extends SimpleForwardingTokenStore {
     volatile boolean down;
 
     WritesDown(TokenStore delegate) {
-      this.delegate = delegate;
-    }
-
-    @Override
-    public CompletionStage<Optional<TokenRecord>> read(TokenKey key) {
-      return delegate.read(key);
+      super(delegate);
     }
 
     @Override
@@ -430,17 +419,16 @@ final class FencedMarkTest {
         return CompletableFuture.failedFuture(
             new StoreUnavailableException(key, "the store is down (test)", null));
       }
-      return delegate.compareAndSet(key, expectedVersion, next);
+      return super.compareAndSet(key, expectedVersion, next);
     }
   }
 
   /** A store that counts reads. */
-  private static final class CountingReads implements TokenStore {
-    private final TokenStore delegate;
+  private static final class CountingReads extends SimpleForwardingTokenStore {
     final AtomicInteger reads = new AtomicInteger();
 
     CountingReads(TokenStore delegate) {
-      this.delegate = delegate;
+      super(delegate);
     }
 
     @Override
@@ -448,13 +436,7 @@ final class FencedMarkTest {
       if (reads.incrementAndGet() > 10_000) {
         throw new AssertionError("read the store 10,000 times: a loop");
       }
-      return delegate.read(key);
-    }
-
-    @Override
-    public CompletionStage<WriteOutcome> compareAndSet(
-        TokenKey key, long expectedVersion, TokenRecord next) {
-      return delegate.compareAndSet(key, expectedVersion, next);
+      return super.read(key);
     }
   }
 

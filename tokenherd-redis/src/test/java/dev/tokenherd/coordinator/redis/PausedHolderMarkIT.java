@@ -10,12 +10,12 @@ import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.spi.TokenRecord;
 import dev.tokenherd.coordinator.spi.TokenStore;
 import dev.tokenherd.coordinator.spi.WriteOutcome;
+import dev.tokenherd.coordinator.testing.ForwardingTokenStore.SimpleForwardingTokenStore;
 import dev.tokenherd.testkit.FakeAuthorizationServer;
 import dev.tokenherd.testkit.RedisServerProcess;
 import dev.tokenherd.testkit.RotationMode;
 import dev.tokenherd.testkit.ServerStats;
 import java.time.Duration;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.junit.jupiter.api.AfterEach;
@@ -123,21 +123,16 @@ final class PausedHolderMarkIT {
     }
 
     TokenStore wrap(TokenStore store) {
-      return new TokenStore() {
-        @Override
-        public CompletionStage<Optional<TokenRecord>> read(TokenKey key) {
-          return store.read(key);
-        }
-
+      return new SimpleForwardingTokenStore(store) {
         @Override
         public CompletionStage<WriteOutcome> compareAndSet(
             TokenKey key, long expectedVersion, TokenRecord next) {
           if (next.refreshing() == null || reached.isDone()) {
-            return store.compareAndSet(key, expectedVersion, next);
+            return super.compareAndSet(key, expectedVersion, next);
           }
           reached.complete(null);
           return released
-              .thenCompose(ignored -> store.compareAndSet(key, expectedVersion, next))
+              .thenCompose(ignored -> super.compareAndSet(key, expectedVersion, next))
               .whenComplete(
                   (done, error) -> {
                     if (error == null) {
