@@ -313,7 +313,11 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     try {
       return pending.get(bound, TimeUnit.NANOSECONDS);
     } catch (ExecutionException e) {
-      throw typed(requireNonNull(e.getCause()));
+      Throwable cause = unwrap(requireNonNull(e.getCause()));
+      if (cause instanceof ClosedException) {
+        throw closedError(); // not a store failure: a misuse, with this caller's stack
+      }
+      throw typed(cause);
     } catch (TimeoutException e) {
       counters.callerTimeouts.increment();
       throw new RefreshTimeoutException(key, policy.waitTimeout(), lastFailure);
@@ -1536,8 +1540,21 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     }
   }
 
-  private static IllegalStateException closedError() {
-    return new IllegalStateException("token herd is closed");
+  private IllegalStateException closedError() {
+    return new ClosedException(key);
+  }
+
+  /** A call on a coordinator that no longer serves: its herd was closed or its key removed. */
+  private static final class ClosedException extends IllegalStateException {
+    private static final long serialVersionUID = 1L;
+
+    ClosedException(TokenKey key) {
+      super(
+          "credential '"
+              + key
+              + "' is no longer served by this coordinator: its herd was closed or the credential"
+              + " removed (TokenHerd.remove); ask the herd for a new one");
+    }
   }
 
   private <T> CompletableFuture<T> withTimeout(CompletionStage<T> stage, Duration timeout) {
@@ -1731,6 +1748,9 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     subscription.close();
     synchronized (stateLock) {
       cancelTimers();
+      // Off the hot path too (it reads no flag): every later call takes the slow path, which
+      // fails closed; and the cached token is not kept alive by a coordinator nobody serves.
+      entry = Entry.EMPTY;
     }
     CompletableFuture<Entry> running = flight.get();
     if (running != null) {
