@@ -3,18 +3,21 @@ package dev.tokenherd.chaos;
 import java.io.PrintStream;
 import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
 
 /**
  * Deterministic stopping points in a worker's refresh, for the scenarios that kill or stop a holder
  * at an exact step. When armed, the first time the refresh reaches the point the worker logs a
  * {@code break} event, prints {@code BREAK <point>} on standard output and blocks until the test
- * sends {@code go} (or kills the process, which is the usual end). It fires once per worker.
+ * sends {@code go} (or kills the process, which is the usual end). It fires once per arming: the
+ * worker's {@code break=} argument arms it at start, {@link #arm} (the {@code arm <point>} command)
+ * again later, as the soak does before each stop of a holder.
  */
 public final class Breakpoints {
   /** The points a worker can stop at. */
   public enum Point {
+    /** Under the lease, before the refresh mark is written. */
+    MARK,
     /** Under the lease, mark written, before the token request is sent. */
     ENDPOINT,
     /** The token endpoint answered; before the new record is written. */
@@ -22,18 +25,29 @@ public final class Breakpoints {
     /** The new record was written; before the lease is released. */
     UNLOCK;
 
-    /** Parses a command-line name ({@code endpoint}, {@code write}, {@code unlock}). */
+    /**
+     * Parses a command-line name ({@code mark}, {@code endpoint}, {@code write}, {@code unlock}).
+     */
     public static Point parse(String name) {
       return valueOf(name.toUpperCase(Locale.ROOT));
     }
   }
 
-  private final @Nullable Point armed;
+  /** One arming: where to stop, whether it fired or was disarmed, and what lets it go on. */
+  private static final class Arming {
+    final @Nullable Point point;
+    final CountDownLatch go = new CountDownLatch(1);
+    boolean fired; // guarded by Breakpoints.this
+    boolean disarmed; // guarded by Breakpoints.this
+
+    Arming(@Nullable Point point) {
+      this.point = point;
+    }
+  }
+
   private final EventLog log;
   private final PrintStream stdout;
-  private final AtomicBoolean fired = new AtomicBoolean();
-  private final AtomicBoolean disarmed = new AtomicBoolean();
-  private final CountDownLatch go = new CountDownLatch(1);
+  private Arming arming; // guarded by this
 
   /**
    * Creates the breakpoints of one worker.
@@ -43,19 +57,32 @@ public final class Breakpoints {
    * @param stdout where {@code BREAK <point>} is announced
    */
   public Breakpoints(@Nullable Point armed, EventLog log, PrintStream stdout) {
-    this.armed = armed;
+    this.arming = new Arming(armed);
     this.log = log;
     this.stdout = stdout;
   }
 
-  /** Disarms: the point will not fire any more (sent to the other workers once one fired). */
-  public void disarm() {
-    disarmed.set(true);
+  /**
+   * Arms {@code point} afresh: it fires once more. A worker still stopped at the previous arming is
+   * let go first.
+   *
+   * @param point the point to stop at
+   */
+  public synchronized void arm(Point point) {
+    arming.go.countDown();
+    arming = new Arming(point);
   }
 
-  /** Lets a worker blocked at its point continue. */
-  public void release() {
-    go.countDown();
+  /** Disarms: the point will not fire any more (sent to the other workers once one fired). */
+  public synchronized void disarm() {
+    arming.disarmed = true;
+  }
+
+  /**
+   * Lets a worker blocked at its point continue; sent before it arrives there, it does not block.
+   */
+  public synchronized void release() {
+    arming.go.countDown();
   }
 
   /**
@@ -64,8 +91,13 @@ public final class Breakpoints {
    * @param point the point the refresh has reached
    */
   public void reached(Point point) {
-    if (point != armed || disarmed.get() || !fired.compareAndSet(false, true)) {
-      return;
+    Arming stop;
+    synchronized (this) {
+      stop = arming;
+      if (point != stop.point || stop.disarmed || stop.fired) {
+        return;
+      }
+      stop.fired = true;
     }
     log.emit("break", e -> e.put("point", point.name()));
     synchronized (stdout) {
@@ -73,7 +105,7 @@ public final class Breakpoints {
       stdout.flush();
     }
     try {
-      go.await();
+      stop.go.await();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

@@ -33,8 +33,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
@@ -48,7 +46,7 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Arguments are {@code name=value} pairs: {@code redis}, {@code tokenUri}, {@code clientId},
  * {@code clientSecret}, {@code namespace}, {@code workerId}, {@code log} (the event log file),
- * {@code threads} (default 3), {@code seed}, {@code break} ({@code endpoint|write|unlock}, see
+ * {@code threads} (default 3), {@code seed}, {@code break} ({@code mark|endpoint|write|unlock}, see
  * {@link Breakpoints}), {@code waitForReplicas} (a replica count; default none), {@code
  * endpointTimeoutMillis} and {@code leaseMillis} (default {@link ChaosSettings#policy()}).
  *
@@ -59,16 +57,17 @@ import org.jspecify.annotations.Nullable;
  * request, so the checker's I1 accounting is untouched.
  *
  * <p>Standard input carries commands, one a line: {@code disarm} (the breakpoint must not fire),
- * {@code go} (continue from the breakpoint); end of input stops the worker, which then logs a
- * {@code summary} event and prints {@code bye}. Standard output carries {@code ready} and {@code
- * BREAK <point>}.
+ * {@code go} (continue from the breakpoint), {@code arm <point>} (arm a breakpoint again, or
+ * another one: the soak stops holders at {@code mark}); end of input stops the worker, which then
+ * logs a {@code summary} event and prints {@code bye}. Standard output carries {@code ready} and
+ * {@code BREAK <point>}.
  *
- * <p>Events: {@code served} (the first time this worker serves a token: fingerprint, version,
- * expiry; and every expired token served, with {@code expired=true}), {@code version_regression},
- * {@code error} (each change of a caller's error type), {@code slow_call}, {@code untyped_error},
- * {@code lock}/{@code unlock}, {@code request}/{@code response}/{@code request_failed}, {@code
- * write}, and the {@link RefreshListener} events {@code refreshed}, {@code refresh_failed}, {@code
- * reauth}, {@code lost_rotation}, {@code fence_rejected}, {@code under_replicated}.
+ * <p>Events: {@code served} and {@code served_last} (the first and the latest serve of each token,
+ * see {@link ServeLog}), {@code version_regression}, {@code error} (each change of a caller's error
+ * type), {@code slow_call}, {@code untyped_error}, {@code lock}/{@code refence}/{@code unlock},
+ * {@code request}/{@code response}/{@code request_failed}, {@code write}, and the {@link
+ * RefreshListener} events {@code refreshed}, {@code refresh_failed}, {@code reauth}, {@code
+ * lost_rotation}, {@code fence_rejected}, {@code under_replicated}.
  */
 public final class ChaosWorker {
   private static final TokenKey WARM_UP_KEY = TokenKey.of("chaos-warm-up");
@@ -116,7 +115,7 @@ public final class ChaosWorker {
                 .clientSecret(required(options, "clientSecret"))
                 .build();
         LoggingTokenEndpoint endpoint =
-            new LoggingTokenEndpoint(http, log, breakpoints, lock::heldFence);
+            new LoggingTokenEndpoint(http, log, breakpoints, lock::heldFence, lock::heldLease);
         try (TokenHerd herd =
             TokenHerd.builder()
                 .tokenStore(store)
@@ -205,11 +204,15 @@ public final class ChaosWorker {
         new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     String line;
     while ((line = in.readLine()) != null) {
-      switch (line.trim()) {
+      String command = line.trim();
+      switch (command) {
         case "disarm" -> breakpoints.disarm();
         case "go" -> breakpoints.release();
         default -> {
-          // Unknown commands are ignored: the parent may send blank lines.
+          if (command.startsWith("arm ")) {
+            breakpoints.arm(Breakpoints.Point.parse(command.substring(4).trim()));
+          }
+          // Other commands are ignored: the parent may send blank lines.
         }
       }
     }
@@ -242,7 +245,7 @@ public final class ChaosWorker {
     private final EventLog log;
     private final List<Thread> threads = new ArrayList<>();
     private final AtomicBoolean running = new AtomicBoolean(true);
-    private final Set<String> seen = ConcurrentHashMap.newKeySet();
+    private final ServeLog serves;
     final LongAdder calls = new LongAdder();
     final LongAdder errors = new LongAdder();
 
@@ -250,6 +253,7 @@ public final class ChaosWorker {
       this.coordinator = coordinator;
       this.clock = clock;
       this.log = log;
+      this.serves = new ServeLog(log);
       for (int i = 0; i < count; i++) {
         Thread thread = new Thread(this::loop, name + "-caller-" + i);
         thread.setDaemon(true);
@@ -267,19 +271,8 @@ public final class ChaosWorker {
         Instant asked = clock.instant();
         try {
           AccessToken token = coordinator.token();
-          Instant returned = clock.instant();
+          serves.served(token, clock.instant());
           calls.increment();
-          String fp = Redaction.fingerprint(token.value());
-          boolean expired = !token.expiresAt().isAfter(returned);
-          if (expired || seen.add(fp)) {
-            log.emit(
-                "served",
-                e ->
-                    e.put("atFp", fp)
-                        .put("version", token.version())
-                        .put("expiresAt", EventLog.micros(token.expiresAt()))
-                        .put("expired", expired));
-          }
           if (token.version() < lastVersion) {
             long previous = lastVersion;
             log.emit(
@@ -330,6 +323,7 @@ public final class ChaosWorker {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
+      serves.flush();
     }
   }
 

@@ -3,6 +3,8 @@ package dev.tokenherd.chaos;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tokenherd.testkit.FakeAuthorizationServer;
+import dev.tokenherd.testkit.IssuedAccessToken;
 import dev.tokenherd.testkit.RecordedTokenRequest;
 import dev.tokenherd.testkit.RecordedTokenRequest.Outcome;
 import java.io.IOException;
@@ -10,6 +12,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumSet;
@@ -31,18 +34,33 @@ import java.util.stream.Stream;
  *
  * <ul>
  *   <li><b>I1</b> every token request the server received was sent by a worker under a lease, at
- *       most one per lease; and every successful grant that was not stored is explained (its holder
- *       was killed or stopped, or its write was fenced, or its answer was ambiguous).
+ *       most one per lease (a lease is one acquisition, named by its serial: a re-fence changes its
+ *       fence, not the lease); and every successful grant that was not stored is explained (its
+ *       holder was killed or stopped, or its write was fenced, or its answer was ambiguous).
  *   <li><b>I2</b> a refresh token the server processed is presented again only if the answer to its
- *       first presentation never reached the store (a lost rotation); and when the server then says
- *       {@code invalid_grant}, some worker reported a {@code LostRotationException}.
+ *       first presentation never reached the store (a lost rotation); and unless the server
+ *       accepted it in its grace period, the loss of <em>that</em> refresh token was reported: a
+ *       worker whose last token request presented it reported {@code lost_rotation} after the
+ *       reuse. A report about one refresh token excuses no reuse of another.
  *   <li><b>I3</b> applied writes, in version order, carry non-decreasing fences; no two content
  *       writes produced the same version; no caller saw its versions go back.
- *   <li><b>I4</b> no worker served a token at or past its expiry.
+ *   <li><b>I4</b> no worker served an access token at or past its expiry <em>by the authorization
+ *       server's own ledger</em> ({@link ServerLog#accessTokens()}), judged at the serve time the
+ *       worker logged ({@link ServeLog}), with no slack: every process reads the same system clock,
+ *       and the logs' microsecond truncation only makes the rule stricter (by under 1 µs). A token
+ *       the server never issued is a violation too. Serves after the server revoked the token's
+ *       family are counted ({@code servedAfterRevocation}), not judged: no client can know of a
+ *       revocation before its next refresh; what the fleet does once it knows is I6.
  *   <li><b>I5</b> no call took longer than its deadline plus slack; every failure was typed.
- *   <li><b>I6</b> once re-authentication is required, the fleet sends at most one more request per
- *       worker until a new token set is seeded.
+ *   <li><b>I6</b> once re-authentication is required, the only token requests the server receives
+ *       until a new token set is seeded are those already in flight when the {@code
+ *       REAUTH_REQUIRED} record was published: per refresh token, no more than the workers had
+ *       logged sending before the record's write completed and the server had not yet received.
  * </ul>
+ *
+ * <p>The checker needs the server's whole request log: if the server dropped any request ({@link
+ * ServerLog#droppedRequests()}), I1, I2 and I6 cannot be judged, and the report says so as a
+ * violation of {@code LOG}.
  *
  * <p><b>Failovers.</b> A harness {@code fault} event of kind {@code failover} with {@code
  * rolledBackAbove} (the version the promoted replica held) says that every write applied before it
@@ -78,6 +96,35 @@ public final class InvariantChecker {
     }
   }
 
+  /**
+   * What the fake authorization server knows at the end of a run.
+   *
+   * @param requests its request log, oldest first
+   * @param droppedRequests how many requests the log does not hold (it must hold every one)
+   * @param accessTokens every access token it issued, with its expiry and revocation
+   */
+  public record ServerLog(
+      List<RecordedTokenRequest> requests,
+      long droppedRequests,
+      List<IssuedAccessToken> accessTokens) {
+    /** Copies the lists. */
+    public ServerLog {
+      requests = List.copyOf(requests);
+      accessTokens = List.copyOf(accessTokens);
+    }
+
+    /**
+     * Takes the records of {@code server}; call it once the workers have stopped.
+     *
+     * @param server the run's authorization server
+     * @return its request log, the requests it dropped and the access tokens it issued
+     */
+    public static ServerLog of(FakeAuthorizationServer server) {
+      return new ServerLog(
+          server.requests(), server.droppedRequests(), server.issuedAccessTokens());
+    }
+  }
+
   private InvariantChecker() {}
 
   /**
@@ -107,21 +154,32 @@ public final class InvariantChecker {
    * Checks the invariants.
    *
    * @param events worker and harness events, oldest first (see {@link #readEvents})
-   * @param requests the fake server's request log, oldest first
+   * @param server what the fake authorization server recorded
    * @return violations and figures
    */
-  public static Report check(List<JsonNode> events, List<RecordedTokenRequest> requests) {
+  public static Report check(List<JsonNode> events, ServerLog server) {
     List<Violation> violations = new ArrayList<>();
     List<Violation> expected = new ArrayList<>();
     Map<String, Object> figures = new LinkedHashMap<>();
+    List<RecordedTokenRequest> requests = server.requests();
     List<JsonNode> failovers =
         ofType(events, "fault").stream()
             .filter(f -> f.path("kind").asText().equals("failover"))
             .toList();
+    if (server.droppedRequests() > 0) {
+      violations.add(
+          new Violation(
+              "LOG",
+              "the server's request log dropped its "
+                  + server.droppedRequests()
+                  + " oldest token requests (FakeAuthorizationServer.Builder.requestLogLimit):"
+                  + " I1, I2 and I6 cannot be judged from what is left",
+              requests.stream().limit(1).map(InvariantChecker::request).toList()));
+    }
     checkRequests(events, requests, violations, figures);
     checkReuse(events, requests, failovers, violations, expected);
     checkWrites(events, failovers, violations, expected, figures);
-    checkServed(events, violations, figures);
+    checkServed(events, server.accessTokens(), violations, figures);
     checkReauth(events, requests, violations, figures);
     figures.put("expectedFindings", expected.size());
     return new Report(violations, expected, figures);
@@ -188,9 +246,7 @@ public final class InvariantChecker {
         sent.stream()
             .collect(
                 Collectors.groupingBy(
-                    e -> e.get("worker").asText() + "/" + e.get("fence").asLong(),
-                    LinkedHashMap::new,
-                    Collectors.toList()));
+                    InvariantChecker::leaseOf, LinkedHashMap::new, Collectors.toList()));
     perLease.forEach(
         (lease, list) -> {
           if (lease.endsWith("/-1")) {
@@ -235,6 +291,20 @@ public final class InvariantChecker {
     }
   }
 
+  /**
+   * Names the lease a request was sent under: {@code worker/-1} without one, else the worker and
+   * the lease's serial (older logs: its fence). A fence alone does not name a lease once the lock's
+   * counter went back: the same fence is issued again, and a re-fence gives one lease two fences.
+   */
+  private static String leaseOf(JsonNode request) {
+    String worker = request.get("worker").asText();
+    long fence = request.get("fence").asLong();
+    if (fence == -1 || !request.has("lease")) {
+      return worker + "/" + fence;
+    }
+    return worker + "/lease " + request.get("lease").asLong();
+  }
+
   private static boolean explainsLostGrant(JsonNode event, String worker) {
     String type = event.get("type").asText();
     if (type.equals("fault")) {
@@ -271,7 +341,7 @@ public final class InvariantChecker {
         ofType(events, "write").stream()
             .filter(w -> w.get("outcome").asText().equals("APPLIED") && w.has("rtFp"))
             .toList();
-    boolean lostRotationReported = !ofType(events, "lost_rotation").isEmpty();
+    Map<String, List<JsonNode>> lossReports = lossReportsByToken(events);
     byToken.forEach(
         (fp, presentations) -> {
           for (int i = 1; i < presentations.size(); i++) {
@@ -333,18 +403,46 @@ public final class InvariantChecker {
                       "I2",
                       "refresh token " + fp + " presented again after its rotation was stored",
                       evidence));
-            } else if (again.outcome() != Outcome.GRACE_REUSE && !lostRotationReported) {
+            } else if (again.outcome() != Outcome.GRACE_REUSE
+                && lossReports.getOrDefault(fp, List.of()).stream()
+                    .noneMatch(r -> r.get("t").asLong() > at)) {
+              lossReports.values().stream()
+                  .flatMap(List::stream)
+                  .limit(3)
+                  .forEach(r -> evidence.add(line(r)));
               violations.add(
                   new Violation(
                       "I2",
                       "refresh token "
                           + fp
                           + " presented again after a lost rotation, and no worker reported"
-                          + " LostRotationException",
+                          + " LostRotationException for it afterwards",
                       evidence));
             }
           }
         });
+  }
+
+  /**
+   * Returns each {@code lost_rotation} report under the refresh token it is about: the one the
+   * reporting worker presented in its last token request before the report (the detector reports
+   * right after the server refused what it presented).
+   */
+  private static Map<String, List<JsonNode>> lossReportsByToken(List<JsonNode> events) {
+    Map<String, JsonNode> lastRequest = new HashMap<>();
+    Map<String, List<JsonNode>> reports = new HashMap<>();
+    for (JsonNode e : events) {
+      String type = e.get("type").asText();
+      String worker = e.get("worker").asText();
+      if (type.equals("request")) {
+        lastRequest.put(worker, e);
+      } else if (type.equals("lost_rotation") && lastRequest.containsKey(worker)) {
+        reports
+            .computeIfAbsent(lastRequest.get(worker).get("rtFp").asText(), k -> new ArrayList<>())
+            .add(e);
+      }
+    }
+    return reports;
   }
 
   /**
@@ -459,21 +557,56 @@ public final class InvariantChecker {
   // I4, I5 ---------------------------------------------------------------------------------------
 
   private static void checkServed(
-      List<JsonNode> events, List<Violation> violations, Map<String, Object> figures) {
-    List<JsonNode> expired =
-        ofType(events, "served").stream()
+      List<JsonNode> events,
+      List<IssuedAccessToken> accessTokens,
+      List<Violation> violations,
+      Map<String, Object> figures) {
+    Map<String, IssuedAccessToken> issued = new HashMap<>();
+    accessTokens.forEach(token -> issued.put(token.fingerprint(), token));
+    List<JsonNode> serves =
+        events.stream()
             .filter(
                 e ->
-                    e.get("expired").asBoolean()
-                        || e.get("t").asLong() >= e.get("expiresAt").asLong())
+                    e.get("type").asText().equals("served")
+                        || e.get("type").asText().equals("served_last"))
             .toList();
-    if (!expired.isEmpty()) {
-      violations.add(
-          new Violation(
-              "I4",
-              "expired tokens were served",
-              expired.stream().map(InvariantChecker::line).toList()));
+    List<String> unknown = new ArrayList<>();
+    Map<String, List<String>> expired = new LinkedHashMap<>();
+    long afterRevocation = 0;
+    long closest = Long.MAX_VALUE;
+    for (JsonNode serve : serves) {
+      String fp = serve.get("atFp").asText();
+      long at = serve.get("servedAt").asLong();
+      IssuedAccessToken token = issued.get(fp);
+      if (token == null) {
+        unknown.add(line(serve));
+        continue;
+      }
+      long expiresAt = EventLog.micros(token.expiresAt());
+      closest = Math.min(closest, expiresAt - at);
+      if (at >= expiresAt) {
+        expired.computeIfAbsent(fp, k -> new ArrayList<>(List.of(issued(token)))).add(line(serve));
+      } else if (token.revokedAt() != null && at >= EventLog.micros(token.revokedAt())) {
+        afterRevocation++;
+      }
     }
+    figures.put("servesLogged", serves.size());
+    figures.put(
+        "tokensServed", serves.stream().map(e -> e.get("atFp").asText()).distinct().count());
+    figures.put("servedAfterRevocation", afterRevocation);
+    if (closest != Long.MAX_VALUE) {
+      figures.put("closestServeToExpiryMillis", closest / 1000.0);
+    }
+    if (!unknown.isEmpty()) {
+      violations.add(new Violation("I4", "served access tokens the server never issued", unknown));
+    }
+    expired.forEach(
+        (fp, evidence) ->
+            violations.add(
+                new Violation(
+                    "I4",
+                    "access token " + fp + " served at or past its expiry by the server's ledger",
+                    evidence)));
     List<JsonNode> hung = new ArrayList<>(ofType(events, "slow_call"));
     if (!hung.isEmpty()) {
       violations.add(
@@ -500,6 +633,19 @@ public final class InvariantChecker {
     figures.put("calls", calls);
   }
 
+  private static String issued(IssuedAccessToken token) {
+    ObjectNode node = JSON.createObjectNode();
+    node.put("server", "accessToken");
+    node.put("atFp", token.fingerprint());
+    node.put("issuedAt", EventLog.micros(token.issuedAt()));
+    node.put("expiresAt", EventLog.micros(token.expiresAt()));
+    Instant revokedAt = token.revokedAt();
+    if (revokedAt != null) {
+      node.put("revokedAt", EventLog.micros(revokedAt));
+    }
+    return node.toString();
+  }
+
   // I6 -------------------------------------------------------------------------------------------
 
   private static void checkReauth(
@@ -515,12 +661,7 @@ public final class InvariantChecker {
                         && w.get("status").asText().equals("REAUTH_REQUIRED"))
             .toList();
     List<JsonNode> seeds = ofType(events, "seed");
-    long workers =
-        events.stream()
-            .map(e -> e.get("worker").asText())
-            .filter(w -> !w.equals("harness"))
-            .distinct()
-            .count();
+    List<JsonNode> sent = ofType(events, "request");
     long after = 0;
     for (JsonNode reauth : reauthWrites) {
       long from = reauth.get("t").asLong();
@@ -539,14 +680,41 @@ public final class InvariantChecker {
                   })
               .toList();
       after += late.size();
-      if (late.size() > workers) {
+      // In flight when the record was published: sent (logged by a worker) before its write
+      // completed, and not yet received by the server then; counted per refresh token presented.
+      Map<String, Long> inFlight = new HashMap<>();
+      sent.stream()
+          .filter(e -> e.get("t").asLong() < from)
+          .forEach(e -> inFlight.merge(e.get("rtFp").asText(), 1L, Long::sum));
+      requests.stream()
+          .filter(r -> EventLog.micros(r.receivedAt()) <= from)
+          .forEach(r -> inFlight.merge(r.refreshTokenFingerprint(), -1L, Long::sum));
+      Map<String, Long> lateByToken =
+          late.stream()
+              .collect(
+                  Collectors.groupingBy(
+                      RecordedTokenRequest::refreshTokenFingerprint, Collectors.counting()));
+      long beyond =
+          lateByToken.entrySet().stream()
+              .mapToLong(
+                  e ->
+                      Math.max(
+                          0, e.getValue() - Math.max(0, inFlight.getOrDefault(e.getKey(), 0L))))
+              .sum();
+      if (beyond > 0) {
         List<String> evidence = new ArrayList<>();
         evidence.add(line(reauth));
         late.forEach(r -> evidence.add(request(r)));
+        sent.stream()
+            .filter(e -> e.get("t").asLong() > from && e.get("t").asLong() < until)
+            .forEach(e -> evidence.add(line(e)));
         violations.add(
             new Violation(
                 "I6",
-                late.size() + " token requests after re-authentication was required",
+                late.size()
+                    + " token requests after re-authentication was required, "
+                    + beyond
+                    + " of them not in flight when it was published",
                 evidence));
       }
     }

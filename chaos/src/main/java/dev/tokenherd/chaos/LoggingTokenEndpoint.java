@@ -10,22 +10,28 @@ import java.util.function.LongSupplier;
 
 /**
  * A {@link TokenEndpoint} decorator that logs every request ({@code request}, with the fingerprint
- * of the refresh token presented and the fence held), its answer ({@code response}, with the
- * fingerprints received) or failure ({@code request_failed}), and stops at the {@code endpoint}
- * breakpoint (the {@code write} breakpoint is in {@link LoggingTokenStore}).
+ * of the refresh token presented, the fence held and the lease's serial), its answer ({@code
+ * response}, with the fingerprints received) or failure ({@code request_failed}), and stops at the
+ * {@code endpoint} breakpoint (the {@code write} breakpoint is in {@link LoggingTokenStore}).
  */
 final class LoggingTokenEndpoint implements TokenEndpoint {
   private final TokenEndpoint delegate;
   private final EventLog log;
   private final Breakpoints breakpoints;
   private final LongSupplier heldFence;
+  private final LongSupplier heldLease;
 
   LoggingTokenEndpoint(
-      TokenEndpoint delegate, EventLog log, Breakpoints breakpoints, LongSupplier heldFence) {
+      TokenEndpoint delegate,
+      EventLog log,
+      Breakpoints breakpoints,
+      LongSupplier heldFence,
+      LongSupplier heldLease) {
     this.delegate = delegate;
     this.log = log;
     this.breakpoints = breakpoints;
     this.heldFence = heldFence;
+    this.heldLease = heldLease;
   }
 
   @Override
@@ -33,7 +39,8 @@ final class LoggingTokenEndpoint implements TokenEndpoint {
     breakpoints.reached(Breakpoints.Point.ENDPOINT);
     String presented = Redaction.fingerprint(request.refreshToken());
     long fence = heldFence.getAsLong();
-    log.emit("request", e -> e.put("rtFp", presented).put("fence", fence));
+    long lease = heldLease.getAsLong();
+    log.emit("request", e -> e.put("rtFp", presented).put("fence", fence).put("lease", lease));
     return delegate
         .requestToken(request)
         .whenComplete(

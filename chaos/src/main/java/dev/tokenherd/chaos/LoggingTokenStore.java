@@ -1,8 +1,10 @@
 package dev.tokenherd.chaos;
 
+import dev.tokenherd.coordinator.ReauthenticationRequiredException.Reason;
 import dev.tokenherd.coordinator.Redaction;
 import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.TokenSet;
+import dev.tokenherd.coordinator.spi.RefreshMark;
 import dev.tokenherd.coordinator.spi.TokenRecord;
 import dev.tokenherd.coordinator.spi.TokenStore;
 import dev.tokenherd.coordinator.spi.WriteOutcome;
@@ -11,8 +13,10 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A {@link TokenStore} decorator that logs every write and its outcome ({@code write} events), and
- * remembers the fence of the last applied content write for the {@code unlock} breakpoint.
+ * A {@link TokenStore} decorator that logs every write and its outcome ({@code write} events: for a
+ * mark, its id and window; for a re-authentication record, its reason), stops at the {@code mark}
+ * and {@code write} breakpoints, and remembers the fence of the last applied content write for the
+ * {@code unlock} breakpoint.
  */
 final class LoggingTokenStore implements TokenStore {
   private final TokenStore delegate;
@@ -39,6 +43,13 @@ final class LoggingTokenStore implements TokenStore {
   @Override
   public CompletionStage<WriteOutcome> compareAndSet(
       TokenKey key, long expectedVersion, TokenRecord next) {
+    RefreshMark mark = next.refreshing();
+    Reason reason = next.reauthReason();
+    if (next.version() == expectedVersion && mark != null && !mark.window().isZero()) {
+      // Under the lease, before its refresh mark is written (a live mark: a settled one, window 0,
+      // is a mark taken back or kept after a failed request).
+      breakpoints.reached(Breakpoints.Point.MARK);
+    }
     if (next.version() == expectedVersion + 1 && next.isActive()) {
       // After the endpoint answered, before its rotation is stored. Here, not on the endpoint's
       // future: blocking that future would race the engine's own backstop on the request.
@@ -61,7 +72,14 @@ final class LoggingTokenStore implements TokenStore {
                     e.put("fence", next.fence());
                     e.put("status", next.status().name());
                     e.put("content", content);
-                    e.put("mark", next.refreshing() != null);
+                    e.put("mark", mark != null);
+                    if (mark != null) {
+                      e.put("markId", mark.id());
+                      e.put("markWindowMillis", mark.window().toMillis());
+                    }
+                    if (reason != null) {
+                      e.put("reason", reason.name());
+                    }
                     e.put(
                         "outcome",
                         outcome != null

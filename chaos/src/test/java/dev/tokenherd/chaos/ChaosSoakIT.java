@@ -14,6 +14,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.awaitility.core.ConditionTimeoutException;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -47,7 +49,11 @@ class ChaosSoakIT {
     ENDPOINT
   }
 
-  /** The faults, each picked with equal odds. */
+  /**
+   * The faults, each picked with equal odds. The last three take the lock's guarantees away
+   * (docs/architecture.md, "Fences: one owner, and a counter that goes back"); {@link
+   * RedisLockFaultsIT} runs each once as its own scenario.
+   */
   enum SoakFault {
     KILL_WORKER(Scope.WORKER),
     STOP_WORKER_PAST_LEASE(Scope.WORKER),
@@ -61,7 +67,13 @@ class ChaosSoakIT {
     REDIS_DEBUG_SLEEP(Scope.REDIS),
     ENDPOINT_503(Scope.ENDPOINT),
     ENDPOINT_429(Scope.ENDPOINT),
-    ENDPOINT_STALL(Scope.ENDPOINT);
+    ENDPOINT_STALL(Scope.ENDPOINT),
+    /** Redisson's fence counter deleted: the next lease's fence starts again at 1. */
+    FENCE_COUNTER_DELETED(Scope.REDIS),
+    /** The lock's key deleted while a worker holds it, as an eviction would. */
+    LOCK_KEY_DELETED(Scope.REDIS),
+    /** The next holder SIGSTOPped before it writes its refresh mark, until another writes. */
+    STOP_HOLDER_BEFORE_MARK(Scope.WORKER);
 
     final Scope scope;
 
@@ -77,6 +89,9 @@ class ChaosSoakIT {
   /** One fault aimed at one worker (ignored by Redis and endpoint faults). */
   record Injection(SoakFault fault, ChaosFleet.Worker target) {
     String targetName() {
+      if (fault == SoakFault.STOP_HOLDER_BEFORE_MARK) {
+        return "the next holder"; // named in its own SIGSTOP@mark event
+      }
       return switch (fault.scope) {
         case WORKER -> target.id;
         case REDIS -> "redis";
@@ -227,7 +242,70 @@ class ChaosSoakIT {
       case ENDPOINT_503 -> fleet.server.enqueue(Fault.status(503), Fault.status(503));
       case ENDPOINT_429 -> fleet.server.enqueue(Fault.tooManyRequests(Duration.ofSeconds(1)));
       case ENDPOINT_STALL -> fleet.server.enqueue(Fault.delay(Duration.ofSeconds(2)));
+      case FENCE_COUNTER_DELETED ->
+          fleet.fault(
+              "DEL "
+                  + RedisLockFaultsIT.FENCE_COUNTER
+                  + ": "
+                  + fleet.redis.command("DEL", RedisLockFaultsIT.FENCE_COUNTER),
+              "redis");
+      case LOCK_KEY_DELETED -> deleteHeldLock(fleet);
+      case STOP_HOLDER_BEFORE_MARK -> stopHolderBeforeMark(fleet);
     }
+  }
+
+  /**
+   * Deletes the lock's key the moment a worker holds it (a lease lasts tens of milliseconds between
+   * refreshes, so the key is polled for, atomically deleted only if present), for at most two token
+   * lifetimes; logs whether it was held.
+   */
+  private static void deleteHeldLock(ChaosFleet fleet) {
+    String script =
+        "if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('DEL', KEYS[1]) end return 0";
+    AtomicReference<String> reply = new AtomicReference<>(":0");
+    try {
+      await("a held lock")
+          .atMost(ChaosSettings.TOKEN_TTL.multipliedBy(2))
+          .pollInterval(Duration.ofMillis(5))
+          .until(
+              () -> {
+                reply.set(fleet.redis.command("EVAL", script, "1", RedisLockFaultsIT.LOCK));
+                return reply.get().equals(":1");
+              });
+    } catch (ConditionTimeoutException e) {
+      // no lease in two token lifetimes (another fault holds the fleet up): nothing deleted
+    }
+    fleet.fault("DEL " + RedisLockFaultsIT.LOCK + " while held: " + reply.get(), "redis");
+  }
+
+  /**
+   * Stops the next worker to reach its refresh mark (breakpoint {@code mark}, armed on every
+   * worker) with SIGSTOP, awaits another worker's write under its own lease (its mark, at the
+   * least) and resumes it: its mark must then be refused.
+   */
+  private static void stopHolderBeforeMark(ChaosFleet fleet) throws Exception {
+    ChaosFleet.Worker holder = fleet.armAndAwaitBreak("mark", RECOVERY);
+    if (holder == null) {
+      fleet.fault("no worker reached its mark", "fleet");
+      return;
+    }
+    fleet.fault("SIGSTOP@mark", holder.id);
+    long stoppedAt = ChaosFleet.micros();
+    holder.signal("STOP");
+    holder.send("go"); // read once it runs again
+    try {
+      fleet.awaitEvent(
+          "write",
+          e ->
+              !e.get("worker").asText().equals(holder.id)
+                  && e.get("t").asLong() > stoppedAt
+                  && e.get("outcome").asText().equals("APPLIED"),
+          Duration.ofSeconds(20));
+    } catch (ConditionTimeoutException e) {
+      // nobody took over within 20 s (another fault holds the fleet up): resume anyway
+    }
+    fleet.fault("SIGCONT", holder.id);
+    holder.signal("CONT");
   }
 
   /** A fault's deliberate duration (how long the fault lasts), not a wait for an outcome. */

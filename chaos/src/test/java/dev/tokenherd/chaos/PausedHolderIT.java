@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tokenherd.testkit.RotationMode;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -25,18 +24,8 @@ class PausedHolderIT {
       fleet.seed();
       fleet.startWorkers(3, "write");
       ChaosFleet.Worker holder = fleet.awaitBreak("write");
-      fleet.fault("SIGSTOP", holder.id);
-      long stoppedAt = ChaosFleet.micros();
-      holder.signal("STOP");
-      holder.send("go"); // read once it runs again: it continues into its write
-      JsonNode other =
-          fleet.awaitEvent(
-              "refreshed",
-              e -> !e.get("worker").asText().equals(holder.id),
-              Duration.ofSeconds(60));
-      fleet.fault("SIGCONT", holder.id);
-      long continuedAt = ChaosFleet.micros();
-      holder.signal("CONT");
+      // Resumed, it continues into its write.
+      Map<String, Object> figures = fleet.stopUntilAnotherRefreshes(holder);
       JsonNode rejected =
           fleet.awaitEvent(
               "write",
@@ -44,10 +33,6 @@ class PausedHolderIT {
                   e.get("worker").asText().equals(holder.id)
                       && e.get("outcome").asText().equals("FENCE_REJECTED"),
               Duration.ofSeconds(60));
-      Map<String, Object> figures = new LinkedHashMap<>();
-      figures.put("stopped", holder.id);
-      figures.put("otherRefreshedAfterMillis", (other.get("t").asLong() - stoppedAt) / 1000);
-      figures.put("stoppedForMillis", (continuedAt - stoppedAt) / 1000);
       figures.put("rejectedFence", rejected.get("fence").asLong());
       figures.put("storedFence", rejected.get("storedFence").asLong());
       // The fleet keeps going: one more refresh after the rejection.

@@ -111,6 +111,7 @@ public final class FakeAuthorizationServer implements AutoCloseable {
   private final Queue<Fault> queuedFaults = new ConcurrentLinkedQueue<>();
   private volatile @Nullable Fault persistentFault;
   private final ArrayDeque<RecordedTokenRequest> log = new ArrayDeque<>();
+  private long droppedRequests; // guarded by log
   private final ExecutorService executor;
   private final HttpServer server;
   private final URI uri;
@@ -254,6 +255,18 @@ public final class FakeAuthorizationServer implements AutoCloseable {
         requireNonNull(accessToken, "accessToken"), requireNonNull(at, "at"));
   }
 
+  /**
+   * Returns every access token issued so far (by a grant or {@link #issueTokens}), with when it was
+   * issued, when it expires and when its family was revoked, by the server's clock; for judging,
+   * after a run, whether the server considered a token valid when a client served it (join on the
+   * fingerprint). Tokens are never forgotten, so the list grows with every grant.
+   *
+   * @return a snapshot, in no particular order; the tokens appear only as fingerprints
+   */
+  public List<IssuedAccessToken> issuedAccessTokens() {
+    return ledger.accessTokens();
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Faults.
 
@@ -332,11 +345,26 @@ public final class FakeAuthorizationServer implements AutoCloseable {
     }
   }
 
+  /**
+   * Returns how many token requests the {@linkplain #requests() log} does not hold: the oldest ones
+   * dropped because the log was at its {@linkplain Builder#requestLogLimit limit}, or every one
+   * while the log is off. A checker that judges a run from the log must see 0 here.
+   *
+   * @return the requests left out of the log since the server started or was last {@linkplain
+   *     #reset() reset}
+   */
+  public long droppedRequests() {
+    synchronized (log) {
+      return droppedRequests;
+    }
+  }
+
   /** Zeroes the counters and empties the request log; tokens and faults are kept. */
   public void reset() {
     counters.reset();
     synchronized (log) {
       log.clear();
+      droppedRequests = 0;
     }
   }
 
@@ -350,12 +378,14 @@ public final class FakeAuthorizationServer implements AutoCloseable {
             outcome,
             status,
             f == null ? null : f.kind());
-    if (requestLogLimit == 0) {
-      return; // logging switched off (a removeFirst on the empty log would fail the request)
-    }
     synchronized (log) {
+      if (requestLogLimit == 0) {
+        droppedRequests++;
+        return; // logging switched off (a removeFirst on the empty log would fail the request)
+      }
       if (log.size() >= requestLogLimit) {
         log.removeFirst();
+        droppedRequests++;
       }
       log.addLast(entry);
     }
@@ -1039,9 +1069,10 @@ public final class FakeAuthorizationServer implements AutoCloseable {
 
     /**
      * Sets how many token requests the log keeps (default {@value #DEFAULT_REQUEST_LOG_LIMIT}); the
-     * oldest are dropped first.
+     * oldest are dropped first, and counted by {@link FakeAuthorizationServer#droppedRequests()}.
      *
-     * @param requestLogLimit the number of requests kept; 0 turns the log off
+     * @param requestLogLimit the number of requests kept; 0 turns the log off; {@link
+     *     Integer#MAX_VALUE} keeps every request
      * @return this builder
      * @throws IllegalArgumentException if {@code requestLogLimit} is negative
      */

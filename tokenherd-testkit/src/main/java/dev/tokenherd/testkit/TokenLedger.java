@@ -5,7 +5,10 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
+import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -137,8 +140,21 @@ final class TokenLedger {
     return !entry.family.revoked && at.isBefore(entry.expiresAt);
   }
 
+  /** Every access token issued so far, with its family's revocation, fingerprinted. */
+  List<IssuedAccessToken> accessTokens() {
+    List<IssuedAccessToken> issued = new ArrayList<>(accessTokens.size());
+    for (Map.Entry<String, AccessEntry> e : accessTokens.entrySet()) {
+      AccessEntry entry = e.getValue();
+      issued.add(
+          new IssuedAccessToken(
+              Fingerprint.of(e.getKey()), entry.issuedAt, entry.expiresAt, entry.family.revokedAt));
+    }
+    return issued;
+  }
+
   private void revokeLocked(Family family) {
     if (!family.revoked) {
+      family.revokedAt = clock.instant();
       family.revoked = true;
       onFamilyRevoked.run();
     }
@@ -147,7 +163,7 @@ final class TokenLedger {
   private TokenGrant grantLocked(Family family, @Nullable String refreshToken, Instant now) {
     String accessToken = newToken();
     Instant expiresAt = now.plus(accessTokenTtl);
-    accessTokens.put(accessToken, new AccessEntry(family, expiresAt));
+    accessTokens.put(accessToken, new AccessEntry(family, now, expiresAt));
     return new TokenGrant(accessToken, refreshToken, expiresAt, family.scope);
   }
 
@@ -161,13 +177,15 @@ final class TokenLedger {
   private static final class Family {
     final String scope;
     volatile boolean revoked;
+    // Written before the flag, so that a reader that sees the flag sees when it was set.
+    volatile @Nullable Instant revokedAt;
 
     Family(String scope) {
       this.scope = scope;
     }
   }
 
-  private record AccessEntry(Family family, Instant expiresAt) {}
+  private record AccessEntry(Family family, Instant issuedAt, Instant expiresAt) {}
 
   /** A refresh token; its rotation fields are guarded by its family's monitor. */
   private static final class RefreshEntry {
