@@ -51,6 +51,16 @@ public final class EventLog implements AutoCloseable {
   }
 
   /**
+   * Returns now on this log's clock, in epoch microseconds: for an event that records when
+   * something began (the event's own {@code t} is when it is written, after it ended).
+   *
+   * @return the current time in microseconds
+   */
+  public long nowMicros() {
+    return micros(clock.instant());
+  }
+
+  /**
    * Writes one event and flushes it.
    *
    * @param type the event type

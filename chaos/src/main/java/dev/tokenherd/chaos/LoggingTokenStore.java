@@ -55,6 +55,9 @@ final class LoggingTokenStore implements TokenStore {
       // future: blocking that future would race the engine's own backstop on the request.
       breakpoints.reached(Breakpoints.Point.WRITE);
     }
+    // When the write was sent: it was applied somewhere between this and the event's t (a worker
+    // stopped after the store answered logs it late), which is how the checker orders writes.
+    long sentAt = log.nowMicros();
     return delegate
         .compareAndSet(key, expectedVersion, next)
         .whenComplete(
@@ -67,6 +70,7 @@ final class LoggingTokenStore implements TokenStore {
               log.emit(
                   "write",
                   e -> {
+                    e.put("sentAt", sentAt);
                     e.put("expected", expectedVersion);
                     e.put("version", next.version());
                     e.put("fence", next.fence());

@@ -186,6 +186,35 @@ final class InvariantCheckerTest {
         .anyMatch(m -> m.contains("versions go back"));
   }
 
+  /** A refresh mark applied at {@code version}, sent at {@code sentMs} and logged at {@code ms}. */
+  private void markWrite(long sentMs, long ms, String worker, long version, long fence) {
+    event(ms, worker, "write")
+        .put("sentAt", EventLog.micros(T0.plusMillis(sentMs)))
+        .put("expected", version)
+        .put("version", version)
+        .put("fence", fence)
+        .put("status", "ACTIVE")
+        .put("content", false)
+        .put("mark", true)
+        .put("outcome", "APPLIED");
+  }
+
+  @Test
+  void check_twoMarksOfOneVersion_judgedBySendingTimes_notByWhenAStoppedWorkerLoggedThem() {
+    cleanRefresh(0, "w0", 1, "rt0", "rt1", 2);
+    // w1 sent its mark (fence 2) at 10 ms, was stopped, and logged it at 300 ms; w2 marked with
+    // fence 3 at 100-110 ms. The store applied w1's first: no violation.
+    markWrite(10, 300, "w1", 2, 2);
+    markWrite(100, 110, "w2", 2, 3);
+    assertThat(check().of("I3")).isEmpty();
+
+    // Sent after fence 3's mark was answered, and applied: the store let a lower fence in.
+    markWrite(400, 410, "w3", 2, 2);
+    assertThat(check().of("I3"))
+        .extracting(Violation::message)
+        .containsExactly("a write with fence 2 was applied after one with fence 3");
+  }
+
   @Test
   void check_requestsWithoutLeaseOrTwicePerLease_orUnlogged_areI1() {
     event(0, "w0", "request").put("rtFp", "a").put("fence", -1);
