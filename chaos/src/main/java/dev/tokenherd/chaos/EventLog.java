@@ -51,7 +51,10 @@ public final class EventLog implements AutoCloseable {
   }
 
   /**
-   * Returns the time now by this log's clock, in epoch microseconds (the unit of every {@code t}).
+   * Returns now on this log's clock, in epoch microseconds: for an event that records when
+   * something began (the event's own {@code t} is when it is written, after it ended).
+   *
+   * @return the current time in microseconds
    */
   public long nowMicros() {
     return micros(clock.instant());
@@ -65,7 +68,7 @@ public final class EventLog implements AutoCloseable {
    */
   public void emit(String type, Consumer<ObjectNode> fields) {
     ObjectNode event = JSON.createObjectNode();
-    event.put("t", nowMicros());
+    event.put("t", micros(clock.instant()));
     event.put("worker", worker);
     event.put("type", type);
     fields.accept(event);

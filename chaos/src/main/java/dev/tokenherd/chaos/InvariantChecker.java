@@ -479,7 +479,7 @@ public final class InvariantChecker {
             .filter(w -> w.get("outcome").asText().equals("APPLIED"))
             .sorted(
                 Comparator.<JsonNode>comparingLong(w -> w.get("version").asLong())
-                    .thenComparingLong(w -> w.get("t").asLong()))
+                    .thenComparingLong(InvariantChecker::sentAt))
             .toList();
     figures.put(
         "fenceRejectedWrites",
@@ -488,11 +488,11 @@ public final class InvariantChecker {
             .count());
     // Which write the store applied first is certain across versions (a write that leaves version
     // v is applied before any that leaves v + 1), and within one version (marks, taken back or
-    // settled, keep it) only when one write's answer came back before the other was sent: the
-    // logged t is when the answer came back, and a worker paused in between (SIGSTOP) logs a
-    // write long after the store applied it.
-    @Nullable JsonNode maxBefore =
-        null; // the highest-fence write of the versions below the current one
+    // settled, keep it) only when one write's answer came back before the other was sent: a write
+    // is applied between its sentAt and its t (when its answer was logged), and a worker paused in
+    // between (SIGSTOP) logs a write long after the store applied it.
+    // The highest-fence write of the versions below the current one:
+    @Nullable JsonNode maxBefore = null;
     @Nullable JsonNode groupMax = null;
     long groupVersion = Long.MIN_VALUE;
     List<JsonNode> group = new ArrayList<>();
@@ -512,7 +512,7 @@ public final class InvariantChecker {
         group.clear();
         groupVersion = write.get("version").asLong();
       }
-      long sentAt = write.has("sentAt") ? write.get("sentAt").asLong() : write.get("t").asLong();
+      long sentAt = sentAt(write);
       @Nullable JsonNode earlier = maxBefore;
       for (JsonNode before : group) {
         if (before.get("t").asLong() < sentAt) {
@@ -578,6 +578,12 @@ public final class InvariantChecker {
               "callers saw versions go back",
               regressions.stream().map(InvariantChecker::line).toList()));
     }
+  }
+
+  /** When a write was sent (older logs: when it was logged). */
+  private static long sentAt(JsonNode write) {
+    JsonNode sent = write.get("sentAt");
+    return sent == null ? write.get("t").asLong() : sent.asLong();
   }
 
   /** Returns whichever write has the higher fence ({@code b} on a tie); either may be null. */

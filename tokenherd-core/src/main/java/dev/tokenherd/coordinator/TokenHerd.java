@@ -13,6 +13,7 @@ import dev.tokenherd.coordinator.spi.TokenEndpoint;
 import dev.tokenherd.coordinator.spi.TokenStore;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.random.RandomGenerator;
@@ -67,6 +68,21 @@ public interface TokenHerd extends AutoCloseable {
    *     the herd is closed
    */
   TokenCoordinator coordinator(TokenKey key, TokenEndpoint endpoint, Renewal renewal);
+
+  /**
+   * Stops serving a credential in this worker, so that a worker whose tenants come and go does not
+   * grow: its coordinator is closed as {@link #close()} closes each one (no new refresh starts,
+   * timers and the change-feed subscription are cancelled, pending callers fail at once, and later
+   * calls on that coordinator fail with {@link IllegalStateException}) and the herd forgets it. The
+   * stored record is untouched: other workers go on serving the credential, and a later {@link
+   * #coordinator} call for the key starts a new coordinator from the store.
+   *
+   * @param key the credential
+   * @return a stage that completes when a token request this worker had already sent for it has
+   *     settled (its answer stored, or given up); at once if there was none, or the key was not
+   *     served
+   */
+  CompletionStage<Void> remove(TokenKey key);
 
   /**
    * Stops every coordinator: no new refresh starts, timers and subscriptions are cancelled and

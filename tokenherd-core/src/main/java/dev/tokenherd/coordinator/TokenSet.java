@@ -19,7 +19,7 @@ import org.jspecify.annotations.Nullable;
  *     one renewed with the client_credentials grant)
  * @param scopes the granted scopes; empty when unknown
  * @param issuedAt when the token set was received
- * @param expiresAt when the access token expires; after {@code issuedAt}
+ * @param expiresAt when the access token expires; not before {@code issuedAt}
  */
 public record TokenSet(
     String accessToken,
@@ -37,8 +37,8 @@ public record TokenSet(
    * @param refreshToken the refresh token, or {@code null} for none; not blank
    * @param scopes the granted scopes; copied
    * @param issuedAt when the token set was received
-   * @param expiresAt when the access token expires; after {@code issuedAt}
-   * @throws IllegalArgumentException if a token is blank or {@code expiresAt} is not after {@code
+   * @param expiresAt when the access token expires; not before {@code issuedAt}
+   * @throws IllegalArgumentException if a token is blank or {@code expiresAt} is before {@code
    *     issuedAt}
    */
   public TokenSet {
@@ -56,9 +56,11 @@ public record TokenSet(
     if (refreshToken != null && refreshToken.isBlank()) {
       throw new IllegalArgumentException("refreshToken is blank; use null for none");
     }
-    if (!expiresAt.isAfter(issuedAt)) {
+    if (expiresAt.isBefore(issuedAt)) {
+      // Equal is allowed: a token the server issued already expired (expires_in 0), whose
+      // rotated refresh token must still be kept.
       throw new IllegalArgumentException(
-          "expiresAt " + expiresAt + " is not after issuedAt " + issuedAt);
+          "expiresAt " + expiresAt + " is before issuedAt " + issuedAt);
     }
   }
 
@@ -89,7 +91,8 @@ public record TokenSet(
   /**
    * Returns the access token's lifetime.
    *
-   * @return the time from {@code issuedAt} to {@code expiresAt}; always positive
+   * @return the time from {@code issuedAt} to {@code expiresAt}; never negative (zero for a token
+   *     issued already expired)
    */
   public Duration lifetime() {
     return Duration.between(issuedAt, expiresAt);

@@ -143,9 +143,11 @@ final class ValueTypesTest {
 
   @Test
   void tokenSet_rejectsContradictions() {
-    assertThatThrownBy(() -> tokens().toBuilder().expiresAt(T0).build())
+    assertThatThrownBy(() -> tokens().toBuilder().expiresAt(T0.minusMillis(1)).build())
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("is not after issuedAt");
+        .hasMessageContaining("is before issuedAt");
+    // Equal is a token issued already expired (expires_in 0): kept, with its refresh token.
+    assertThat(tokens().toBuilder().expiresAt(T0).build().lifetime()).isZero();
     assertThatThrownBy(() -> tokens().toBuilder().accessToken(" ").build())
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> tokens().toBuilder().refreshToken("").build())

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.errorprone.annotations.CanIgnoreReturnValue;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
@@ -471,6 +472,10 @@ public final class FakeAuthorizationServer implements AutoCloseable {
         record(receivedAt, form, reply.outcome(), 200, fault);
         send(exchange, Reply.malformed());
       }
+      case EXPIRES_IN_AFTER_PROCESSING -> {
+        record(receivedAt, form, reply.outcome(), reply.status(), fault);
+        send(exchange, reply.status() == 200 ? reply.withExpiresIn(fault.expiresIn()) : reply);
+      }
       default -> {
         record(receivedAt, form, reply.outcome(), 0, fault);
         abort(exchange);
@@ -773,6 +778,21 @@ public final class FakeAuthorizationServer implements AutoCloseable {
     static Reply text(int status, String text) {
       return new Reply(
           status, Map.of("Content-Type", "text/plain;charset=UTF-8"), text, Outcome.NOT_PROCESSED);
+    }
+
+    /** This JSON answer with its {@code expires_in} replaced by {@code json}, or left out. */
+    Reply withExpiresIn(@Nullable String json) {
+      try {
+        ObjectNode node = (ObjectNode) JSON.readTree(body);
+        if (json == null) {
+          node.remove("expires_in");
+        } else {
+          node.set("expires_in", JSON.readTree(json));
+        }
+        return new Reply(status, headers, JSON.writeValueAsString(node), outcome);
+      } catch (JsonProcessingException e) {
+        throw new UncheckedIOException(e);
+      }
     }
 
     static Reply malformed() {

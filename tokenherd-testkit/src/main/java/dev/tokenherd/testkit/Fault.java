@@ -37,19 +37,35 @@ public final class Fault {
     /** 200 with a body that is not JSON, not processed. */
     MALFORMED_JSON,
     /** Processed, then 200 with a body that is not JSON instead of the real answer. */
-    MALFORMED_JSON_AFTER_PROCESSING
+    MALFORMED_JSON_AFTER_PROCESSING,
+    /**
+     * Processed, then the real answer with its {@code expires_in} replaced by a chosen JSON value
+     * (or left out): what the client is told, not what the server's ledger holds.
+     */
+    EXPIRES_IN_AFTER_PROCESSING
   }
 
   private final Kind kind;
   private final int status;
   private final @Nullable String error;
   private final Duration duration;
+  private final @Nullable String expiresIn;
 
   private Fault(Kind kind, int status, @Nullable String error, Duration duration) {
+    this(kind, status, error, duration, null);
+  }
+
+  private Fault(
+      Kind kind,
+      int status,
+      @Nullable String error,
+      Duration duration,
+      @Nullable String expiresIn) {
     this.kind = kind;
     this.status = status;
     this.error = error;
     this.duration = duration;
+    this.expiresIn = expiresIn;
   }
 
   /**
@@ -154,6 +170,19 @@ public final class Fault {
   }
 
   /**
+   * Processes the request (a refresh token is rotated), then sends the real answer with its {@code
+   * expires_in} replaced by {@code json}, a JSON value as text ({@code "0"}, {@code "-30"}, {@code
+   * "0.5"}, {@code "\"3600\""}), or left out if {@code json} is {@code null}. The server's own
+   * ledger keeps the token's real lifetime.
+   *
+   * @param json the JSON value to send as {@code expires_in}, or {@code null} to leave it out
+   * @return the fault
+   */
+  public static Fault expiresInAfterProcessing(@Nullable String json) {
+    return new Fault(Kind.EXPIRES_IN_AFTER_PROCESSING, 0, null, Duration.ZERO, json);
+  }
+
+  /**
    * Returns what the fault does.
    *
    * @return the fault's kind
@@ -170,7 +199,8 @@ public final class Fault {
   public boolean processesRequest() {
     return kind == Kind.DELAY_AFTER_PROCESSING
         || kind == Kind.CLOSE_AFTER_PROCESSING
-        || kind == Kind.MALFORMED_JSON_AFTER_PROCESSING;
+        || kind == Kind.MALFORMED_JSON_AFTER_PROCESSING
+        || kind == Kind.EXPIRES_IN_AFTER_PROCESSING;
   }
 
   /**
@@ -201,6 +231,16 @@ public final class Fault {
     return duration;
   }
 
+  /**
+   * Returns the {@code expires_in} an {@link Kind#EXPIRES_IN_AFTER_PROCESSING} sends.
+   *
+   * @return the JSON value as text, or {@code null} if it leaves {@code expires_in} out or is
+   *     another kind
+   */
+  public @Nullable String expiresIn() {
+    return expiresIn;
+  }
+
   private static int requireStatus(int status) {
     if (status < 100 || status > 599) {
       throw new IllegalArgumentException("status must be 100-599: " + status);
@@ -223,6 +263,7 @@ public final class Fault {
         + (status == 0 ? "" : ", status=" + status)
         + (error == null ? "" : ", error=" + error)
         + (duration.isZero() ? "" : ", duration=" + duration)
+        + (kind == Kind.EXPIRES_IN_AFTER_PROCESSING ? ", expires_in=" + expiresIn : "")
         + "]";
   }
 }

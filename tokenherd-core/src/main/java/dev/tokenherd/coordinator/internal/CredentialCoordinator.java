@@ -39,6 +39,7 @@ import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -94,6 +95,10 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
       new AtomicReference<>();
 
   private final AtomicBoolean syncing = new AtomicBoolean();
+
+  /** A change notice arrived since the last re-read started. */
+  private final AtomicBoolean noticed = new AtomicBoolean();
+
   private volatile @Nullable Throwable lastFailure;
 
   /** The store's last misconfiguration, held so that callers fail at once (see startFlight). */
@@ -218,8 +223,11 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
             current -> {
               long version = current.map(TokenRecord::version).orElse(0L);
               long fence = current.map(TokenRecord::fence).orElse(0L);
+              // A seed over a record continues its generation; a seed of an empty key starts one.
+              String generation =
+                  current.map(TokenRecord::generation).orElseGet(TokenRecord::newGeneration);
               TokenRecord next =
-                  TokenRecord.seeded(tokens, version + 1, fence, env.workerId(), now());
+                  TokenRecord.seeded(tokens, version + 1, fence, env.workerId(), now(), generation);
               return env.store()
                   .compareAndSet(key, version, next)
                   .thenCompose(
@@ -272,8 +280,22 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
               deadline.cancel(false);
               if (error != null) {
                 result.completeExceptionally(typed(error));
-              } else if (done.token != null) {
+              } else if (done.token != null
+                  && done.phase.usable()
+                  && now().isBefore(done.expireAt)) {
                 result.complete(done.token);
+              } else if (done.token != null) {
+                // The server issued a token that is already expired (expires_in 0, or a lifetime
+                // shorter than the expiry skew). Its rotation is stored; the caller is not served
+                // it, and its next call refreshes again.
+                result.completeExceptionally(
+                    new TransientRefreshException(
+                        key,
+                        "the token endpoint issued an access token that is already expired (its"
+                            + " expires_in was zero, negative or shorter than the expiry skew);"
+                            + " its refresh token is stored, and the next call refreshes again",
+                        null,
+                        null));
               } else {
                 // The flight adopted a record while a newer state (re-authentication required)
                 // was installed from the feed: report that state rather than a token.
@@ -291,7 +313,11 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     try {
       return pending.get(bound, TimeUnit.NANOSECONDS);
     } catch (ExecutionException e) {
-      throw typed(requireNonNull(e.getCause()));
+      Throwable cause = unwrap(requireNonNull(e.getCause()));
+      if (cause instanceof ClosedException) {
+        throw closedError(); // not a store failure: a misuse, with this caller's stack
+      }
+      throw typed(cause);
     } catch (TimeoutException e) {
       counters.callerTimeouts.increment();
       throw new RefreshTimeoutException(key, policy.waitTimeout(), lastFailure);
@@ -382,6 +408,49 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
    * One refresh of this process: retried by resilience4j on transient failures, with backoff, until
    * the flight's deadline (the token's expiry for a refresh ahead, else the wait timeout).
    */
+  /**
+   * A lease this worker holds. Its fence is read here and nowhere else in the engine: every record
+   * written under the lease is {@linkplain #stamp stamped} with it, every refresh mark is
+   * {@linkplain #mark made} with it, and a re-fenced lease is another {@code Held}. Outside, the
+   * fence appears only in logs and listener events ({@link #fence()}).
+   */
+  private final class Held {
+    private final LockLease lease;
+
+    Held(LockLease lease) {
+      this.lease = lease;
+    }
+
+    /** Returns {@code record} stamped with this lease's fence. */
+    TokenRecord stamp(TokenRecord record) {
+      return record.withFence(lease.fence());
+    }
+
+    /** Returns a new refresh mark of this lease, with a new id. */
+    RefreshMark mark(Instant startedAt, String presented, Duration window) {
+      return new RefreshMark(lease.fence(), env.workerId(), startedAt, presented, markId(), window);
+    }
+
+    /** Whether a fence far enough above {@code stored} can still be issued. */
+    static boolean canRefenceAbove(long stored) {
+      return stored <= Long.MAX_VALUE - LockLease.REFENCE_MARGIN - 1;
+    }
+
+    /** Re-fences this lease above {@code stored}; empty if it no longer holds the lock. */
+    CompletionStage<Optional<Held>> advancePast(long stored) {
+      return lease.advancePast(stored).thenApply(renewed -> renewed.map(Held::new));
+    }
+
+    CompletionStage<Void> release() {
+      return lease.release();
+    }
+
+    /** The fence, for logs and listener events only: writes take it through stamp and mark. */
+    long fence() {
+      return lease.fence();
+    }
+  }
+
   private final class Flight {
     private final Entry seen;
     private final Trigger trigger;
@@ -392,6 +461,9 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
 
     /** The last mark this flight tried to write was refused: another holder's mark is live. */
     private boolean heldOff;
+
+    /** The end of the current attempt's lease, by this worker's clock. */
+    private Instant leaseEnd = Instant.MIN;
 
     private boolean heldOffBefore;
 
@@ -470,6 +542,14 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
       return read()
           .thenCompose(
               record -> {
+                // Another life of the record (created again from version 1) is installed first,
+                // so that waits judged by versions start counting again from it.
+                record
+                    .filter(
+                        r ->
+                            isAnotherGeneration(entry, r)
+                                && r.schemaVersion() <= TokenRecord.CURRENT_SCHEMA)
+                    .ifPresent(CredentialCoordinator.this::install);
                 Decision decision = decide(record);
                 return switch (decision.action()) {
                   case ADOPT -> CompletableFuture.completedFuture(adopt(record.orElseThrow()));
@@ -478,13 +558,14 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
                     // The lease's end, by this worker's clock, counted from before the lock was
                     // asked for: no later than the lock's own expiry.
                     Instant leaseEnd = now().plus(policy.leaseTime());
+                    this.leaseEnd = leaseEnd;
                     heldOff = false;
                     yield env.lock()
                         .tryAcquire(key, policy.leaseTime())
                         .thenCompose(
                             lease ->
                                 lease.isPresent()
-                                    ? holdLease(lease.get(), leaseEnd)
+                                    ? holdLease(new Held(lease.get()), leaseEnd)
                                         .thenCompose(
                                             done ->
                                                 done.isPresent()
@@ -564,7 +645,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
      * Runs the protocol under a lease and always releases it. Completes empty when the attempt lost
      * a race and must start over (the next step re-reads and usually adopts).
      */
-    private CompletionStage<Optional<Entry>> holdLease(LockLease lease, Instant leaseEnd) {
+    private CompletionStage<Optional<Entry>> holdLease(Held lease, Instant leaseEnd) {
       CompletionStage<Optional<Entry>> work =
           read().thenCompose(stored -> underLease(lease, leaseEnd, stored));
       return work.handle(
@@ -590,7 +671,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     }
 
     private CompletionStage<Optional<Entry>> underLease(
-        LockLease lease, Instant leaseEnd, Optional<TokenRecord> stored) {
+        Held lease, Instant leaseEnd, Optional<TokenRecord> stored) {
       if (closed) {
         // Closing: do not send a request whose answer might have nowhere to go.
         return CompletableFuture.failedFuture(closedError());
@@ -616,6 +697,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
         return CompletableFuture.completedFuture(Optional.empty());
       }
       Duration timeout = policy.endpointTimeout();
+      // A first bound; call() trims it to what the lease has left once the mark is written.
       Duration leaseBound = left.multipliedBy(3).dividedBy(4);
       if (timeout.compareTo(leaseBound) > 0) {
         timeout = leaseBound;
@@ -658,7 +740,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
      * whatever the lock says (its key evicted, lost in a failover); this worker then waits.
      */
     private CompletionStage<Optional<Entry>> writeMark(
-        LockLease lease,
+        Held lease,
         Instant leaseEnd,
         TokenRecord base,
         TokenRequest request,
@@ -668,14 +750,16 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
       String refreshToken =
           tokens == null ? null : tokens.refreshToken(); // none: client_credentials
       Instant now = now();
-      Duration window = Duration.between(now, leaseEnd);
+      // The mark promises that this holder sends nothing after its lease and stores nothing after
+      // the rotation budget that follows it (storeRotation): until then no other holder may
+      // present the refresh token this one may already have had rotated. Whole milliseconds: the
+      // store keeps no finer window.
+      Duration window =
+          Duration.between(now, rotationDeadline(leaseEnd)).truncatedTo(ChronoUnit.MILLIS);
       RefreshMark mark =
-          new RefreshMark(
-              lease.fence(),
-              env.workerId(),
+          lease.mark(
               now,
               Redaction.fingerprint(refreshToken),
-              markId(),
               window.isNegative() ? Duration.ZERO : window);
       TokenRecord marked = withMark(base, mark);
       return env.store()
@@ -705,7 +789,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
                   return lostRace(lease, outcome);
                 }
                 long stored = requireNonNull(outcome.current()).fence();
-                if (stored > Long.MAX_VALUE - LockLease.REFENCE_MARGIN - 1) {
+                if (!Held.canRefenceAbove(stored)) {
                   return CompletableFuture.failedFuture(
                       fenceBehind(
                           lease, stored, "the stored fence is too large to re-fence above", null));
@@ -724,7 +808,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
      * Asks the lock for a fence above {@code stored}; empty if the lease ran out. A lock that
      * cannot re-fence fails the attempt with a typed, permanent error naming the cause.
      */
-    private CompletionStage<Optional<LockLease>> refence(LockLease lease, long stored) {
+    private CompletionStage<Optional<Held>> refence(Held lease, long stored) {
       return lease
           .advancePast(stored)
           .handle(
@@ -745,10 +829,10 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
                 }
                 Throwable cause = unwrap(error);
                 if (cause instanceof UnsupportedOperationException) {
-                  return CompletableFuture.<Optional<LockLease>>failedFuture(
+                  return CompletableFuture.<Optional<Held>>failedFuture(
                       fenceBehind(lease, stored, String.valueOf(cause.getMessage()), cause));
                 }
-                return CompletableFuture.<Optional<LockLease>>failedFuture(cause);
+                return CompletableFuture.<Optional<Held>>failedFuture(cause);
               })
           .thenCompose(stage -> stage);
     }
@@ -762,34 +846,43 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
      * backstop and the lease's end is what covers it.
      */
     private CompletionStage<Optional<Entry>> call(
-        LockLease lease,
+        Held lease,
         Instant leaseEnd,
         @Nullable TokenRecord marked,
-        TokenRequest request,
-        Duration timeout) {
-      Duration left = Duration.between(now(), leaseEnd);
-      if (left.compareTo(timeout) <= 0) {
+        TokenRequest planned,
+        Duration plannedTimeout) {
+      // The request must end, backstop included, a send margin before the lease does. What the
+      // mark's write took (a slow store, WAIT for replicas that are gone, a pause) comes off the
+      // request's timeout; below a quarter of the endpoint timeout it is not worth sending.
+      Duration room = Duration.between(now(), leaseEnd).minus(sendMargin().multipliedBy(2));
+      Duration timeout = room.compareTo(plannedTimeout) < 0 ? room : plannedTimeout;
+      if (timeout.compareTo(policy.endpointTimeout().dividedBy(4)) < 0) {
         log.warn(
-            "credential '{}': {} of the lease under fence {} left, less than the request timeout"
-                + " {} (a pause or a slow store on the way): not sending",
+            "credential '{}': {} of the lease under fence {} left after the refresh mark's write,"
+                + " too little for a token request (a pause, or a slow store: a lease time of at"
+                + " least the endpoint timeout plus the store's write time, WAIT included, avoids"
+                + " it): not sending",
             key,
-            left.isNegative() ? Duration.ZERO : left,
-            lease.fence(),
-            timeout);
+            room.isNegative() ? Duration.ZERO : room,
+            lease.fence());
         CompletionStage<?> undone =
             marked == null
                 ? CompletableFuture.completedFuture(null)
                 : env.store().compareAndSet(key, marked.version(), unmarked(marked));
         return undone.handle((ignored, error) -> Optional.<Entry>empty());
       }
+      TokenRequest request =
+          timeout.equals(plannedTimeout)
+              ? planned
+              : new TokenRequest(
+                  planned.grantType(), planned.refreshToken(), planned.scopes(), timeout);
       counters.tokenRequests.increment();
       CompletableFuture<Void> settled = new CompletableFuture<>();
       requestSettled = settled;
-      // Backstop: an endpoint that ignores the request timeout must not hold the lease forever,
-      // nor past the lease's end (the mark's window ends there).
-      Duration slack = policy.leaseTime().minus(timeout).dividedBy(8);
-      Duration backstop = timeout.plus(slack).compareTo(left) < 0 ? timeout.plus(slack) : left;
-      return withTimeout(requestToken(request), backstop)
+      // Backstop: an endpoint that ignores the request timeout must not hold the lease past its
+      // end; the margin left after it covers the moment between the check above and the request
+      // leaving the process.
+      return withTimeout(requestToken(request), timeout.plus(sendMargin()))
           .handle(
               (response, error) ->
                   error == null
@@ -801,31 +894,33 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
 
     /**
      * Returns {@code marked} with this attempt's mark taken back (its request certainly did not
-     * rotate): the mark found before it, settled, or none. Keeping a found mark lets the next
-     * holder still recognise a lost rotation of that earlier attempt.
+     * rotate): no mark if none was found, else this mark settled, which still tells the next holder
+     * that the earlier attempt's rotation may have been lost. (Putting the found mark back would
+     * carry another id, which the store refuses while this attempt's own mark is live.)
      */
     private TokenRecord unmarked(TokenRecord marked) {
-      RefreshMark earlier = found;
-      return withMark(marked, earlier == null ? null : earlier.settled(), marked.fence());
+      return found == null ? withMark(marked, null, marked.fence()) : settled(marked);
     }
 
     private CompletionStage<Optional<Entry>> onResponse(
-        LockLease lease, @Nullable TokenRecord marked, TokenResponse response) {
+        Held lease, @Nullable TokenRecord marked, TokenResponse response) {
       TokenSet previous = marked == null ? null : marked.tokens();
       TokenSet merged = merge(previous, response);
       long expected = marked == null ? 0 : marked.version();
       TokenRecord next =
-          new TokenRecord(
-              TokenRecord.CURRENT_SCHEMA,
-              expected + 1,
-              lease.fence(),
-              TokenStatus.ACTIVE,
-              merged,
-              null,
-              null,
-              null,
-              env.workerId(),
-              now());
+          lease.stamp(
+              new TokenRecord(
+                  TokenRecord.CURRENT_SCHEMA,
+                  expected + 1,
+                  0,
+                  TokenStatus.ACTIVE,
+                  merged,
+                  null,
+                  null,
+                  null,
+                  env.workerId(),
+                  now(),
+                  marked == null ? TokenRecord.newGeneration() : marked.generation()));
       return storeRotation(expected, next)
           .thenCompose(
               outcome -> {
@@ -855,7 +950,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
      * dropped; if the key was seeded again meanwhile, the seed wins (an operator's new login) and
      * the log says the rotation was dropped.
      */
-    private CompletionStage<Optional<Entry>> writeBack(LockLease lease, TokenRecord received) {
+    private CompletionStage<Optional<Entry>> writeBack(Held lease, TokenRecord received) {
       TokenRecord recreated =
           new TokenRecord(
               received.schemaVersion(),
@@ -867,7 +962,9 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
               null,
               null,
               received.writer(),
-              received.writtenAt());
+              received.writtenAt(),
+              // a new life of the record: workers that cached the vanished one must tell it apart
+              TokenRecord.newGeneration());
       return storeRotation(0, recreated)
           .thenCompose(
               outcome -> {
@@ -894,7 +991,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     }
 
     private CompletionStage<Optional<Entry>> installRotation(
-        LockLease lease, TokenRecord next, WriteOutcome outcome) {
+        Held lease, TokenRecord next, WriteOutcome outcome) {
       counters.refreshes.increment();
       reportDurability(next.version(), outcome.durability());
       reportUnannounced(next.version(), outcome);
@@ -913,10 +1010,11 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     /**
      * Stores a rotation the server has already made. Its refresh token is now the only valid one,
      * so a store that cannot be reached is retried with backoff (resilience4j, as the attempts are)
-     * for up to a lease time after the first failure, rather than dropping the rotation and, on the
-     * next attempt, presenting the rotated-away refresh token again. Retrying is safe at any time:
-     * the store applies the write only if the version did not move and no higher fence wrote since;
-     * a definite answer (applied or rejected) or a typed store error ends the retries. Closing does
+     * until a lease time after the lease's end (within the refresh mark's window, which holds every
+     * other holder off until then), rather than dropping the rotation and, on the next attempt,
+     * presenting the rotated-away refresh token again. Retrying is safe at any time: the store
+     * applies the write only if the version did not move and no higher fence wrote since; a
+     * definite answer (applied or rejected) or a typed store error ends the retries. Closing does
      * not stop them: close() waits for them (closeTimeout).
      */
     private CompletionStage<WriteOutcome> storeRotation(long expected, TokenRecord next) {
@@ -958,7 +1056,8 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
         }
         failures++;
         if (giveUpAt == null) {
-          giveUpAt = now().plus(policy.leaseTime());
+          // Within the mark's window, which holds every other holder off until then.
+          giveUpAt = rotationDeadline(leaseEnd).minus(sendMargin());
           log.warn(
               "credential '{}': storing the rotation of version {} failed ({}); retrying until {}",
               key,
@@ -987,7 +1086,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     }
 
     private CompletionStage<Optional<Entry>> onEndpointFailure(
-        LockLease lease, @Nullable TokenRecord marked, Throwable error) {
+        Held lease, @Nullable TokenRecord marked, Throwable error) {
       TokenEndpointException failure = classify(error);
       switch (failure.kind()) {
         case PERMANENT -> {
@@ -1039,7 +1138,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     }
 
     private CompletionStage<Optional<Entry>> onPermanentFailure(
-        LockLease lease, @Nullable TokenRecord marked, TokenEndpointException failure) {
+        Held lease, @Nullable TokenRecord marked, TokenEndpointException failure) {
       long expected = marked == null ? 0 : marked.version();
       return read()
           .thenCompose(
@@ -1069,28 +1168,30 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     }
 
     private CompletionStage<Optional<Entry>> markReauth(
-        LockLease lease, TokenRecord base, Reason reason, @Nullable OAuth2Error error) {
+        Held lease, TokenRecord base, Reason reason, @Nullable OAuth2Error error) {
       return markReauthAt(lease, base.version(), base, reason, error);
     }
 
     private CompletionStage<Optional<Entry>> markReauthAt(
-        LockLease lease,
+        Held lease,
         long expected,
         @Nullable TokenRecord base,
         Reason reason,
         @Nullable OAuth2Error error) {
       TokenRecord next =
-          new TokenRecord(
-              base == null ? TokenRecord.CURRENT_SCHEMA : base.schemaVersion(),
-              expected + 1,
-              lease.fence(),
-              TokenStatus.REAUTH_REQUIRED,
-              null,
-              null,
-              reason,
-              error == null ? null : error.error(),
-              env.workerId(),
-              now());
+          lease.stamp(
+              new TokenRecord(
+                  base == null ? TokenRecord.CURRENT_SCHEMA : base.schemaVersion(),
+                  expected + 1,
+                  0,
+                  TokenStatus.REAUTH_REQUIRED,
+                  null,
+                  null,
+                  reason,
+                  error == null ? null : error.error(),
+                  env.workerId(),
+                  now(),
+                  base == null ? TokenRecord.newGeneration() : base.generation()));
       return env.store()
           .compareAndSet(key, expected, next)
           .thenCompose(
@@ -1109,7 +1210,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
               });
     }
 
-    private CompletionStage<Optional<Entry>> lostRace(LockLease lease, WriteOutcome outcome) {
+    private CompletionStage<Optional<Entry>> lostRace(Held lease, WriteOutcome outcome) {
       return switch (outcome.result()) {
         case FENCE_REJECTED -> {
           counters.fencedWritesRejected.increment();
@@ -1179,12 +1280,16 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
   private Entry install(TokenRecord record) {
     Entry installed;
     boolean becameFailed;
+    boolean recreated;
     synchronized (stateLock) {
       Entry current = entry;
-      if ((record.version() < current.version && !wentBack(current, record))
-          || (record.version() == current.version
-              && current.phase != Phase.EMPTY
-              && !divergedAfterFailover(current, record))) {
+      // Another life of the record replaces the cached one, whatever its version.
+      recreated = recreated(current, record);
+      if (!recreated
+          && ((record.version() < current.version && !wentBack(current, record))
+              || (record.version() == current.version
+                  && current.phase != Phase.EMPTY
+                  && !divergedAfterFailover(current, record)))) {
         return current; // never go back, and keep the timers of the version already cached
       }
       Instant now = now();
@@ -1193,12 +1298,35 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
       scheduleTimers(installed, now);
       becameFailed = installed.phase == Phase.FAILED && current.phase != Phase.FAILED;
     }
-    waiters.reached(record.version());
+    if (recreated) {
+      waiters.restart(record.version());
+    } else {
+      waiters.reached(record.version());
+    }
     if (becameFailed) {
       ReauthenticationRequiredException failure = requireNonNull(installed.failure);
       notifyListener(l -> l.onReauthenticationRequired(key, failure));
     }
     return installed;
+  }
+
+  /**
+   * Whether {@code record} is another life of the credential's record than the cached one: the
+   * record was deleted and created again (a {@code FLUSHALL}, an eviction, a failover to an empty
+   * replica, then a seed or a written-back rotation). The store is the truth then, whatever the
+   * versions say: the new life counts its versions from 1 again.
+   */
+  private boolean recreated(Entry current, TokenRecord record) {
+    if (!isAnotherGeneration(current, record)) {
+      return false;
+    }
+    log.warn(
+        "credential '{}': the store holds another generation of the record (version {}, cached"
+            + " version {}): it was deleted and created again; installing the store's",
+        key,
+        record.version(),
+        current.version);
+    return true;
   }
 
   /**
@@ -1286,16 +1414,19 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
   @Override
   public void onChange(TokenKey changed, long version) {
     waiters.reached(version);
-    // Equal too: after a failover to a replica that missed writes, a version can be handed out
-    // again with other content (see divergedAfterFailover). Costs the writer one read per write.
-    if (version >= entry.version) {
-      sync();
-    }
+    noticed.set(true);
+    // Every notice is read, whatever its version. Equal: after a failover to a replica that missed
+    // writes, a version can be handed out again with other content (see divergedAfterFailover);
+    // this costs the writer one read per write. Lower: a notice that arrived late (one read
+    // wasted), or a record created again from version 1 (another generation), which must be
+    // adopted now rather than when the cached token runs out.
+    sync();
   }
 
   @Override
   public void onGap(TokenKey changed) {
     waiters.wakeAll();
+    noticed.set(true);
     sync();
   }
 
@@ -1307,26 +1438,27 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     try {
       env.executor()
           .execute(
-              () ->
-                  read()
-                      .whenComplete(
-                          (stored, error) -> {
-                            syncing.set(false);
-                            if (error != null) {
-                              log.debug("credential '{}': re-reading the store failed", key, error);
-                              return;
-                            }
-                            stored
-                                .filter(r -> r.schemaVersion() <= TokenRecord.CURRENT_SCHEMA)
-                                .ifPresent(this::install);
-                            long read = stored.map(TokenRecord::version).orElse(0L);
-                            if (waiters.highest() > read) {
-                              // An announcement arrived while we were reading. Compare with what
-                              // was read, not what was installed: a record this worker cannot
-                              // install must not make it re-read forever.
-                              sync();
-                            }
-                          }));
+              () -> {
+                noticed.set(false);
+                read()
+                    .whenComplete(
+                        (stored, error) -> {
+                          syncing.set(false);
+                          if (error != null) {
+                            log.debug("credential '{}': re-reading the store failed", key, error);
+                            return;
+                          }
+                          stored
+                              .filter(r -> r.schemaVersion() <= TokenRecord.CURRENT_SCHEMA)
+                              .ifPresent(this::install);
+                          if (noticed.get()) {
+                            // A notice arrived while we were reading: read again. (Not judged by
+                            // versions: after a record was created again they start over, and a
+                            // record this worker cannot install must not make it re-read forever.)
+                            sync();
+                          }
+                        });
+              });
     } catch (RejectedExecutionException e) {
       syncing.set(false);
     }
@@ -1408,8 +1540,21 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     }
   }
 
-  private static IllegalStateException closedError() {
-    return new IllegalStateException("token herd is closed");
+  private IllegalStateException closedError() {
+    return new ClosedException(key);
+  }
+
+  /** A call on a coordinator that no longer serves: its herd was closed or its key removed. */
+  private static final class ClosedException extends IllegalStateException {
+    private static final long serialVersionUID = 1L;
+
+    ClosedException(TokenKey key) {
+      super(
+          "credential '"
+              + key
+              + "' is no longer served by this coordinator: its herd was closed or the credential"
+              + " removed (TokenHerd.remove); ask the herd for a new one");
+    }
   }
 
   private <T> CompletableFuture<T> withTimeout(CompletionStage<T> stage, Duration timeout) {
@@ -1521,11 +1666,12 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
         base.reauthReason(),
         base.errorCode(),
         base.writer(),
-        base.writtenAt());
+        base.writtenAt(),
+        base.generation());
   }
 
   private PermanentRefreshException fenceBehind(
-      LockLease lease, long stored, String why, @Nullable Throwable cause) {
+      Held lease, long stored, String why, @Nullable Throwable cause) {
     return new PermanentRefreshException(
         key,
         "the refresh lock's fence counter is behind the store (lease fence "
@@ -1544,6 +1690,26 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
   /** Returns {@code marked} with its mark settled: the request is over, the mark stays. */
   private static TokenRecord settled(TokenRecord marked) {
     return withMark(marked, requireNonNull(marked.refreshing()).settled());
+  }
+
+  private static boolean isAnotherGeneration(Entry current, TokenRecord record) {
+    return current.phase != Phase.EMPTY && !record.generation().equals(current.generation);
+  }
+
+  /**
+   * Until when a holder whose lease ends at {@code leaseEnd} may still store a rotation it
+   * received: a lease time after its lease (the budget of storeRotation's retries).
+   */
+  private Instant rotationDeadline(Instant leaseEnd) {
+    return leaseEnd.plus(policy.leaseTime());
+  }
+
+  /**
+   * What a holder keeps between a request's backstop and its lease's end, and between its last
+   * store write and its mark's end: a sixteenth of the lease.
+   */
+  private Duration sendMargin() {
+    return policy.leaseTime().dividedBy(16);
   }
 
   /** A new mark id: random, so that no two attempts share one, whatever their fences. */
@@ -1582,6 +1748,9 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     subscription.close();
     synchronized (stateLock) {
       cancelTimers();
+      // Off the hot path too (it reads no flag): every later call takes the slow path, which
+      // fails closed; and the cached token is not kept alive by a coordinator nobody serves.
+      entry = Entry.EMPTY;
     }
     CompletableFuture<Entry> running = flight.get();
     if (running != null) {

@@ -16,6 +16,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ExecutionException;
@@ -128,6 +129,18 @@ public final class DefaultTokenHerd implements TokenHerd {
           "credential '" + key + "' is already served with another endpoint or renewal");
     }
     return coordinator;
+  }
+
+  @Override
+  public CompletionStage<Void> remove(TokenKey key) {
+    requireNonNull(key, "key");
+    CredentialCoordinator removed = coordinators.remove(key);
+    return removed == null ? CompletableFuture.completedFuture(null) : removed.close();
+  }
+
+  /** Returns how many credentials this herd serves now. */
+  int size() {
+    return coordinators.size();
   }
 
   @Override

@@ -20,9 +20,14 @@ import org.jspecify.annotations.Nullable;
  * once here, so serving allocates nothing.
  */
 final class Entry {
-  static final Entry EMPTY = new Entry(0, Phase.EMPTY, null, null, null, Instant.MIN, Instant.MIN);
+  static final Entry EMPTY =
+      new Entry(0, "", Phase.EMPTY, null, null, null, Instant.MIN, Instant.MIN);
 
   final long version;
+
+  /** The cached record's {@linkplain TokenRecord#generation() generation}. */
+  final String generation;
+
   final Phase phase;
   final @Nullable AccessToken token;
   final @Nullable CompletableFuture<AccessToken> completed;
@@ -32,6 +37,7 @@ final class Entry {
 
   private Entry(
       long version,
+      String generation,
       Phase phase,
       @Nullable AccessToken token,
       @Nullable CompletableFuture<AccessToken> completed,
@@ -39,6 +45,7 @@ final class Entry {
       Instant refreshAt,
       Instant expireAt) {
     this.version = version;
+    this.generation = generation;
     this.phase = phase;
     this.token = token;
     this.completed = completed;
@@ -52,6 +59,7 @@ final class Entry {
     if (!record.isActive()) {
       return new Entry(
           record.version(),
+          record.generation(),
           Phase.FAILED,
           null,
           null,
@@ -61,7 +69,15 @@ final class Entry {
     }
     TokenSet tokens = record.tokens();
     if (tokens == null) {
-      return new Entry(record.version(), Phase.EMPTY, null, null, null, Instant.MIN, Instant.MIN);
+      return new Entry(
+          record.version(),
+          record.generation(),
+          Phase.EMPTY,
+          null,
+          null,
+          null,
+          Instant.MIN,
+          Instant.MIN);
     }
     Instant refreshAt = policy.refreshAt(tokens.issuedAt(), tokens.expiresAt());
     Instant expireAt = policy.expireAt(tokens.issuedAt(), tokens.expiresAt());
@@ -74,6 +90,7 @@ final class Entry {
             record.version());
     return new Entry(
         record.version(),
+        record.generation(),
         phaseAt(now, refreshAt, expireAt),
         token,
         CompletableFuture.completedFuture(token),
@@ -108,7 +125,7 @@ final class Entry {
   }
 
   Entry withPhase(Phase next) {
-    return new Entry(version, next, token, completed, failure, refreshAt, expireAt);
+    return new Entry(version, generation, next, token, completed, failure, refreshAt, expireAt);
   }
 
   @Override

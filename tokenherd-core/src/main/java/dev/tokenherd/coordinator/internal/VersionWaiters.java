@@ -65,6 +65,18 @@ final class VersionWaiters {
     release.forEach(f -> f.complete(null));
   }
 
+  /**
+   * Starts counting again from {@code version}: the record was created again (another generation)
+   * and its versions restart from 1, so versions seen before say nothing any more. Every waiter is
+   * released to re-read.
+   */
+  void restart(long version) {
+    synchronized (this) {
+      highest = version;
+    }
+    wakeAll();
+  }
+
   /** Releases every waiter so that it re-reads the store (announcements may have been lost). */
   void wakeAll() {
     List<CompletableFuture<Void>> release;

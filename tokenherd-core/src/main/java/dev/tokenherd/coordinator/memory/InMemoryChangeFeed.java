@@ -42,8 +42,29 @@ public final class InMemoryChangeFeed implements ChangeFeed {
   public Subscription subscribe(TokenKey key, Listener listener) {
     requireNonNull(key, "key");
     requireNonNull(listener, "listener");
-    List<Listener> forKey = listeners.computeIfAbsent(key, k -> new CopyOnWriteArrayList<>());
-    forKey.add(listener);
-    return () -> forKey.remove(listener);
+    listeners.compute(
+        key,
+        (k, forKey) -> {
+          List<Listener> next = forKey == null ? new CopyOnWriteArrayList<>() : forKey;
+          next.add(listener);
+          return next;
+        });
+    // The key's entry goes with its last listener: credentials that come and go leave nothing.
+    return () ->
+        listeners.computeIfPresent(
+            key,
+            (k, forKey) -> {
+              forKey.remove(listener);
+              return forKey.isEmpty() ? null : forKey;
+            });
+  }
+
+  /**
+   * Returns how many credentials have at least one listener.
+   *
+   * @return the number of keys subscribed to
+   */
+  public int subscribedKeys() {
+    return listeners.size();
   }
 }

@@ -108,6 +108,11 @@ public final class InMemoryTokenStore implements TokenStore {
           ? new WriteOutcome(WriteOutcome.Result.APPLIED, next)
           : new WriteOutcome(WriteOutcome.Result.VERSION_MOVED, current);
     }
+    if (current != null && !current.generation().equals(next.generation())) {
+      // The record was deleted and created again since the writer read it: the same version
+      // number, another life of the record.
+      return new WriteOutcome(WriteOutcome.Result.VERSION_MOVED, current);
+    }
     if (stored != null && heldByAnother(stored, next, now)) {
       return new WriteOutcome(WriteOutcome.Result.MARK_HELD, current);
     }

@@ -100,10 +100,13 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A 2xx body is valid when it is one JSON object with a non-empty string {@code access_token}
  * and a non-empty string {@code token_type} ({@code bearer} in any case becomes {@code Bearer});
- * {@code expires_in}, if present, is a positive JSON number or numeric string (fractions are
- * floored). Missing {@code expires_in} means {@link Builder#defaultLifetime}; one above {@link
- * Builder#maxLifetime} is clamped to it. An empty or missing {@code refresh_token}, and a blank or
- * missing {@code scope}, come back as {@code null} so that the coordinator keeps what it had.
+ * {@code expires_in}, if present, is a JSON number or numeric string (fractions are floored to the
+ * millisecond). Missing {@code expires_in} means {@link Builder#defaultLifetime}; one above {@link
+ * Builder#maxLifetime} is clamped to it; zero, negative or below a millisecond is a token already
+ * expired, which is still a valid answer: the server has rotated, and its refresh token is kept
+ * (the coordinator stores it and refreshes again at the next call). An empty or missing {@code
+ * refresh_token}, and a blank or missing {@code scope}, come back as {@code null} so that the
+ * coordinator keeps what it had.
  *
  * <p>Exception messages and logs name the endpoint (without its query), the HTTP status and the
  * OAuth 2.0 error code: never a token, the client secret, an {@code error_description} or a

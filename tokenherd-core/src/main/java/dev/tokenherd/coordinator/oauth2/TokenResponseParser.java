@@ -30,9 +30,12 @@ import org.slf4j.LoggerFactory;
  *   <tr><td>{@code token_type}</td><td>required non-empty string</td>
  *       <td>{@code Bearer} for any case of "bearer" (sec. 5.1: case-insensitive), else as sent</td>
  *       </tr>
- *   <tr><td>{@code expires_in}</td><td>optional positive JSON number or numeric string;
- *       fractions are floored</td><td>missing: the default lifetime; above the maximum lifetime:
- *       clamped (logged at WARN once per endpoint); zero or negative: invalid</td></tr>
+ *   <tr><td>{@code expires_in}</td><td>optional JSON number or numeric string; fractions are
+ *       floored to the millisecond</td><td>missing: the default lifetime; above the maximum
+ *       lifetime: clamped (logged at WARN once per endpoint); zero, negative or below a
+ *       millisecond: a token already expired (logged at WARN once per endpoint), whose refresh
+ *       token is kept like any other: the server has rotated, and the response is the only place
+ *       the new refresh token exists</td></tr>
  *   <tr><td>{@code refresh_token}</td><td>optional string of VSCHARs (App. A.17)</td>
  *       <td>empty or missing: {@code null}, so the caller keeps its refresh token</td></tr>
  *   <tr><td>{@code scope}</td><td>optional space-delimited string</td>
@@ -48,12 +51,14 @@ final class TokenResponseParser {
   private static final Pattern SPACES = Pattern.compile(" +");
   private static final String BEARER = "Bearer";
   private static final int MAX_NUMBER_LENGTH = 100;
+  private static final BigDecimal MILLISECOND = new BigDecimal("0.001");
 
   private final URI tokenUri;
   private final Duration defaultLifetime;
   private final Duration maxLifetime;
   private final BigDecimal maxLifetimeSeconds;
   private final AtomicBoolean clampLogged = new AtomicBoolean();
+  private final AtomicBoolean expiredLogged = new AtomicBoolean();
 
   /**
    * Creates a parser for one endpoint.
@@ -134,11 +139,16 @@ final class TokenResponseParser {
       throw new InvalidTokenResponseException("expires_in is not a number");
     }
     // Compare before flooring: setScale on a value like 1e-999999999 would be very expensive.
-    if (seconds.signum() <= 0) {
-      throw new InvalidTokenResponseException("expires_in is zero or negative");
-    }
-    if (seconds.compareTo(BigDecimal.ONE) < 0) {
-      throw new InvalidTokenResponseException("expires_in is less than one second");
+    if (seconds.compareTo(MILLISECOND) < 0) {
+      if (expiredLogged.compareAndSet(false, true)) {
+        LOG.warn(
+            "Token endpoint {} returned expires_in={}s: the access token counts as already expired"
+                + " (callers are not served it; the next call refreshes), and the rotated refresh"
+                + " token in the response is kept (logged once per endpoint)",
+            tokenUri,
+            seconds); // BigDecimal's own string: short even for -1e999999999
+      }
+      return Duration.ZERO;
     }
     if (seconds.compareTo(maxLifetimeSeconds) > 0) {
       if (clampLogged.compareAndSet(false, true)) {
@@ -152,7 +162,8 @@ final class TokenResponseParser {
       }
       return maxLifetime;
     }
-    return Duration.ofSeconds(seconds.setScale(0, RoundingMode.FLOOR).longValueExact());
+    return Duration.ofMillis(
+        seconds.movePointRight(3).setScale(0, RoundingMode.FLOOR).longValueExact());
   }
 
   private static @Nullable Set<String> scopes(@Nullable String scope) {

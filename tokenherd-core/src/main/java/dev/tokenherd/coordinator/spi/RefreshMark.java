@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 
 /**
  * A write-ahead "refresh in progress" mark, stored before a holder sends a token request and
@@ -36,7 +37,7 @@ public record RefreshMark(
    * @param presented the fingerprint of the refresh token it presented, never the token itself
    * @param id what tells this mark from every other; not empty
    * @param window how long after the store applies the mark the holder may still be sending; not
-   *     negative
+   *     negative, whole milliseconds
    */
   public RefreshMark {
     requireNonNull(holder, "holder");
@@ -49,6 +50,11 @@ public record RefreshMark(
     }
     if (window.isNegative()) {
       throw new IllegalArgumentException("a refresh mark's window must not be negative: " + window);
+    }
+    if (!window.truncatedTo(ChronoUnit.MILLIS).equals(window)) {
+      // Stores keep milliseconds: a finer window would not read back equal to what was written.
+      throw new IllegalArgumentException(
+          "a refresh mark's window must be whole milliseconds: " + window);
     }
   }
 

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.tokenherd.coordinator.ReauthenticationRequiredException.Reason;
 import dev.tokenherd.coordinator.TokenSet;
 import java.time.Instant;
+import java.util.UUID;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -26,6 +27,12 @@ import org.jspecify.annotations.Nullable;
  * @param errorCode the OAuth 2.0 error code that caused {@code REAUTH_REQUIRED}, if any
  * @param writer who wrote this version (a worker identity such as {@code host/pid})
  * @param writtenAt when this version was written
+ * @param generation which life of the credential's record this is: random, chosen when the record
+ *     is created (first seed, first client_credentials grant, a rotation written back after the
+ *     record vanished) and carried by every later write. A record deleted and created again ({@code
+ *     FLUSHALL}, an eviction, a failover to an empty replica) starts its versions again from 1
+ *     under another generation, which tells every worker, and the store, that it is not the record
+ *     they knew. Empty for records written before generations existed.
  */
 public record TokenRecord(
     int schemaVersion,
@@ -37,7 +44,8 @@ public record TokenRecord(
     @Nullable Reason reauthReason,
     @Nullable String errorCode,
     String writer,
-    Instant writtenAt) {
+    Instant writtenAt,
+    String generation) {
 
   /** The schema version this library writes. */
   public static final int CURRENT_SCHEMA = 1;
@@ -56,6 +64,7 @@ public record TokenRecord(
    * @param errorCode the OAuth 2.0 error code that caused {@code REAUTH_REQUIRED}, or {@code null}
    * @param writer who wrote this version
    * @param writtenAt when this version was written
+   * @param generation which life of the record this is; empty if written before generations
    * @throws IllegalArgumentException if a number is out of range or the components contradict each
    *     other
    */
@@ -63,6 +72,7 @@ public record TokenRecord(
     requireNonNull(status, "status");
     requireNonNull(writer, "writer");
     requireNonNull(writtenAt, "writtenAt");
+    requireNonNull(generation, "generation");
     if (schemaVersion < 1) {
       throw new IllegalArgumentException("schemaVersion must be positive: " + schemaVersion);
     }
@@ -82,6 +92,56 @@ public record TokenRecord(
   }
 
   /**
+   * Creates a record of no {@linkplain #generation() generation} (empty), as written before
+   * generations existed.
+   *
+   * @param schemaVersion the record layout's version; at least 1
+   * @param version the content version; at least 1
+   * @param fence the highest fencing token that has written this record; not negative
+   * @param status whether the credential is usable
+   * @param tokens the token set, or {@code null} when none is stored
+   * @param refreshing the mark of a refresh in progress, or {@code null}
+   * @param reauthReason why re-authentication is required; non-null exactly when {@code status} is
+   *     {@code REAUTH_REQUIRED}
+   * @param errorCode the OAuth 2.0 error code that caused {@code REAUTH_REQUIRED}, or {@code null}
+   * @param writer who wrote this version
+   * @param writtenAt when this version was written
+   */
+  public TokenRecord(
+      int schemaVersion,
+      long version,
+      long fence,
+      TokenStatus status,
+      @Nullable TokenSet tokens,
+      @Nullable RefreshMark refreshing,
+      @Nullable Reason reauthReason,
+      @Nullable String errorCode,
+      String writer,
+      Instant writtenAt) {
+    this(
+        schemaVersion,
+        version,
+        fence,
+        status,
+        tokens,
+        refreshing,
+        reauthReason,
+        errorCode,
+        writer,
+        writtenAt,
+        "");
+  }
+
+  /**
+   * Returns a new, random generation, for a record being created.
+   *
+   * @return a generation no other record has
+   */
+  public static String newGeneration() {
+    return UUID.randomUUID().toString();
+  }
+
+  /**
    * Returns a new record holding {@code tokens}, as a seed writes it: status {@code ACTIVE}, the
    * current schema, no refresh mark and no re-authentication reason.
    *
@@ -95,8 +155,59 @@ public record TokenRecord(
    */
   public static TokenRecord seeded(
       TokenSet tokens, long version, long fence, String writer, Instant now) {
+    return seeded(tokens, version, fence, writer, now, "");
+  }
+
+  /**
+   * Returns a new record of {@code generation} holding {@code tokens}, as a seed writes it: status
+   * {@code ACTIVE}, the current schema, no refresh mark and no re-authentication reason.
+   *
+   * @param tokens the token set to store
+   * @param version the new version: one more than the stored one, or 1 if none is stored
+   * @param fence the fence to write; a seed writes without a lease, so it keeps the stored fence (0
+   *     if none is stored)
+   * @param writer the identity of the worker writing
+   * @param now when the record is written
+   * @param generation the stored record's generation, or a {@linkplain #newGeneration() new} one if
+   *     none is stored
+   * @return the record
+   */
+  public static TokenRecord seeded(
+      TokenSet tokens, long version, long fence, String writer, Instant now, String generation) {
     return new TokenRecord(
-        CURRENT_SCHEMA, version, fence, TokenStatus.ACTIVE, tokens, null, null, null, writer, now);
+        CURRENT_SCHEMA,
+        version,
+        fence,
+        TokenStatus.ACTIVE,
+        tokens,
+        null,
+        null,
+        null,
+        writer,
+        now,
+        generation);
+  }
+
+  /**
+   * Returns this record stamped with {@code fence}, every other component unchanged: how a holder
+   * writes under its lease.
+   *
+   * @param fence the fencing token of the lease the record is written under
+   * @return the record with that fence
+   */
+  public TokenRecord withFence(long fence) {
+    return new TokenRecord(
+        schemaVersion,
+        version,
+        fence,
+        status,
+        tokens,
+        refreshing,
+        reauthReason,
+        errorCode,
+        writer,
+        writtenAt,
+        generation);
   }
 
   /**

@@ -36,8 +36,8 @@ public record TokenResponse(
    * @param refreshToken the new refresh token, or {@code null} if the response omitted it
    * @param scopes the granted scopes, or {@code null} if the response omitted them; copied
    * @param issuedAt when the response was received
-   * @param expiresAt when the access token expires; after {@code issuedAt}
-   * @throws IllegalArgumentException if {@code expiresAt} is not after {@code issuedAt}
+   * @param expiresAt when the access token expires; not before {@code issuedAt}
+   * @throws IllegalArgumentException if {@code expiresAt} is before {@code issuedAt}
    */
   public TokenResponse {
     requireNonNull(accessToken, "accessToken");
@@ -45,9 +45,11 @@ public record TokenResponse(
     requireNonNull(issuedAt, "issuedAt");
     requireNonNull(expiresAt, "expiresAt");
     scopes = scopes == null ? null : Set.copyOf(scopes);
-    if (!expiresAt.isAfter(issuedAt)) {
+    if (expiresAt.isBefore(issuedAt)) {
+      // Equal is allowed: a token the server issued already expired (expires_in 0), whose
+      // rotated refresh token must still be kept.
       throw new IllegalArgumentException(
-          "expiresAt " + expiresAt + " is not after issuedAt " + issuedAt);
+          "expiresAt " + expiresAt + " is before issuedAt " + issuedAt);
     }
   }
 

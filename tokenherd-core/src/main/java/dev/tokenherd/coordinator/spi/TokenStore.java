@@ -40,13 +40,15 @@ public interface TokenStore {
    * Atomically replaces the record if nothing changed underneath.
    *
    * <p>The write is applied only when all of these hold: the stored version equals {@code
-   * expectedVersion} (0: no record is stored); {@code next.fence()} is at least the stored fence;
-   * the stored schema is not newer than {@code next.schemaVersion()}; and, if {@code next} carries
-   * a {@linkplain TokenRecord#refreshing() refresh mark}, the stored record carries no live mark
-   * with another {@linkplain RefreshMark#id() id} ({@link WriteOutcome.Result#MARK_HELD}
-   * otherwise). A mark is live until the store's own clock passes the moment the store applied it
-   * plus its {@linkplain RefreshMark#window() window}; the store keeps that moment with the record,
-   * and a mark of the same id written again restarts it. {@code next.version()} must be {@code
+   * expectedVersion} (0: no record is stored), and the stored {@linkplain TokenRecord#generation()
+   * generation} equals {@code next.generation()} (a record created again since the writer read it
+   * counts as a moved version); {@code next.fence()} is at least the stored fence; the stored
+   * schema is not newer than {@code next.schemaVersion()}; and, if {@code next} carries a
+   * {@linkplain TokenRecord#refreshing() refresh mark}, the stored record carries no live mark with
+   * another {@linkplain RefreshMark#id() id} ({@link WriteOutcome.Result#MARK_HELD} otherwise). A
+   * mark is live until the store's own clock passes the moment the store applied it plus its
+   * {@linkplain RefreshMark#window() window}; the store keeps that moment with the record, and a
+   * mark of the same id written again restarts it. {@code next.version()} must be {@code
    * expectedVersion} (a change of metadata only, such as a refresh mark, which notifies nobody) or
    * {@code expectedVersion + 1} (a change of content, which is published on the change feed as part
    * of the same atomic step where the store can do so).

@@ -29,6 +29,7 @@ import dev.tokenherd.testkit.Fault;
 import dev.tokenherd.testkit.RecordedTokenRequest;
 import dev.tokenherd.testkit.RecordedTokenRequest.Outcome;
 import dev.tokenherd.testkit.RotationMode;
+import dev.tokenherd.testkit.ServerStats;
 import dev.tokenherd.testkit.TokenGrant;
 import java.net.http.HttpClient;
 import java.time.Clock;
@@ -42,6 +43,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The engine and the OAuth 2.0 client against the fake authorization server over real HTTP, one
@@ -120,6 +122,70 @@ final class OAuthScenariosTest {
   private static String storedRefreshToken(TokenRecord record) {
     TokenSet tokens = record.tokens();
     return tokens == null ? null : tokens.refreshToken();
+  }
+
+  // --- odd expires_in: a 200 that rotated is kept, whatever lifetime it claims -------------------
+
+  @ParameterizedTest(name = "expires_in {0}")
+  @ValueSource(strings = {"0", "-30", "0.0001", "\"0\""})
+  void oddExpiresIn_theRotationIsStored_theCallerGetsATypedError_andTheNextCallRefreshesAgain(
+      String expiresIn) {
+    TokenCoordinator coordinator = start(RotationMode.ROTATE_REVOKE_FAMILY_ON_REUSE);
+    TokenGrant seeded = seedExpired(coordinator);
+    server.enqueue(Fault.expiresInAfterProcessing(expiresIn));
+
+    // The server rotated and said the new access token is already expired: the caller is not
+    // served it, and the new refresh token is what the store holds now.
+    assertThatThrownBy(() -> coordinator.tokenAsync().join())
+        .hasCauseInstanceOf(TransientRefreshException.class)
+        .hasMessageContaining("already expired");
+    TokenRecord afterOdd = stored();
+    assertThat(storedRefreshToken(afterOdd)).isNotEqualTo(seeded.refreshToken());
+
+    AccessToken next = coordinator.tokenAsync().join();
+
+    assertThat(server.isAccessTokenValid(next.value())).isTrue();
+    ServerStats stats = server.stats();
+    assertThat(stats.tokenRequests()).isEqualTo(2);
+    assertThat(stats.refreshEvents()).isEqualTo(2);
+    assertThat(stats.reuseDetections()).isZero();
+    assertThat(stats.familiesRevoked()).isZero();
+    // the second request presented the rotated refresh token, not the seeded one again
+    assertThat(server.requests())
+        .extracting(RecordedTokenRequest::refreshTokenFingerprint)
+        .hasSize(2)
+        .doesNotHaveDuplicates();
+  }
+
+  @Test
+  void subSecondExpiresIn_isServedForWhatItSays_andTheRotationIsStored() {
+    TokenCoordinator coordinator = start(RotationMode.ROTATE_REVOKE_FAMILY_ON_REUSE);
+    TokenGrant seeded = seedExpired(coordinator);
+    server.enqueue(Fault.expiresInAfterProcessing("0.5"));
+
+    AccessToken token = coordinator.tokenAsync().join();
+
+    assertThat(server.isAccessTokenValid(token.value())).isTrue();
+    assertThat(Duration.between(stored().tokens().issuedAt(), token.expiresAt()))
+        .isEqualTo(Duration.ofMillis(500));
+    assertThat(storedRefreshToken(stored())).isNotEqualTo(seeded.refreshToken());
+    assertThat(server.stats().reuseDetections()).isZero();
+  }
+
+  @Test
+  void missingExpiresIn_isTheDefaultLifetime_andTheRotationIsStored() {
+    TokenCoordinator coordinator = start(RotationMode.ROTATE_REVOKE_FAMILY_ON_REUSE);
+    TokenGrant seeded = seedExpired(coordinator);
+    server.enqueue(Fault.expiresInAfterProcessing(null));
+    Instant asked = CLOCK.instant();
+
+    AccessToken token = coordinator.tokenAsync().join();
+
+    assertThat(server.isAccessTokenValid(token.value())).isTrue();
+    assertThat(storedRefreshToken(stored())).isNotEqualTo(seeded.refreshToken());
+    // OAuth2TokenEndpoint's documented default: five minutes
+    assertThat(token.expiresAt())
+        .isBetween(asked.plus(Duration.ofMinutes(5)), CLOCK.instant().plus(Duration.ofMinutes(5)));
   }
 
   // --- every mode --------------------------------------------------------------------------------

@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tokenherd.coordinator.PermanentRefreshException;
 import dev.tokenherd.coordinator.RefreshPolicy;
+import dev.tokenherd.coordinator.StoreUnavailableException;
 import dev.tokenherd.coordinator.TokenCoordinator;
 import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.memory.InMemoryRefreshLock;
+import dev.tokenherd.coordinator.memory.InMemoryTokenStore;
 import dev.tokenherd.coordinator.spi.LockLease;
 import dev.tokenherd.coordinator.spi.RefreshLock;
 import dev.tokenherd.coordinator.spi.RefreshMark;
@@ -18,6 +20,7 @@ import dev.tokenherd.coordinator.spi.TokenResponse;
 import dev.tokenherd.coordinator.spi.TokenStatus;
 import dev.tokenherd.coordinator.spi.TokenStore;
 import dev.tokenherd.coordinator.spi.WriteOutcome;
+import dev.tokenherd.coordinator.testing.ForwardingTokenStore.SimpleForwardingTokenStore;
 import dev.tokenherd.coordinator.testing.RecordingListener;
 import dev.tokenherd.coordinator.testing.ScriptedTokenEndpoint;
 import dev.tokenherd.coordinator.testing.VirtualFleet;
@@ -25,6 +28,7 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -227,6 +231,104 @@ final class FencedMarkTest {
   }
 
   @Test
+  void storeDownAfterTheAnswerPastTheLease_theMarkHoldsOthersOffUntilTheRotationIsStored() {
+    TokenCoordinator seeder = seedAndRefresh(0);
+    // Worker A's store refuses content writes while "down": its mark goes through, its rotation
+    // does not.
+    WritesDown down = new WritesDown(fleet.store);
+    TokenCoordinator a =
+        fleet
+            .worker("worker-a2", policy, new RecordingListener(), down, fleet.lock, fleet.feed)
+            .coordinator(KEY, endpoint);
+    TokenCoordinator b =
+        fleet.worker("worker-b", policy, new RecordingListener()).coordinator(KEY, endpoint);
+    fleet.advance(Duration.ofMinutes(61));
+    endpoint.issue(HOUR);
+    down.down = true;
+    CompletableFuture<?> storing = a.tokenAsync();
+    assertThat(endpoint.requests()).hasSize(1);
+
+    // A's lease is over; B takes the lock, finds A's mark still live, and waits.
+    fleet.advance(policy.leaseTime().plusSeconds(5));
+    CompletableFuture<?> waiting = b.tokenAsync();
+    fleet.advance(Duration.ofSeconds(2));
+    assertThat(waiting).isNotDone();
+    assertThat(endpoint.requests()).hasSize(1);
+
+    // The store comes back within A's rotation budget (a lease after its lease): A's retry, at
+    // the latest at the end of that budget, stores the rotation.
+    down.down = false;
+    fleet.advance(policy.leaseTime());
+
+    assertThat(stored().tokens().refreshToken()).isEqualTo("refresh-1");
+    // Callers of both waited in vain meanwhile (a typed timeout after 10 s: the price of not
+    // presenting the refresh token A had rotated); their next calls get A's rotation.
+    assertThat(storing).isCompletedExceptionally();
+    assertThat(waiting).isCompletedExceptionally();
+    assertThat(b.tokenAsync().join().value()).isEqualTo("access-1");
+    assertThat(seeder.tokenAsync().join().value()).isEqualTo("access-1");
+    assertThat(endpoint.requests()).hasSize(1);
+  }
+
+  @Test
+  void ambiguousThenTransient_theMarkTakenBackIsOurOwn_soTheNextAttemptIsNotHeldOff() {
+    TokenCoordinator a = seedAndRefresh(0);
+    fleet.advance(Duration.ofMinutes(61));
+    endpoint
+        .fail(TokenEndpointException.Kind.AMBIGUOUS, null, null)
+        .fail(TokenEndpointException.Kind.TRANSIENT, null, null)
+        .issue(HOUR);
+
+    CompletableFuture<?> call = a.tokenAsync();
+    // Two retries with backoff, far shorter than a mark's window (the lease and then some).
+    fleet.advance(Duration.ofSeconds(5));
+
+    assertThat(call).isCompleted();
+    assertThat(a.accessToken()).isEqualTo("access-1");
+    assertThat(endpoint.requests()).hasSize(3);
+    assertThat(stored().refreshing()).isNull();
+  }
+
+  @Test
+  void recordCreatedAgainWhileAWorkerWaits_itWaitsByPollsNotInALoop() {
+    FailoverStore store = new FailoverStore(fleet.store);
+    CountingReads counting = new CountingReads(store);
+    TokenCoordinator a =
+        fleet
+            .worker("worker-a", policy, new RecordingListener(), store, fleet.lock, fleet.feed)
+            .coordinator(KEY, endpoint);
+    TokenCoordinator b =
+        fleet
+            .worker("worker-b", policy, new RecordingListener(), counting, fleet.lock, fleet.feed)
+            .coordinator(KEY, endpoint);
+    a.seed(fleet.tokens("access-0", "refresh-0", HOUR)).join();
+    for (int i = 0; i < 3; i++) {
+      endpoint.issue(HOUR);
+      fleet.advance(Duration.ofMinutes(61));
+      a.tokenAsync().join();
+    }
+    assertThat(b.tokenAsync().join().version()).isEqualTo(4); // versions up to 4 seen by all
+    // FLUSHALL, then a new login: version 1 of another generation, about to expire.
+    store.current = new InMemoryTokenStore(fleet.feed, fleet.clock);
+    a.seed(fleet.tokens("access-login", "refresh-login", Duration.ofSeconds(1))).join();
+    fleet.advance(Duration.ofSeconds(2));
+    // A refreshes the login and holds the lock while its request is in flight; B waits.
+    CompletableFuture<TokenResponse> answer = endpoint.hold();
+    CompletableFuture<?> holding = a.tokenAsync();
+    int before = counting.reads.get();
+    CompletableFuture<?> waiting = b.tokenAsync();
+    fleet.advance(Duration.ofSeconds(2));
+
+    // Polls of at most a second (the default poll backoff) over 2 s: a handful of reads.
+    assertThat(counting.reads.get() - before).isLessThan(20);
+    answer.complete(endpoint.response("access-2", "refresh-2", HOUR));
+    fleet.advance(Duration.ofSeconds(1));
+    assertThat(holding).isDone();
+    assertThat(waiting).isDone();
+    assertThat(b.accessToken()).isEqualTo("access-2");
+  }
+
+  @Test
   void counterLost_andTheLockCannotRefence_failsTypedWithoutARequest() {
     seedAndRefresh(2);
     TokenCoordinator afterLoss =
@@ -259,7 +361,8 @@ final class FencedMarkTest {
             seeded.version() + 1,
             Long.MAX_VALUE - 5,
             "operator",
-            fleet.clock.instant());
+            fleet.clock.instant(),
+            seeded.generation());
     assertThat(
             fleet
                 .store
@@ -279,31 +382,61 @@ final class FencedMarkTest {
   }
 
   /** A store that holds back the next write carrying a refresh mark until released. */
-  private static final class HeldMarks implements TokenStore {
-    private final TokenStore delegate;
+  private static final class HeldMarks extends SimpleForwardingTokenStore {
     CompletableFuture<Void> held;
 
     HeldMarks(TokenStore delegate) {
-      this.delegate = delegate;
-    }
-
-    @Override
-    public CompletionStage<Optional<TokenRecord>> read(TokenKey key) {
-      return delegate.read(key);
+      super(delegate);
     }
 
     @Override
     public CompletionStage<WriteOutcome> compareAndSet(
         TokenKey key, long expectedVersion, TokenRecord next) {
       if (next.refreshing() == null || held != null) {
-        return delegate.compareAndSet(key, expectedVersion, next);
+        return super.compareAndSet(key, expectedVersion, next);
       }
       held = new CompletableFuture<>();
-      return held.thenCompose(ignored -> delegate.compareAndSet(key, expectedVersion, next));
+      return held.thenCompose(ignored -> super.compareAndSet(key, expectedVersion, next));
     }
 
     void release() {
       held.complete(null);
+    }
+  }
+
+  /** A store whose content writes fail while {@link #down} is set, as a Redis outage would. */
+  private static final class WritesDown extends SimpleForwardingTokenStore {
+    volatile boolean down;
+
+    WritesDown(TokenStore delegate) {
+      super(delegate);
+    }
+
+    @Override
+    public CompletionStage<WriteOutcome> compareAndSet(
+        TokenKey key, long expectedVersion, TokenRecord next) {
+      if (down && next.version() != expectedVersion) {
+        return CompletableFuture.failedFuture(
+            new StoreUnavailableException(key, "the store is down (test)", null));
+      }
+      return super.compareAndSet(key, expectedVersion, next);
+    }
+  }
+
+  /** A store that counts reads. */
+  private static final class CountingReads extends SimpleForwardingTokenStore {
+    final AtomicInteger reads = new AtomicInteger();
+
+    CountingReads(TokenStore delegate) {
+      super(delegate);
+    }
+
+    @Override
+    public CompletionStage<Optional<TokenRecord>> read(TokenKey key) {
+      if (reads.incrementAndGet() > 10_000) {
+        throw new AssertionError("read the store 10,000 times: a loop");
+      }
+      return super.read(key);
     }
   }
 

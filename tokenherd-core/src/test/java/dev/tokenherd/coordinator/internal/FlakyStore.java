@@ -4,6 +4,7 @@ import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.spi.TokenRecord;
 import dev.tokenherd.coordinator.spi.TokenStore;
 import dev.tokenherd.coordinator.spi.WriteOutcome;
+import dev.tokenherd.coordinator.testing.ForwardingTokenStore.SimpleForwardingTokenStore;
 import java.io.UncheckedIOException;
 import java.net.ConnectException;
 import java.util.Optional;
@@ -12,20 +13,19 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** A store that can be switched off, failing every call as an unreachable Redis would. */
-final class FlakyStore implements TokenStore {
-  private final TokenStore delegate;
+final class FlakyStore extends SimpleForwardingTokenStore {
   volatile boolean down;
 
   /** How many of the next content writes (a new version) fail as if Redis had just gone away. */
   final AtomicInteger failContentWrites = new AtomicInteger();
 
   FlakyStore(TokenStore delegate) {
-    this.delegate = delegate;
+    super(delegate);
   }
 
   @Override
   public CompletionStage<Optional<TokenRecord>> read(TokenKey key) {
-    return down ? failure() : delegate.read(key);
+    return down ? failure() : super.read(key);
   }
 
   @Override
@@ -35,7 +35,7 @@ final class FlakyStore implements TokenStore {
         && failContentWrites.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
       return failure();
     }
-    return down ? failure() : delegate.compareAndSet(key, expectedVersion, next);
+    return down ? failure() : super.compareAndSet(key, expectedVersion, next);
   }
 
   private static <T> CompletionStage<T> failure() {

@@ -11,7 +11,7 @@ import dev.tokenherd.coordinator.TokenHerd;
 import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.spi.TokenRecord;
 import dev.tokenherd.coordinator.spi.TokenStore;
-import dev.tokenherd.coordinator.spi.WriteOutcome;
+import dev.tokenherd.coordinator.testing.ForwardingTokenStore.SimpleForwardingTokenStore;
 import dev.tokenherd.coordinator.testing.ScriptedTokenEndpoint;
 import dev.tokenherd.coordinator.testing.VirtualFleet;
 import java.lang.management.ManagementFactory;
@@ -89,24 +89,17 @@ final class HotPathTest {
     assertThat(endpoint.requests()).isEmpty();
   }
 
-  private static final class CountingStore implements TokenStore {
-    private final TokenStore delegate;
+  private static final class CountingStore extends SimpleForwardingTokenStore {
     final AtomicLong reads = new AtomicLong();
 
     CountingStore(TokenStore delegate) {
-      this.delegate = delegate;
+      super(delegate);
     }
 
     @Override
     public CompletionStage<Optional<TokenRecord>> read(TokenKey key) {
       reads.incrementAndGet();
-      return delegate.read(key);
-    }
-
-    @Override
-    public CompletionStage<WriteOutcome> compareAndSet(
-        TokenKey key, long expectedVersion, TokenRecord next) {
-      return delegate.compareAndSet(key, expectedVersion, next);
+      return super.read(key);
     }
   }
 }

@@ -14,6 +14,7 @@ import dev.tokenherd.coordinator.memory.InMemoryTokenStore;
 import dev.tokenherd.coordinator.spi.TokenRecord;
 import dev.tokenherd.coordinator.spi.TokenStore;
 import dev.tokenherd.coordinator.spi.WriteOutcome;
+import dev.tokenherd.coordinator.testing.ForwardingTokenStore;
 import dev.tokenherd.coordinator.testing.RecordingListener;
 import dev.tokenherd.coordinator.testing.ScriptedTokenEndpoint;
 import dev.tokenherd.coordinator.testing.VirtualFleet;
@@ -248,7 +249,7 @@ final class StoreErrorsTest {
   }
 
   /** A store in front of the in-memory one whose reads and content writes a test can script. */
-  private static final class ScriptedStore implements TokenStore {
+  private static final class ScriptedStore extends ForwardingTokenStore {
     volatile TokenStore delegate;
     final AtomicInteger reads = new AtomicInteger();
     final AtomicInteger contentWrites = new AtomicInteger();
@@ -261,17 +262,22 @@ final class StoreErrorsTest {
     }
 
     @Override
+    protected TokenStore delegate() {
+      return delegate;
+    }
+
+    @Override
     public CompletionStage<Optional<TokenRecord>> read(TokenKey key) {
       reads.incrementAndGet();
       RuntimeException failure = readFailure;
-      return failure != null ? CompletableFuture.failedFuture(failure) : delegate.read(key);
+      return failure != null ? CompletableFuture.failedFuture(failure) : super.read(key);
     }
 
     @Override
     public CompletionStage<WriteOutcome> compareAndSet(
         TokenKey key, long expectedVersion, TokenRecord next) {
       if (next.version() != expectedVersion + 1) {
-        return delegate.compareAndSet(key, expectedVersion, next);
+        return super.compareAndSet(key, expectedVersion, next);
       }
       contentWrites.incrementAndGet();
       Function<TokenRecord, CompletionStage<WriteOutcome>> scripted = contentWrite;
@@ -279,8 +285,7 @@ final class StoreErrorsTest {
         return scripted.apply(next);
       }
       String reason = unannounced;
-      return delegate
-          .compareAndSet(key, expectedVersion, next)
+      return super.compareAndSet(key, expectedVersion, next)
           .thenApply(
               o ->
                   o.applied() && reason != null

@@ -268,7 +268,8 @@ final class TokenCoordinatorTest {
             2,
             0,
             "elsewhere",
-            fleet.clock.instant());
+            fleet.clock.instant(),
+            fleet.generation(KEY));
     fleet.store.compareAndSet(KEY, 1, newer);
     endpoint.issue(HOUR);
     fleet.advance(Duration.ofMinutes(61));
@@ -448,9 +449,10 @@ final class TokenCoordinatorTest {
     fleet.advance(Duration.ofMinutes(46));
     var ignored = slow.tokenAsync(); // the slow worker takes the lease (fence 1) and stalls
 
-    // Its lease runs out. The endpoint backstop would fire too; the stalled answer still comes
-    // late, after the fast worker refreshed under fence 2.
-    fleet.clock.advance(Duration.ofSeconds(9));
+    // Its lease runs out, and so does its mark, which holds other holders off for the lease and
+    // the rotation budget after it (8 + 8 s). The endpoint backstop would fire too; the stalled
+    // answer still comes late, after the fast worker refreshed under fence 2.
+    var unused = fleet.clock.advance(Duration.ofSeconds(17));
     endpoint.issue(HOUR);
     assertThat(done(fast.rejected("access-0")).value()).isEqualTo("access-1");
     long versionAfterFast = stored().orElseThrow().version();

@@ -12,6 +12,7 @@ import dev.tokenherd.coordinator.spi.TokenRecord;
 import dev.tokenherd.coordinator.spi.TokenStatus;
 import dev.tokenherd.coordinator.spi.TokenStore;
 import dev.tokenherd.coordinator.spi.WriteOutcome;
+import dev.tokenherd.coordinator.testing.ForwardingTokenStore.SimpleForwardingTokenStore;
 import dev.tokenherd.coordinator.testing.ScriptedTokenEndpoint;
 import dev.tokenherd.coordinator.testing.VirtualFleet;
 import java.time.Duration;
@@ -104,17 +105,11 @@ final class UnreadableRecordTest {
   void announcementOfARecordThisWorkerCannotRead_doesNotMakeItReReadForever() {
     var reads = new java.util.concurrent.atomic.AtomicInteger();
     TokenStore counting =
-        new TokenStore() {
+        new SimpleForwardingTokenStore(fleet.store) {
           @Override
           public CompletionStage<Optional<TokenRecord>> read(TokenKey key) {
             reads.incrementAndGet();
-            return fleet.store.read(key);
-          }
-
-          @Override
-          public CompletionStage<WriteOutcome> compareAndSet(
-              TokenKey key, long expectedVersion, TokenRecord next) {
-            return fleet.store.compareAndSet(key, expectedVersion, next);
+            return super.read(key);
           }
         };
     TokenCoordinator coordinator =
@@ -144,7 +139,8 @@ final class UnreadableRecordTest {
             null,
             null,
             "newer-worker",
-            fleet.clock.instant()));
+            fleet.clock.instant(),
+            fleet.generation(KEY)));
 
     assertThat(reads.get() - before).isEqualTo(1);
     assertThat(coordinator.accessToken()).isEqualTo("a"); // still valid, served from the cache

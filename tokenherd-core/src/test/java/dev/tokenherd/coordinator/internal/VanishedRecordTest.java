@@ -17,6 +17,8 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The record vanishes (a {@code FLUSHALL}, a {@code DEL}, a failover to an empty replica) while a
@@ -73,21 +75,24 @@ final class VanishedRecordTest {
     assertThat(endpoint.requests()).hasSize(1);
   }
 
-  @Test
-  void recordFlushedAndSeededTwiceDuringTheRequest_theSeedsAreKeptAndServed() {
+  @ParameterizedTest(name = "seeded {0} time(s)")
+  @ValueSource(ints = {1, 2})
+  void recordFlushedAndSeededAgainDuringTheRequest_theSeedIsKeptAndServed(int seeds) {
     CompletableFuture<TokenResponse> held = endpoint.hold();
     CompletableFuture<AccessToken> waiting = refreshInFlight();
     store.current = new InMemoryTokenStore(fleet.feed, fleet.clock);
-    // An operator's new login, seeded twice (version 2). A single seed lands on the version the
-    // in-flight rotation expects and is overwritten by it: records need a generation (open).
-    for (int version = 1; version <= 2; version++) {
+    // An operator's new login. Seeded once, it lands exactly on the version the in-flight rotation
+    // expects (1): only the generation tells the two records apart.
+    String generation = TokenRecord.newGeneration();
+    for (int version = 1; version <= seeds; version++) {
       TokenRecord seed =
           TokenRecord.seeded(
               fleet.tokens("access-login", "refresh-login", HOUR),
               version,
               0,
               "operator",
-              fleet.clock.instant());
+              fleet.clock.instant(),
+              generation);
       assertThat(store.current.compareAndSet(KEY, version - 1, seed).toCompletableFuture().join())
           .matches(outcome -> outcome.applied());
     }
@@ -96,6 +101,35 @@ final class VanishedRecordTest {
 
     assertThat(waiting.join().value()).isEqualTo("access-login");
     assertThat(stored().tokens().refreshToken()).isEqualTo("refresh-login");
+    assertThat(stored().version()).isEqualTo(seeds);
     assertThat(endpoint.requests()).hasSize(1);
+  }
+
+  @Test
+  void recordFlushedThenSeeded_theSeedIsServedAtOnce_byItsSeederAndEveryOtherWorker() {
+    TokenCoordinator other =
+        fleet
+            .worker("worker-b", RefreshPolicy.ofDefaults(), listener, store, fleet.lock, fleet.feed)
+            .coordinator(KEY, endpoint);
+    coordinator.seed(fleet.tokens("access-0", "refresh-0", HOUR)).join();
+    for (int i = 1; i <= 3; i++) {
+      endpoint.issue(HOUR);
+      fleet.advance(Duration.ofMinutes(61));
+      coordinator.tokenAsync().join();
+    }
+    assertThat(other.tokenAsync().join().version()).isEqualTo(4);
+    String before = other.accessToken();
+
+    store.current = new InMemoryTokenStore(fleet.feed, fleet.clock); // FLUSHALL
+    // The operator logs in again; the cached tokens (version 4) are still fresh.
+    AccessToken seeded =
+        coordinator.seed(fleet.tokens("access-login", "refresh-login", HOUR)).join();
+
+    assertThat(seeded.value()).isEqualTo("access-login");
+    assertThat(seeded.version()).isEqualTo(1);
+    assertThat(coordinator.accessToken()).isEqualTo("access-login");
+    // the other worker heard of version 1 and adopted it, though it cached version 4
+    assertThat(other.accessToken()).isEqualTo("access-login").isNotEqualTo(before);
+    assertThat(endpoint.requests()).hasSize(3);
   }
 }

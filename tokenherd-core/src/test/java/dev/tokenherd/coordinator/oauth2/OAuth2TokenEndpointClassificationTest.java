@@ -9,6 +9,7 @@ import dev.tokenherd.coordinator.OAuth2Error;
 import dev.tokenherd.coordinator.spi.TokenEndpointException;
 import dev.tokenherd.coordinator.spi.TokenEndpointException.Kind;
 import dev.tokenherd.coordinator.spi.TokenRequest;
+import dev.tokenherd.coordinator.spi.TokenResponse;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -488,8 +489,6 @@ final class OAuth2TokenEndpointClassificationTest {
         "{\"access_token\":\"at\",\"expires_in\":3600}",
         "{\"access_token\":\"at\",\"token_type\":\"\"}",
         "{\"access_token\":\"at\",\"token_type\":7}",
-        "{\"access_token\":\"at\",\"token_type\":\"Bearer\",\"expires_in\":0}",
-        "{\"access_token\":\"at\",\"token_type\":\"Bearer\",\"expires_in\":-5}",
         "{\"access_token\":\"at\",\"token_type\":\"Bearer\",\"expires_in\":\"soon\"}",
         "{\"access_token\":\"at\",\"token_type\":\"Bearer\",\"expires_in\":true}",
         "{\"access_token\":\"at\",\"token_type\":\"Bearer\",\"refresh_token\":5}",
@@ -507,13 +506,25 @@ final class OAuth2TokenEndpointClassificationTest {
   }
 
   @Test
-  void requestToken_zeroExpiresIn_saysSoInTheMessage() {
-    server.enqueue(
-        json(200, "{\"access_token\":\"at\",\"token_type\":\"Bearer\",\"expires_in\":0}"));
+  void requestToken_zeroOrNegativeExpiresIn_isATokenAlreadyExpired_withItsRotationKept() {
+    for (String expiresIn : new String[] {"0", "-5"}) {
+      server.enqueue(
+          json(
+              200,
+              "{\"access_token\":\"at\",\"token_type\":\"Bearer\",\"refresh_token\":\"rt-2\","
+                  + "\"expires_in\":"
+                  + expiresIn
+                  + "}"));
 
-    TokenEndpointException failure = endpointFailure(refresh());
+      TokenResponse response =
+          endpoint
+              .requestToken(TokenRequest.refresh(REFRESH_TOKEN, Set.of(), TIMEOUT))
+              .toCompletableFuture()
+              .join();
 
-    assertThat(failure.getMessage()).contains("expires_in is zero or negative");
+      assertThat(response.expiresAt()).isEqualTo(response.issuedAt());
+      assertThat(response.refreshToken()).isEqualTo("rt-2");
+    }
   }
 
   @Test

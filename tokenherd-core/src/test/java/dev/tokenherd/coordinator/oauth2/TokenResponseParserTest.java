@@ -35,21 +35,38 @@ final class TokenResponseParserTest {
   @CsvSource(
       delimiter = '|',
       value = {
-        "3600          | 3600",
-        "'\"3600\"'    | 3600",
-        "'\" 60 \"'    | 60",
-        "3599.9        | 3599",
-        "'\"3599.9\"'  | 3599",
-        "1             | 1",
-        "1.5           | 1",
-        "1e3           | 1000",
-        "86400         | 86400"
+        "3600          | 3600000",
+        "'\"3600\"'    | 3600000",
+        "'\" 60 \"'    | 60000",
+        "3599.9        | 3599900",
+        "'\"3599.9\"'  | 3599900",
+        "1             | 1000",
+        "1.5           | 1500",
+        "0.5           | 500",
+        "0.0019        | 1",
+        "1e3           | 1000000",
+        "86400         | 86400000"
       })
-  void parse_expiresIn_flooredToWholeSeconds(String expiresIn, long seconds) {
+  void parse_expiresIn_flooredToTheMillisecond(String expiresIn, long millis) {
     TokenResponse response = parse(withExpiresIn(expiresIn));
 
     assertThat(response.issuedAt()).isEqualTo(NOW);
-    assertThat(response.expiresAt()).isEqualTo(NOW.plusSeconds(seconds));
+    assertThat(response.expiresAt()).isEqualTo(NOW.plusMillis(millis));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"0", "-1", "\"-3600\"", "0.0", "0.0009", "1e-999999999", "-1e999999999"})
+  void parse_expiresInZeroNegativeOrBelowAMillisecond_isATokenAlreadyExpired_notAnError(
+      String expiresIn) {
+    TokenResponse response =
+        parse(
+            "{\"access_token\":\"at\",\"token_type\":\"Bearer\",\"refresh_token\":\"rt-2\","
+                + "\"expires_in\":"
+                + expiresIn
+                + "}");
+
+    assertThat(response.expiresAt()).isEqualTo(NOW);
+    assertThat(response.refreshToken()).isEqualTo("rt-2");
   }
 
   @ParameterizedTest
@@ -82,12 +99,6 @@ final class TokenResponseParserTest {
   @CsvSource(
       delimiter = '|',
       value = {
-        "0              | expires_in is zero or negative",
-        "-1             | expires_in is zero or negative",
-        "'\"-3600\"'    | expires_in is zero or negative",
-        "0.0            | expires_in is zero or negative",
-        "0.5            | expires_in is less than one second",
-        "1e-999999999   | expires_in is less than one second",
         "'\"soon\"'     | expires_in is a string that is not a number",
         "'\"\"'         | expires_in is a string that is not a number",
         "true           | expires_in is not a number",

@@ -240,6 +240,21 @@ public abstract class TokenStoreContract {
   }
 
   @Test
+  void compareAndSet_recordCreatedAgainAtTheExpectedVersion_isAMovedVersion() {
+    TokenRecord first = TokenRecord.seeded(tokens("a1"), 1, 1, "w", T0, "generation-a");
+    assertThat(cas(0, first).applied()).isTrue();
+
+    // A writer that read another life of the record (generation b), at the same version
+    WriteOutcome outcome = cas(1, TokenRecord.seeded(tokens("b2"), 2, 1, "w", T0, "generation-b"));
+
+    assertThat(outcome.result()).isEqualTo(WriteOutcome.Result.VERSION_MOVED);
+    assertThat(outcome.current()).isEqualTo(first);
+    TokenRecord next = TokenRecord.seeded(tokens("a2"), 2, 1, "w", T0, "generation-a");
+    assertThat(cas(1, next).applied()).isTrue();
+    assertThat(read()).contains(next);
+  }
+
+  @Test
   void compareAndSet_markOverAnotherLiveMark_isRefusedAsHeld_whateverTheFence() {
     cas(0, record(1, 1, "a1"));
     TokenRecord first = markedBy(2, "mark-a", Duration.ofHours(1));

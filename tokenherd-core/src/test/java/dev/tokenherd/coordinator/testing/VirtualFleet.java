@@ -64,6 +64,11 @@ public final class VirtualFleet implements AutoCloseable {
     return herd;
   }
 
+  /** The generation of the record stored for {@code key} (a test's raw write must carry it). */
+  public String generation(dev.tokenherd.coordinator.TokenKey key) {
+    return store.read(key).toCompletableFuture().join().orElseThrow().generation();
+  }
+
   public TokenSet tokens(String access, String refresh, Duration ttl) {
     return TokenSet.builder()
         .accessToken(access)

@@ -315,7 +315,8 @@ public final class RedisTokenStore implements TokenStore, AutoCloseable {
       outcome = new WriteOutcome(Result.SCHEMA_NEWER, stored);
     } else if (stored.fence() > next.fence()) {
       outcome = new WriteOutcome(Result.FENCE_REJECTED, stored);
-    } else if (stored.version() != expectedVersion) {
+    } else if (stored.version() != expectedVersion
+        || !stored.generation().equals(next.generation())) {
       outcome = new WriteOutcome(Result.VERSION_MOVED, stored);
     } else if (heldByAnother(stored, next)) {
       // Whether that mark is still live, only the server's clock can tell: say it is, so the
@@ -393,6 +394,7 @@ public final class RedisTokenStore implements TokenStore, AutoCloseable {
     RefreshMark mark = next.refreshing();
     args.add(mark == null ? "" : mark.id());
     args.add(mark == null ? "0" : Long.toString(mark.window().toMillis()));
+    args.add(next.generation());
     args.add(Integer.toString(fields.size()));
     fields.forEach(
         (field, value) -> {

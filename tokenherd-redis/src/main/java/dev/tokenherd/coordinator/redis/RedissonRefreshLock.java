@@ -100,7 +100,7 @@ public final class RedissonRefreshLock implements RefreshLock {
                 }
                 return fence == null
                     ? Optional.<LockLease>empty()
-                    : Optional.<LockLease>of(new Lease(client, key, lock, owner, fence));
+                    : Optional.<LockLease>of(new Lease(this, key, lock, owner, fence));
               });
     } catch (RuntimeException e) {
       // For example a client already shut down: report it the way an unreachable Redis is.
@@ -170,15 +170,16 @@ public final class RedissonRefreshLock implements RefreshLock {
           + "return redis.call('get', KEYS[2])";
 
   private static final class Lease implements LockLease {
-    private final RedissonClient client;
+    private final RedissonRefreshLock parent;
     private final TokenKey key;
     private final RedissonFencedLock lock;
     private final long owner;
     private final long fence;
     private final AtomicBoolean released = new AtomicBoolean();
 
-    Lease(RedissonClient client, TokenKey key, RedissonFencedLock lock, long owner, long fence) {
-      this.client = client;
+    Lease(
+        RedissonRefreshLock parent, TokenKey key, RedissonFencedLock lock, long owner, long fence) {
+      this.parent = parent;
       this.key = key;
       this.lock = lock;
       this.owner = owner;
@@ -203,7 +204,8 @@ public final class RedissonRefreshLock implements RefreshLock {
       try {
         String floor = Long.toString(Math.addExact(stored, REFENCE_MARGIN));
         next =
-            client
+            parent
+                .client
                 .getScript(StringCodec.INSTANCE)
                 .<String>evalAsync(
                     name,
@@ -216,12 +218,17 @@ public final class RedissonRefreshLock implements RefreshLock {
       } catch (RuntimeException e) {
         return CompletableFuture.failedFuture(e);
       }
-      return next.thenApply(
-          fence ->
-              fence == null
-                  ? Optional.<LockLease>empty()
-                  : Optional.<LockLease>of(
-                      new Lease(client, key, lock, owner, Long.parseLong(fence))));
+      // Refused commands (an ACL without what the script runs) are typed as the acquisition's are.
+      return next.handle(
+          (fence, error) -> {
+            if (error != null) {
+              throw parent.failure(key, error);
+            }
+            return fence == null
+                ? Optional.<LockLease>empty()
+                : Optional.<LockLease>of(
+                    new Lease(parent, key, lock, owner, Long.parseLong(fence)));
+          });
     }
 
     @Override

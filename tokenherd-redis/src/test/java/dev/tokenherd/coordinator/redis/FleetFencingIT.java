@@ -10,13 +10,13 @@ import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.spi.TokenRecord;
 import dev.tokenherd.coordinator.spi.TokenStore;
 import dev.tokenherd.coordinator.spi.WriteOutcome;
+import dev.tokenherd.coordinator.testing.ForwardingTokenStore.SimpleForwardingTokenStore;
 import dev.tokenherd.testkit.FakeAuthorizationServer;
 import dev.tokenherd.testkit.RotationMode;
 import dev.tokenherd.testkit.TokenGrant;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.time.Duration;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
@@ -43,33 +43,27 @@ final class FleetFencingIT {
    * Once {@linkplain #armed armed}, holds the next content write (version + 1) until the {@link
    * #gate} opens, and records its outcome.
    */
-  private static final class PausingStore implements TokenStore {
-    private final TokenStore next;
+  private static final class PausingStore extends SimpleForwardingTokenStore {
     final AtomicBoolean armed = new AtomicBoolean();
     final CompletableFuture<Void> reached = new CompletableFuture<>();
     final CompletableFuture<Void> gate = new CompletableFuture<>();
     final CompletableFuture<WriteOutcome> outcome = new CompletableFuture<>();
 
     PausingStore(TokenStore next) {
-      this.next = next;
-    }
-
-    @Override
-    public CompletionStage<Optional<TokenRecord>> read(TokenKey key) {
-      return next.read(key);
+      super(next);
     }
 
     @Override
     public CompletionStage<WriteOutcome> compareAndSet(
         TokenKey key, long expectedVersion, TokenRecord record) {
       if (record.version() != expectedVersion + 1 || !armed.compareAndSet(true, false)) {
-        return next.compareAndSet(key, expectedVersion, record);
+        return super.compareAndSet(key, expectedVersion, record);
       }
       reached.complete(null);
       // The pause: no thread is blocked, the write simply is not sent until the test says so.
       CompletableFuture<WriteOutcome> written =
           gate.thenCompose(
-              open -> next.compareAndSet(key, expectedVersion, record).toCompletableFuture());
+              open -> super.compareAndSet(key, expectedVersion, record).toCompletableFuture());
       written.whenComplete((result, error) -> outcome.complete(result));
       return written;
     }

@@ -179,6 +179,51 @@ final class StoreMisconfigurationIT {
   }
 
   // ---------------------------------------------------------------------------------------------
+  // The lock's counter lost, and an ACL that lets the lock be taken but not re-fenced (no +set).
+
+  @Test
+  void counterLost_aclWithoutSet_theRefenceIsRefusedTyped_andNoRequestIsSent() throws Exception {
+    RedisServerProcess redis = closeLater(RedisServerProcess.builder().start());
+    URI limited = aclUser(redis, "noset", "+set");
+    String counter =
+        "redisson_lock_token:" + RedisKeys.of(RedisKeys.DEFAULT_NAMESPACE).lock(FleetWorker.KEY);
+    // The full worker refreshes under fence 1001: far above where a lost counter starts again.
+    assertThat(redis.command("SET", counter, "1000")).isEqualTo("+OK");
+    FleetWorker full = closeLater(FleetWorker.start("full", redis.uri(), server, POLICY));
+    full.seed(FleetWorker.tokens(server.issueTokens("read")));
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () -> {
+              AccessToken unused = full.coordinator.token();
+              return server.stats().refreshEvents() >= 1;
+            });
+    full.close();
+    assertThat(redis.command("DEL", counter)).isEqualTo(":1");
+    long requests = server.stats().tokenRequests();
+    FleetWorker noSet = closeLater(FleetWorker.start("noset", limited, server, POLICY));
+
+    // Its lease's fence (1) is below the stored one; re-fencing runs SET, which the ACL refuses.
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () -> {
+              RuntimeException unused = failure(noSet);
+              return noSet.events.failures.contains("StoreMisconfiguredException stop");
+            });
+    StoreMisconfiguredException error =
+        noSet.events.failureErrors.stream()
+            .filter(StoreMisconfiguredException.class::isInstance)
+            .map(StoreMisconfiguredException.class::cast)
+            .findFirst()
+            .orElseThrow();
+    assertThat(error.problem()).isEqualTo(Problem.NO_PERMISSION);
+    assertThat(error.getMessage()).contains("refresh lock");
+    assertThat(error.remedy()).contains("+set");
+    assertThat(server.stats().tokenRequests()).isEqualTo(requests);
+  }
+
+  // ---------------------------------------------------------------------------------------------
   // An ACL user without +eval / +evalsha.
 
   @Test

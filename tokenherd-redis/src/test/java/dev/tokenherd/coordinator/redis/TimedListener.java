@@ -18,6 +18,7 @@ final class TimedListener implements RefreshListener {
   final List<Long> fencedWrites = new CopyOnWriteArrayList<>();
   final List<ReauthenticationRequiredException> reauthentications = new CopyOnWriteArrayList<>();
   final List<String> failures = new CopyOnWriteArrayList<>();
+  final List<TokenRefreshException> failureErrors = new CopyOnWriteArrayList<>();
   final List<String> unannounced = new CopyOnWriteArrayList<>();
   private final AtomicReference<@Nullable Instant> reauthAt = new AtomicReference<>();
 
@@ -29,6 +30,7 @@ final class TimedListener implements RefreshListener {
   @Override
   public void onRefreshFailed(TokenKey key, TokenRefreshException error, boolean willRetry) {
     failures.add(error.getClass().getSimpleName() + (willRetry ? " retry" : " stop"));
+    failureErrors.add(error);
   }
 
   @Override

@@ -32,11 +32,12 @@ import org.jspecify.annotations.Nullable;
  * {@value #STATUS} (the enum name), {@value #EXPIRES_AT} (epoch millis of the access token's
  * expiry, for operators; informational), {@value #WRITER}, {@value #WRITTEN_AT} (ISO-8601, so the
  * instant survives to the nanosecond), {@value #REAUTH_REASON}, {@value #ERROR_CODE} and {@value
- * #MARK} (compact JSON; its "presented" part is a fingerprint, never a token). {@value #SECRET}
- * holds the token set as JSON, sealed by a {@link SecretCipher} when one is configured. Optional
- * fields that are absent are absent from the hash. Two more fields belong to the write script, not
- * to this codec: {@code mark_id} and {@code mark_until} (the server's epoch milliseconds until
- * which the mark holds off other marks), present exactly when {@value #MARK} is.
+ * #MARK} (compact JSON; its "presented" part is a fingerprint, never a token), {@value #GENERATION}
+ * (absent for records written before generations). {@value #SECRET} holds the token set as JSON,
+ * sealed by a {@link SecretCipher} when one is configured. Optional fields that are absent are
+ * absent from the hash. Two more fields belong to the write script, not to this codec: {@code
+ * mark_id} and {@code mark_until} (the server's epoch milliseconds until which the mark holds off
+ * other marks), present exactly when {@value #MARK} is.
  *
  * <p>Decoding is strict: anything missing or malformed is {@link Problem#CORRUPT}, a schema newer
  * than {@link TokenRecord#CURRENT_SCHEMA} is {@link Problem#SCHEMA_TOO_NEW}, and a secret that
@@ -53,6 +54,7 @@ public final class RecordCodec {
   public static final String REAUTH_REASON = "reauth_reason";
   public static final String ERROR_CODE = "error_code";
   public static final String MARK = "mark";
+  public static final String GENERATION = "generation";
   public static final String SECRET = "secret";
 
   /** Every field this codec writes, in a stable order. */
@@ -68,6 +70,7 @@ public final class RecordCodec {
           REAUTH_REASON,
           ERROR_CODE,
           MARK,
+          GENERATION,
           SECRET);
 
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -118,6 +121,9 @@ public final class RecordCodec {
     RefreshMark mark = record.refreshing();
     if (mark != null) {
       fields.put(MARK, encodeMark(mark));
+    }
+    if (!record.generation().isEmpty()) {
+      fields.put(GENERATION, record.generation());
     }
     if (tokens != null) {
       String json = encodeTokens(tokens);
@@ -178,7 +184,17 @@ public final class RecordCodec {
     TokenSet tokens = secret == null ? null : decodeTokens(r, open(key, secret, associatedData));
     try {
       return new TokenRecord(
-          schema, version, fence, status, tokens, mark, reason, errorCode, writer, writtenAt);
+          schema,
+          version,
+          fence,
+          status,
+          tokens,
+          mark,
+          reason,
+          errorCode,
+          writer,
+          writtenAt,
+          fields.getOrDefault(GENERATION, ""));
     } catch (IllegalArgumentException e) {
       throw r.corrupt("the fields contradict each other: " + e.getMessage());
     }

@@ -6,11 +6,15 @@
 -- ARGV[5]  channel to PUBLISH the next version on, or "" for none
 -- ARGV[6]  the next record's refresh mark id, or "" for none
 -- ARGV[7]  that mark's window in milliseconds (how long its holder may still be sending)
--- ARGV[8]  n, then n field/value pairs to HSET, then the fields to HDEL (absent in the new record)
+-- ARGV[8]  the next record's generation ("" for a record of no generation)
+-- ARGV[9]  n, then n field/value pairs to HSET, then the fields to HDEL (absent in the new record)
 --
 -- Returns {"APPLIED"}, {"APPLIED", <error of the PUBLISH>} when the write stands but could not be
 -- announced, or {reason, <HGETALL of the stored record>} with reason one of SCHEMA_NEWER,
 -- FENCE_REJECTED, VERSION_MOVED, MARK_HELD, CORRUPT (schema, version or fence unreadable).
+--
+-- A stored record of another generation than the next one was deleted and created again since the
+-- writer read it: VERSION_MOVED, even where the version numbers match.
 --
 -- A refresh mark is live until mark_until (this server's clock, epoch milliseconds: TIME when the
 -- mark was applied, plus its window). A write that carries a mark is refused with MARK_HELD while
@@ -38,8 +42,8 @@ local function rejected(reason)
   return reply
 end
 
-local expected, schema, version, fence, channel, mark_id, mark_window =
-  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local expected, schema, version, fence, channel, mark_id, mark_window, generation =
+  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
 
 local function now_ms()
   local time = redis.call('TIME')
@@ -47,7 +51,7 @@ local function now_ms()
 end
 
 if redis.call('EXISTS', KEYS[1]) == 1 then
-  local stored = redis.call('HMGET', KEYS[1], 'schema', 'version', 'fence')
+  local stored = redis.call('HMGET', KEYS[1], 'schema', 'version', 'fence', 'generation')
   if not valid(stored[1]) then
     return rejected('CORRUPT')
   end
@@ -63,7 +67,7 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
   if less(fence, stored[3]) then
     return rejected('FENCE_REJECTED')
   end
-  if stored[2] ~= expected then
+  if stored[2] ~= expected or (stored[4] or '') ~= generation then
     return rejected('VERSION_MOVED')
   end
   if mark_id ~= '' then
@@ -77,9 +81,9 @@ elseif expected ~= '0' then
   return {'VERSION_MOVED'}
 end
 
-local pairs_count = tonumber(ARGV[8])
+local pairs_count = tonumber(ARGV[9])
 local hset = {'HSET', KEYS[1]}
-for i = 9, 8 + 2 * pairs_count do
+for i = 10, 9 + 2 * pairs_count do
   hset[#hset + 1] = ARGV[i]
 end
 if mark_id ~= '' then
@@ -89,7 +93,7 @@ if mark_id ~= '' then
   hset[#hset + 1] = string.format('%d', now_ms() + tonumber(mark_window))
 end
 redis.call(unpack(hset))
-local first_absent = 9 + 2 * pairs_count
+local first_absent = 10 + 2 * pairs_count
 if #ARGV >= first_absent then
   redis.call('HDEL', KEYS[1], unpack(ARGV, first_absent))
 end

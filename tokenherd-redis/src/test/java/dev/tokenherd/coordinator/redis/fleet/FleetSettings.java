@@ -81,13 +81,7 @@ final class FleetSettings {
    */
   static ServerStats assertOneRequestPerRefresh(
       FakeAuthorizationServer server, String fleet, long calls) {
-    await()
-        .atMost(Duration.ofSeconds(5))
-        .untilAsserted(
-            () ->
-                assertThat(server.stats().tokenRequests())
-                    .isEqualTo(server.stats().refreshEvents()));
-    ServerStats stats = server.stats();
+    ServerStats stats = awaitEveryRequestARefresh(server);
     System.out.printf(
         "%s: %d calls, %d refresh events, %d token requests, %d reuse detections%n",
         fleet, calls, stats.refreshEvents(), stats.tokenRequests(), stats.reuseDetections());
@@ -96,6 +90,20 @@ final class FleetSettings {
     assertThat(stats.familiesRevoked()).isZero();
     assertThat(stats.invalidGrants()).isZero();
     return stats;
+  }
+
+  /**
+   * Waits until every token request the server received became a refresh event (one still in flight
+   * is counted on receipt and processed after the server's latency), and returns the counters then.
+   */
+  static ServerStats awaitEveryRequestARefresh(FakeAuthorizationServer server) {
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .untilAsserted(
+            () ->
+                assertThat(server.stats().tokenRequests())
+                    .isEqualTo(server.stats().refreshEvents()));
+    return server.stats();
   }
 
   /**
