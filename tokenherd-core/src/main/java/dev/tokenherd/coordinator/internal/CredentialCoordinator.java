@@ -280,20 +280,20 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
               deadline.cancel(false);
               if (error != null) {
                 result.completeExceptionally(typed(error));
-              } else if (done.token != null
-                  && done.phase.usable()
-                  && now().isBefore(done.expireAt)) {
+              } else if (done.token != null && now().isBefore(done.token.expiresAt())) {
+                // The token this caller waited for, even if a slow refresh (a loaded machine)
+                // brought it back inside its expiry skew: it has not expired.
                 result.complete(done.token);
               } else if (done.token != null) {
-                // The server issued a token that is already expired (expires_in 0, or a lifetime
-                // shorter than the expiry skew). Its rotation is stored; the caller is not served
-                // it, and its next call refreshes again.
+                // The server issued a token that is already expired (expires_in 0 or negative).
+                // Its rotation is stored; the caller is not served it, and its next call
+                // refreshes again.
                 result.completeExceptionally(
                     new TransientRefreshException(
                         key,
                         "the token endpoint issued an access token that is already expired (its"
-                            + " expires_in was zero, negative or shorter than the expiry skew);"
-                            + " its refresh token is stored, and the next call refreshes again",
+                            + " expires_in was zero or negative); its refresh token is stored,"
+                            + " and the next call refreshes again",
                         null,
                         null));
               } else {
