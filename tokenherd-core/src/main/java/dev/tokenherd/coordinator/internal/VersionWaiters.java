@@ -88,10 +88,5 @@ final class VersionWaiters {
     release.forEach(f -> f.complete(null));
   }
 
-  /** Returns the highest version announced so far. */
-  synchronized long highest() {
-    return highest;
-  }
-
   private record Waiter(long version, CompletableFuture<Void> done) {}
 }
