@@ -557,12 +557,51 @@ final class ChaosFleet implements AutoCloseable {
       link.close();
     }
 
-    /** Sends a signal by number-less name (STOP, CONT) with kill(1). */
+    /**
+     * Sends a signal by number-less name (STOP, CONT) with kill(1). STOP returns once every thread
+     * of the worker is stopped (where {@code /proc} shows it): kill(1) returns when the signal is
+     * sent, and a thread woken just then can still run a little. Seen in the soak: a holder that
+     * was sent {@code go} right after the STOP still sent its refresh mark before it stopped.
+     */
     void signal(String name) throws IOException, InterruptedException {
       Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).start();
       if (kill.waitFor() != 0) {
         throw new IllegalStateException("kill -" + name + " " + process.pid() + " failed");
       }
+      Path tasks = Path.of("/proc", Long.toString(process.pid()), "task");
+      if (name.equals("STOP") && Files.isDirectory(tasks)) {
+        await(id + " stopped")
+            .atMost(Duration.ofSeconds(10))
+            .pollInterval(Duration.ofMillis(1))
+            .until(() -> allStopped(tasks));
+      }
+    }
+
+    /**
+     * Whether every thread in {@code tasks} ({@code /proc/<pid>/task}) is stopped (state T) or gone
+     * (Z, X, or the process has ended).
+     */
+    private static boolean allStopped(Path tasks) {
+      List<Path> threads;
+      try (var listing = Files.list(tasks)) {
+        threads = listing.toList();
+      } catch (IOException e) {
+        return true; // the process has ended
+      }
+      for (Path thread : threads) {
+        String stat;
+        try {
+          stat = Files.readString(thread.resolve("stat"));
+        } catch (IOException e) {
+          continue; // the thread ended
+        }
+        // "tid (name) S ...": the state follows the last ')' (a name may hold parentheses)
+        char state = stat.charAt(stat.lastIndexOf(')') + 2);
+        if ("TtZX".indexOf(state) < 0) {
+          return false;
+        }
+      }
+      return true;
     }
   }
 }
