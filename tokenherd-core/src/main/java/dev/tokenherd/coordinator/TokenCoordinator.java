@@ -63,7 +63,9 @@ public interface TokenCoordinator {
    * Stores a new token set for the whole fleet (for example after an authorization-code login),
    * replacing whatever was stored, including a re-authentication-required state.
    *
-   * @param tokens the new token set
+   * @param tokens the new token set; its instants are read as this worker's clock gives them
+   *     (usually {@code Instant.now()} plus the {@code expires_in} of the login's response) and
+   *     stored converted to the fleet's clock (see {@link TokenHerd#clockOffset()})
    * @return a future completing when the token set is stored and served by this worker
    */
   CompletableFuture<AccessToken> seed(TokenSet tokens);

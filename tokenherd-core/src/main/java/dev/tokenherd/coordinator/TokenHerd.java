@@ -8,6 +8,7 @@ import dev.tokenherd.coordinator.memory.InMemoryChangeFeed;
 import dev.tokenherd.coordinator.memory.InMemoryRefreshLock;
 import dev.tokenherd.coordinator.memory.InMemoryTokenStore;
 import dev.tokenherd.coordinator.spi.ChangeFeed;
+import dev.tokenherd.coordinator.spi.FleetTime;
 import dev.tokenherd.coordinator.spi.RefreshLock;
 import dev.tokenherd.coordinator.spi.TokenEndpoint;
 import dev.tokenherd.coordinator.spi.TokenStore;
@@ -85,6 +86,16 @@ public interface TokenHerd extends AutoCloseable {
   CompletionStage<Void> remove(TokenKey key);
 
   /**
+   * Returns how this worker's clock relates to the fleet's shared clock, as last measured: every
+   * expiry the herd stores, serves ({@link AccessToken#expiresAt()}) or waits for is on the fleet's
+   * clock, this worker's own clock plus {@link ClockOffset#offset()}.
+   *
+   * @return the last measurement; {@link ClockOffset#NONE} without a {@linkplain Builder#fleetTime
+   *     fleet time}
+   */
+  ClockOffset clockOffset();
+
+  /**
    * Stops every coordinator: no new refresh starts, timers and subscriptions are cancelled and
    * pending callers fail at once. A refresh whose token request was already sent is given up to
    * {@link Builder#closeTimeout} to store what the server answered (so a rotation is not lost in a
@@ -99,6 +110,12 @@ public interface TokenHerd extends AutoCloseable {
    * the combination.
    */
   final class Builder {
+    /** How often the offset to the fleet clock is measured again, unless configured. */
+    public static final Duration DEFAULT_CLOCK_MEASUREMENT_INTERVAL = Duration.ofSeconds(30);
+
+    /** The clock offset above which a measurement is logged and counted, unless configured. */
+    public static final Duration DEFAULT_CLOCK_OFFSET_WARNING = Duration.ofSeconds(1);
+
     private @Nullable TokenStore tokenStore;
     private @Nullable RefreshLock refreshLock;
     private @Nullable ChangeFeed changeFeed;
@@ -110,6 +127,9 @@ public interface TokenHerd extends AutoCloseable {
     private @Nullable String workerId;
     private RandomGenerator random = RandomGenerator.getDefault();
     private @Nullable Duration closeTimeout;
+    private @Nullable FleetTime fleetTime;
+    private Duration clockMeasurementInterval = DEFAULT_CLOCK_MEASUREMENT_INTERVAL;
+    private Duration clockOffsetWarning = DEFAULT_CLOCK_OFFSET_WARNING;
 
     private Builder() {}
 
@@ -274,6 +294,63 @@ public interface TokenHerd extends AutoCloseable {
     }
 
     /**
+     * Sets the clock the whole fleet shares ({@code RedisBackend.configure} sets the Redis
+     * server's). The herd measures this worker's offset to it when built (waiting up to 5 seconds)
+     * and then every {@linkplain #clockMeasurementInterval interval}, and converts every expiry to
+     * it: a worker whose clock is off by minutes or hours then serves no expired token and makes no
+     * other worker serve one. Without it (the default, right for one JVM and for tests on virtual
+     * time) the herd uses its {@linkplain #clock(Clock) clock} as it is, so every worker's clock
+     * must then be synchronized.
+     *
+     * @param fleetTime the shared clock
+     * @return this builder
+     */
+    @CanIgnoreReturnValue
+    public Builder fleetTime(FleetTime fleetTime) {
+      this.fleetTime = requireNonNull(fleetTime, "fleetTime");
+      return this;
+    }
+
+    /**
+     * Sets how often the offset to the {@linkplain #fleetTime fleet clock} is measured again
+     * (default {@link #DEFAULT_CLOCK_MEASUREMENT_INTERVAL}): how long a step of this worker's clock
+     * (a manual change, an NTP step) can go unnoticed.
+     *
+     * @param interval the period between measurements; positive
+     * @return this builder
+     * @throws IllegalArgumentException if {@code interval} is not positive
+     */
+    @CanIgnoreReturnValue
+    public Builder clockMeasurementInterval(Duration interval) {
+      this.clockMeasurementInterval = requirePositive("clockMeasurementInterval", interval);
+      return this;
+    }
+
+    /**
+     * Sets the offset to the fleet clock above which a measurement is logged (once per distinct
+     * offset) and counted in {@link ClockOffset#largeOffsets()} (default {@link
+     * #DEFAULT_CLOCK_OFFSET_WARNING}). The herd corrects any offset; a large one still means the
+     * host's time synchronization is broken.
+     *
+     * @param threshold the offset that warrants a warning; positive
+     * @return this builder
+     * @throws IllegalArgumentException if {@code threshold} is not positive
+     */
+    @CanIgnoreReturnValue
+    public Builder clockOffsetWarning(Duration threshold) {
+      this.clockOffsetWarning = requirePositive("clockOffsetWarning", threshold);
+      return this;
+    }
+
+    private static Duration requirePositive(String name, Duration value) {
+      requireNonNull(value, name);
+      if (value.isNegative() || value.isZero()) {
+        throw new IllegalArgumentException(name + " must be positive: " + value);
+      }
+      return value;
+    }
+
+    /**
      * Builds the herd. The builder can be used again afterwards; each call builds a separate herd.
      *
      * @return the herd; close it when the process no longer needs its tokens
@@ -304,7 +381,10 @@ public interface TokenHerd extends AutoCloseable {
           listener,
           workerId == null ? DefaultTokenHerd.defaultWorkerId() : workerId,
           random,
-          closeTimeout == null ? refreshPolicy.leaseTime() : closeTimeout);
+          closeTimeout == null ? refreshPolicy.leaseTime() : closeTimeout,
+          fleetTime,
+          clockMeasurementInterval,
+          clockOffsetWarning);
     }
   }
 }

@@ -214,7 +214,13 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
   @Override
   public CompletableFuture<AccessToken> seed(TokenSet tokens) {
     requireNonNull(tokens, "tokens");
-    return seedAttempt(tokens, 1).toCompletableFuture();
+    // The caller computed the instants from this worker's clock: store them on the fleet's.
+    TokenSet onFleetClock =
+        tokens.toBuilder()
+            .issuedAt(env.clock().toFleet(tokens.issuedAt()))
+            .expiresAt(env.clock().toFleet(tokens.expiresAt()))
+            .build();
+    return seedAttempt(onFleetClock, 1).toCompletableFuture();
   }
 
   private CompletionStage<AccessToken> seedAttempt(TokenSet tokens, int attempt) {
@@ -879,6 +885,10 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
       counters.tokenRequests.increment();
       CompletableFuture<Void> settled = new CompletableFuture<>();
       requestSettled = settled;
+      // The token set's lifetime starts no later than this, on the fleet's clock: whatever clock
+      // the endpoint stamped its response with, the expiry stored is this instant plus the
+      // lifetime the server gave.
+      Instant sentAt = now();
       // Backstop: an endpoint that ignores the request timeout must not hold the lease past its
       // end; the margin left after it covers the moment between the check above and the request
       // leaving the process.
@@ -886,7 +896,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
           .handle(
               (response, error) ->
                   error == null
-                      ? onResponse(lease, marked, response)
+                      ? onResponse(lease, marked, response, sentAt)
                       : onEndpointFailure(lease, marked, error))
           .thenCompose(stage -> stage)
           .whenComplete((done, error) -> settled.complete(null));
@@ -903,9 +913,9 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     }
 
     private CompletionStage<Optional<Entry>> onResponse(
-        Held lease, @Nullable TokenRecord marked, TokenResponse response) {
+        Held lease, @Nullable TokenRecord marked, TokenResponse response, Instant sentAt) {
       TokenSet previous = marked == null ? null : marked.tokens();
-      TokenSet merged = merge(previous, response);
+      TokenSet merged = merge(previous, response, sentAt);
       long expected = marked == null ? 0 : marked.version();
       TokenRecord next =
           lease.stamp(
@@ -1223,7 +1233,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
       };
     }
 
-    private TokenSet merge(@Nullable TokenSet previous, TokenResponse response) {
+    private TokenSet merge(@Nullable TokenSet previous, TokenResponse response, Instant sentAt) {
       boolean selfRenewing = renewal.grantType() == GrantType.CLIENT_CREDENTIALS;
       String refreshToken = response.refreshToken();
       if (selfRenewing) {
@@ -1240,8 +1250,8 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
           response.tokenType(),
           refreshToken,
           scopes,
-          response.issuedAt(),
-          response.expiresAt());
+          sentAt,
+          sentAt.plus(Duration.between(response.issuedAt(), response.expiresAt())));
     }
 
     private void reportDurability(long version, WriteOutcome.Durability durability) {

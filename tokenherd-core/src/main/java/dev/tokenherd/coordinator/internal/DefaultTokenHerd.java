@@ -2,6 +2,7 @@ package dev.tokenherd.coordinator.internal;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.tokenherd.coordinator.ClockOffset;
 import dev.tokenherd.coordinator.RefreshListener;
 import dev.tokenherd.coordinator.RefreshPolicy;
 import dev.tokenherd.coordinator.Renewal;
@@ -9,6 +10,7 @@ import dev.tokenherd.coordinator.TokenCoordinator;
 import dev.tokenherd.coordinator.TokenHerd;
 import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.spi.ChangeFeed;
+import dev.tokenherd.coordinator.spi.FleetTime;
 import dev.tokenherd.coordinator.spi.RefreshLock;
 import dev.tokenherd.coordinator.spi.TokenEndpoint;
 import dev.tokenherd.coordinator.spi.TokenStore;
@@ -43,6 +45,7 @@ public final class DefaultTokenHerd implements TokenHerd {
   private final ConcurrentMap<TokenKey, CredentialCoordinator> coordinators =
       new ConcurrentHashMap<>();
   private final Duration closeTimeout;
+  private final FleetClock fleetClock;
   private volatile boolean closed;
 
   /** Creates a herd; {@link TokenHerd.Builder} is the way to call this. */
@@ -58,8 +61,12 @@ public final class DefaultTokenHerd implements TokenHerd {
       RefreshListener listener,
       String workerId,
       RandomGenerator random,
-      Duration closeTimeout) {
+      Duration closeTimeout,
+      @Nullable FleetTime fleetTime,
+      Duration clockMeasurementInterval,
+      Duration clockOffsetWarning) {
     this.closeTimeout = closeTimeout;
+    this.fleetClock = new FleetClock(clock, fleetTime, clockOffsetWarning);
     this.ownedScheduler = scheduler == null ? newScheduler() : null;
     this.ownedExecutor = executor == null ? newExecutor() : null;
     this.env =
@@ -67,13 +74,14 @@ public final class DefaultTokenHerd implements TokenHerd {
             store,
             lock,
             feed,
-            clock,
+            fleetClock,
             scheduler == null ? requireNonNull(ownedScheduler) : scheduler,
             executor == null ? requireNonNull(ownedExecutor) : executor,
             policy,
             listener,
             workerId,
             random);
+    fleetClock.start(env.scheduler(), clockMeasurementInterval);
   }
 
   private static ExecutorService newExecutor() {
@@ -138,6 +146,11 @@ public final class DefaultTokenHerd implements TokenHerd {
     return removed == null ? CompletableFuture.completedFuture(null) : removed.close();
   }
 
+  @Override
+  public ClockOffset clockOffset() {
+    return fleetClock.status();
+  }
+
   /** Returns how many credentials this herd serves now. */
   int size() {
     return coordinators.size();
@@ -146,6 +159,7 @@ public final class DefaultTokenHerd implements TokenHerd {
   @Override
   public void close() {
     closed = true;
+    fleetClock.stop();
     CompletableFuture<?>[] settling =
         coordinators.values().stream()
             .map(CredentialCoordinator::close)

@@ -5,7 +5,6 @@ import dev.tokenherd.coordinator.RefreshPolicy;
 import dev.tokenherd.coordinator.spi.ChangeFeed;
 import dev.tokenherd.coordinator.spi.RefreshLock;
 import dev.tokenherd.coordinator.spi.TokenStore;
-import java.time.Clock;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.random.RandomGenerator;
@@ -15,7 +14,7 @@ record Environment(
     TokenStore store,
     RefreshLock lock,
     ChangeFeed feed,
-    Clock clock,
+    FleetClock clock,
     ScheduledExecutorService scheduler,
     Executor executor,
     RefreshPolicy policy,

@@ -122,14 +122,19 @@ public final class RedisBackend implements AutoCloseable {
   }
 
   /**
-   * Sets this backend's store, lock and feed on a herd builder.
+   * Sets this backend's store, lock and feed on a herd builder, and the Redis server's clock as the
+   * {@linkplain TokenHerd.Builder#fleetTime fleet time}: every worker converts its own clock to the
+   * server's, so that no worker's clock error makes any worker serve an expired token.
    *
    * @param herd the builder
    * @return the same builder
    */
   @CanIgnoreReturnValue
   public TokenHerd.Builder configure(TokenHerd.Builder herd) {
-    return herd.tokenStore(tokenStore).refreshLock(refreshLock).changeFeed(changeFeed);
+    return herd.tokenStore(tokenStore)
+        .refreshLock(refreshLock)
+        .changeFeed(changeFeed)
+        .fleetTime(tokenStore);
   }
 
   /**

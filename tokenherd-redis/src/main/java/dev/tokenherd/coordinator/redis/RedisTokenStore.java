@@ -12,6 +12,7 @@ import dev.tokenherd.coordinator.redis.internal.LuaScript;
 import dev.tokenherd.coordinator.redis.internal.RecordCodec;
 import dev.tokenherd.coordinator.redis.internal.RedisErrors;
 import dev.tokenherd.coordinator.redis.internal.SecretCipher;
+import dev.tokenherd.coordinator.spi.FleetTime;
 import dev.tokenherd.coordinator.spi.RefreshMark;
 import dev.tokenherd.coordinator.spi.TokenRecord;
 import dev.tokenherd.coordinator.spi.TokenStore;
@@ -24,6 +25,7 @@ import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.codec.StringCodec;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -98,7 +100,7 @@ import org.slf4j.LoggerFactory;
  * {@link #builder(StatefulRedisConnection)} uses that connection for everything and never closes
  * it. Either way the store is thread-safe; its futures complete on Lettuce's I/O threads.
  */
-public final class RedisTokenStore implements TokenStore, AutoCloseable {
+public final class RedisTokenStore implements TokenStore, FleetTime, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RedisTokenStore.class);
   private static final LuaScript COMPARE_AND_SET = LuaScript.load("compare-and-set.lua");
 
@@ -182,6 +184,26 @@ public final class RedisTokenStore implements TokenStore, AutoCloseable {
               return fields == null || fields.isEmpty()
                   ? Optional.<TokenRecord>empty()
                   : Optional.of(codec.decode(key, fields, keys.associatedData(key)));
+            });
+  }
+
+  /**
+   * Reads the server's clock ({@code TIME}): the clock the write script stamps refresh marks with,
+   * and the one a herd built by {@link RedisBackend#configure} converts every expiry to.
+   *
+   * @return a stage that completes with the server's time, to the microsecond
+   */
+  @Override
+  public CompletionStage<Instant> now() {
+    return dispatch(() -> reads.async().time())
+        .thenApply(
+            time -> {
+              if (time == null || time.size() != 2) {
+                throw new IllegalStateException("TIME answered " + time);
+              }
+              long seconds = Long.parseLong(time.get(0));
+              long micros = Long.parseLong(time.get(1));
+              return Instant.ofEpochSecond(seconds, micros * 1_000);
             });
   }
 

@@ -9,6 +9,7 @@ import dev.tokenherd.coordinator.AccessToken;
 import dev.tokenherd.coordinator.RefreshPolicy;
 import dev.tokenherd.coordinator.TokenCoordinator;
 import dev.tokenherd.coordinator.TokenHerd;
+import dev.tokenherd.testkit.Closer;
 import dev.tokenherd.testkit.FakeAuthorizationServer;
 import dev.tokenherd.testkit.RedisBinary;
 import dev.tokenherd.testkit.RedisServerProcess;
@@ -55,25 +56,18 @@ final class RedisBackendEvictionPolicyIT {
       FakeAuthorizationServer.builder()
           .rotationMode(RotationMode.ROTATE_REVOKE_FAMILY_ON_REUSE)
           .start();
-  private final List<AutoCloseable> resources = new ArrayList<>();
+  private final Closer resources = new Closer();
 
   @AfterEach
   void tearDown() throws Exception {
-    for (int i = resources.size() - 1; i >= 0; i--) {
-      resources.get(i).close();
-    }
+    resources.close();
     server.close();
-  }
-
-  private <T extends AutoCloseable> T closeLater(T resource) {
-    resources.add(resource);
-    return resource;
   }
 
   @Test
   void everyEvictingPolicy_isRefused_namingTheSettingTheValueTheServerAndTheFix() throws Exception {
     RedisServerProcess redis =
-        closeLater(
+        resources.add(
             RedisServerProcess.builder()
                 .password(PASSWORD)
                 .arguments("--maxmemory-policy", "volatile-ttl", "--maxmemory", "100mb")
@@ -112,7 +106,7 @@ final class RedisBackendEvictionPolicyIT {
   @Test
   void evictingPolicy_withMaxmemoryZero_isRefusedAnyway() {
     RedisServerProcess redis =
-        closeLater(
+        resources.add(
             RedisServerProcess.builder().arguments("--maxmemory-policy", "allkeys-lru").start());
 
     assertThatThrownBy(() -> RedisBackend.builder().uri(redis.uri().toString()).build())
@@ -124,7 +118,7 @@ final class RedisBackendEvictionPolicyIT {
   @Test
   void noeviction_withAMemoryLimit_startsAndServesWithoutAWarning() {
     RedisServerProcess redis =
-        closeLater(
+        resources.add(
             RedisServerProcess.builder()
                 .arguments("--maxmemory-policy", "noeviction", "--maxmemory", "100mb")
                 .start());
@@ -139,7 +133,7 @@ final class RedisBackendEvictionPolicyIT {
   @Test
   void acceptedPolicy_startsServesAndWarnsOnceNamingIt() {
     RedisServerProcess redis =
-        closeLater(
+        resources.add(
             RedisServerProcess.builder()
                 .arguments("--maxmemory-policy", "volatile-ttl", "--maxmemory", "100mb")
                 .start());
@@ -164,7 +158,7 @@ final class RedisBackendEvictionPolicyIT {
   @Test
   void acceptedPolicy_doesNotAcceptAnother() {
     RedisServerProcess redis =
-        closeLater(
+        resources.add(
             RedisServerProcess.builder()
                 .arguments("--maxmemory-policy", "allkeys-lru", "--maxmemory", "100mb")
                 .start());
@@ -194,7 +188,7 @@ final class RedisBackendEvictionPolicyIT {
   void aclUserWithoutConfigGet_startsServesAndWarnsOnce() throws Exception {
     // An evicting policy the ACL user cannot see: the warning is all the check can do.
     RedisServerProcess redis =
-        closeLater(
+        resources.add(
             RedisServerProcess.builder()
                 .arguments("--maxmemory-policy", "volatile-ttl", "--maxmemory", "100mb")
                 .start());
@@ -225,7 +219,7 @@ final class RedisBackendEvictionPolicyIT {
   void configCommandDisabled_startsAndWarnsOnce() {
     // What managed services do: CONFIG renamed away, so the server answers "unknown command".
     RedisServerProcess redis =
-        closeLater(
+        resources.add(
             RedisServerProcess.builder().arguments("--rename-command", "CONFIG", "").start());
 
     try (CapturedLog log = CapturedLog.start()) {
@@ -243,9 +237,9 @@ final class RedisBackendEvictionPolicyIT {
   @Test
   void givenClients_configCommandDisabled_startAndWarnOnceForBoth() throws Exception {
     RedisServerProcess redis =
-        closeLater(
+        resources.add(
             RedisServerProcess.builder().arguments("--rename-command", "CONFIG", "").start());
-    RedisTestClients clients = closeLater(new RedisTestClients(redis.uri()));
+    RedisTestClients clients = resources.add(new RedisTestClients(redis.uri()));
 
     try (CapturedLog log = CapturedLog.start()) {
       try (RedisBackend backend =
@@ -265,14 +259,14 @@ final class RedisBackendEvictionPolicyIT {
 
   @Test
   void givenClients_theLocksServerIsCheckedToo() throws Exception {
-    RedisServerProcess store = closeLater(RedisServerProcess.builder().start());
+    RedisServerProcess store = resources.add(RedisServerProcess.builder().start());
     RedisServerProcess lock =
-        closeLater(
+        resources.add(
             RedisServerProcess.builder()
                 .arguments("--maxmemory-policy", "volatile-lru", "--maxmemory", "100mb")
                 .start());
-    RedisTestClients storeClients = closeLater(new RedisTestClients(store.uri()));
-    RedisTestClients lockClients = closeLater(new RedisTestClients(lock.uri()));
+    RedisTestClients storeClients = resources.add(new RedisTestClients(store.uri()));
+    RedisTestClients lockClients = resources.add(new RedisTestClients(lock.uri()));
 
     assertThatThrownBy(
             () ->
@@ -300,10 +294,10 @@ final class RedisBackendEvictionPolicyIT {
 
   @Test
   void locksServerNotAnswering_failsTheBuildLikeAnUnreachableRedis() throws Exception {
-    RedisServerProcess store = closeLater(RedisServerProcess.builder().start());
-    RedisServerProcess lock = closeLater(RedisServerProcess.builder().start());
-    RedisTestClients storeClients = closeLater(new RedisTestClients(store.uri()));
-    RedisTestClients lockClients = closeLater(new RedisTestClients(lock.uri()));
+    RedisServerProcess store = resources.add(RedisServerProcess.builder().start());
+    RedisServerProcess lock = resources.add(RedisServerProcess.builder().start());
+    RedisTestClients storeClients = resources.add(new RedisTestClients(store.uri()));
+    RedisTestClients lockClients = resources.add(new RedisTestClients(lock.uri()));
     RedisClient lettuce = storeClients.lettuce();
     RedissonClient redisson = lockClients.redisson();
 

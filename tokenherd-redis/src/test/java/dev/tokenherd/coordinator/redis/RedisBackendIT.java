@@ -9,6 +9,7 @@ import dev.tokenherd.coordinator.AccessToken;
 import dev.tokenherd.coordinator.CredentialNotFoundException;
 import dev.tokenherd.coordinator.RefreshPolicy;
 import dev.tokenherd.coordinator.TokenHerd;
+import dev.tokenherd.testkit.Closer;
 import dev.tokenherd.testkit.FakeAuthorizationServer;
 import dev.tokenherd.testkit.RedisBinary;
 import dev.tokenherd.testkit.RedisServerProcess;
@@ -82,27 +83,20 @@ final class RedisBackendIT {
       FakeAuthorizationServer.builder()
           .rotationMode(RotationMode.ROTATE_REVOKE_FAMILY_ON_REUSE)
           .start();
-  private final List<AutoCloseable> resources = new ArrayList<>();
+  private final Closer resources = new Closer();
 
   @AfterEach
   void tearDown() throws Exception {
-    for (int i = resources.size() - 1; i >= 0; i--) {
-      resources.get(i).close();
-    }
+    resources.close();
     server.close();
-  }
-
-  private <T extends AutoCloseable> T closeLater(T resource) {
-    resources.add(resource);
-    return resource;
   }
 
   /**
    * Two workers on {@code redis}: the second refreshes the seeded, expiring token, both serve it.
    */
   private void servesEndToEnd(URI redis) {
-    FleetWorker first = closeLater(FleetWorker.start("first", redis, server, POLICY));
-    FleetWorker second = closeLater(FleetWorker.start("second", redis, server, POLICY));
+    FleetWorker first = resources.add(FleetWorker.start("first", redis, server, POLICY));
+    FleetWorker second = resources.add(FleetWorker.start("second", redis, server, POLICY));
     TokenGrant grant = server.issueTokens("read");
     // Inside the expiry skew: the first call anywhere refreshes through the lock.
     first.seed(FleetWorker.tokens(grant, FleetWorker.CLOCK.instant().plusMillis(100)));
@@ -118,13 +112,14 @@ final class RedisBackendIT {
 
   @Test
   void uri_servesASeededTokenEndToEnd() {
-    RedisTestServer redis = closeLater(RedisTestServer.start());
+    RedisTestServer redis = resources.add(RedisTestServer.start());
     servesEndToEnd(redis.uri());
   }
 
   @Test
   void requirePass_passwordInUri_servesAndWrongPasswordFailsClearly() {
-    RedisServerProcess redis = closeLater(RedisServerProcess.builder().password(PASSWORD).start());
+    RedisServerProcess redis =
+        resources.add(RedisServerProcess.builder().password(PASSWORD).start());
     assertThat(redis.uri().toString()).contains(":" + PASSWORD + "@");
     servesEndToEnd(redis.uri());
 
@@ -138,7 +133,7 @@ final class RedisBackendIT {
 
   @Test
   void aclUser_withTheRecommendedRules_servesWithNoDeniedCommand() throws Exception {
-    RedisServerProcess redis = closeLater(RedisServerProcess.builder().start());
+    RedisServerProcess redis = resources.add(RedisServerProcess.builder().start());
     List<String> setUser =
         new ArrayList<>(List.of("ACL", "SETUSER", "tokenherd", "on", ">" + PASSWORD));
     setUser.addAll(List.of(ACL_RULES));
@@ -173,7 +168,7 @@ final class RedisBackendIT {
 
   @Test
   void close_builtFromUri_shutsDownItsOwnClients() {
-    RedisTestServer redis = closeLater(RedisTestServer.start());
+    RedisTestServer redis = resources.add(RedisTestServer.start());
     RedisClient admin = RedisClient.create(redis.uri().toString());
     try (StatefulRedisConnection<String, String> connection = admin.connect()) {
       int alone = clients(connection);
@@ -191,8 +186,8 @@ final class RedisBackendIT {
 
   @Test
   void close_onTheCallersClients_leavesThemUsable() throws Exception {
-    RedisTestServer redis = closeLater(RedisTestServer.start());
-    RedisTestClients clients = closeLater(new RedisTestClients(redis.uri()));
+    RedisTestServer redis = resources.add(RedisTestServer.start());
+    RedisTestClients clients = resources.add(new RedisTestClients(redis.uri()));
     RedisClient lettuce = clients.lettuce();
     RedissonClient redisson = clients.redisson();
     try (RedisBackend backend =
@@ -233,8 +228,8 @@ final class RedisBackendIT {
   void build_withoutUriOrBothClients_isAnIllegalState() throws Exception {
     assertThatThrownBy(() -> RedisBackend.builder().build())
         .isInstanceOf(IllegalStateException.class);
-    RedisTestServer redis = closeLater(RedisTestServer.start());
-    RedisTestClients clients = closeLater(new RedisTestClients(redis.uri()));
+    RedisTestServer redis = resources.add(RedisTestServer.start());
+    RedisTestClients clients = resources.add(new RedisTestClients(redis.uri()));
     assertThatThrownBy(() -> RedisBackend.builder().redisClient(clients.lettuce()).build())
         .isInstanceOf(IllegalStateException.class);
     assertThatThrownBy(() -> RedisBackend.builder().redissonClient(clients.redisson()).build())
@@ -247,10 +242,11 @@ final class RedisBackendIT {
 
   @Test
   void namespaces_onOneRedis_doNotSeeEachOthersCredential() {
-    RedisTestServer redis = closeLater(RedisTestServer.start());
+    RedisTestServer redis = resources.add(RedisTestServer.start());
     FleetWorker billing =
-        closeLater(FleetWorker.start("a", redis.uri(), "tenant-a", server, POLICY));
-    FleetWorker other = closeLater(FleetWorker.start("b", redis.uri(), "tenant-b", server, POLICY));
+        resources.add(FleetWorker.start("a", redis.uri(), "tenant-a", server, POLICY));
+    FleetWorker other =
+        resources.add(FleetWorker.start("b", redis.uri(), "tenant-b", server, POLICY));
     billing.seed(FleetWorker.tokens(server.issueTokens("read")));
 
     assertThatThrownBy(other.coordinator::accessToken)

@@ -1,5 +1,6 @@
 package dev.tokenherd.coordinator.redis;
 
+import dev.tokenherd.testkit.Closer;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
@@ -9,8 +10,6 @@ import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.Delay;
 import java.net.URI;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.concurrent.TimeUnit;
 import org.redisson.Redisson;
 import org.redisson.api.RedissonClient;
@@ -30,7 +29,7 @@ final class RedisTestClients implements AutoCloseable {
   static final Duration RECONNECT_DELAY = Duration.ofMillis(100);
 
   private final URI uri;
-  private final Deque<AutoCloseable> created = new ArrayDeque<>();
+  private final Closer created = new Closer();
 
   RedisTestClients(URI uri) {
     this.uri = uri;
@@ -52,8 +51,8 @@ final class RedisTestClients implements AutoCloseable {
             .timeoutOptions(TimeoutOptions.enabled(COMMAND_TIMEOUT))
             .socketOptions(SocketOptions.builder().connectTimeout(Duration.ofMillis(500)).build())
             .build());
-    created.push(() -> resources.shutdown(0, 2, TimeUnit.SECONDS).get());
-    created.push(() -> client.shutdown(Duration.ZERO, Duration.ofSeconds(2)));
+    created.add(() -> resources.shutdown(0, 2, TimeUnit.SECONDS).get());
+    created.add(() -> client.shutdown(Duration.ZERO, Duration.ofSeconds(2)));
     return client;
   }
 
@@ -74,26 +73,12 @@ final class RedisTestClients implements AutoCloseable {
         .setRetryDelay(new ConstantDelay(Duration.ofMillis(100)))
         .setReconnectionDelay(new ConstantDelay(RECONNECT_DELAY));
     RedissonClient client = Redisson.create(config);
-    created.push(() -> client.shutdown(0, 2, TimeUnit.SECONDS));
+    created.add(() -> client.shutdown(0, 2, TimeUnit.SECONDS));
     return client;
   }
 
   @Override
-  public synchronized void close() throws Exception {
-    Exception first = null;
-    while (!created.isEmpty()) {
-      try {
-        created.pop().close();
-      } catch (Exception e) {
-        if (first == null) {
-          first = e;
-        } else {
-          first.addSuppressed(e);
-        }
-      }
-    }
-    if (first != null) {
-      throw first;
-    }
+  public void close() throws Exception {
+    created.close();
   }
 }

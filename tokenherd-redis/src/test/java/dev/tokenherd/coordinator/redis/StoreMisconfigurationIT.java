@@ -12,6 +12,7 @@ import dev.tokenherd.coordinator.StoreMisconfiguredException.Problem;
 import dev.tokenherd.coordinator.TokenSet;
 import dev.tokenherd.coordinator.spi.TokenRecord;
 import dev.tokenherd.coordinator.spi.WriteOutcome;
+import dev.tokenherd.testkit.Closer;
 import dev.tokenherd.testkit.FakeAuthorizationServer;
 import dev.tokenherd.testkit.RecordedTokenRequest;
 import dev.tokenherd.testkit.RedisBinary;
@@ -65,19 +66,12 @@ final class StoreMisconfigurationIT {
           .rotationMode(RotationMode.ROTATE_REVOKE_FAMILY_ON_REUSE)
           .accessTokenTtl(LIFETIME)
           .start();
-  private final List<AutoCloseable> resources = new ArrayList<>();
+  private final Closer resources = new Closer();
 
   @AfterEach
   void tearDown() throws Exception {
-    for (int i = resources.size() - 1; i >= 0; i--) {
-      resources.get(i).close();
-    }
+    resources.close();
     server.close();
-  }
-
-  private <T extends AutoCloseable> T closeLater(T resource) {
-    resources.add(resource);
-    return resource;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -86,16 +80,16 @@ final class StoreMisconfigurationIT {
   @Test
   void recordReplacedByAString_everyCallerGetsWrongTypeNamingTheKey_noRequest_noRetryLoop()
       throws Exception {
-    RedisServerProcess redis = closeLater(RedisServerProcess.builder().start());
+    RedisServerProcess redis = resources.add(RedisServerProcess.builder().start());
     RedisClient adminClient = RedisClient.create("redis://127.0.0.1:" + redis.port());
-    closeLater(adminClient::shutdown);
-    StatefulRedisConnection<String, String> admin = closeLater(adminClient.connect());
+    resources.add(adminClient::shutdown);
+    StatefulRedisConnection<String, String> admin = resources.add(adminClient.connect());
     String recordKey = RedisKeys.defaults().record(KEY);
     List<FleetWorker> workers = FleetWorker.startAll(3, redis.uri(), server, POLICY);
-    closeLater(() -> FleetWorker.closeAll(workers));
+    resources.add(() -> FleetWorker.closeAll(workers));
     workers.get(0).seed(FleetWorker.tokens(server.issueTokens("read")));
 
-    FleetCallers callers = closeLater(new FleetCallers(server, workers, 2));
+    FleetCallers callers = resources.add(new FleetCallers(server, workers, 2));
     await().atMost(Duration.ofSeconds(10)).until(() -> server.stats().refreshEvents() >= 2);
     // Overwrite the record just after a refresh landed, so that no request is in flight.
     long refreshes = server.stats().refreshEvents();
@@ -166,7 +160,7 @@ final class StoreMisconfigurationIT {
           .ignoreExceptions()
           .until(() -> server.isAccessTokenValid(worker.coordinator.accessToken()));
     }
-    FleetCallers after = closeLater(new FleetCallers(server, workers, 2));
+    FleetCallers after = resources.add(new FleetCallers(server, workers, 2));
     long refreshesAfter = server.stats().refreshEvents();
     await()
         .atMost(Duration.ofSeconds(10))
@@ -183,13 +177,13 @@ final class StoreMisconfigurationIT {
 
   @Test
   void counterLost_aclWithoutSet_theRefenceIsRefusedTyped_andNoRequestIsSent() throws Exception {
-    RedisServerProcess redis = closeLater(RedisServerProcess.builder().start());
+    RedisServerProcess redis = resources.add(RedisServerProcess.builder().start());
     URI limited = aclUser(redis, "noset", "+set");
     String counter =
         "redisson_lock_token:" + RedisKeys.of(RedisKeys.DEFAULT_NAMESPACE).lock(FleetWorker.KEY);
     // The full worker refreshes under fence 1001: far above where a lost counter starts again.
     assertThat(redis.command("SET", counter, "1000")).isEqualTo("+OK");
-    FleetWorker full = closeLater(FleetWorker.start("full", redis.uri(), server, POLICY));
+    FleetWorker full = resources.add(FleetWorker.start("full", redis.uri(), server, POLICY));
     full.seed(FleetWorker.tokens(server.issueTokens("read")));
     await()
         .atMost(Duration.ofSeconds(30))
@@ -201,7 +195,7 @@ final class StoreMisconfigurationIT {
     full.close();
     assertThat(redis.command("DEL", counter)).isEqualTo(":1");
     long requests = server.stats().tokenRequests();
-    FleetWorker noSet = closeLater(FleetWorker.start("noset", limited, server, POLICY));
+    FleetWorker noSet = resources.add(FleetWorker.start("noset", limited, server, POLICY));
 
     // Its lease's fence (1) is below the stored one; re-fencing runs SET, which the ACL refuses.
     await()
@@ -229,9 +223,9 @@ final class StoreMisconfigurationIT {
   @Test
   void aclWithoutEval_callersGetNoPermissionNamingEval_noRequest_andOtherWorkersAreUnaffected()
       throws Exception {
-    RedisServerProcess redis = closeLater(RedisServerProcess.builder().start());
+    RedisServerProcess redis = resources.add(RedisServerProcess.builder().start());
     URI limited = aclUser(redis, "noeval", "+eval", "+evalsha");
-    FleetWorker full = closeLater(FleetWorker.start("full", redis.uri(), server, POLICY));
+    FleetWorker full = resources.add(FleetWorker.start("full", redis.uri(), server, POLICY));
     List<FleetWorker> noEval = startAll(2, limited);
     AccessToken seeded = full.seed(FleetWorker.tokens(server.issueTokens("read")));
 
@@ -239,7 +233,7 @@ final class StoreMisconfigurationIT {
     for (FleetWorker worker : noEval) {
       assertThat(worker.coordinator.accessToken()).isEqualTo(seeded.value());
     }
-    FleetCallers callers = closeLater(new FleetCallers(server, noEval, 2));
+    FleetCallers callers = resources.add(new FleetCallers(server, noEval, 2));
     for (FleetWorker worker : noEval) {
       await()
           .atMost(Duration.ofSeconds(5))
@@ -280,7 +274,7 @@ final class StoreMisconfigurationIT {
     callers.close();
 
     // A worker with the full ACL refreshes; the limited ones adopt what it stores.
-    FleetCallers mixed = closeLater(new FleetCallers(server, List.of(full), 2));
+    FleetCallers mixed = resources.add(new FleetCallers(server, List.of(full), 2));
     await().atMost(Duration.ofSeconds(10)).until(() -> server.stats().refreshEvents() >= 2);
     for (FleetWorker worker : noEval) {
       await()
@@ -300,12 +294,12 @@ final class StoreMisconfigurationIT {
   @Test
   void aclWithoutPublish_writesApplyAndAreReportedUnannounced_workersConvergeByPolling()
       throws Exception {
-    RedisServerProcess redis = closeLater(RedisServerProcess.builder().start());
+    RedisServerProcess redis = resources.add(RedisServerProcess.builder().start());
     URI limited = aclUser(redis, "nopublish", "+publish");
     RedisClient adminClient = RedisClient.create("redis://127.0.0.1:" + redis.port());
-    closeLater(adminClient::shutdown);
+    resources.add(adminClient::shutdown);
     StatefulRedisPubSubConnection<String, String> listening =
-        closeLater(adminClient.connectPubSub());
+        resources.add(adminClient.connectPubSub());
     AtomicInteger announcements = new AtomicInteger();
     listening.addListener(
         new RedisPubSubAdapter<>() {
@@ -327,7 +321,7 @@ final class StoreMisconfigurationIT {
         .startsWith("v1 ")
         .contains("'" + channel + "'", "+publish");
 
-    FleetCallers callers = closeLater(new FleetCallers(server, workers, 2));
+    FleetCallers callers = resources.add(new FleetCallers(server, workers, 2));
     await().atMost(Duration.ofSeconds(15)).until(() -> server.stats().refreshEvents() >= 5);
     callers.close();
 
@@ -365,12 +359,12 @@ final class StoreMisconfigurationIT {
 
   @Test
   void aclWithoutPublish_storeWaitingForReplicas_reportsTheRefusedPublishToo() throws Exception {
-    RedisServerProcess redis = closeLater(RedisServerProcess.builder().start());
+    RedisServerProcess redis = resources.add(RedisServerProcess.builder().start());
     URI limited = aclUser(redis, "nopublish", "+publish");
     RedisClient client = FailFastClients.create(limited);
-    closeLater(client::shutdown);
+    resources.add(client::shutdown);
     RedisTokenStore store =
-        closeLater(
+        resources.add(
             RedisTokenStore.builder(client).waitForReplicas(1, Duration.ofMillis(50)).build());
     TokenSet tokens = FleetWorker.tokens(server.issueTokens("read"));
     Instant now = FleetWorker.CLOCK.instant();
@@ -398,10 +392,10 @@ final class StoreMisconfigurationIT {
 
   @Test
   void store_wrongTypeAndRefusedCommands_failTyped_andTheForeignValueStays() throws Exception {
-    RedisServerProcess redis = closeLater(RedisServerProcess.builder().start());
+    RedisServerProcess redis = resources.add(RedisServerProcess.builder().start());
     RedisClient adminClient = RedisClient.create("redis://127.0.0.1:" + redis.port());
-    closeLater(adminClient::shutdown);
-    RedisTokenStore admin = closeLater(RedisTokenStore.builder(adminClient).build());
+    resources.add(adminClient::shutdown);
+    RedisTokenStore admin = resources.add(RedisTokenStore.builder(adminClient).build());
     String recordKey = RedisKeys.defaults().record(KEY);
     TokenSet tokens = FleetWorker.tokens(server.issueTokens("read"));
     Instant now = FleetWorker.CLOCK.instant();
@@ -429,8 +423,8 @@ final class StoreMisconfigurationIT {
     // command the script runs is named; 7.2+ names hset.
     URI noHset = aclUser(redis, "nohset", "+hset");
     RedisClient limitedClient = FailFastClients.create(noHset);
-    closeLater(limitedClient::shutdown);
-    RedisTokenStore limited = closeLater(RedisTokenStore.builder(limitedClient).build());
+    resources.add(limitedClient::shutdown);
+    RedisTokenStore limited = resources.add(RedisTokenStore.builder(limitedClient).build());
     assertThatThrownBy(() -> limited.compareAndSet(KEY, 0, first).toCompletableFuture().join())
         .cause()
         .isInstanceOfSatisfying(
@@ -464,7 +458,7 @@ final class StoreMisconfigurationIT {
 
   private List<FleetWorker> startAll(int count, URI redis) {
     List<FleetWorker> workers = FleetWorker.startAll(count, redis, server, POLICY);
-    closeLater(() -> FleetWorker.closeAll(workers));
+    resources.add(() -> FleetWorker.closeAll(workers));
     return workers;
   }
 

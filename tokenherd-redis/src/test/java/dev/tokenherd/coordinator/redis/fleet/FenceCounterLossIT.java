@@ -7,13 +7,13 @@ import static org.awaitility.Awaitility.await;
 
 import dev.tokenherd.coordinator.TokenCoordinator;
 import dev.tokenherd.coordinator.redis.RedisKeys;
+import dev.tokenherd.testkit.Closer;
 import dev.tokenherd.testkit.FakeAuthorizationServer;
 import dev.tokenherd.testkit.RedisServerProcess;
 import dev.tokenherd.testkit.RotationMode;
 import dev.tokenherd.testkit.ServerStats;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -38,13 +38,11 @@ final class FenceCounterLossIT {
           .accessTokenTtl(FleetSettings.TOKEN_TTL)
           .latency(FleetSettings.SERVER_LATENCY)
           .start();
-  private final List<AutoCloseable> resources = new ArrayList<>();
+  private final Closer resources = new Closer();
 
   @AfterEach
   void tearDown() throws Exception {
-    for (int i = resources.size() - 1; i >= 0; i--) {
-      resources.get(i).close();
-    }
+    resources.close();
     server.close();
     redis.close();
   }

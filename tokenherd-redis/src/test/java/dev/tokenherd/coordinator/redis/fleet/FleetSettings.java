@@ -11,6 +11,7 @@ import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.TokenSet;
 import dev.tokenherd.coordinator.oauth2.OAuth2TokenEndpoint;
 import dev.tokenherd.coordinator.redis.RedisBackend;
+import dev.tokenherd.testkit.Closer;
 import dev.tokenherd.testkit.FakeAuthorizationServer;
 import dev.tokenherd.testkit.ServerStats;
 import dev.tokenherd.testkit.TokenGrant;
@@ -111,11 +112,7 @@ final class FleetSettings {
    * all on {@link #KEY} against {@code server}; what must be closed is added to {@code resources}.
    */
   static List<TokenCoordinator> workers(
-      URI redis,
-      String namespace,
-      FakeAuthorizationServer server,
-      int count,
-      List<AutoCloseable> resources) {
+      URI redis, String namespace, FakeAuthorizationServer server, int count, Closer resources) {
     List<TokenCoordinator> workers = new ArrayList<>();
     for (int i = 0; i < count; i++) {
       RedisBackend backend =

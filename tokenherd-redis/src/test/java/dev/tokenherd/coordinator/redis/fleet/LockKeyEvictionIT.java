@@ -11,6 +11,7 @@ import dev.tokenherd.coordinator.TokenCoordinator;
 import dev.tokenherd.coordinator.TokenHerd;
 import dev.tokenherd.coordinator.redis.RedisBackend;
 import dev.tokenherd.coordinator.redis.RedisKeys;
+import dev.tokenherd.testkit.Closer;
 import dev.tokenherd.testkit.FakeAuthorizationServer;
 import dev.tokenherd.testkit.Fault;
 import dev.tokenherd.testkit.RedisServerProcess;
@@ -18,8 +19,6 @@ import dev.tokenherd.testkit.RotationMode;
 import dev.tokenherd.testkit.ServerStats;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -44,13 +43,11 @@ final class LockKeyEvictionIT {
           .rotationMode(RotationMode.ROTATE_REVOKE_FAMILY_ON_REUSE)
           .accessTokenTtl(Duration.ofMinutes(10))
           .start();
-  private final List<AutoCloseable> resources = new ArrayList<>();
+  private final Closer resources = new Closer();
 
   @AfterEach
   void tearDown() throws Exception {
-    for (int i = resources.size() - 1; i >= 0; i--) {
-      resources.get(i).close();
-    }
+    resources.close();
     server.close();
     redis.close();
   }

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.tokenherd.coordinator.AccessToken;
 import dev.tokenherd.coordinator.TokenCoordinator;
 import dev.tokenherd.coordinator.TokenSet;
+import dev.tokenherd.testkit.Closer;
 import dev.tokenherd.testkit.FakeAuthorizationServer;
 import dev.tokenherd.testkit.Fault;
 import dev.tokenherd.testkit.RedisServerProcess;
@@ -13,7 +14,6 @@ import dev.tokenherd.testkit.RotationMode;
 import dev.tokenherd.testkit.ServerStats;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -34,7 +34,7 @@ final class RecordFlushIT {
 
   private final Clock clock = Clock.systemUTC();
   private final RedisServerProcess redis = RedisServerProcess.builder().start();
-  private final List<AutoCloseable> resources = new ArrayList<>();
+  private final Closer resources = new Closer();
   private FakeAuthorizationServer server;
 
   /** The rotating server, its access tokens living {@code ttl}. */
@@ -50,9 +50,7 @@ final class RecordFlushIT {
 
   @AfterEach
   void tearDown() throws Exception {
-    for (int i = resources.size() - 1; i >= 0; i--) {
-      resources.get(i).close();
-    }
+    resources.close();
     if (server != null) {
       server.close();
     }

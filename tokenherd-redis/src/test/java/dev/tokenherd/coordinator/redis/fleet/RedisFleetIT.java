@@ -6,12 +6,12 @@ import static org.awaitility.Awaitility.await;
 
 import dev.tokenherd.coordinator.TokenCoordinator;
 import dev.tokenherd.coordinator.redis.RedisTestServer;
+import dev.tokenherd.testkit.Closer;
 import dev.tokenherd.testkit.FakeAuthorizationServer;
 import dev.tokenherd.testkit.RotationMode;
 import dev.tokenherd.testkit.ServerStats;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -37,7 +37,7 @@ class RedisFleetIT {
           .accessTokenTtl(FleetSettings.TOKEN_TTL)
           .latency(FleetSettings.SERVER_LATENCY)
           .start();
-  private final List<AutoCloseable> resources = new ArrayList<>();
+  private final Closer resources = new Closer();
 
   @BeforeAll
   static void startRedis() {
@@ -51,9 +51,7 @@ class RedisFleetIT {
 
   @AfterEach
   void tearDown() throws Exception {
-    for (int i = resources.size() - 1; i >= 0; i--) {
-      resources.get(i).close();
-    }
+    resources.close();
     server.close();
   }
 
