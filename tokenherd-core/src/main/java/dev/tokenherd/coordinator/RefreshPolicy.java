@@ -17,6 +17,14 @@ import java.time.Instant;
  * refreshAheadFraction) / 2)}, so that a short-lived token still has a refresh window; it also
  * covers a late timer, because the hot path never reads the clock.
  *
+ * <p>The skew is never below {@code expiryPrecision} plus the observed refresh round trip, unless
+ * that is more than half the lifetime (then half the lifetime: every token is served for at least
+ * half its stated life): most authorization servers count lifetimes from an issue time rounded down
+ * to the whole second, so a "4 s" token may live 3.0 s from when the request was sent. And a token
+ * refreshed ahead must be stored and announced to the fleet before it stops being served, so the
+ * stale point is also no later than the expiry point minus two round trips (one to refresh, one to
+ * propagate), though not before half the lifetime unless the refresh-ahead fraction says so.
+ *
  * @param refreshAheadFraction the fraction of the lifetime after which a token is stale, in (0, 1)
  * @param expirySkew how long before its expiry a token stops being served
  * @param waitTimeout how long a caller waits for a token when the cached one has expired
@@ -27,6 +35,8 @@ import java.time.Instant;
  * @param pollBackoff the backoff between store reads while another worker refreshes
  * @param maxAttempts the most token requests one refresh makes before it gives up (its deadline
  *     usually ends it first)
+ * @param expiryPrecision how much earlier than its stated lifetime a token may expire at the
+ *     server, because the server counts whole seconds: the least skew
  */
 public record RefreshPolicy(
     double refreshAheadFraction,
@@ -36,7 +46,8 @@ public record RefreshPolicy(
     Duration endpointTimeout,
     Backoff retryBackoff,
     Backoff pollBackoff,
-    int maxAttempts) {
+    int maxAttempts,
+    Duration expiryPrecision) {
 
   /** Default {@link #refreshAheadFraction()}: 0.75. */
   public static final double DEFAULT_REFRESH_AHEAD_FRACTION = 0.75;
@@ -56,6 +67,9 @@ public record RefreshPolicy(
   /** Default {@link #maxAttempts()}: 100. */
   public static final int DEFAULT_MAX_ATTEMPTS = 100;
 
+  /** Default {@link #expiryPrecision()}: 1 s, for servers that count whole seconds. */
+  public static final Duration DEFAULT_EXPIRY_PRECISION = Duration.ofSeconds(1);
+
   private static final RefreshPolicy DEFAULTS = builder().build();
 
   /**
@@ -72,6 +86,8 @@ public record RefreshPolicy(
    * @param retryBackoff the backoff between token requests after transient failures
    * @param pollBackoff the backoff between store reads while another worker refreshes
    * @param maxAttempts the most token requests one refresh makes; at least 1
+   * @param expiryPrecision how much earlier than stated a token may expire at the server; not
+   *     negative
    * @throws IllegalArgumentException if a value is out of range or the endpoint timeout does not
    *     fit in the lease
    */
@@ -82,6 +98,8 @@ public record RefreshPolicy(
     requireNonNull(endpointTimeout, "endpointTimeout");
     requireNonNull(retryBackoff, "retryBackoff");
     requireNonNull(pollBackoff, "pollBackoff");
+    requireNonNull(expiryPrecision, "expiryPrecision");
+    requireNotNegative("expiryPrecision", expiryPrecision);
     if (!(refreshAheadFraction > 0.0 && refreshAheadFraction < 1.0)) {
       throw new IllegalArgumentException(
           "refreshAheadFraction must be within (0, 1): " + refreshAheadFraction);
@@ -137,36 +155,91 @@ public record RefreshPolicy(
         .endpointTimeout(endpointTimeout)
         .retryBackoff(retryBackoff)
         .pollBackoff(pollBackoff)
-        .maxAttempts(maxAttempts);
+        .maxAttempts(maxAttempts)
+        .expiryPrecision(expiryPrecision);
   }
 
   /**
-   * Returns when a token set issued at {@code issuedAt} and expiring at {@code expiresAt} becomes
-   * stale: {@code issuedAt + refreshAheadFraction * (expiresAt - issuedAt)}.
+   * Returns when a token set becomes stale, before any refresh was observed: {@link
+   * #refreshAt(Instant, Instant, Duration)} with a zero round trip.
    *
    * @param issuedAt when the token set was issued
    * @param expiresAt when its access token expires
    * @return the instant from which the token is refreshed ahead
    */
   public Instant refreshAt(Instant issuedAt, Instant expiresAt) {
-    long lifetimeNanos = Duration.between(issuedAt, expiresAt).toNanos();
-    return issuedAt.plusNanos((long) (lifetimeNanos * refreshAheadFraction));
+    return refreshAt(issuedAt, expiresAt, Duration.ZERO);
+  }
+
+  /**
+   * Returns when a token set issued at {@code issuedAt} and expiring at {@code expiresAt} becomes
+   * stale: {@code issuedAt + refreshAheadFraction * (expiresAt - issuedAt)}, but no later than
+   * {@linkplain #expireAt(Instant, Instant, Duration) the expiry point} minus two round trips,
+   * though not before the middle of the lifetime unless the fraction itself is earlier.
+   *
+   * @param issuedAt when the token set was issued
+   * @param expiresAt when its access token expires
+   * @param roundTrip how long a refresh has been observed to take (zero if none was)
+   * @return the instant from which the token is refreshed ahead
+   */
+  public Instant refreshAt(Instant issuedAt, Instant expiresAt, Duration roundTrip) {
+    long lifetimeNanos = Math.max(0, Duration.between(issuedAt, expiresAt).toNanos());
+    Instant ahead = issuedAt.plusNanos((long) (lifetimeNanos * refreshAheadFraction));
+    Instant halfway = issuedAt.plusNanos(lifetimeNanos / 2);
+    Instant earliest = ahead.isBefore(halfway) ? ahead : halfway;
+    Instant latest = expireAt(issuedAt, expiresAt, roundTrip).minus(roundTrip.multipliedBy(2));
+    if (latest.isBefore(earliest)) {
+      latest = earliest;
+    }
+    return ahead.isBefore(latest) ? ahead : latest;
+  }
+
+  /**
+   * Returns the instant after which a token is no longer served, before any refresh was observed:
+   * {@link #expireAt(Instant, Instant, Duration)} with a zero round trip.
+   *
+   * @param issuedAt when the token set was issued
+   * @param expiresAt when the access token expires
+   * @return the instant from which callers wait for a refresh instead of getting this token
+   */
+  public Instant expireAt(Instant issuedAt, Instant expiresAt) {
+    return expireAt(issuedAt, expiresAt, Duration.ZERO);
   }
 
   /**
    * Returns the instant after which a token expiring at {@code expiresAt} is no longer served:
    * {@code expiresAt} minus the skew, where the skew is {@code min(expirySkew, lifetime * (1 -
-   * refreshAheadFraction) / 2)}.
+   * refreshAheadFraction) / 2)}, raised to at least {@code expiryPrecision + roundTrip} but not
+   * above half the lifetime.
    *
    * @param issuedAt when the token set was issued; with {@code expiresAt}, it gives the lifetime
    *     that caps the skew
    * @param expiresAt when the access token expires
+   * @param roundTrip how long a refresh has been observed to take (zero if none was)
    * @return the instant from which callers wait for a refresh instead of getting this token
    */
-  public Instant expireAt(Instant issuedAt, Instant expiresAt) {
-    long lifetimeNanos = Duration.between(issuedAt, expiresAt).toNanos();
+  public Instant expireAt(Instant issuedAt, Instant expiresAt, Duration roundTrip) {
+    long lifetimeNanos = Math.max(0, Duration.between(issuedAt, expiresAt).toNanos());
     long windowCapNanos = (long) (lifetimeNanos * (1.0 - refreshAheadFraction) / 2.0);
-    return expiresAt.minusNanos(Math.min(expirySkew.toNanos(), windowCapNanos));
+    long skew = Math.min(expirySkew.toNanos(), windowCapNanos);
+    long floor = Math.min(expiryPrecision.plus(roundTrip).toNanos(), lifetimeNanos / 2);
+    return expiresAt.minusNanos(Math.max(skew, floor));
+  }
+
+  /**
+   * Returns the last instant a token may be handed to a caller that waited for its refresh: {@code
+   * expiresAt} minus the expiry precision, or half the lifetime if that is less. A token served
+   * from the cache stops at {@link #expireAt} (the full skew, which also leaves room to refresh); a
+   * caller that waited for a slow refresh on a loaded machine is still given the token it waited
+   * for, but never one the server may already hold expired.
+   *
+   * @param issuedAt when the token set was issued
+   * @param expiresAt when the access token expires
+   * @return the last instant the token is handed over
+   */
+  public Instant servableUntil(Instant issuedAt, Instant expiresAt) {
+    long lifetimeNanos = Math.max(0, Duration.between(issuedAt, expiresAt).toNanos());
+    return expiresAt.minusNanos(Math.min(expiryPrecision.toNanos(), lifetimeNanos / 2));
   }
 
   private static void requirePositive(String name, Duration value) {
@@ -191,6 +264,7 @@ public record RefreshPolicy(
     private Backoff retryBackoff = Backoff.DEFAULT_RETRY;
     private Backoff pollBackoff = Backoff.DEFAULT_POLL;
     private int maxAttempts = DEFAULT_MAX_ATTEMPTS;
+    private Duration expiryPrecision = DEFAULT_EXPIRY_PRECISION;
 
     private Builder() {}
 
@@ -316,6 +390,24 @@ public record RefreshPolicy(
     }
 
     /**
+     * Sets how much earlier than its stated lifetime a token may expire at the server (default
+     * {@link #DEFAULT_EXPIRY_PRECISION}, 1 s): most servers count a lifetime from an issue time
+     * rounded down to the whole second, and some round {@code expires_in} too. It is the least skew
+     * any token gets, with the observed refresh round trip added, unless that is more than half its
+     * lifetime. Lower it only for a server known to count milliseconds from the moment it answers.
+     *
+     * @param precision the precision; zero or positive
+     * @return this builder
+     * @throws IllegalArgumentException if {@code precision} is negative
+     */
+    @CanIgnoreReturnValue
+    public Builder expiryPrecision(Duration precision) {
+      requireNotNegative("expiryPrecision", requireNonNull(precision, "expiryPrecision"));
+      this.expiryPrecision = precision;
+      return this;
+    }
+
+    /**
      * Builds the policy.
      *
      * @return the policy
@@ -330,7 +422,8 @@ public record RefreshPolicy(
           endpointTimeout,
           retryBackoff,
           pollBackoff,
-          maxAttempts);
+          maxAttempts,
+          expiryPrecision);
     }
   }
 }

@@ -131,7 +131,10 @@ public final class FakeAuthorizationServer implements AutoCloseable {
             mode,
             accessTokenTtl,
             builder.reuseGracePeriod,
-            counters.familiesRevoked::increment);
+            counters.familiesRevoked::increment,
+            builder.wholeSecondIssueTimes,
+            builder.issuedBeforeAnswer,
+            builder.jwtAccessTokens);
     this.executor = Executors.newCachedThreadPool(new DaemonThreads());
     this.server =
         HttpServer.create(
@@ -924,8 +927,60 @@ public final class FakeAuthorizationServer implements AutoCloseable {
     private int port;
     private @Nullable InetAddress bindAddress; // null: 127.0.0.1
     private int requestLogLimit = DEFAULT_REQUEST_LOG_LIMIT;
+    private boolean wholeSecondIssueTimes;
+    private boolean jwtAccessTokens;
+    private Duration issuedBeforeAnswer = Duration.ZERO;
 
     private Builder() {}
+
+    /**
+     * Makes the server count every access token's lifetime from {@code lag} before it answers
+     * (default zero): with one second, the worst case of a server that rounds issue times down to
+     * the whole second, every time, so that a test of it does not depend on where in its second a
+     * request lands.
+     *
+     * @param lag how long before answering a token's lifetime starts; zero or positive, below the
+     *     access token lifetime
+     * @return this builder
+     * @throws IllegalArgumentException if {@code lag} is negative
+     */
+    @CanIgnoreReturnValue
+    public Builder issuedBeforeAnswer(Duration lag) {
+      requireNonNull(lag, "lag");
+      if (lag.isNegative()) {
+        throw new IllegalArgumentException("issuedBeforeAnswer must not be negative: " + lag);
+      }
+      this.issuedBeforeAnswer = lag;
+      return this;
+    }
+
+    /**
+     * Makes the server count access token lifetimes from an issue time rounded down to the whole
+     * second, as many real servers do (default {@code false}: from the millisecond it answers). A
+     * token answered with {@code expires_in} N then expires between N - 1 and N seconds after it
+     * was issued, and {@link #isAccessTokenValid} judges by that.
+     *
+     * @param wholeSecondIssueTimes {@code true} to round issue times down to the second
+     * @return this builder
+     */
+    @CanIgnoreReturnValue
+    public Builder wholeSecondIssueTimes(boolean wholeSecondIssueTimes) {
+      this.wholeSecondIssueTimes = wholeSecondIssueTimes;
+      return this;
+    }
+
+    /**
+     * Makes access tokens JWT-shaped, with {@code iat} and {@code exp} claims in whole seconds and
+     * a random signature (default {@code false}: opaque random strings).
+     *
+     * @param jwtAccessTokens {@code true} for JWT-shaped access tokens
+     * @return this builder
+     */
+    @CanIgnoreReturnValue
+    public Builder jwtAccessTokens(boolean jwtAccessTokens) {
+      this.jwtAccessTokens = jwtAccessTokens;
+      return this;
+    }
 
     /**
      * Sets the accepted client identifier (default {@value #DEFAULT_CLIENT_ID}).

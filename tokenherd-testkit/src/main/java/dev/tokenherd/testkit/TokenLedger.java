@@ -1,10 +1,12 @@
 package dev.tokenherd.testkit;
 
 import dev.tokenherd.testkit.RecordedTokenRequest.Outcome;
+import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -27,6 +29,9 @@ import org.jspecify.annotations.Nullable;
  */
 final class TokenLedger {
   private static final Base64.Encoder TOKEN_ENCODING = Base64.getUrlEncoder().withoutPadding();
+  private static final String JWT_HEADER =
+      TOKEN_ENCODING.encodeToString(
+          "{\"alg\":\"RS256\",\"typ\":\"at+jwt\"}".getBytes(StandardCharsets.UTF_8));
   private static final int TOKEN_BYTES = 32;
 
   private final SecureRandom random = new SecureRandom();
@@ -35,6 +40,9 @@ final class TokenLedger {
   private final Duration accessTokenTtl;
   private final Duration reuseGracePeriod;
   private final Runnable onFamilyRevoked;
+  private final boolean wholeSecondIssueTimes;
+  private final Duration issuedBeforeAnswer;
+  private final boolean jwtAccessTokens;
   private final ConcurrentMap<String, AccessEntry> accessTokens = new ConcurrentHashMap<>();
   private final ConcurrentMap<String, RefreshEntry> refreshTokens = new ConcurrentHashMap<>();
   private final Queue<Family> families = new ConcurrentLinkedQueue<>();
@@ -44,7 +52,13 @@ final class TokenLedger {
       RotationMode mode,
       Duration accessTokenTtl,
       Duration reuseGracePeriod,
-      Runnable onFamilyRevoked) {
+      Runnable onFamilyRevoked,
+      boolean wholeSecondIssueTimes,
+      Duration issuedBeforeAnswer,
+      boolean jwtAccessTokens) {
+    this.wholeSecondIssueTimes = wholeSecondIssueTimes;
+    this.issuedBeforeAnswer = issuedBeforeAnswer;
+    this.jwtAccessTokens = jwtAccessTokens;
     this.clock = clock;
     this.mode = mode;
     this.accessTokenTtl = accessTokenTtl;
@@ -161,10 +175,36 @@ final class TokenLedger {
   }
 
   private TokenGrant grantLocked(Family family, @Nullable String refreshToken, Instant now) {
-    String accessToken = newToken();
-    Instant expiresAt = now.plus(accessTokenTtl);
-    accessTokens.put(accessToken, new AccessEntry(family, now, expiresAt));
+    // A server that counts whole seconds issues at the second begun, so a token lives between
+    // ttl - 1 s and ttl from the moment it was issued.
+    Instant issued =
+        (wholeSecondIssueTimes ? now.truncatedTo(ChronoUnit.SECONDS) : now)
+            .minus(issuedBeforeAnswer);
+    Instant expiresAt = issued.plus(accessTokenTtl);
+    String accessToken = jwtAccessTokens ? jwt(issued) : newToken();
+    accessTokens.put(accessToken, new AccessEntry(family, issued, expiresAt));
     return new TokenGrant(accessToken, refreshToken, expiresAt, family.scope);
+  }
+
+  /**
+   * An access token shaped as a signed JWT whose claims say when it was issued and expires, in
+   * whole seconds (RFC 7519 NumericDate), as most servers write them. The signature is random.
+   */
+  private String jwt(Instant issued) {
+    long iat = issued.getEpochSecond();
+    String claims =
+        "{\"iat\":"
+            + iat
+            + ",\"exp\":"
+            + (iat + accessTokenTtl.toSeconds())
+            + ",\"jti\":\""
+            + newToken()
+            + "\"}";
+    return JWT_HEADER
+        + "."
+        + TOKEN_ENCODING.encodeToString(claims.getBytes(StandardCharsets.UTF_8))
+        + "."
+        + newToken();
   }
 
   private String newToken() {

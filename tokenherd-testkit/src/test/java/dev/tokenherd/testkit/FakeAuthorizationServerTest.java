@@ -6,11 +6,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tokenherd.testkit.RecordedTokenRequest.Outcome;
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Base64;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
@@ -600,5 +602,36 @@ final class FakeAuthorizationServerTest {
       assertThat(quiet.requests()).isEmpty();
       assertThat(quiet.stats().refreshEvents()).isEqualTo(1);
     }
+  }
+
+  // --- whole-second issue times and JWT-shaped tokens ------------------------------------------
+
+  @Test
+  void wholeSecondIssueTimes_jwtAccessTokens_countFromTheSecondBegun_andSayItInTheClaims()
+      throws IOException {
+    server.close();
+    clock.set(Instant.parse("2030-01-01T00:00:00.900Z"));
+    server =
+        FakeAuthorizationServer.builder()
+            .clock(clock)
+            .accessTokenTtl(Duration.ofSeconds(4))
+            .wholeSecondIssueTimes(true)
+            .jwtAccessTokens(true)
+            .start();
+
+    TokenGrant grant = server.issueTokens("read");
+
+    // Issued at .900, counted from .000: it lives 3.1 s, not the 4 s expires_in will say.
+    assertThat(grant.expiresAt()).isEqualTo(Instant.parse("2030-01-01T00:00:04Z"));
+    assertThat(server.isAccessTokenValid(grant.accessToken(), clock.instant().plusMillis(3099)))
+        .isTrue();
+    assertThat(server.isAccessTokenValid(grant.accessToken(), clock.instant().plusMillis(3100)))
+        .isFalse();
+    String[] parts = grant.accessToken().split("\\.");
+    assertThat(parts).hasSize(3);
+    JsonNode claims = new ObjectMapper().readTree(Base64.getUrlDecoder().decode(parts[1]));
+    assertThat(claims.get("iat").asLong()).isEqualTo(1_893_456_000L);
+    assertThat(claims.get("exp").asLong()).isEqualTo(1_893_456_004L);
+    assertThat(server.issueTokens("read").accessToken()).isNotEqualTo(grant.accessToken());
   }
 }

@@ -16,10 +16,13 @@ import java.time.Duration;
  */
 public final class TokenHerdSource implements TokenSource {
   /**
-   * The demo's policy: the defaults, with store polls and retries short enough for 1-3 s tokens.
+   * The demo's policy: the defaults, with store polls and retries short enough for 1-3 s tokens,
+   * and no whole-second expiry precision: the demo's fake server counts milliseconds from when it
+   * answers (a real server usually counts whole seconds: keep the default 1 s there).
    */
   public static final RefreshPolicy POLICY =
       RefreshPolicy.builder()
+          .expiryPrecision(Duration.ZERO)
           .waitTimeout(Duration.ofSeconds(10))
           .leaseTime(Duration.ofSeconds(10))
           .endpointTimeout(Duration.ofSeconds(5))

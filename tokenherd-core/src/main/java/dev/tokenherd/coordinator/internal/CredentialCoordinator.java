@@ -52,6 +52,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
@@ -106,6 +107,8 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
 
   private volatile Instant nextFailedResync = Instant.MIN;
   private volatile boolean closed;
+  // Written by refreshes and by installs of other workers' records.
+  private final AtomicLong roundTripNanos = new AtomicLong();
   private final ChangeFeed.Subscription subscription;
 
   CredentialCoordinator(TokenKey key, TokenEndpoint endpoint, Renewal renewal, Environment env) {
@@ -286,20 +289,24 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
               deadline.cancel(false);
               if (error != null) {
                 result.completeExceptionally(typed(error));
-              } else if (done.token != null && now().isBefore(done.token.expiresAt())) {
+              } else if (done.token != null && now().isBefore(done.servableUntil)) {
                 // The token this caller waited for, even if a slow refresh (a loaded machine)
-                // brought it back inside its expiry skew: it has not expired.
+                // brought it back inside its expiry skew: it has not expired, even on a server
+                // that counts whole seconds.
                 result.complete(done.token);
               } else if (done.token != null) {
-                // The server issued a token that is already expired (expires_in 0 or negative).
+                // The token had expired when it came back: the server issued it expired
+                // (expires_in 0 or negative), or the refresh took longer than the token lives.
                 // Its rotation is stored; the caller is not served it, and its next call
                 // refreshes again.
                 result.completeExceptionally(
                     new TransientRefreshException(
                         key,
-                        "the token endpoint issued an access token that is already expired (its"
-                            + " expires_in was zero or negative); its refresh token is stored,"
-                            + " and the next call refreshes again",
+                        "the access token the refresh brought back had already expired ("
+                            + done.token.expiresAt()
+                            + "): its expires_in was zero or negative, or the refresh took"
+                            + " longer than the token lives; its refresh token is stored, and the"
+                            + " next call refreshes again",
                         null,
                         null));
               } else {
@@ -605,7 +612,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
             ? Decision.REFRESH
             : Decision.fail(new CredentialNotFoundException(key));
       }
-      Phase phase = Entry.phaseOf(tokens, now(), policy);
+      Phase phase = Entry.phaseOf(tokens, now(), policy, roundTrip());
       if (trigger == Trigger.REJECTED) {
         return tokens.accessToken().equals(rejectedToken) || !phase.usable()
             ? Decision.REFRESH
@@ -914,6 +921,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
 
     private CompletionStage<Optional<Entry>> onResponse(
         Held lease, @Nullable TokenRecord marked, TokenResponse response, Instant sentAt) {
+      observeRoundTrip(Duration.between(sentAt, now()));
       TokenSet previous = marked == null ? null : marked.tokens();
       TokenSet merged = merge(previous, response, sentAt);
       long expected = marked == null ? 0 : marked.version();
@@ -1303,7 +1311,10 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
         return current; // never go back, and keep the timers of the version already cached
       }
       Instant now = now();
-      installed = Entry.of(key, record, now, policy);
+      if (current.version != 0 && record.version() > current.version) {
+        observePropagation(record, now);
+      }
+      installed = Entry.of(key, record, now, policy, roundTrip());
       entry = installed;
       scheduleTimers(installed, now);
       becameFailed = installed.phase == Phase.FAILED && current.phase != Phase.FAILED;
@@ -1729,6 +1740,44 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
 
   private Instant now() {
     return env.clock().instant();
+  }
+
+  /**
+   * Returns how long this worker's token requests have been taking: the expiry margin and the
+   * refresh-ahead point make room for it (see {@link RefreshPolicy#expireAt(Instant, Instant,
+   * Duration)}). Zero until one answered.
+   */
+  private Duration roundTrip() {
+    return Duration.ofNanos(roundTripNanos.get());
+  }
+
+  /**
+   * Takes in one request's round trip: a slower one at once (a margin too small serves expired
+   * tokens), a faster one a quarter at a time (one quick answer does not undo a slow endpoint).
+   */
+  private void observeRoundTrip(Duration taken) {
+    long sample = Math.max(0, taken.toNanos());
+    var unused =
+        roundTripNanos.getAndUpdate(
+            current -> sample >= current ? sample : current - (current - sample) / 4);
+  }
+
+  /**
+   * Takes in what a refresh by another worker took to reach this one: from when its request was
+   * sent (the token set's issue instant, on the fleet's clock) to now, when its record is installed
+   * here. Every worker then leaves room for the whole refresh, propagation included, not only the
+   * one that sends. Records older than half their lifetime (a worker that was not listening, a seed
+   * of an old login) say nothing about a refresh and are skipped.
+   */
+  private void observePropagation(TokenRecord record, Instant now) {
+    TokenSet tokens = record.tokens();
+    if (tokens == null) {
+      return;
+    }
+    Duration age = Duration.between(tokens.issuedAt(), now);
+    if (!age.isNegative() && age.compareTo(tokens.lifetime().dividedBy(2)) < 0) {
+      observeRoundTrip(age);
+    }
   }
 
   private void notifyListener(Consumer<RefreshListener> event) {

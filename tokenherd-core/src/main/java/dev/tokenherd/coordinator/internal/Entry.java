@@ -9,6 +9,7 @@ import dev.tokenherd.coordinator.RefreshPolicy;
 import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.TokenSet;
 import dev.tokenherd.coordinator.spi.TokenRecord;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -21,7 +22,7 @@ import org.jspecify.annotations.Nullable;
  */
 final class Entry {
   static final Entry EMPTY =
-      new Entry(0, "", Phase.EMPTY, null, null, null, Instant.MIN, Instant.MIN);
+      new Entry(0, "", Phase.EMPTY, null, null, null, Instant.MIN, Instant.MIN, Instant.MIN);
 
   final long version;
 
@@ -35,6 +36,12 @@ final class Entry {
   final Instant refreshAt;
   final Instant expireAt;
 
+  /**
+   * The last instant a caller that waited for this token may still be handed it: its expiry minus
+   * the policy's expiry precision, not the whole skew (see {@link RefreshPolicy#servableUntil}).
+   */
+  final Instant servableUntil;
+
   private Entry(
       long version,
       String generation,
@@ -43,7 +50,8 @@ final class Entry {
       @Nullable CompletableFuture<AccessToken> completed,
       @Nullable ReauthenticationRequiredException failure,
       Instant refreshAt,
-      Instant expireAt) {
+      Instant expireAt,
+      Instant servableUntil) {
     this.version = version;
     this.generation = generation;
     this.phase = phase;
@@ -52,10 +60,16 @@ final class Entry {
     this.failure = failure;
     this.refreshAt = refreshAt;
     this.expireAt = expireAt;
+    this.servableUntil = servableUntil;
   }
 
-  /** Returns the entry for a stored record, in the phase that {@code now} gives it. */
-  static Entry of(TokenKey key, TokenRecord record, Instant now, RefreshPolicy policy) {
+  /**
+   * Returns the entry for a stored record, in the phase that {@code now} gives it; {@code
+   * roundTrip} is how long this worker's refreshes have been taking (see {@link
+   * RefreshPolicy#expireAt(Instant, Instant, Duration)}).
+   */
+  static Entry of(
+      TokenKey key, TokenRecord record, Instant now, RefreshPolicy policy, Duration roundTrip) {
     if (!record.isActive()) {
       return new Entry(
           record.version(),
@@ -64,6 +78,7 @@ final class Entry {
           null,
           null,
           reauthFailure(key, record),
+          Instant.MIN,
           Instant.MIN,
           Instant.MIN);
     }
@@ -77,10 +92,11 @@ final class Entry {
           null,
           null,
           Instant.MIN,
+          Instant.MIN,
           Instant.MIN);
     }
-    Instant refreshAt = policy.refreshAt(tokens.issuedAt(), tokens.expiresAt());
-    Instant expireAt = policy.expireAt(tokens.issuedAt(), tokens.expiresAt());
+    Instant refreshAt = policy.refreshAt(tokens.issuedAt(), tokens.expiresAt(), roundTrip);
+    Instant expireAt = policy.expireAt(tokens.issuedAt(), tokens.expiresAt(), roundTrip);
     AccessToken token =
         new AccessToken(
             tokens.accessToken(),
@@ -96,15 +112,16 @@ final class Entry {
         CompletableFuture.completedFuture(token),
         null,
         refreshAt,
-        expireAt);
+        expireAt,
+        policy.servableUntil(tokens.issuedAt(), tokens.expiresAt()));
   }
 
   /** Returns the phase of a token set at {@code now}. */
-  static Phase phaseOf(TokenSet tokens, Instant now, RefreshPolicy policy) {
+  static Phase phaseOf(TokenSet tokens, Instant now, RefreshPolicy policy, Duration roundTrip) {
     return phaseAt(
         now,
-        policy.refreshAt(tokens.issuedAt(), tokens.expiresAt()),
-        policy.expireAt(tokens.issuedAt(), tokens.expiresAt()));
+        policy.refreshAt(tokens.issuedAt(), tokens.expiresAt(), roundTrip),
+        policy.expireAt(tokens.issuedAt(), tokens.expiresAt(), roundTrip));
   }
 
   private static Phase phaseAt(Instant now, Instant refreshAt, Instant expireAt) {
@@ -125,7 +142,8 @@ final class Entry {
   }
 
   Entry withPhase(Phase next) {
-    return new Entry(version, generation, next, token, completed, failure, refreshAt, expireAt);
+    return new Entry(
+        version, generation, next, token, completed, failure, refreshAt, expireAt, servableUntil);
   }
 
   @Override

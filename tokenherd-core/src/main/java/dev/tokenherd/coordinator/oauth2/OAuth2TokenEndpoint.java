@@ -101,7 +101,9 @@ import org.slf4j.LoggerFactory;
  * <p>A 2xx body is valid when it is one JSON object with a non-empty string {@code access_token}
  * and a non-empty string {@code token_type} ({@code bearer} in any case becomes {@code Bearer});
  * {@code expires_in}, if present, is a JSON number or numeric string (fractions are floored to the
- * millisecond). Missing {@code expires_in} means {@link Builder#defaultLifetime}; one above {@link
+ * millisecond). When the access token is a signed JWT with a numeric {@code exp}, its {@code exp -
+ * iat} bounds the lifetime (the signature is not checked: the bound can only shorten it). Missing
+ * {@code expires_in} means that bound, or else {@link Builder#defaultLifetime}; one above {@link
  * Builder#maxLifetime} is clamped to it; zero, negative or below a millisecond is a token already
  * expired, which is still a valid answer: the server has rotated, and its refresh token is kept
  * (the coordinator stores it and refreshes again at the next call). An empty or missing {@code
@@ -608,8 +610,9 @@ public final class OAuth2TokenEndpoint implements TokenEndpoint {
     }
 
     /**
-     * Sets the lifetime assumed when a response has no {@code expires_in}. Default {@link
-     * #DEFAULT_DEFAULT_LIFETIME} (five minutes); must not exceed {@link #maxLifetime}.
+     * Sets the lifetime assumed when a response has no {@code expires_in} and its access token is
+     * not a JWT stating its own {@code exp}. Default {@link #DEFAULT_DEFAULT_LIFETIME} (five
+     * minutes); must not exceed {@link #maxLifetime}.
      *
      * @param defaultLifetime a duration of at least one second
      * @return this builder

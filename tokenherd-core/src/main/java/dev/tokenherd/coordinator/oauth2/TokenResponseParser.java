@@ -36,6 +36,13 @@ import org.slf4j.LoggerFactory;
  *       millisecond: a token already expired (logged at WARN once per endpoint), whose refresh
  *       token is kept like any other: the server has rotated, and the response is the only place
  *       the new refresh token exists</td></tr>
+ *   <tr><td>the access token's JWT claims</td><td>when the access token is a signed JWT (three
+ *       base64url parts, the second a JSON object) with a numeric {@code exp}</td><td>an upper
+ *       bound on the lifetime: {@code exp - iat} when {@code iat} is there, else {@code exp} minus
+ *       the time the request was sent (ignored if not positive: the clocks disagree); it replaces
+ *       a missing {@code expires_in} and shortens a longer one (logged at WARN once per
+ *       endpoint). The signature is not checked: a hint that can only shorten a lifetime needs no
+ *       trust. Anything else in the token is never read.</td></tr>
  *   <tr><td>{@code refresh_token}</td><td>optional string of VSCHARs (App. A.17)</td>
  *       <td>empty or missing: {@code null}, so the caller keeps its refresh token</td></tr>
  *   <tr><td>{@code scope}</td><td>optional space-delimited string</td>
@@ -59,6 +66,7 @@ final class TokenResponseParser {
   private final BigDecimal maxLifetimeSeconds;
   private final AtomicBoolean clampLogged = new AtomicBoolean();
   private final AtomicBoolean expiredLogged = new AtomicBoolean();
+  private final AtomicBoolean jwtShorterLogged = new AtomicBoolean();
 
   /**
    * Creates a parser for one endpoint.
@@ -104,7 +112,7 @@ final class TokenResponseParser {
       if (refreshToken != null) {
         requireVsChars("refresh_token", refreshToken);
       }
-      Duration lifetime = lifetime(json.get("expires_in"));
+      Duration lifetime = boundedByJwt(lifetime(json.get("expires_in")), accessToken, receivedAt);
       return new TokenResponse(
           accessToken,
           normalizeTokenType(tokenType),
@@ -117,9 +125,38 @@ final class TokenResponseParser {
     }
   }
 
-  private Duration lifetime(@Nullable JsonNode node) {
+  /**
+   * Returns the lifetime that {@code expiresIn} (null: missing) and the access token's own claims
+   * together allow: the shorter of the two, or whichever is known, or the default.
+   */
+  private Duration boundedByJwt(@Nullable Duration expiresIn, String accessToken, Instant sentAt) {
+    Duration claimed = JwtClaims.lifetime(accessToken, sentAt);
+    if (claimed == null || claimed.isNegative()) {
+      return expiresIn == null ? defaultLifetime : expiresIn;
+    }
+    if (claimed.compareTo(maxLifetime) > 0) {
+      claimed = maxLifetime;
+    }
+    if (expiresIn == null) {
+      return claimed;
+    }
+    if (claimed.compareTo(expiresIn) < 0) {
+      if (jwtShorterLogged.compareAndSet(false, true)) {
+        LOG.warn(
+            "Token endpoint {} returned expires_in={} but an access token whose exp claim gives"
+                + " {}: using the shorter (logged once per endpoint)",
+            tokenUri,
+            expiresIn,
+            claimed);
+      }
+      return claimed;
+    }
+    return expiresIn;
+  }
+
+  private @Nullable Duration lifetime(@Nullable JsonNode node) {
     if (node == null || node.isNull()) {
-      return defaultLifetime;
+      return null;
     }
     BigDecimal seconds;
     if (node.isNumber()) {

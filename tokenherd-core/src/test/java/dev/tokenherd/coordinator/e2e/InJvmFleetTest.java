@@ -48,8 +48,11 @@ final class InJvmFleetTest {
   private static final int EXPIRIES = 20;
   private static final Clock CLOCK = Clock.systemUTC();
 
+  // The fake server counts milliseconds from when it answers: its 1 s tokens need no whole-second
+  // precision (with it they could not be served at all).
   private static final RefreshPolicy POLICY =
       Loopback.shortBackoffs()
+          .expiryPrecision(Duration.ZERO)
           .endpointTimeout(Duration.ofSeconds(2))
           .leaseTime(Duration.ofSeconds(4))
           .waitTimeout(Duration.ofSeconds(10))

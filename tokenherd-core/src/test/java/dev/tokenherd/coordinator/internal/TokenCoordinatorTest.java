@@ -141,11 +141,36 @@ final class TokenCoordinatorTest {
 
   @Test
   void refreshPolicy_shortLifetime_shrinksSkewToKeepARefreshWindow() {
+    RefreshPolicy millisecondServer = policy.toBuilder().expiryPrecision(Duration.ZERO).build();
     Instant issued = VirtualFleet.EPOCH;
     Instant expires = issued.plusSeconds(3);
 
-    assertThat(policy.refreshAt(issued, expires)).isEqualTo(issued.plusMillis(2250));
-    assertThat(policy.expireAt(issued, expires)).isEqualTo(expires.minusMillis(375));
+    assertThat(millisecondServer.refreshAt(issued, expires)).isEqualTo(issued.plusMillis(2250));
+    assertThat(millisecondServer.expireAt(issued, expires)).isEqualTo(expires.minusMillis(375));
+  }
+
+  @Test
+  void
+      refreshPolicy_wholeSecondServer_skewIsAtLeastASecondPlusTheRoundTrip_andTheRefreshLandsFirst() {
+    Instant issued = VirtualFleet.EPOCH;
+    Instant expires = issued.plusSeconds(4);
+    Duration roundTrip = Duration.ofMillis(300);
+
+    // Before any refresh was observed: the precision alone.
+    assertThat(policy.expireAt(issued, expires)).isEqualTo(expires.minusSeconds(1));
+    assertThat(policy.refreshAt(issued, expires)).isEqualTo(issued.plusSeconds(3));
+    // With a 300 ms round trip: served until 1.3 s before expiry, refreshed two round trips
+    // before that, so that the new token is stored and announced before the old one stops.
+    assertThat(policy.expireAt(issued, expires, roundTrip)).isEqualTo(expires.minusMillis(1300));
+    assertThat(policy.refreshAt(issued, expires, roundTrip)).isEqualTo(issued.plusMillis(2100));
+    // Long-lived tokens keep the configured skew (10 s) and refresh-ahead point (75 %).
+    Instant hour = issued.plus(HOUR);
+    assertThat(policy.expireAt(issued, hour, roundTrip)).isEqualTo(hour.minusSeconds(10));
+    assertThat(policy.refreshAt(issued, hour, roundTrip)).isEqualTo(issued.plusSeconds(2700));
+    // A token shorter than twice the margin is served for half its life, then refreshed.
+    Instant second = issued.plusSeconds(1);
+    assertThat(policy.expireAt(issued, second, roundTrip)).isEqualTo(issued.plusMillis(500));
+    assertThat(policy.refreshAt(issued, second, roundTrip)).isEqualTo(issued.plusMillis(500));
   }
 
   @Test

@@ -1,5 +1,6 @@
 package dev.tokenherd.coordinator.oauth2;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -9,6 +10,8 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Base64;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -189,5 +192,62 @@ final class TokenResponseParserTest {
             NOW);
 
     assertThat(response.accessToken()).isEqualTo("at");
+  }
+
+  /** A JWS-shaped access token whose payload is {@code claims} (the signature is never read). */
+  private static String jwt(String claims) {
+    Base64.Encoder encoder = Base64.getUrlEncoder().withoutPadding();
+    return encoder.encodeToString("{\"alg\":\"RS256\",\"typ\":\"at+jwt\"}".getBytes(UTF_8))
+        + "."
+        + encoder.encodeToString(claims.getBytes(UTF_8))
+        + ".c2lnbmF0dXJl";
+  }
+
+  private TokenResponse parseJwt(String claims, @Nullable String expiresIn) {
+    return parse(
+        "{\"access_token\":\""
+            + jwt(claims)
+            + "\",\"token_type\":\"Bearer\""
+            + (expiresIn == null ? "" : ",\"expires_in\":" + expiresIn)
+            + "}");
+  }
+
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      nullValues = "none",
+      value = {
+        // exp - iat shortens a longer expires_in, replaces a missing one, never lengthens one
+        "'{\"iat\":1000,\"exp\":1004}'     | 3600 | 4000",
+        "'{\"iat\":1000,\"exp\":1004}'     | none | 4000",
+        "'{\"iat\":1000,\"exp\":1004}'     | 2    | 2000",
+        "'{\"iat\":1000.5,\"exp\":1004}'   | 3600 | 3500",
+        // exp alone counts from when the request was sent (NOW is 1893456000)
+        "'{\"exp\":1893456030}'             | 3600 | 30000",
+        // exp alone in the past (clocks disagree), exp before iat, or no usable exp: ignored
+        "'{\"exp\":1893455000}'             | 3600 | 3600000",
+        "'{\"iat\":1004,\"exp\":1000}'     | 60   | 60000",
+        "'{\"iat\":1000,\"exp\":\"1004\"}' | 60   | 60000",
+        "'{\"iat\":1000,\"exp\":1e999}'    | 60   | 60000",
+        "'{\"iat\":1000}'                   | none | 300000",
+        "'[1,2]'                            | 60   | 60000"
+      })
+  void parse_jwtAccessToken_expBoundsTheLifetime(
+      String claims, @Nullable String expiresIn, long millis) {
+    TokenResponse response = parseJwt(claims, expiresIn);
+
+    assertThat(response.expiresAt()).isEqualTo(NOW.plusMillis(millis));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"a.b", "a.b.c.d.e", "x.!!!.y", "x..y", "opaque"})
+  void parse_accessTokenThatIsNoReadableJws_keepsExpiresIn(String accessToken) {
+    TokenResponse response =
+        parse(
+            "{\"access_token\":\""
+                + accessToken
+                + "\",\"token_type\":\"Bearer\",\"expires_in\":60}");
+
+    assertThat(response.expiresAt()).isEqualTo(NOW.plusSeconds(60));
   }
 }

@@ -117,10 +117,13 @@ final class FleetWorker implements AutoCloseable {
 
   /**
    * A policy for real-time fleet tests: a 200 ms expiry skew, retries 20-200 ms apart, store
-   * re-reads 5-50 ms apart while another worker refreshes; lease and timeouts are the caller's.
+   * re-reads 5-50 ms apart while another worker refreshes; lease and timeouts are the caller's. No
+   * whole-second expiry precision: the fake server counts milliseconds, and its 1 s tokens would
+   * otherwise be served for half a second only.
    */
   static RefreshPolicy.Builder shortPolicy() {
     return RefreshPolicy.builder()
+        .expiryPrecision(Duration.ZERO)
         .expirySkew(Duration.ofMillis(200))
         .retryBackoff(new Backoff(Duration.ofMillis(20), Duration.ofMillis(200), 2.0, 0.5))
         .pollBackoff(new Backoff(Duration.ofMillis(5), Duration.ofMillis(50), 2.0, 0.2));

@@ -13,6 +13,7 @@ import dev.tokenherd.coordinator.oauth2.OAuth2TokenEndpoint;
 import dev.tokenherd.coordinator.redis.RedisBackend;
 import dev.tokenherd.testkit.Closer;
 import dev.tokenherd.testkit.FakeAuthorizationServer;
+import dev.tokenherd.testkit.RotationMode;
 import dev.tokenherd.testkit.ServerStats;
 import dev.tokenherd.testkit.TokenGrant;
 import java.net.URI;
@@ -40,9 +41,22 @@ final class FleetSettings {
 
   private FleetSettings() {}
 
-  /** Short retries and polls, a lease well above the endpoint timeout. */
+  /** The rotating server (family revoked on reuse) with {@link #SERVER_LATENCY}, tokens of ttl. */
+  static FakeAuthorizationServer.Builder rotatingServer(Duration ttl) {
+    return FakeAuthorizationServer.builder()
+        .rotationMode(RotationMode.ROTATE_REVOKE_FAMILY_ON_REUSE)
+        .accessTokenTtl(ttl)
+        .latency(SERVER_LATENCY);
+  }
+
+  /**
+   * Short retries and polls, a lease well above the endpoint timeout, and an expiry precision of
+   * zero: the fake server counts lifetimes to the millisecond from when it answers (unless told
+   * otherwise), and its 1 s tokens could not be served at all with the default whole second.
+   */
   static RefreshPolicy policy() {
     return RefreshPolicy.builder()
+        .expiryPrecision(Duration.ZERO)
         .retryBackoff(new Backoff(Duration.ofMillis(20), Duration.ofMillis(200), 2.0, 0.5))
         .pollBackoff(new Backoff(Duration.ofMillis(5), Duration.ofMillis(50), 2.0, 0.2))
         .endpointTimeout(Duration.ofSeconds(2))
@@ -94,6 +108,21 @@ final class FleetSettings {
   }
 
   /**
+   * Checks, by the server's own records, that every caller was served and never a token the server
+   * held expired, no call failed, and no refresh token was presented twice.
+   */
+  static void assertOnlyValidTokensServed(List<CallerLoad> loads, ServerStats stats) {
+    for (CallerLoad load : loads) {
+      assertThat(load.calls()).isPositive();
+      assertThat(load.expiredServed()).as("tokens the server held expired").isZero();
+      assertThat(load.errors()).isEmpty();
+    }
+    assertThat(stats.reuseDetections()).isZero();
+    assertThat(stats.invalidGrants()).isZero();
+    assertThat(stats.familiesRevoked()).isZero();
+  }
+
+  /**
    * Waits until every token request the server received became a refresh event (one still in flight
    * is counted on receipt and processed after the server's latency), and returns the counters then.
    */
@@ -113,6 +142,17 @@ final class FleetSettings {
    */
   static List<TokenCoordinator> workers(
       URI redis, String namespace, FakeAuthorizationServer server, int count, Closer resources) {
+    return workers(redis, namespace, server, count, policy(), resources);
+  }
+
+  /** Starts {@code count} independent workers as above, with {@code policy}. */
+  static List<TokenCoordinator> workers(
+      URI redis,
+      String namespace,
+      FakeAuthorizationServer server,
+      int count,
+      RefreshPolicy policy,
+      Closer resources) {
     List<TokenCoordinator> workers = new ArrayList<>();
     for (int i = 0; i < count; i++) {
       RedisBackend backend =
@@ -121,7 +161,7 @@ final class FleetSettings {
       TokenHerd herd =
           backend
               .configure(TokenHerd.builder())
-              .refreshPolicy(policy())
+              .refreshPolicy(policy)
               .workerId("worker-" + i)
               .build();
       resources.add(herd);
