@@ -5,41 +5,68 @@ import static java.util.Objects.requireNonNull;
 import dev.tokenherd.coordinator.spi.TokenEndpoint;
 import dev.tokenherd.coordinator.spi.TokenRequest;
 import dev.tokenherd.coordinator.spi.TokenResponse;
+import java.util.Queue;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentMap;
 
 /**
  * A pod's token endpoint client that notes, for every token it receives, when the answer arrived:
  * the holder's side of the propagation time. The holder writes the token to the store right after
- * (one Redis round trip), so the propagation measured from here includes that write.
+ * (one Redis round trip), so the propagation measured from here includes that write. It also notes
+ * every token request with its pod and times ({@link TokenCall}): the refreshes that the Redis
+ * round trips are counted against, and which pod held each.
  */
 final class TimedEndpoint implements TokenEndpoint {
+  /**
+   * A token request one pod sent.
+   *
+   * @param pod the pod that sent it: the holder of that refresh
+   * @param sentMicros when it was sent, on the cell's time base
+   * @param endedMicros when its answer (or failure) arrived
+   * @param answered whether it brought a token set
+   */
+  record TokenCall(String pod, long sentMicros, long endedMicros, boolean answered) {}
+
   private final TokenEndpoint delegate;
+  private final String pod;
   private final FleetClock clock;
   private final ConcurrentMap<String, Long> answeredAt;
+  private final Queue<TokenCall> calls;
 
   /**
    * Wraps {@code delegate}.
    *
    * @param delegate the real client
+   * @param pod the pod's name
    * @param clock the cell's time base
    * @param answeredAt where to note each new access token's arrival, shared by the cell's pods
+   * @param calls where to note each token request, shared by the cell's pods
    */
-  TimedEndpoint(TokenEndpoint delegate, FleetClock clock, ConcurrentMap<String, Long> answeredAt) {
+  TimedEndpoint(
+      TokenEndpoint delegate,
+      String pod,
+      FleetClock clock,
+      ConcurrentMap<String, Long> answeredAt,
+      Queue<TokenCall> calls) {
     this.delegate = requireNonNull(delegate, "delegate");
+    this.pod = requireNonNull(pod, "pod");
     this.clock = requireNonNull(clock, "clock");
     this.answeredAt = requireNonNull(answeredAt, "answeredAt");
+    this.calls = requireNonNull(calls, "calls");
   }
 
   @Override
   public CompletionStage<TokenResponse> requestToken(TokenRequest request) {
+    long sent = clock.nowMicros();
     return delegate
         .requestToken(request)
         .whenComplete(
             (response, failure) -> {
+              long ended = clock.nowMicros();
               if (response != null) {
-                answeredAt.putIfAbsent(response.accessToken(), clock.nowMicros());
+                answeredAt.putIfAbsent(response.accessToken(), ended);
               }
+              calls.add(new TokenCall(pod, sent, ended, response != null));
             });
   }
 }
