@@ -44,7 +44,6 @@ final class RedisBackendIT {
     "resetchannels",
     "&tokenherd:*",
     "~redisson_lock__channel:*",
-    "~redisson_unlock_latch:*",
     "&redisson_lock__channel:*",
     "-@all",
     "+evalsha",
