@@ -1424,10 +1424,17 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
 
   @Override
   public void onChange(TokenKey changed, long version) {
-    waiters.reached(version);
+    boolean woken = waiters.reached(version);
     if (isOwnNotice(version)) {
       // The notice of this worker's own rotation: it holds the record it wrote (installed when
       // the write is answered), so reading it back would only cost the holder a round trip.
+      return;
+    }
+    if (woken) {
+      // A flight was waiting for a version above the one it read, and now re-reads the store,
+      // after this notice: what it reads is installed (adopted, or a failed record), so a read of
+      // our own would be a second one for the same notice. Only a newer version wakes a waiter;
+      // equal and lower ones are still read below.
       return;
     }
     noticed.set(true);

@@ -73,4 +73,27 @@ final class StoreRoundTripsTest {
     assertThat(idle.accessToken()).isEqualTo("access-1");
     assertThat(idleStore.reads.get() - before).isEqualTo(1);
   }
+
+  @Test
+  void refresh_workerWaitingForTheHolder_readsOnceOnTheNotice() {
+    CountingStore holderStore = new CountingStore(fleet.store);
+    CountingStore waiterStore = new CountingStore(fleet.store);
+    TokenCoordinator holder = worker("holder", holderStore);
+    TokenCoordinator waiter = worker("waiter", waiterStore);
+    holder.seed(fleet.tokens("access-0", "refresh-0", HOUR)).join();
+    assertThat(waiter.accessToken()).isEqualTo("access-0");
+    CompletableFuture<TokenResponse> held = endpoint.hold();
+    fleet.advance(Duration.ofMinutes(46));
+    CompletableFuture<AccessToken> unused = holder.tokenAsync(); // holds the lock, asks the server
+    long before = waiterStore.reads.get();
+
+    CompletableFuture<AccessToken> waiting = waiter.tokenAsync(); // its own flight: lock held
+    held.complete(endpoint.response("access-1", "refresh-1", HOUR));
+
+    assertThat(waiting.join().value()).isEqualTo("access-0"); // refresh-ahead: served at once
+    assertThat(waiter.accessToken()).isEqualTo("access-1");
+    // the read that decided to refresh, then, after the notice, one read that adopts
+    assertThat(waiterStore.reads.get() - before).isEqualTo(2);
+    assertThat(endpoint.requests()).hasSize(1);
+  }
 }
