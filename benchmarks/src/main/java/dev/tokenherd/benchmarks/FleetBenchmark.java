@@ -121,7 +121,7 @@ final class FleetBenchmark {
 
       FleetClock clock = FleetClock.start();
       ConcurrentHashMap<String, Long> answeredAt = new ConcurrentHashMap<>();
-      Queue<TokenCall> tokenCalls = new ConcurrentLinkedQueue<>();
+      ConcurrentHashMap<Long, TokenCall> tokenCalls = new ConcurrentHashMap<>();
       Queue<Request> sent = new ConcurrentLinkedQueue<>();
       // Tokenherd's pods reach Redis through a counting proxy each; the peers' directly, so that
       // the extra hop does not change their numbers (a naive pod reads Redis on every call).
@@ -169,7 +169,7 @@ final class FleetBenchmark {
         ServerStats stats = settle(server);
         RoundTrips roundTrips =
             countRequests
-                ? RoundTrips.of(podNames, sent, tokenCalls, startMicros, stopMicros)
+                ? RoundTrips.of(podNames, sent, tokenCalls.values(), startMicros, stopMicros)
                 : RoundTrips.NONE;
         return row(
             cell,

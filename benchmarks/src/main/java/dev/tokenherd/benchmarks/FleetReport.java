@@ -41,6 +41,7 @@ final class FleetReport {
           "client_requests_other",
           "client_requests_other_max",
           "client_requests_outside",
+          "client_requests_cut_refreshes",
           "redis_cmds_by_name");
 
   private FleetReport() {}
@@ -81,6 +82,7 @@ final class FleetReport {
           .add(number(t.otherMean(), 2))
           .add(counted && r.pods() > 1 ? Integer.toString(t.otherMax()) : "")
           .add(counted ? Long.toString(t.outside()) : "")
+          .add(counted ? Integer.toString(t.cut()) : "")
           .add(byName(r));
       out.append(line).append('\n');
     }
@@ -164,8 +166,8 @@ final class FleetReport {
     StringBuilder out = new StringBuilder();
     out.append(
         "| strategy | pods | threads | refreshes | holder / refresh | holder max | other pod /"
-            + " refresh | other pod max | outside refreshes |\n");
-    out.append("|---|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+            + " refresh | other pod max | outside refreshes | cut refreshes |\n");
+    out.append("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
     List<FleetRow> counted = rows.stream().filter(r -> r.roundTrips().refreshes() > 0).toList();
     for (FleetRow r : counted) {
       RoundTrips t = r.roundTrips();
@@ -181,6 +183,8 @@ final class FleetReport {
           .append(r.pods() > 1 ? Integer.toString(t.otherMax()) : "–")
           .append(" | ")
           .append(t.outside())
+          .append(" | ")
+          .append(t.cut())
           .append(" |\n");
     }
     out.append('\n');

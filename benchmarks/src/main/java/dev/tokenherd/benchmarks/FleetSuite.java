@@ -125,6 +125,8 @@ final class FleetSuite {
               + RoundTrips.WINDOW_MICROS / 1_000
               + " ms), whose pod is that refresh's holder; `outside refreshes` are the rest (a"
               + " pod's first load of the record when its callers start; a hot path sends none)."
+              + " A refresh whose token request was still in flight when the callers stopped is"
+              + " `cut`: left out, with its requests."
               + " Kinds: `read` HGETALL of the record; `mark`, `unmark`, `write` the store's"
               + " compare-and-set script writing a refresh mark, taking it back, or a new version"
               + " (which publishes inside the script); `lock` Redisson's fenced tryLock script"

@@ -25,7 +25,9 @@ import java.util.TreeMap;
  * refresh-ahead fraction), their traffic lasts milliseconds, so the nearest one is the one a
  * request belongs to.
  *
- * @param refreshes token requests the requests were counted against
+ * @param refreshes token requests the requests were counted against: those that ended, with a token
+ *     set, while the callers ran (a refresh cut by the end of the cell is left out, its requests
+ *     too; see {@code cut})
  * @param holderMean the holder's requests per refresh, mean
  * @param holderMax the holder's requests in one refresh, most
  * @param otherMean every other pod's requests per refresh, mean over pods and refreshes (NaN with
@@ -37,6 +39,8 @@ import java.util.TreeMap;
  * @param holderByLabel the holder's requests per refresh by kind
  * @param otherByLabel the other pods' requests per pod per refresh by kind
  * @param outsideByLabel the requests outside every refresh by kind
+ * @param cut token requests left out: still in flight, failed, or answered after the callers
+ *     stopped
  */
 record RoundTrips(
     int refreshes,
@@ -49,14 +53,15 @@ record RoundTrips(
     String otherSequence,
     Map<String, Double> holderByLabel,
     Map<String, Double> otherByLabel,
-    Map<String, Long> outsideByLabel) {
+    Map<String, Long> outsideByLabel,
+    int cut) {
 
   /** A request further than this from every token request belongs to none. */
   static final long WINDOW_MICROS = 700_000;
 
   /** No measurement (the peers' cells run without the proxies). */
   static final RoundTrips NONE =
-      new RoundTrips(0, Double.NaN, 0, Double.NaN, 0, 0, "", "", Map.of(), Map.of(), Map.of());
+      new RoundTrips(0, Double.NaN, 0, Double.NaN, 0, 0, "", "", Map.of(), Map.of(), Map.of(), 0);
 
   RoundTrips {
     requireNonNull(holderSequence, "holderSequence");
@@ -121,10 +126,6 @@ record RoundTrips(
       }
       perRefresh.get(nearest).computeIfAbsent(request.pod(), p -> new ArrayList<>()).add(label);
     }
-    if (anchors.isEmpty()) {
-      return new RoundTrips(
-          0, Double.NaN, 0, Double.NaN, 0, outside, "", "", Map.of(), Map.of(), outsideByLabel);
-    }
     long holderTotal = 0;
     int holderMax = 0;
     long otherTotal = 0;
@@ -134,8 +135,14 @@ record RoundTrips(
     Map<String, Integer> otherSequences = new HashMap<>();
     Map<String, Long> holderLabels = new TreeMap<>();
     Map<String, Long> otherLabels = new TreeMap<>();
+    int refreshes = 0;
     for (int i = 0; i < anchors.size(); i++) {
-      String holder = anchors.get(i).pod();
+      TokenCall call = anchors.get(i);
+      if (!call.answered() || call.endedMicros() > toMicros) {
+        continue; // cut by the end of the cell, or failed: not a whole refresh
+      }
+      refreshes++;
+      String holder = call.pod();
       for (Map.Entry<String, List<String>> pod : perRefresh.get(i).entrySet()) {
         List<String> sent = pod.getValue();
         String sequence = String.join(" → ", sent);
@@ -153,7 +160,21 @@ record RoundTrips(
         }
       }
     }
-    int refreshes = anchors.size();
+    if (refreshes == 0) {
+      return new RoundTrips(
+          0,
+          Double.NaN,
+          0,
+          Double.NaN,
+          0,
+          outside,
+          "",
+          "",
+          Map.of(),
+          Map.of(),
+          outsideByLabel,
+          anchors.size());
+    }
     return new RoundTrips(
         refreshes,
         (double) holderTotal / refreshes,
@@ -165,7 +186,8 @@ record RoundTrips(
         mostFrequent(otherSequences, otherCount),
         divided(holderLabels, refreshes),
         divided(otherLabels, otherCount),
-        outsideByLabel);
+        outsideByLabel,
+        anchors.size() - refreshes);
   }
 
   private static String mostFrequent(Map<String, Integer> sequences, int of) {

@@ -64,7 +64,10 @@ final class RoundTripsTest {
             new Request(1_000_100, "pod-2", 1, List.of("HGETALL", record)),
             new Request(1_060_000, "pod-2", 1, List.of("HGETALL", record)),
             new Request(1_001_000, "pod-1", 2, List.of("PING")));
-    List<TokenCall> calls = List.of(new TokenCall("pod-1", 1_000_500, 1_050_000, true));
+    List<TokenCall> calls =
+        List.of(
+            new TokenCall("pod-1", 1_000_500, 1_050_000, true),
+            new TokenCall("pod-2", 1_990_000, TokenCall.IN_FLIGHT, false)); // cut by the stop
 
     RoundTrips trips = RoundTrips.of(List.of("pod-1", "pod-2"), requests, calls, 0, 2_000_000);
 
@@ -73,5 +76,6 @@ final class RoundTripsTest {
     assertThat(trips.otherMean()).isEqualTo(2.0);
     assertThat(trips.outside()).isEqualTo(1);
     assertThat(trips.holderSequence()).isEqualTo("read → ping (1 of 1)");
+    assertThat(trips.cut()).isEqualTo(1);
   }
 }
