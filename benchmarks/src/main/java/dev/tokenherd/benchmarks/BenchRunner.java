@@ -49,7 +49,8 @@ import org.openjdk.jmh.runner.options.TimeValue;
  *
  * <p>{@code bench.suites} picks the suites, comma-separated: {@code hotpath}, {@code fleet}
  * (default both); {@code bench.fleet.strategies} restricts the fleet suite's strategies (default
- * all).
+ * all); {@code bench.fleet.pods} and {@code bench.fleet.threads} (comma-separated counts) replace
+ * the variant's pod and thread counts.
  */
 public final class BenchRunner {
   /** The system property naming the output directory; also read by the forked benchmarks. */
@@ -133,12 +134,37 @@ public final class BenchRunner {
           (quick ? FleetPlan.QUICK : FleetPlan.FULL)
               .withStrategies(
                   FleetStrategy.parseList(System.getProperty("bench.fleet.strategies", "all")));
+      plan =
+          plan.withGrid(
+              parseCounts(System.getProperty("bench.fleet.pods", ""), plan.pods()),
+              parseCounts(System.getProperty("bench.fleet.threads", ""), plan.threads()));
       failed.addAll(FleetSuite.run(plan, output, quick));
     }
     if (!failed.isEmpty()) {
       System.err.println("benchmark targets failed: " + failed);
       System.exit(1);
     }
+  }
+
+  /**
+   * Parses a comma-separated list of positive counts ({@code bench.fleet.pods}, {@code
+   * bench.fleet.threads}); blank keeps {@code defaults}.
+   *
+   * @throws IllegalArgumentException if a count is not a positive number
+   */
+  static List<Integer> parseCounts(String value, List<Integer> defaults) {
+    if (value.isBlank()) {
+      return defaults;
+    }
+    List<Integer> counts = new ArrayList<>();
+    for (String item : value.split(",", -1)) {
+      int count = Integer.parseInt(item.trim());
+      if (count < 1) {
+        throw new IllegalArgumentException("not a positive count: " + item);
+      }
+      counts.add(count);
+    }
+    return counts;
   }
 
   /**

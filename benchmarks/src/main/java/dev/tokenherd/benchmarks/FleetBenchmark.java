@@ -2,6 +2,8 @@ package dev.tokenherd.benchmarks;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.tokenherd.benchmarks.RequestCountingProxy.Request;
+import dev.tokenherd.benchmarks.TimedEndpoint.TokenCall;
 import dev.tokenherd.coordinator.RefreshListener;
 import dev.tokenherd.testkit.FakeAuthorizationServer;
 import dev.tokenherd.testkit.RecordedTokenRequest;
@@ -16,8 +18,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Queue;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
@@ -67,7 +71,7 @@ final class FleetBenchmark {
       log.printf(
           Locale.ROOT,
           "[%d/%d] %-17s pods %d threads %2d: refreshes %d, token requests %d, reuse %d%s,"
-              + " wait p99 %s us, propagation p99 %s us, redis cmds/refresh %s, rtt %s us%n",
+              + " wait p99 %s us, propagation p99 %s us, redis cmds/refresh %s, rtt %s us%s%n",
           index,
           cells.size(),
           row.strategy(),
@@ -80,7 +84,18 @@ final class FleetBenchmark {
           FleetReport.number(row.p99Wait(), 1),
           FleetReport.number(row.propagationP99(), 0),
           FleetReport.number(row.redisCommandsPerRefresh(), 1),
-          FleetReport.number(row.redisRtt(), 0));
+          FleetReport.number(row.redisRtt(), 0),
+          row.roundTrips().refreshes() == 0
+              ? ""
+              : String.format(
+                  Locale.ROOT,
+                  ", client requests per refresh: holder %s (max %d), other pods %s (max %d),"
+                      + " outside refreshes %d",
+                  FleetReport.number(row.roundTrips().holderMean(), 1),
+                  row.roundTrips().holderMax(),
+                  FleetReport.number(row.roundTrips().otherMean(), 2),
+                  row.roundTrips().otherMax(),
+                  row.roundTrips().outside()));
     }
     return rows;
   }
@@ -106,16 +121,31 @@ final class FleetBenchmark {
 
       FleetClock clock = FleetClock.start();
       ConcurrentHashMap<String, Long> answeredAt = new ConcurrentHashMap<>();
+      ConcurrentHashMap<Long, TokenCall> tokenCalls = new ConcurrentHashMap<>();
+      Queue<Request> sent = new ConcurrentLinkedQueue<>();
+      // Tokenherd's pods reach Redis through a counting proxy each; the peers' directly, so that
+      // the extra hop does not change their numbers (a naive pod reads Redis on every call).
+      boolean countRequests = cell.strategy().isTokenHerd();
+      List<RequestCountingProxy> proxies = new ArrayList<>();
       List<FleetPod> pods = new ArrayList<>();
+      List<String> podNames = new ArrayList<>();
       TokenGrant grant;
       try {
         for (int i = 1; i <= cell.pods(); i++) {
           String name = "pod-" + i;
-          TimedEndpoint endpoint = new TimedEndpoint(target.endpoint(), clock, answeredAt);
+          podNames.add(name);
+          TimedEndpoint endpoint =
+              new TimedEndpoint(target.endpoint(), name, clock, answeredAt, tokenCalls);
+          FleetTarget podTarget = target;
+          if (countRequests) {
+            RequestCountingProxy proxy = RequestCountingProxy.start(name, redisPort, clock, sent);
+            proxies.add(proxy);
+            podTarget = target.withRedisUri(proxy.uri());
+          }
           pods.add(
               new FleetPod(
                   name,
-                  cell.strategy().open(target, name, endpoint, RefreshListener.NONE),
+                  cell.strategy().open(podTarget, name, endpoint, RefreshListener.NONE),
                   cell.threads(),
                   clock));
         }
@@ -137,6 +167,10 @@ final class FleetBenchmark {
         Map<String, Long> commands =
             RedisCommandStats.withoutProbes(RedisCommandStats.delta(before, after));
         ServerStats stats = settle(server);
+        RoundTrips roundTrips =
+            countRequests
+                ? RoundTrips.of(podNames, sent, tokenCalls.values(), startMicros, stopMicros)
+                : RoundTrips.NONE;
         return row(
             cell,
             server.requests(),
@@ -148,9 +182,11 @@ final class FleetBenchmark {
             startMicros,
             stopMicros,
             commands,
-            rtt);
+            rtt,
+            roundTrips);
       } finally {
         pods.forEach(FleetPod::close);
+        proxies.forEach(RequestCountingProxy::close);
       }
     }
   }
@@ -166,7 +202,8 @@ final class FleetBenchmark {
       long startMicros,
       long stopMicros,
       Map<String, Long> redisCommandsByName,
-      double rtt) {
+      double rtt,
+      RoundTrips roundTrips) {
     long latencyMicros = TimeUnit.NANOSECONDS.toMicros(plan.endpointLatency().toNanos());
     // The family is revoked when the server processes the first reuse, one latency after receipt.
     long cutoff =
@@ -246,7 +283,8 @@ final class FleetBenchmark {
         rtt,
         calls,
         errors,
-        (stopMicros - startMicros) / 1_000);
+        (stopMicros - startMicros) / 1_000,
+        roundTrips);
   }
 
   /**

@@ -71,6 +71,12 @@ record FleetPlan(
     return new FleetPlan(name, selected, pods, threads, tokenTtl, endpointLatency, lifetimes);
   }
 
+  /** Returns this plan with other pod and thread counts. */
+  FleetPlan withGrid(List<Integer> selectedPods, List<Integer> selectedThreads) {
+    return new FleetPlan(
+        name, strategies, selectedPods, selectedThreads, tokenTtl, endpointLatency, lifetimes);
+  }
+
   /** A cell of the grid. */
   record Cell(FleetStrategy strategy, int pods, int threads) {}
 

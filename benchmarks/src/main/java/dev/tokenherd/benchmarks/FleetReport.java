@@ -3,6 +3,7 @@ package dev.tokenherd.benchmarks;
 import java.util.List;
 import java.util.Locale;
 import java.util.StringJoiner;
+import java.util.function.Function;
 
 /**
  * Writes the fleet suite's rows as {@code fleet.csv} and as the Markdown table of {@code fleet.md}.
@@ -34,6 +35,13 @@ final class FleetReport {
           "calls",
           "errors",
           "duration_ms",
+          "client_requests_refreshes",
+          "client_requests_holder",
+          "client_requests_holder_max",
+          "client_requests_other",
+          "client_requests_other_max",
+          "client_requests_outside",
+          "client_requests_cut_refreshes",
           "redis_cmds_by_name");
 
   private FleetReport() {}
@@ -65,7 +73,16 @@ final class FleetReport {
           .add(Long.toString(r.redisCommands()))
           .add(Long.toString(r.calls()))
           .add(Long.toString(r.errors()))
-          .add(Long.toString(r.durationMillis()))
+          .add(Long.toString(r.durationMillis()));
+      RoundTrips t = r.roundTrips();
+      boolean counted = t.refreshes() > 0;
+      line.add(counted ? Integer.toString(t.refreshes()) : "")
+          .add(number(t.holderMean(), 2))
+          .add(counted ? Integer.toString(t.holderMax()) : "")
+          .add(number(t.otherMean(), 2))
+          .add(counted && r.pods() > 1 ? Integer.toString(t.otherMax()) : "")
+          .add(counted ? Long.toString(t.outside()) : "")
+          .add(counted ? Integer.toString(t.cut()) : "")
           .add(byName(r));
       out.append(line).append('\n');
     }
@@ -139,6 +156,82 @@ final class FleetReport {
           .append(" |\n");
     }
     return out.toString();
+  }
+
+  /**
+   * Returns the Markdown tables of the requests the pods' Redis clients sent per refresh (the cells
+   * behind the counting proxies): the counts, then what they were, by kind and in order.
+   */
+  static String roundTrips(List<FleetRow> rows) {
+    StringBuilder out = new StringBuilder();
+    out.append(
+        "| strategy | pods | threads | refreshes | holder / refresh | holder max | other pod /"
+            + " refresh | other pod max | outside refreshes | cut refreshes |\n");
+    out.append("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+    List<FleetRow> counted = rows.stream().filter(r -> r.roundTrips().refreshes() > 0).toList();
+    for (FleetRow r : counted) {
+      RoundTrips t = r.roundTrips();
+      cellKey(out, r)
+          .append(t.refreshes())
+          .append(" | ")
+          .append(cell(t.holderMean(), 2))
+          .append(" | ")
+          .append(t.holderMax())
+          .append(" | ")
+          .append(cell(t.otherMean(), 2))
+          .append(" | ")
+          .append(r.pods() > 1 ? Integer.toString(t.otherMax()) : "–")
+          .append(" | ")
+          .append(t.outside())
+          .append(" | ")
+          .append(t.cut())
+          .append(" |\n");
+    }
+    out.append('\n');
+    textColumns(
+        out,
+        counted,
+        "holder, by kind / refresh | other pod, by kind / refresh | outside refreshes, by kind",
+        t -> kinds(t.holderByLabel()),
+        t -> kinds(t.otherByLabel()),
+        t ->
+            t.outsideByLabel().entrySet().stream()
+                .map(e -> "`" + e.getKey() + "` " + e.getValue())
+                .reduce((x, y) -> x + ", " + y)
+                .orElse("–"));
+    out.append('\n');
+    textColumns(
+        out,
+        counted,
+        "the holder's most frequent sequence | another pod's most frequent sequence",
+        t -> t.holderSequence().isEmpty() ? "–" : t.holderSequence(),
+        t -> t.otherSequence().isEmpty() ? "–" : t.otherSequence());
+    return out.toString();
+  }
+
+  /** Appends a table of the cells' key and one text column per function. */
+  @SafeVarargs
+  private static void textColumns(
+      StringBuilder out,
+      List<FleetRow> rows,
+      String header,
+      Function<RoundTrips, String>... columns) {
+    out.append("| strategy | pods | threads | ").append(header).append(" |\n");
+    out.append("|---|--:|--:|").append("---|".repeat(columns.length)).append('\n');
+    for (FleetRow r : rows) {
+      cellKey(out, r);
+      StringJoiner cells = new StringJoiner(" | ", "", " |\n");
+      for (Function<RoundTrips, String> column : columns) {
+        cells.add(column.apply(r.roundTrips()));
+      }
+      out.append(cells);
+    }
+  }
+
+  private static String kinds(java.util.Map<String, Double> byLabel) {
+    StringJoiner kinds = new StringJoiner(", ");
+    byLabel.forEach((label, count) -> kinds.add("`" + label + "` " + number(count, 2)));
+    return kinds.length() == 0 ? "–" : kinds.toString();
   }
 
   /** Appends a table line's first three cells (strategy, pods, threads) and the next separator. */

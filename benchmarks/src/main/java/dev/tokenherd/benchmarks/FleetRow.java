@@ -39,6 +39,8 @@ import java.util.TreeMap;
  * @param calls calls made by the fleet
  * @param errors calls that failed
  * @param durationMillis how long the callers ran
+ * @param roundTrips the requests the pods' Redis clients sent per refresh, holder and others
+ *     ({@link RoundTrips#NONE} for the peers, whose pods are not behind the counting proxies)
  */
 record FleetRow(
     String strategy,
@@ -62,10 +64,12 @@ record FleetRow(
     double redisRtt,
     long calls,
     long errors,
-    long durationMillis) {
+    long durationMillis,
+    RoundTrips roundTrips) {
 
   FleetRow {
     requireNonNull(strategy, "strategy");
+    requireNonNull(roundTrips, "roundTrips");
     redisCommandsByName = Collections.unmodifiableMap(new TreeMap<>(redisCommandsByName));
   }
 

@@ -114,6 +114,25 @@ final class FleetSuite {
             + " whole cell: commands that do not depend on refreshes (a naive pod's read per call,"
             + " a poller's reads) are spread over the cell's refreshes too.\n\n");
     out.append(FleetReport.commandBreakdown(rows)).append('\n');
+    if (rows.stream().anyMatch(r -> r.roundTrips().refreshes() > 0)) {
+      out.append("## Redis requests per refresh, holder and other pods\n\n");
+      out.append(
+          "Requests the pods' Redis clients sent (Lettuce for the store and the change feed,"
+              + " Redisson for the lock), counted by a TCP proxy per pod that parses what the pod"
+              + " sends: commands run inside scripts are not requests and are not counted. Only the"
+              + " Tokenherd cells run behind the proxies. Each request goes to the nearest token"
+              + " request in time (within "
+              + RoundTrips.WINDOW_MICROS / 1_000
+              + " ms), whose pod is that refresh's holder; `outside refreshes` are the rest (a"
+              + " pod's first load of the record when its callers start; a hot path sends none)."
+              + " A refresh whose token request was still in flight when the callers stopped is"
+              + " `cut`: left out, with its requests."
+              + " Kinds: `read` HGETALL of the record; `mark`, `unmark`, `write` the store's"
+              + " compare-and-set script writing a refresh mark, taking it back, or a new version"
+              + " (which publishes inside the script); `lock` Redisson's fenced tryLock script"
+              + " (with the fence INCR inside), `unlock` its unlock script.\n\n");
+      out.append(FleetReport.roundTrips(rows)).append('\n');
+    }
     out.append("## Machine\n\n");
     out.append("- JVM: ").append(machine.jvm()).append('\n');
     out.append("- OS: ").append(machine.os()).append('\n');

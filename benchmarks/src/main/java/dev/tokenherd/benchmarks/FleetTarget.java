@@ -38,6 +38,11 @@ record FleetTarget(
     requireNonNull(namespace, "namespace");
   }
 
+  /** Returns this target with the pod's clients connecting to {@code uri} instead. */
+  FleetTarget withRedisUri(String uri) {
+    return new FleetTarget(uri, tokenUri, clientId, clientSecret, namespace);
+  }
+
   /** The peers' hash. */
   String peerHash() {
     return namespace + ":peer:{" + KEY.name() + "}";

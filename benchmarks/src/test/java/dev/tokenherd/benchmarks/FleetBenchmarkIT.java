@@ -50,6 +50,14 @@ final class FleetBenchmarkIT {
         assertThat(row.reuseDetected()).as(row.strategy()).isZero();
         assertThat(row.refreshEvents()).as(row.strategy()).isPositive();
         assertThat(row.tokenRequests()).as(row.strategy()).isEqualTo(row.refreshEvents());
+        // behind the counting proxies: every refresh costs its holder a lock, a read, a write
+        assertThat(row.roundTrips().refreshes()).as(row.strategy()).isPositive();
+        assertThat(row.roundTrips().holderMean()).as(row.strategy()).isGreaterThanOrEqualTo(3);
+        assertThat(row.roundTrips().holderByLabel())
+            .as(row.strategy())
+            .containsKeys("lock", "read", "write", "unlock");
+      } else {
+        assertThat(row.roundTrips()).as(row.strategy()).isEqualTo(RoundTrips.NONE);
       }
     }
     List<String> lines = FleetReport.csv(rows).lines().toList();

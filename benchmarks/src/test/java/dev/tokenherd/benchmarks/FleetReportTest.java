@@ -41,7 +41,8 @@ final class FleetReportTest {
         30.0,
         50_000,
         0,
-        4_600);
+        4_600,
+        RoundTrips.NONE);
   }
 
   @Test
@@ -69,7 +70,8 @@ final class FleetReportTest {
             18.0,
             72_200,
             63,
-            2_307);
+            2_307,
+            RoundTrips.NONE);
 
     String csv = FleetReport.csv(List.of(row("tokenherd", 4, 3, 3), revoked));
 

@@ -100,6 +100,14 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
   /** A change notice arrived since the last re-read started. */
   private final AtomicBoolean noticed = new AtomicBoolean();
 
+  /**
+   * The rotation this worker is storing or has just stored: the change notice of its version is
+   * this worker's own, and need not be read back (see {@link #isOwnNotice}).
+   */
+  private final Object ownWriteLock = new Object();
+
+  private @Nullable OwnWrite ownWrite; // guarded by ownWriteLock
+
   private volatile @Nullable Throwable lastFailure;
 
   /** The store's last misconfiguration, held so that callers fail at once (see startFlight). */
@@ -1044,9 +1052,12 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
               .intervalBiFunction((attempt, outcome) -> write.pause(attempt).toMillis())
               .build();
       Retry retry = Retry.of("tokenherd-store:" + key.name(), config);
+      expectOwnNotice(next.version());
       return Retry.decorateCompletionStage(
               retry, env.scheduler(), () -> env.store().compareAndSet(key, expected, next))
-          .get();
+          .get()
+          .whenComplete(
+              (outcome, error) -> ownWriteDone(next.version(), error == null && outcome.applied()));
     }
 
     /** The retry budget and the log lines of one {@link #storeRotation}. */
@@ -1434,21 +1445,92 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
 
   @Override
   public void onChange(TokenKey changed, long version) {
-    waiters.reached(version);
+    boolean woken = waiters.reached(version);
+    if (isOwnNotice(version)) {
+      // The notice of this worker's own rotation: it holds the record it wrote (installed when
+      // the write is answered), so reading it back would only cost the holder a round trip.
+      return;
+    }
+    if (woken) {
+      // A flight was waiting for a version above the one it read, and now re-reads the store,
+      // after this notice: what it reads is installed (adopted, or a failed record), so a read of
+      // our own would be a second one for the same notice. Only a newer version wakes a waiter;
+      // equal and lower ones are still read below.
+      return;
+    }
     noticed.set(true);
-    // Every notice is read, whatever its version. Equal: after a failover to a replica that missed
-    // writes, a version can be handed out again with other content (see divergedAfterFailover);
-    // this costs the writer one read per write. Lower: a notice that arrived late (one read
-    // wasted), or a record created again from version 1 (another generation), which must be
-    // adopted now rather than when the cached token runs out.
+    // Every other notice is read, whatever its version. Equal: after a failover to a replica that
+    // missed writes, a version can be handed out again with other content (see
+    // divergedAfterFailover); the writer's own notice is told apart until a gap (onGap), which
+    // such a failover causes. Lower: a notice that arrived late (one read wasted), or a record
+    // created again from version 1 (another generation), which must be adopted now rather than
+    // when the cached token runs out.
     sync();
   }
 
   @Override
   public void onGap(TokenKey changed) {
+    synchronized (ownWriteLock) {
+      // Notices may have been lost, or may now come from another server (a failover that lost
+      // our write and handed its version out again): every later notice is read.
+      ownWrite = null;
+    }
     waiters.wakeAll();
     noticed.set(true);
     sync();
+  }
+
+  /**
+   * A rotation of this worker's, from the moment its write is sent: its version, whether the store
+   * applied it, and whether a notice of that version arrived meanwhile.
+   */
+  private record OwnWrite(long version, boolean applied, boolean noticed) {}
+
+  /** Notes that a write of {@code version} is being sent: its notice is this worker's own. */
+  private void expectOwnNotice(long version) {
+    synchronized (ownWriteLock) {
+      ownWrite = new OwnWrite(version, /* applied= */ false, /* noticed= */ false);
+    }
+  }
+
+  /**
+   * Settles the write of {@code version}. Applied: its notice, if still to come, is skipped once.
+   * Not applied: a notice of that version that arrived meanwhile was someone else's (or an
+   * ambiguous one's) and is read now.
+   */
+  private void ownWriteDone(long version, boolean applied) {
+    boolean readNow;
+    synchronized (ownWriteLock) {
+      OwnWrite pending = ownWrite;
+      if (pending == null || pending.version() != version) {
+        return;
+      }
+      readNow = !applied && pending.noticed();
+      ownWrite = applied && !pending.noticed() ? new OwnWrite(version, true, false) : null;
+    }
+    if (readNow) {
+      noticed.set(true);
+      sync();
+    }
+  }
+
+  /**
+   * Whether a notice of {@code version} is the one this worker's own rotation published, and so
+   * need not be read: the first notice of the version this worker is writing or has just written.
+   * The store applies a version once (compare-and-set on the previous one) and publishes it with
+   * the write, so no other notice of it can come first on the same subscription; after a gap
+   * (another server, perhaps) nothing is taken for our own. A notice that arrives before the write
+   * is answered is held until it is: if the write was not applied, the notice is read then.
+   */
+  private boolean isOwnNotice(long version) {
+    synchronized (ownWriteLock) {
+      OwnWrite pending = ownWrite;
+      if (pending == null || pending.version() != version || pending.noticed()) {
+        return false;
+      }
+      ownWrite = pending.applied() ? null : new OwnWrite(version, false, true);
+      return true;
+    }
   }
 
   /** Re-reads the store in the background and installs what it finds; one at a time. */

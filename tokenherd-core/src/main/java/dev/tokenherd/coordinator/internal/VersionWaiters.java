@@ -1,5 +1,6 @@
 package dev.tokenherd.coordinator.internal;
 
+import com.google.errorprone.annotations.CanIgnoreReturnValue;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,8 +49,13 @@ final class VersionWaiters {
     return done;
   }
 
-  /** Records that {@code version} was reached, releasing every waiter below it. */
-  void reached(long version) {
+  /**
+   * Records that {@code version} was reached, releasing every waiter below it.
+   *
+   * @return whether a waiter was released (it re-reads the store next)
+   */
+  @CanIgnoreReturnValue
+  boolean reached(long version) {
     List<CompletableFuture<Void>> release = new ArrayList<>();
     synchronized (this) {
       highest = Math.max(highest, version);
@@ -63,6 +69,7 @@ final class VersionWaiters {
           });
     }
     release.forEach(f -> f.complete(null));
+    return !release.isEmpty();
   }
 
   /**

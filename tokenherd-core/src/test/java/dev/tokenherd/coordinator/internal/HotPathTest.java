@@ -89,7 +89,7 @@ final class HotPathTest {
     assertThat(endpoint.requests()).isEmpty();
   }
 
-  private static final class CountingStore extends SimpleForwardingTokenStore {
+  static final class CountingStore extends SimpleForwardingTokenStore {
     final AtomicLong reads = new AtomicLong();
 
     CountingStore(TokenStore delegate) {

@@ -23,6 +23,7 @@ import org.redisson.api.RFencedLock;
 import org.redisson.api.RScript;
 import org.redisson.api.RedissonClient;
 import org.redisson.client.codec.StringCodec;
+import org.redisson.pubsub.LockPubSub;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,10 +49,14 @@ import org.slf4j.LoggerFactory;
  *       ids are positive), unique in this JVM, and {@link LockLease#release()} unlocks with it.
  *       Redisson's interface has no owner-id overload of {@code tryLockAndGetTokenAsync}; its
  *       implementation class {@code RedissonFencedLock} has a public one, which this class uses.
- *   <li><b>Releasing an expired lease is benign.</b> Redisson answers "not locked by current
- *       thread" when the lease ran out (and perhaps another worker holds the lock now); the release
- *       then completes normally, because the lock is no longer ours and the new holder's lease must
- *       stay intact. The fence, not the lock, guards the write.
+ *   <li><b>Releasing an expired lease is benign.</b> When the lease ran out (and perhaps another
+ *       worker holds the lock now), the release finds its owner field gone, leaves the lock alone
+ *       and completes normally: the lock is no longer ours and the new holder's lease must stay
+ *       intact. The fence, not the lock, guards the write.
+ *   <li><b>One request to release.</b> {@link LockLease#release()} runs its own script ({@link
+ *       #RELEASE}) on the lock's hash rather than Redisson's {@code unlockAsync}, which sends its
+ *       unlock script and then a {@code DEL} of an unlock-latch key, a second round trip per
+ *       refresh that only matters for re-entered locks.
  * </ul>
  *
  * <p>If Redis cannot be reached, {@link #tryAcquire} fails (after Redisson's own timeout and retry
@@ -169,6 +174,19 @@ public final class RedissonRefreshLock implements RefreshLock {
           + "redis.call('incr', KEYS[2]) "
           + "return redis.call('get', KEYS[2])";
 
+  /**
+   * Releases a lease: if {@code ARGV[1]} (the lease's owner field) still holds the lock {@code
+   * KEYS[1]}, deletes it and publishes Redisson's unlock message {@code ARGV[2]} on the lock's
+   * channel {@code KEYS[2]} (as Redisson's unlock does, for any Redisson client waiting on the same
+   * lock); returns 1, or 0 if the lease had expired (the lock is free or another lease's, and is
+   * left alone). Leases are never re-entered, so the owner's hold count is always 1.
+   */
+  static final String RELEASE =
+      "if redis.call('hexists', KEYS[1], ARGV[1]) == 0 then return 0 end "
+          + "redis.call('del', KEYS[1]) "
+          + "redis.call('publish', KEYS[2], ARGV[2]) "
+          + "return 1";
+
   private static final class Lease implements LockLease {
     private final RedissonRefreshLock parent;
     private final TokenKey key;
@@ -231,27 +249,47 @@ public final class RedissonRefreshLock implements RefreshLock {
           });
     }
 
+    /**
+     * Runs {@link #RELEASE}: one request. Redisson's own {@code unlockAsync} sends two, its unlock
+     * script and then a {@code DEL} of the unlock-latch key that script wrote, which makes a
+     * retried unlock of a re-entered lock idempotent. A lease is never re-entered (its owner id is
+     * its own), so a retried release finds its owner field gone and is answered "not held", which
+     * is what the latch would have answered.
+     */
     @Override
     public CompletionStage<Void> release() {
       if (!released.compareAndSet(false, true)) {
         return CompletableFuture.completedFuture(null);
       }
       CompletableFuture<Void> done = new CompletableFuture<>();
-      CompletionStage<Void> unlocked;
+      String name = lock.getRawName();
+      String field = lock.getServiceManager().getId() + ":" + owner;
+      CompletionStage<Long> unlocked;
       try {
-        unlocked = lock.unlockAsync(owner);
+        unlocked =
+            parent
+                .client
+                .getScript(StringCodec.INSTANCE)
+                .<Long>evalAsync(
+                    name,
+                    RScript.Mode.READ_WRITE,
+                    RELEASE,
+                    RScript.ReturnType.LONG,
+                    List.of(name, RedissonObject.prefixName("redisson_lock__channel", name)),
+                    field,
+                    LockPubSub.UNLOCK_MESSAGE.toString());
       } catch (RuntimeException e) {
         unlocked = CompletableFuture.failedFuture(e);
       }
       unlocked.whenComplete(
-          (ignored, error) -> {
+          (deleted, error) -> {
             if (error == null) {
-              done.complete(null);
-            } else if (isNotHeld(error)) {
-              log.debug(
-                  "credential '{}': lease with fence {} had already expired at release",
-                  key,
-                  fence);
+              if (deleted == null || deleted == 0L) {
+                log.debug(
+                    "credential '{}': lease with fence {} had already expired at release",
+                    key,
+                    fence);
+              }
               done.complete(null);
             } else {
               // A release that did not reach Redis may be retried; the lease still expires.

@@ -45,7 +45,6 @@ final class RedisBackendIT {
     "resetchannels",
     "&tokenherd:*",
     "~redisson_lock__channel:*",
-    "~redisson_unlock_latch:*",
     "&redisson_lock__channel:*",
     "-@all",
     "+evalsha",
