@@ -47,10 +47,14 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * beside these: strategies x pods x threads per pod against a real Redis and the fake authorization
  * server. It fails the run if a Tokenherd cell saw a refresh-token reuse.
  *
- * <p>{@code bench.suites} picks the suites, comma-separated: {@code hotpath}, {@code fleet}
- * (default both); {@code bench.fleet.strategies} restricts the fleet suite's strategies (default
- * all); {@code bench.fleet.pods} and {@code bench.fleet.threads} (comma-separated counts) replace
- * the variant's pod and thread counts.
+ * <p>The clock suite ({@link ClockSuite}) writes {@code clock.md}: pods whose clocks are off by -30
+ * s, +30 s and +1 h, with the fleet clock and without. It fails the run if the fleet clock served
+ * an expired token or sent more token requests than refreshes.
+ *
+ * <p>{@code bench.suites} picks the suites, comma-separated: {@code hotpath}, {@code fleet}, {@code
+ * clock} (default hotpath and fleet); {@code bench.fleet.strategies} restricts the fleet suite's
+ * strategies (default all); {@code bench.fleet.pods} and {@code bench.fleet.threads}
+ * (comma-separated counts) replace the variant's pod and thread counts.
  */
 public final class BenchRunner {
   /** The system property naming the output directory; also read by the forked benchmarks. */
@@ -107,7 +111,7 @@ public final class BenchRunner {
   }
 
   /** The suites {@code bench.suites} can name. */
-  static final Set<String> SUITES = Set.of("hotpath", "fleet");
+  static final Set<String> SUITES = Set.of("hotpath", "fleet", "clock");
 
   /**
    * Runs the selected suites.
@@ -139,6 +143,9 @@ public final class BenchRunner {
               parseCounts(System.getProperty("bench.fleet.pods", ""), plan.pods()),
               parseCounts(System.getProperty("bench.fleet.threads", ""), plan.threads()));
       failed.addAll(FleetSuite.run(plan, output, quick));
+    }
+    if (suites.contains("clock")) {
+      failed.addAll(ClockSuite.run(output, quick));
     }
     if (!failed.isEmpty()) {
       System.err.println("benchmark targets failed: " + failed);
@@ -181,7 +188,7 @@ public final class BenchRunner {
       }
       if (!SUITES.contains(suite)) {
         throw new IllegalArgumentException(
-            "bench.suites: unknown suite " + suite + " (known: hotpath, fleet)");
+            "bench.suites: unknown suite " + suite + " (known: hotpath, fleet, clock)");
       }
       suites.add(suite);
     }
