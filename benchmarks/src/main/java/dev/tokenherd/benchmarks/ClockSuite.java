@@ -147,11 +147,21 @@ final class ClockSuite {
           caller.start();
         }
       }
-      // Until the given number of refreshes, or as long as they would take with the lifetime.
-      Instant end = Instant.now().plus(TTL.multipliedBy(expiries + 1L));
-      while (server.stats().refreshEvents() < expiries && Instant.now().isBefore(end)) {
-        TimeUnit.MILLISECONDS.sleep(100); // a run's length, not a condition awaited
+      // As long as the given number of lifetimes, the same for both fleets whatever they do; half
+      // way, the pod an hour ahead stops (a rolling deploy, a scale-in), as in the run.
+      Duration half = TTL.multipliedBy(expiries).dividedBy(2);
+      TimeUnit.MILLISECONDS.sleep(half.toMillis());
+      int ahead = OFFSETS.size() - 1;
+      List<Caller> aheadCallers = callers.subList(ahead * THREADS, (ahead + 1) * THREADS);
+      for (Caller caller : aheadCallers) {
+        caller.running = false;
       }
+      for (Caller caller : aheadCallers) {
+        caller.join(TimeUnit.SECONDS.toMillis(30));
+      }
+      ClockOffset aheadOffset = herds.get(ahead).clockOffset();
+      herds.get(ahead).close();
+      TimeUnit.MILLISECONDS.sleep(half.plus(TTL.dividedBy(2)).toMillis());
       for (Caller caller : callers) {
         caller.running = false;
       }
@@ -168,7 +178,8 @@ final class ClockSuite {
           expired += caller.expired.sum();
           errors += caller.errors.sum();
         }
-        pods.add(new PodRow(OFFSETS.get(p), herds.get(p).clockOffset(), calls, expired, errors));
+        ClockOffset measured = p == ahead ? aheadOffset : herds.get(p).clockOffset();
+        pods.add(new PodRow(OFFSETS.get(p), measured, calls, expired, errors));
       }
       return new Run(
           name,
@@ -230,8 +241,8 @@ final class ClockSuite {
         String.format(
             Locale.ROOT,
             "%d pods x %d caller threads on one credential, one real Redis, the rotating fake"
-                + " server (family revoked on reuse, %d ms latency, %d s access tokens), until %d"
-                + " refreshes. Each pod's herd and token endpoint read one clock, offset from the"
+                + " server (family revoked on reuse, %d ms latency, %d s access tokens), for %d.5"
+                + " lifetimes; the pod an hour ahead stops half way. Each pod's herd and token endpoint read one clock, offset from the"
                 + " true time that Redis and the server keep; the login is seeded on the pod 30 s"
                 + " slow. A served token counts as expired when the server's ledger held it"
                 + " invalid at the true instant the caller asked. Both fleets ran in this JVM,"
