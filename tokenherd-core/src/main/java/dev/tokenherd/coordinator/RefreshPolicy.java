@@ -17,16 +17,28 @@ import java.time.Instant;
  * refreshAheadFraction) / 2)}, so that a short-lived token still has a refresh window; it also
  * covers a late timer, because the hot path never reads the clock.
  *
+ * <p>Each worker moves each credential's refresh-ahead point earlier by a random part of {@code
+ * refreshJitter * L} (drawn once per credential and worker), so that across a fleet, and across the
+ * credentials of one worker, refreshes do not all start at the same instant: the worker whose point
+ * comes first refreshes, and the others adopt its result from the change feed before their own
+ * point comes.
+ *
  * @param refreshAheadFraction the fraction of the lifetime after which a token is stale, in (0, 1)
  * @param expirySkew how long before its expiry a token stops being served
  * @param waitTimeout how long a caller waits for a token when the cached one has expired
  * @param leaseTime how long a refresh lock lease lasts
- * @param endpointTimeout how long one token request may take; at most 3/4 of {@code leaseTime}, so
- *     that a healthy holder always writes before its lease ends
+ * @param endpointTimeout the floor of the timeout of one token request, and its value until the
+ *     endpoint's latency has been observed; at most 3/4 of {@code leaseTime}, so that a healthy
+ *     holder always writes before its lease ends. The timeout actually given is {@code
+ *     max(endpointTimeout, 3 x the 99th percentile of the latency of the worker's last 128 token
+ *     requests)}, trimmed to what the holder's lease has left: under load it grows with the
+ *     endpoint's latency instead of turning slow answers into ambiguous failures
  * @param retryBackoff the backoff between token requests after transient failures
  * @param pollBackoff the backoff between store reads while another worker refreshes
  * @param maxAttempts the most token requests one refresh makes before it gives up (its deadline
  *     usually ends it first)
+ * @param refreshJitter the largest fraction of the lifetime by which a worker moves a credential's
+ *     refresh-ahead point earlier, in [0, {@code refreshAheadFraction}); 0 turns jitter off
  */
 public record RefreshPolicy(
     double refreshAheadFraction,
@@ -36,7 +48,8 @@ public record RefreshPolicy(
     Duration endpointTimeout,
     Backoff retryBackoff,
     Backoff pollBackoff,
-    int maxAttempts) {
+    int maxAttempts,
+    double refreshJitter) {
 
   /** Default {@link #refreshAheadFraction()}: 0.75. */
   public static final double DEFAULT_REFRESH_AHEAD_FRACTION = 0.75;
@@ -56,6 +69,9 @@ public record RefreshPolicy(
   /** Default {@link #maxAttempts()}: 100. */
   public static final int DEFAULT_MAX_ATTEMPTS = 100;
 
+  /** Default {@link #refreshJitter()}: 0.1, a refresh-ahead point between 65% and 75% of L. */
+  public static final double DEFAULT_REFRESH_JITTER = 0.1;
+
   private static final RefreshPolicy DEFAULTS = builder().build();
 
   /**
@@ -67,11 +83,13 @@ public record RefreshPolicy(
    * @param waitTimeout how long a caller waits for a token when the cached one has expired;
    *     positive
    * @param leaseTime how long a refresh lock lease lasts; positive
-   * @param endpointTimeout how long one token request may take; positive and at most 3/4 of {@code
-   *     leaseTime}
+   * @param endpointTimeout the floor and initial value of a token request's timeout; positive and
+   *     at most 3/4 of {@code leaseTime}
    * @param retryBackoff the backoff between token requests after transient failures
    * @param pollBackoff the backoff between store reads while another worker refreshes
    * @param maxAttempts the most token requests one refresh makes; at least 1
+   * @param refreshJitter the largest fraction of the lifetime by which a refresh-ahead point moves
+   *     earlier; in [0, {@code refreshAheadFraction})
    * @throws IllegalArgumentException if a value is out of range or the endpoint timeout does not
    *     fit in the lease
    */
@@ -100,6 +118,13 @@ public record RefreshPolicy(
     }
     if (maxAttempts < 1) {
       throw new IllegalArgumentException("maxAttempts must be at least 1: " + maxAttempts);
+    }
+    if (!(refreshJitter >= 0.0 && refreshJitter < refreshAheadFraction)) {
+      throw new IllegalArgumentException(
+          "refreshJitter must be within [0, refreshAheadFraction "
+              + refreshAheadFraction
+              + "): "
+              + refreshJitter);
     }
   }
 
@@ -137,7 +162,8 @@ public record RefreshPolicy(
         .endpointTimeout(endpointTimeout)
         .retryBackoff(retryBackoff)
         .pollBackoff(pollBackoff)
-        .maxAttempts(maxAttempts);
+        .maxAttempts(maxAttempts)
+        .refreshJitter(refreshJitter);
   }
 
   /**
@@ -149,8 +175,28 @@ public record RefreshPolicy(
    * @return the instant from which the token is refreshed ahead
    */
   public Instant refreshAt(Instant issuedAt, Instant expiresAt) {
+    return refreshAt(issuedAt, expiresAt, 0.0);
+  }
+
+  /**
+   * Returns when a token set becomes stale for a worker that drew {@code draw} for the credential:
+   * {@code issuedAt + (refreshAheadFraction - refreshJitter * draw) * (expiresAt - issuedAt)}. The
+   * point is never later than {@link #refreshAt(Instant, Instant)}, so jitter never shortens the
+   * window in which a refresh can complete before the token stops being served.
+   *
+   * @param issuedAt when the token set was issued
+   * @param expiresAt when its access token expires
+   * @param draw this worker's random draw for the credential, in [0, 1)
+   * @return the instant from which this worker refreshes the token ahead
+   * @throws IllegalArgumentException if {@code draw} is not within [0, 1)
+   */
+  public Instant refreshAt(Instant issuedAt, Instant expiresAt, double draw) {
+    if (!(draw >= 0.0 && draw < 1.0)) {
+      throw new IllegalArgumentException("draw must be within [0, 1): " + draw);
+    }
     long lifetimeNanos = Duration.between(issuedAt, expiresAt).toNanos();
-    return issuedAt.plusNanos((long) (lifetimeNanos * refreshAheadFraction));
+    double fraction = refreshAheadFraction - refreshJitter * draw;
+    return issuedAt.plusNanos((long) (lifetimeNanos * fraction));
   }
 
   /**
@@ -191,6 +237,7 @@ public record RefreshPolicy(
     private Backoff retryBackoff = Backoff.DEFAULT_RETRY;
     private Backoff pollBackoff = Backoff.DEFAULT_POLL;
     private int maxAttempts = DEFAULT_MAX_ATTEMPTS;
+    private double refreshJitter = DEFAULT_REFRESH_JITTER;
 
     private Builder() {}
 
@@ -258,7 +305,9 @@ public record RefreshPolicy(
     }
 
     /**
-     * Sets how long one token request may take (default 10 s).
+     * Sets the floor of a token request's timeout, and its value until the endpoint's latency has
+     * been observed (default 10 s). The timeout given grows above it with the endpoint's observed
+     * latency (see {@link RefreshPolicy#endpointTimeout()}), up to what the lease has left.
      *
      * @param timeout the timeout; positive, and at most 3/4 of the lease time (checked by {@link
      *     #build()})
@@ -316,10 +365,31 @@ public record RefreshPolicy(
     }
 
     /**
+     * Sets the largest fraction of a token's lifetime by which each worker moves each credential's
+     * refresh-ahead point earlier, at random (default {@value #DEFAULT_REFRESH_JITTER}): spreads
+     * the refreshes of credentials that expire together, and lets one worker of a fleet refresh
+     * while the others adopt its result.
+     *
+     * @param jitter the fraction; zero (no jitter) or positive, and below the refresh-ahead
+     *     fraction (checked by {@link #build()})
+     * @return this builder
+     * @throws IllegalArgumentException if {@code jitter} is negative or not below 1
+     */
+    @CanIgnoreReturnValue
+    public Builder refreshJitter(double jitter) {
+      if (!(jitter >= 0.0 && jitter < 1.0)) {
+        throw new IllegalArgumentException("refreshJitter must be within [0, 1): " + jitter);
+      }
+      this.refreshJitter = jitter;
+      return this;
+    }
+
+    /**
      * Builds the policy.
      *
      * @return the policy
-     * @throws IllegalArgumentException if the endpoint timeout does not fit in the lease
+     * @throws IllegalArgumentException if the endpoint timeout does not fit in the lease, or the
+     *     refresh jitter is not below the refresh-ahead fraction
      */
     public RefreshPolicy build() {
       return new RefreshPolicy(
@@ -330,7 +400,8 @@ public record RefreshPolicy(
           endpointTimeout,
           retryBackoff,
           pollBackoff,
-          maxAttempts);
+          maxAttempts,
+          refreshJitter);
     }
   }
 }

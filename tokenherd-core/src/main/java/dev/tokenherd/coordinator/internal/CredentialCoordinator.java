@@ -77,6 +77,10 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
   private final Renewal renewal;
   private final Environment env;
   private final RefreshPolicy policy;
+
+  /** This worker's jitter draw for this credential's refresh-ahead point, in [0, 1). */
+  private final double refreshDraw;
+
   private final VersionWaiters waiters;
   private final Counters counters = new Counters();
 
@@ -114,6 +118,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     this.renewal = renewal;
     this.env = env;
     this.policy = env.policy();
+    this.refreshDraw = env.random().nextDouble();
     this.waiters = new VersionWaiters(env.scheduler());
     this.subscription = env.feed().subscribe(key, this);
   }
@@ -522,6 +527,14 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
         Duration retryAfter = requireNonNull(transientError.retryAfter());
         delay = retryAfter.compareTo(delay) > 0 ? retryAfter : delay;
       }
+      if (error != null && unwrap(error) instanceof AmbiguousRefreshException) {
+        // The request may still be processed (a loaded server answers late, or not at all to a
+        // client that gave up): wait as long as the endpoint's slow answers take before the next
+        // attempt re-reads the store and, only if nothing newer is stored, presents the refresh
+        // token again.
+        Duration slow = env.latency().highPercentile();
+        delay = slow.compareTo(delay) > 0 ? slow : delay;
+      }
       Duration left = Duration.between(now(), deadline);
       return left.isNegative() ? Duration.ZERO : (delay.compareTo(left) > 0 ? left : delay);
     }
@@ -599,7 +612,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
             ? Decision.REFRESH
             : Decision.fail(new CredentialNotFoundException(key));
       }
-      Phase phase = Entry.phaseOf(tokens, now(), policy);
+      Phase phase = Entry.phaseOf(tokens, now(), policy, refreshDraw);
       if (trigger == Trigger.REJECTED) {
         return tokens.accessToken().equals(rejectedToken) || !phase.usable()
             ? Decision.REFRESH
@@ -696,7 +709,9 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
         // Reading took most of the lease: do not send a request we may not be able to store.
         return CompletableFuture.completedFuture(Optional.empty());
       }
-      Duration timeout = policy.endpointTimeout();
+      // The configured timeout, raised to follow the endpoint's observed latency (a loaded server
+      // answers slowly, and a timeout that fires while it processes is an ambiguous failure).
+      Duration timeout = env.latency().timeout(policy.endpointTimeout());
       // A first bound; call() trims it to what the lease has left once the mark is written.
       Duration leaseBound = left.multipliedBy(3).dividedBy(4);
       if (timeout.compareTo(leaseBound) > 0) {
@@ -851,12 +866,60 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
         @Nullable TokenRecord marked,
         TokenRequest planned,
         Duration plannedTimeout) {
+      // The herd-wide cap on requests in flight. A refresh queued here holds its lease (and its
+      // mark holds the fleet off), so it waits only as long as its lease could still cover a
+      // request afterwards; the check below then sees the time spent queued.
+      Duration queueFor =
+          Duration.between(now(), leaseEnd)
+              .minus(sendMargin().multipliedBy(2))
+              .minus(minimumTimeout());
+      TokenSet replaced = marked == null ? null : marked.tokens();
+      return env.gate()
+          .acquire(replaced == null ? Instant.MIN : replaced.expiresAt(), queueFor)
+          .thenCompose(
+              permit -> {
+                if (permit.isEmpty() || closed) {
+                  permit.ifPresent(RequestGate.Permit::release);
+                  log.debug(
+                      "credential '{}': no token request slot came before the lease under fence {}"
+                          + " ran short: not sending",
+                      key,
+                      lease.fence());
+                  return takeBack(marked);
+                }
+                return send(lease, leaseEnd, marked, planned, plannedTimeout, permit.get());
+              });
+    }
+
+    /** Below this a token request is not worth sending: a quarter of the endpoint timeout. */
+    private Duration minimumTimeout() {
+      return policy.endpointTimeout().dividedBy(4);
+    }
+
+    /** Takes this attempt's mark back (its request was not sent); the attempt starts over. */
+    private CompletionStage<Optional<Entry>> takeBack(@Nullable TokenRecord marked) {
+      CompletionStage<?> undone =
+          marked == null
+              ? CompletableFuture.completedFuture(null)
+              : env.store().compareAndSet(key, marked.version(), unmarked(marked));
+      return undone.handle((ignored, error) -> Optional.<Entry>empty());
+    }
+
+    private CompletionStage<Optional<Entry>> send(
+        Held lease,
+        Instant leaseEnd,
+        @Nullable TokenRecord marked,
+        TokenRequest planned,
+        Duration plannedTimeout,
+        RequestGate.Permit permit) {
       // The request must end, backstop included, a send margin before the lease does. What the
-      // mark's write took (a slow store, WAIT for replicas that are gone, a pause) comes off the
-      // request's timeout; below a quarter of the endpoint timeout it is not worth sending.
+      // mark's write took (a slow store, WAIT for replicas that are gone, a pause) and the time
+      // queued for a request slot come off the request's timeout; below a quarter of the endpoint
+      // timeout it is not worth sending.
       Duration room = Duration.between(now(), leaseEnd).minus(sendMargin().multipliedBy(2));
       Duration timeout = room.compareTo(plannedTimeout) < 0 ? room : plannedTimeout;
-      if (timeout.compareTo(policy.endpointTimeout().dividedBy(4)) < 0) {
+      if (timeout.compareTo(minimumTimeout()) < 0) {
+        permit.release();
         log.warn(
             "credential '{}': {} of the lease under fence {} left after the refresh mark's write,"
                 + " too little for a token request (a pause, or a slow store: a lease time of at"
@@ -865,11 +928,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
             key,
             room.isNegative() ? Duration.ZERO : room,
             lease.fence());
-        CompletionStage<?> undone =
-            marked == null
-                ? CompletableFuture.completedFuture(null)
-                : env.store().compareAndSet(key, marked.version(), unmarked(marked));
-        return undone.handle((ignored, error) -> Optional.<Entry>empty());
+        return takeBack(marked);
       }
       TokenRequest request =
           timeout.equals(plannedTimeout)
@@ -882,12 +941,17 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
       // Backstop: an endpoint that ignores the request timeout must not hold the lease past its
       // end; the margin left after it covers the moment between the check above and the request
       // leaving the process.
+      Instant sentAt = now();
       return withTimeout(requestToken(request), timeout.plus(sendMargin()))
           .handle(
-              (response, error) ->
-                  error == null
-                      ? onResponse(lease, marked, response)
-                      : onEndpointFailure(lease, marked, error))
+              (response, error) -> {
+                // Every outcome counts: a timeout with the time it was given, a lower bound.
+                env.latency().record(Duration.between(sentAt, now()));
+                permit.release();
+                return error == null
+                    ? onResponse(lease, marked, response)
+                    : onEndpointFailure(lease, marked, error);
+              })
           .thenCompose(stage -> stage)
           .whenComplete((done, error) -> settled.complete(null));
     }
@@ -1293,7 +1357,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
         return current; // never go back, and keep the timers of the version already cached
       }
       Instant now = now();
-      installed = Entry.of(key, record, now, policy);
+      installed = Entry.of(key, record, now, policy, refreshDraw);
       entry = installed;
       scheduleTimers(installed, now);
       becameFailed = installed.phase == Phase.FAILED && current.phase != Phase.FAILED;

@@ -58,22 +58,27 @@ public final class DefaultTokenHerd implements TokenHerd {
       RefreshListener listener,
       String workerId,
       RandomGenerator random,
-      Duration closeTimeout) {
+      Duration closeTimeout,
+      int maxConcurrentTokenRequests) {
     this.closeTimeout = closeTimeout;
     this.ownedScheduler = scheduler == null ? newScheduler() : null;
     this.ownedExecutor = executor == null ? newExecutor() : null;
+    ScheduledExecutorService timers =
+        scheduler == null ? requireNonNull(ownedScheduler) : scheduler;
     this.env =
         new Environment(
             store,
             lock,
             feed,
             clock,
-            scheduler == null ? requireNonNull(ownedScheduler) : scheduler,
+            timers,
             executor == null ? requireNonNull(ownedExecutor) : executor,
             policy,
             listener,
             workerId,
-            random);
+            random,
+            new RequestGate(maxConcurrentTokenRequests, timers),
+            new EndpointLatency());
   }
 
   private static ExecutorService newExecutor() {

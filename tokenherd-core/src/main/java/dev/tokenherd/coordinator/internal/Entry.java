@@ -54,8 +54,13 @@ final class Entry {
     this.expireAt = expireAt;
   }
 
-  /** Returns the entry for a stored record, in the phase that {@code now} gives it. */
-  static Entry of(TokenKey key, TokenRecord record, Instant now, RefreshPolicy policy) {
+  /**
+   * Returns the entry for a stored record, in the phase that {@code now} gives it; {@code draw} is
+   * this worker's jitter draw for the credential ({@link RefreshPolicy#refreshAt(Instant, Instant,
+   * double)}).
+   */
+  static Entry of(
+      TokenKey key, TokenRecord record, Instant now, RefreshPolicy policy, double draw) {
     if (!record.isActive()) {
       return new Entry(
           record.version(),
@@ -79,7 +84,7 @@ final class Entry {
           Instant.MIN,
           Instant.MIN);
     }
-    Instant refreshAt = policy.refreshAt(tokens.issuedAt(), tokens.expiresAt());
+    Instant refreshAt = policy.refreshAt(tokens.issuedAt(), tokens.expiresAt(), draw);
     Instant expireAt = policy.expireAt(tokens.issuedAt(), tokens.expiresAt());
     AccessToken token =
         new AccessToken(
@@ -99,11 +104,11 @@ final class Entry {
         expireAt);
   }
 
-  /** Returns the phase of a token set at {@code now}. */
-  static Phase phaseOf(TokenSet tokens, Instant now, RefreshPolicy policy) {
+  /** Returns the phase of a token set at {@code now} for a worker that drew {@code draw}. */
+  static Phase phaseOf(TokenSet tokens, Instant now, RefreshPolicy policy, double draw) {
     return phaseAt(
         now,
-        policy.refreshAt(tokens.issuedAt(), tokens.expiresAt()),
+        policy.refreshAt(tokens.issuedAt(), tokens.expiresAt(), draw),
         policy.expireAt(tokens.issuedAt(), tokens.expiresAt()));
   }
 
