@@ -65,6 +65,7 @@ public final class DefaultTokenHerd implements TokenHerd {
     this.ownedExecutor = executor == null ? newExecutor() : null;
     ScheduledExecutorService timers =
         scheduler == null ? requireNonNull(ownedScheduler) : scheduler;
+    Executor workers = executor == null ? requireNonNull(ownedExecutor) : executor;
     this.env =
         new Environment(
             store,
@@ -72,12 +73,12 @@ public final class DefaultTokenHerd implements TokenHerd {
             feed,
             clock,
             timers,
-            executor == null ? requireNonNull(ownedExecutor) : executor,
+            workers,
             policy,
             listener,
             workerId,
             random,
-            new RequestGate(maxConcurrentTokenRequests, timers),
+            new RequestGate(maxConcurrentTokenRequests, timers, workers),
             new EndpointLatency());
   }
 

@@ -7,6 +7,7 @@ import java.util.Optional;
 import java.util.PriorityQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -26,18 +27,20 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class RequestGate {
   private final int permits;
   private final ScheduledExecutorService scheduler;
+  private final Executor executor;
   private final PriorityQueue<Waiter> queue =
       new PriorityQueue<>(
           Comparator.comparing((Waiter w) -> w.expiry).thenComparingLong(w -> w.sequence));
   private int inUse; // guarded by this
   private long sequence; // guarded by this
 
-  RequestGate(int permits, ScheduledExecutorService scheduler) {
+  RequestGate(int permits, ScheduledExecutorService scheduler, Executor executor) {
     if (permits < 1) {
       throw new IllegalArgumentException("permits must be at least 1: " + permits);
     }
     this.permits = permits;
     this.scheduler = scheduler;
+    this.executor = executor;
   }
 
   /**
@@ -93,10 +96,24 @@ final class RequestGate {
           return;
         }
       }
-      // Completed outside the lock: the waiter's continuation (sending its request) runs here.
-      if (next.future.complete(Optional.of(new Permit()))) {
+      // Handed over on the executor, outside the lock: the waiter's continuation sends its
+      // request, and a request that fails at once releases again; run inline, a storm of those
+      // would recurse once per queued refresh.
+      Waiter taker = next;
+      try {
+        executor.execute(() -> handOver(taker));
         return;
+      } catch (RejectedExecutionException e) {
+        if (taker.future.complete(Optional.of(new Permit()))) {
+          return; // the herd is closing: hand it over here
+        }
       }
+    }
+  }
+
+  private void handOver(Waiter taker) {
+    if (!taker.future.complete(Optional.of(new Permit()))) {
+      release(); // it gave up meanwhile: the permit goes to the next one
     }
   }
 

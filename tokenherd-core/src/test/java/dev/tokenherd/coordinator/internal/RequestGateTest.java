@@ -16,7 +16,7 @@ final class RequestGateTest {
   private static final Duration MINUTE = Duration.ofMinutes(1);
 
   private final VirtualScheduler scheduler = new VirtualScheduler(MutableClock.at(T));
-  private final RequestGate gate = new RequestGate(1, scheduler);
+  private final RequestGate gate = new RequestGate(1, scheduler, Runnable::run);
 
   private CompletableFuture<Optional<RequestGate.Permit>> acquire(Instant expiry, Duration wait) {
     return gate.acquire(expiry, wait).toCompletableFuture();
