@@ -47,9 +47,13 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * beside these: strategies x pods x threads per pod against a real Redis and the fake authorization
  * server. It fails the run if a Tokenherd cell saw a refresh-token reuse.
  *
- * <p>{@code bench.suites} picks the suites, comma-separated: {@code hotpath}, {@code fleet}
- * (default both); {@code bench.fleet.strategies} restricts the fleet suite's strategies (default
- * all).
+ * <p>The storm suite ({@link StormSuite}) writes {@code storm.md}: many credentials per pod
+ * expiring within the same second, several pods on one Redis. It fails the run if a refresh token
+ * was presented twice, a family was revoked or a token POST was not a refresh.
+ *
+ * <p>{@code bench.suites} picks the suites, comma-separated: {@code hotpath}, {@code fleet}, {@code
+ * storm} (default {@code hotpath,fleet}: the storm suite takes minutes); {@code
+ * bench.fleet.strategies} restricts the fleet suite's strategies (default all).
  */
 public final class BenchRunner {
   /** The system property naming the output directory; also read by the forked benchmarks. */
@@ -106,7 +110,7 @@ public final class BenchRunner {
   }
 
   /** The suites {@code bench.suites} can name. */
-  static final Set<String> SUITES = Set.of("hotpath", "fleet");
+  static final Set<String> SUITES = Set.of("hotpath", "fleet", "storm");
 
   /**
    * Runs the selected suites.
@@ -135,6 +139,9 @@ public final class BenchRunner {
                   FleetStrategy.parseList(System.getProperty("bench.fleet.strategies", "all")));
       failed.addAll(FleetSuite.run(plan, output, quick));
     }
+    if (suites.contains("storm")) {
+      failed.addAll(StormSuite.run(quick ? StormSuite.Plan.QUICK : StormSuite.Plan.FULL, output));
+    }
     if (!failed.isEmpty()) {
       System.err.println("benchmark targets failed: " + failed);
       System.exit(1);
@@ -155,7 +162,7 @@ public final class BenchRunner {
       }
       if (!SUITES.contains(suite)) {
         throw new IllegalArgumentException(
-            "bench.suites: unknown suite " + suite + " (known: hotpath, fleet)");
+            "bench.suites: unknown suite " + suite + " (known: hotpath, fleet, storm)");
       }
       suites.add(suite);
     }
