@@ -370,10 +370,8 @@ final class StormSuite {
     out.append("| failed calls | ").append(result.errors()).append(" |\n");
     out.append(
         String.format(
-            Locale.ROOT,
-            "| slowest call | %.1f ms |%n| calls over 100 ms | %,d |%n",
-            result.slowestCall().toNanos() / 1e6,
-            result.callsOver100ms()));
+            Locale.ROOT, "| slowest call | %.1f ms |%n", result.slowestCall().toNanos() / 1e6));
+    row(out, "calls over 100 ms", result.callsOver100ms());
     row(
         out,
         "heap per credential and pod (bytes, after seeding)",
@@ -384,25 +382,18 @@ final class StormSuite {
         result.redisBytesPerCredential());
     out.append("| Redis connections | ").append(result.connectedClients()).append(" |\n");
     out.append("| pub/sub channels | ").append(result.pubsubChannels()).append(" |\n");
-    out.append(
-        String.format(
-            Locale.ROOT,
-            "| seeding | %.1f s |%n| callers ran | %.1f s |%n%n",
-            result.seeding().toMillis() / 1e3,
-            result.ran().toMillis() / 1e3));
+    out.append(String.format(Locale.ROOT, "| seeding | %.1f s |%n", seconds(result.seeding())));
+    out.append(String.format(Locale.ROOT, "| callers ran | %.1f s |%n%n", seconds(result.ran())));
     out.append("## Machine\n\n");
-    out.append("- JVM: ").append(machine.jvm()).append('\n');
-    out.append("- OS: ").append(machine.os()).append('\n');
-    out.append("- CPU: ")
-        .append(machine.cpu())
-        .append(", ")
-        .append(machine.processors())
-        .append(" processors\n");
-    out.append("- Redis: ").append(redisVersion).append(" (loopback, no persistence)\n");
+    machine.appendMarkdown(out, redisVersion);
     out.append("- load average (1, 5, 15 min) at the start: ")
         .append(machine.loadAverage())
         .append('\n');
     return out.toString();
+  }
+
+  private static double seconds(Duration duration) {
+    return duration.toMillis() / 1e3;
   }
 
   private static void row(StringBuilder out, String what, long value) {
