@@ -43,6 +43,9 @@ import java.util.concurrent.locks.LockSupport;
  * did not hold valid.
  */
 final class StormSuite {
+  /** Seeds in flight at once. */
+  private static final int SEED_BATCH = 500;
+
   private StormSuite() {}
 
   /**
@@ -271,6 +274,11 @@ final class StormSuite {
                         .issuedAt(issued)
                         .expiresAt(second.plusMillis(i * 997L % 1000))
                         .build()));
+        if (seeded.size() == SEED_BATCH) {
+          // Bounded, so that seeding does not queue past the Redis client's command timeout.
+          seeded.forEach(CompletableFuture::join);
+          seeded.clear();
+        }
       }
       seeded.forEach(CompletableFuture::join);
     }
