@@ -8,6 +8,7 @@ import dev.tokenherd.coordinator.TokenCoordinator;
 import dev.tokenherd.coordinator.TokenHerd;
 import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.TokenSet;
+import dev.tokenherd.coordinator.spi.RefreshMark;
 import dev.tokenherd.coordinator.spi.TokenEndpointException;
 import dev.tokenherd.coordinator.spi.TokenRequest;
 import dev.tokenherd.coordinator.spi.TokenResponse;
@@ -15,6 +16,7 @@ import dev.tokenherd.coordinator.testing.RecordingListener;
 import dev.tokenherd.coordinator.testing.ScriptedTokenEndpoint;
 import dev.tokenherd.coordinator.testing.VirtualFleet;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -76,6 +78,69 @@ final class StormControlTest {
     assertThat(endpoint.requests().stream().map(TokenRequest::refreshToken))
         .containsExactly("refresh-t0", "refresh-t1", "refresh-t3", "refresh-t2");
     assertThat(calls).allSatisfy(call -> assertThat(call).isCompleted());
+  }
+
+  @Test
+  void queuedForASlot_thePreSendCheckSeesTheTimeQueued_andANearlySpentLeaseSendsNothing() {
+    RefreshPolicy policy =
+        RefreshPolicy.ofDefaults().toBuilder()
+            .leaseTime(Duration.ofSeconds(20))
+            .endpointTimeout(Duration.ofSeconds(5))
+            .waitTimeout(Duration.ofMinutes(1))
+            .build();
+    TokenHerd herd =
+        fleet.add(
+            fleet
+                .builder("worker", policy, new RecordingListener())
+                .maxConcurrentTokenRequests(1)
+                .build());
+    // One slow answer observed (4 s): the next timeouts are 12 s.
+    TokenCoordinator primer = herd.coordinator(TokenKey.of("primer"), endpoint);
+    primer.seed(expired("p", 1)).join();
+    CompletableFuture<TokenResponse> slow = endpoint.hold();
+    var unusedPrimed = primer.tokenAsync();
+    fleet.advance(Duration.ofSeconds(4));
+    slow.complete(endpoint.response("access-p1", "refresh-p1", HOUR));
+
+    // a holds the one slot and never answers; b and c queue behind it, holding their leases.
+    var unusedHeldA = endpoint.hold();
+    var unusedHeldB = endpoint.hold();
+    endpoint.issue(HOUR);
+    List<CompletableFuture<AccessToken>> calls = new ArrayList<>();
+    for (String name : List.of("a", "b", "c")) {
+      TokenCoordinator credential = herd.coordinator(TokenKey.of(name), endpoint);
+      credential.seed(expired(name, name.equals("a") ? 30 : name.equals("b") ? 20 : 10)).join();
+      calls.add(credential.tokenAsync());
+    }
+    Instant queued = fleet.clock.instant();
+    assertThat(endpoint.requests()).hasSize(2);
+    assertThat(endpoint.requests().get(1).timeout()).isEqualTo(Duration.ofSeconds(12));
+
+    // a's request ends at its backstop (12 s + a sixteenth of the lease): b gets the slot with
+    // 6.75 s of its lease left, less two send margins: its request is trimmed to 4.25 s.
+    fleet.advance(Duration.ofMillis(13_250));
+    assertThat(endpoint.requests()).hasSize(3);
+    assertThat(endpoint.requests().get(2).refreshToken()).isEqualTo("refresh-b");
+    assertThat(endpoint.requests().get(2).timeout()).isEqualTo(Duration.ofMillis(4_250));
+
+    // c gave up its place when its lease could no longer cover a request (at 16.25 s): nothing
+    // was sent for it.
+    fleet.advance(Duration.ofMillis(3_250));
+    assertThat(endpoint.requests()).hasSize(3);
+    RefreshMark mark =
+        fleet.store.read(TokenKey.of("c")).toCompletableFuture().join().orElseThrow().refreshing();
+    assertThat(mark).isNotNull();
+    assertThat(mark.startedAt())
+        .as("marked again under a new lease")
+        .isEqualTo(queued.plusMillis(16_250));
+
+    // It started over under a new lease, queued again, and sends when b's request ends (18.75 s)
+    // with the timeout a whole lease allows.
+    fleet.advance(Duration.ofMillis(2_500));
+    assertThat(endpoint.requests()).hasSize(4);
+    assertThat(endpoint.requests().get(3).refreshToken()).isEqualTo("refresh-c");
+    assertThat(endpoint.requests().get(3).timeout()).isEqualTo(Duration.ofSeconds(15));
+    assertThat(calls.get(2)).isCompleted();
   }
 
   @Test
