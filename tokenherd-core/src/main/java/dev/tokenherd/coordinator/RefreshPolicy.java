@@ -18,10 +18,10 @@ import java.time.Instant;
  * covers a late timer, because the hot path never reads the clock.
  *
  * <p>Each worker moves each credential's refresh-ahead point earlier by a random part of {@code
- * refreshJitter * L} (drawn once per credential and worker), so that across a fleet, and across the
- * credentials of one worker, refreshes do not all start at the same instant: the worker whose point
- * comes first refreshes, and the others adopt its result from the change feed before their own
- * point comes.
+ * refreshJitter * L} (drawn by each worker for each token set of each credential), so that across a
+ * fleet, and across the credentials of one worker, refreshes do not all start at the same instant:
+ * the worker whose point comes first refreshes, and the others adopt its result from the change
+ * feed before their own point comes.
  *
  * @param refreshAheadFraction the fraction of the lifetime after which a token is stale, in (0, 1)
  * @param expirySkew how long before its expiry a token stops being served

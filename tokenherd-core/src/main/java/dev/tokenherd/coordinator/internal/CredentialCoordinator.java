@@ -78,8 +78,12 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
   private final Environment env;
   private final RefreshPolicy policy;
 
-  /** This worker's jitter draw for this credential's refresh-ahead point, in [0, 1). */
-  private final double refreshDraw;
+  /**
+   * The jitter draw of the cached entry's refresh-ahead point, in [0, 1): drawn anew for each
+   * record this worker installs, so that across a fleet the worker that refreshes first changes
+   * from one refresh to the next. Written under {@code stateLock} with the entry.
+   */
+  private volatile double refreshDraw;
 
   private final VersionWaiters waiters;
   private final Counters counters = new Counters();
@@ -118,7 +122,6 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     this.renewal = renewal;
     this.env = env;
     this.policy = env.policy();
-    this.refreshDraw = env.random().nextDouble();
     this.waiters = new VersionWaiters(env.scheduler());
     this.subscription = env.feed().subscribe(key, this);
   }
@@ -1357,8 +1360,10 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
         return current; // never go back, and keep the timers of the version already cached
       }
       Instant now = now();
-      installed = Entry.of(key, record, now, policy, refreshDraw);
+      double draw = env.random().nextDouble();
+      installed = Entry.of(key, record, now, policy, draw);
       entry = installed;
+      refreshDraw = draw;
       scheduleTimers(installed, now);
       becameFailed = installed.phase == Phase.FAILED && current.phase != Phase.FAILED;
     }
