@@ -51,10 +51,15 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * s, +30 s and +1 h, with the fleet clock and without. It fails the run if the fleet clock served
  * an expired token or sent more token requests than refreshes.
  *
+ * <p>The storm suite ({@link StormSuite}) writes {@code storm.md}: many credentials per pod
+ * expiring within the same second, several pods on one Redis. It fails the run if a refresh token
+ * was presented twice, a family was revoked or a token POST was not a refresh.
+ *
  * <p>{@code bench.suites} picks the suites, comma-separated: {@code hotpath}, {@code fleet}, {@code
- * clock} (default hotpath and fleet); {@code bench.fleet.strategies} restricts the fleet suite's
- * strategies (default all); {@code bench.fleet.pods} and {@code bench.fleet.threads}
- * (comma-separated counts) replace the variant's pod and thread counts.
+ * clock}, {@code storm} (default {@code hotpath,fleet}: the others take minutes); {@code
+ * bench.fleet.strategies} restricts the fleet suite's strategies (default all); {@code
+ * bench.fleet.pods} and {@code bench.fleet.threads} (comma-separated counts) replace the variant's
+ * pod and thread counts.
  */
 public final class BenchRunner {
   /** The system property naming the output directory; also read by the forked benchmarks. */
@@ -111,7 +116,7 @@ public final class BenchRunner {
   }
 
   /** The suites {@code bench.suites} can name. */
-  static final Set<String> SUITES = Set.of("hotpath", "fleet", "clock");
+  static final Set<String> SUITES = Set.of("hotpath", "fleet", "clock", "storm");
 
   /**
    * Runs the selected suites.
@@ -146,6 +151,9 @@ public final class BenchRunner {
     }
     if (suites.contains("clock")) {
       failed.addAll(ClockSuite.run(output, quick));
+    }
+    if (suites.contains("storm")) {
+      failed.addAll(StormSuite.run(quick ? StormSuite.Plan.QUICK : StormSuite.Plan.FULL, output));
     }
     if (!failed.isEmpty()) {
       System.err.println("benchmark targets failed: " + failed);
@@ -188,7 +196,7 @@ public final class BenchRunner {
       }
       if (!SUITES.contains(suite)) {
         throw new IllegalArgumentException(
-            "bench.suites: unknown suite " + suite + " (known: hotpath, fleet, clock)");
+            "bench.suites: unknown suite " + suite + " (known: hotpath, fleet, clock, storm)");
       }
       suites.add(suite);
     }

@@ -134,14 +134,7 @@ final class FleetSuite {
       out.append(FleetReport.roundTrips(rows)).append('\n');
     }
     out.append("## Machine\n\n");
-    out.append("- JVM: ").append(machine.jvm()).append('\n');
-    out.append("- OS: ").append(machine.os()).append('\n');
-    out.append("- CPU: ")
-        .append(machine.cpu())
-        .append(", ")
-        .append(machine.processors())
-        .append(" processors\n");
-    out.append("- Redis: ").append(redisVersion).append(" (loopback, no persistence)\n");
+    machine.appendMarkdown(out, redisVersion);
     out.append("- load average (1, 5, 15 min): ")
         .append(machine.loadAverage())
         .append(" at the start, ")

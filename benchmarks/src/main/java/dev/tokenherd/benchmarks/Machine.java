@@ -37,6 +37,17 @@ record Machine(String jvm, String os, String cpu, int processors, String loadAve
         currentLoadAverage());
   }
 
+  /**
+   * Appends the Markdown list items for the JVM, the OS, the CPU and the processors, then Redis
+   * (loopback, no persistence), as the fleet and storm reports show them.
+   */
+  void appendMarkdown(StringBuilder out, String redisVersion) {
+    out.append("- JVM: ").append(jvm).append('\n');
+    out.append("- OS: ").append(os).append('\n');
+    out.append("- CPU: ").append(cpu).append(", ").append(processors).append(" processors\n");
+    out.append("- Redis: ").append(redisVersion).append(" (loopback, no persistence)\n");
+  }
+
   /** Returns {@code /proc/loadavg}'s first three fields, or {@code unknown}. */
   static String currentLoadAverage() {
     List<String> lines = readLines(Path.of("/proc/loadavg"));

@@ -44,9 +44,23 @@ final class RedisCommandStats {
    * @throws IOException if the server cannot be read
    */
   static String serverVersion(int port) throws IOException {
-    for (String line : info(port, "server").split("\r?\n", -1)) {
-      if (line.startsWith("redis_version:")) {
-        return line.substring("redis_version:".length()).trim();
+    return infoField(port, "server", "redis_version");
+  }
+
+  /**
+   * Returns one field of an {@code INFO} section ({@code used_memory} of {@code memory}, say), or
+   * {@code unknown}.
+   *
+   * @param port the server's port on 127.0.0.1
+   * @param section the section
+   * @param field the field's name
+   * @throws IOException if the server cannot be read
+   */
+  static String infoField(int port, String section, String field) throws IOException {
+    String prefix = field + ":";
+    for (String line : info(port, section).split("\r?\n", -1)) {
+      if (line.startsWith(prefix)) {
+        return line.substring(prefix.length()).trim();
       }
     }
     return "unknown";

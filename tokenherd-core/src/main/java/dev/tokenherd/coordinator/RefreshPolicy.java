@@ -25,18 +25,30 @@ import java.time.Instant;
  * stale point is also no later than the expiry point minus two round trips (one to refresh, one to
  * propagate), though not before half the lifetime unless the refresh-ahead fraction says so.
  *
+ * <p>Each worker moves each credential's refresh-ahead point earlier by a random part of {@code
+ * refreshJitter * L} (drawn by each worker for each token set of each credential), so that across a
+ * fleet, and across the credentials of one worker, refreshes do not all start at the same instant:
+ * the worker whose point comes first refreshes, and the others adopt its result from the change
+ * feed before their own point comes.
+ *
  * @param refreshAheadFraction the fraction of the lifetime after which a token is stale, in (0, 1)
  * @param expirySkew how long before its expiry a token stops being served
  * @param waitTimeout how long a caller waits for a token when the cached one has expired
  * @param leaseTime how long a refresh lock lease lasts
- * @param endpointTimeout how long one token request may take; at most 3/4 of {@code leaseTime}, so
- *     that a healthy holder always writes before its lease ends
+ * @param endpointTimeout the floor of the timeout of one token request, and its value until the
+ *     endpoint's latency has been observed; at most 3/4 of {@code leaseTime}, so that a healthy
+ *     holder always writes before its lease ends. The timeout actually given is {@code
+ *     max(endpointTimeout, 3 x the 99th percentile of the latency of the worker's last 128 token
+ *     requests)}, trimmed to what the holder's lease has left: under load it grows with the
+ *     endpoint's latency instead of turning slow answers into ambiguous failures
  * @param retryBackoff the backoff between token requests after transient failures
  * @param pollBackoff the backoff between store reads while another worker refreshes
  * @param maxAttempts the most token requests one refresh makes before it gives up (its deadline
  *     usually ends it first)
  * @param expiryPrecision how much earlier than its stated lifetime a token may expire at the
  *     server, because the server counts whole seconds: the least skew
+ * @param refreshJitter the largest fraction of the lifetime by which a worker moves a credential's
+ *     refresh-ahead point earlier, in [0, {@code refreshAheadFraction}); 0 turns jitter off
  */
 public record RefreshPolicy(
     double refreshAheadFraction,
@@ -47,7 +59,8 @@ public record RefreshPolicy(
     Backoff retryBackoff,
     Backoff pollBackoff,
     int maxAttempts,
-    Duration expiryPrecision) {
+    Duration expiryPrecision,
+    double refreshJitter) {
 
   /** Default {@link #refreshAheadFraction()}: 0.75. */
   public static final double DEFAULT_REFRESH_AHEAD_FRACTION = 0.75;
@@ -70,6 +83,9 @@ public record RefreshPolicy(
   /** Default {@link #expiryPrecision()}: 1 s, for servers that count whole seconds. */
   public static final Duration DEFAULT_EXPIRY_PRECISION = Duration.ofSeconds(1);
 
+  /** Default {@link #refreshJitter()}: 0.1, a refresh-ahead point between 65% and 75% of L. */
+  public static final double DEFAULT_REFRESH_JITTER = 0.1;
+
   private static final RefreshPolicy DEFAULTS = builder().build();
 
   /**
@@ -81,13 +97,15 @@ public record RefreshPolicy(
    * @param waitTimeout how long a caller waits for a token when the cached one has expired;
    *     positive
    * @param leaseTime how long a refresh lock lease lasts; positive
-   * @param endpointTimeout how long one token request may take; positive and at most 3/4 of {@code
-   *     leaseTime}
+   * @param endpointTimeout the floor and initial value of a token request's timeout; positive and
+   *     at most 3/4 of {@code leaseTime}
    * @param retryBackoff the backoff between token requests after transient failures
    * @param pollBackoff the backoff between store reads while another worker refreshes
    * @param maxAttempts the most token requests one refresh makes; at least 1
    * @param expiryPrecision how much earlier than stated a token may expire at the server; not
    *     negative
+   * @param refreshJitter the largest fraction of the lifetime by which a refresh-ahead point moves
+   *     earlier; in [0, {@code refreshAheadFraction})
    * @throws IllegalArgumentException if a value is out of range or the endpoint timeout does not
    *     fit in the lease
    */
@@ -118,6 +136,13 @@ public record RefreshPolicy(
     }
     if (maxAttempts < 1) {
       throw new IllegalArgumentException("maxAttempts must be at least 1: " + maxAttempts);
+    }
+    if (!(refreshJitter >= 0.0 && refreshJitter < refreshAheadFraction)) {
+      throw new IllegalArgumentException(
+          "refreshJitter must be within [0, refreshAheadFraction "
+              + refreshAheadFraction
+              + "): "
+              + refreshJitter);
     }
   }
 
@@ -156,7 +181,8 @@ public record RefreshPolicy(
         .retryBackoff(retryBackoff)
         .pollBackoff(pollBackoff)
         .maxAttempts(maxAttempts)
-        .expiryPrecision(expiryPrecision);
+        .expiryPrecision(expiryPrecision)
+        .refreshJitter(refreshJitter);
   }
 
   /**
@@ -168,14 +194,12 @@ public record RefreshPolicy(
    * @return the instant from which the token is refreshed ahead
    */
   public Instant refreshAt(Instant issuedAt, Instant expiresAt) {
-    return refreshAt(issuedAt, expiresAt, Duration.ZERO);
+    return refreshAt(issuedAt, expiresAt, Duration.ZERO, 0.0);
   }
 
   /**
-   * Returns when a token set issued at {@code issuedAt} and expiring at {@code expiresAt} becomes
-   * stale: {@code issuedAt + refreshAheadFraction * (expiresAt - issuedAt)}, but no later than
-   * {@linkplain #expireAt(Instant, Instant, Duration) the expiry point} minus two round trips,
-   * though not before the middle of the lifetime unless the fraction itself is earlier.
+   * Returns when a token set becomes stale for a worker that observed {@code roundTrip} and drew no
+   * jitter: {@link #refreshAt(Instant, Instant, Duration, double)} with a draw of 0.
    *
    * @param issuedAt when the token set was issued
    * @param expiresAt when its access token expires
@@ -183,8 +207,45 @@ public record RefreshPolicy(
    * @return the instant from which the token is refreshed ahead
    */
   public Instant refreshAt(Instant issuedAt, Instant expiresAt, Duration roundTrip) {
+    return refreshAt(issuedAt, expiresAt, roundTrip, 0.0);
+  }
+
+  /**
+   * Returns when a token set becomes stale for a worker that drew {@code draw} and observed no
+   * round trip: {@link #refreshAt(Instant, Instant, Duration, double)} with a zero round trip.
+   *
+   * @param issuedAt when the token set was issued
+   * @param expiresAt when its access token expires
+   * @param draw this worker's random draw for the token set, in [0, 1)
+   * @return the instant from which this worker refreshes the token ahead
+   * @throws IllegalArgumentException if {@code draw} is not within [0, 1)
+   */
+  public Instant refreshAt(Instant issuedAt, Instant expiresAt, double draw) {
+    return refreshAt(issuedAt, expiresAt, Duration.ZERO, draw);
+  }
+
+  /**
+   * Returns when a token set issued at {@code issuedAt} and expiring at {@code expiresAt} becomes
+   * stale for a worker that observed {@code roundTrip} and drew {@code draw}: {@code issuedAt +
+   * (refreshAheadFraction - refreshJitter * draw) * (expiresAt - issuedAt)}, but no later than
+   * {@linkplain #expireAt(Instant, Instant, Duration) the expiry point} minus two round trips,
+   * though not before the middle of the lifetime unless the jittered fraction itself is earlier.
+   * Jitter only ever moves the point earlier.
+   *
+   * @param issuedAt when the token set was issued
+   * @param expiresAt when its access token expires
+   * @param roundTrip how long a refresh has been observed to take (zero if none was)
+   * @param draw this worker's random draw for the token set, in [0, 1)
+   * @return the instant from which this worker refreshes the token ahead
+   * @throws IllegalArgumentException if {@code draw} is not within [0, 1)
+   */
+  public Instant refreshAt(Instant issuedAt, Instant expiresAt, Duration roundTrip, double draw) {
+    if (!(draw >= 0.0 && draw < 1.0)) {
+      throw new IllegalArgumentException("draw must be within [0, 1): " + draw);
+    }
     long lifetimeNanos = Math.max(0, Duration.between(issuedAt, expiresAt).toNanos());
-    Instant ahead = issuedAt.plusNanos((long) (lifetimeNanos * refreshAheadFraction));
+    double fraction = refreshAheadFraction - refreshJitter * draw;
+    Instant ahead = issuedAt.plusNanos((long) (lifetimeNanos * fraction));
     Instant halfway = issuedAt.plusNanos(lifetimeNanos / 2);
     Instant earliest = ahead.isBefore(halfway) ? ahead : halfway;
     Instant latest = expireAt(issuedAt, expiresAt, roundTrip).minus(roundTrip.multipliedBy(2));
@@ -265,6 +326,7 @@ public record RefreshPolicy(
     private Backoff pollBackoff = Backoff.DEFAULT_POLL;
     private int maxAttempts = DEFAULT_MAX_ATTEMPTS;
     private Duration expiryPrecision = DEFAULT_EXPIRY_PRECISION;
+    private double refreshJitter = DEFAULT_REFRESH_JITTER;
 
     private Builder() {}
 
@@ -332,7 +394,9 @@ public record RefreshPolicy(
     }
 
     /**
-     * Sets how long one token request may take (default 10 s).
+     * Sets the floor of a token request's timeout, and its value until the endpoint's latency has
+     * been observed (default 10 s). The timeout given grows above it with the endpoint's observed
+     * latency (see {@link RefreshPolicy#endpointTimeout()}), up to what the lease has left.
      *
      * @param timeout the timeout; positive, and at most 3/4 of the lease time (checked by {@link
      *     #build()})
@@ -408,10 +472,31 @@ public record RefreshPolicy(
     }
 
     /**
+     * Sets the largest fraction of a token's lifetime by which each worker moves each credential's
+     * refresh-ahead point earlier, at random (default {@value #DEFAULT_REFRESH_JITTER}): spreads
+     * the refreshes of credentials that expire together, and lets one worker of a fleet refresh
+     * while the others adopt its result.
+     *
+     * @param jitter the fraction; zero (no jitter) or positive, and below the refresh-ahead
+     *     fraction (checked by {@link #build()})
+     * @return this builder
+     * @throws IllegalArgumentException if {@code jitter} is negative or not below 1
+     */
+    @CanIgnoreReturnValue
+    public Builder refreshJitter(double jitter) {
+      if (!(jitter >= 0.0 && jitter < 1.0)) {
+        throw new IllegalArgumentException("refreshJitter must be within [0, 1): " + jitter);
+      }
+      this.refreshJitter = jitter;
+      return this;
+    }
+
+    /**
      * Builds the policy.
      *
      * @return the policy
-     * @throws IllegalArgumentException if the endpoint timeout does not fit in the lease
+     * @throws IllegalArgumentException if the endpoint timeout does not fit in the lease, or the
+     *     refresh jitter is not below the refresh-ahead fraction
      */
     public RefreshPolicy build() {
       return new RefreshPolicy(
@@ -423,7 +508,8 @@ public record RefreshPolicy(
           retryBackoff,
           pollBackoff,
           maxAttempts,
-          expiryPrecision);
+          expiryPrecision,
+          refreshJitter);
     }
   }
 }

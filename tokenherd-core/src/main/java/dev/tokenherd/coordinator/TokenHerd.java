@@ -116,6 +116,9 @@ public interface TokenHerd extends AutoCloseable {
     /** The clock offset above which a measurement is logged and counted, unless configured. */
     public static final Duration DEFAULT_CLOCK_OFFSET_WARNING = Duration.ofSeconds(1);
 
+    /** Default {@link #maxConcurrentTokenRequests(int)}: 64. */
+    public static final int DEFAULT_MAX_CONCURRENT_TOKEN_REQUESTS = 64;
+
     private @Nullable TokenStore tokenStore;
     private @Nullable RefreshLock refreshLock;
     private @Nullable ChangeFeed changeFeed;
@@ -130,6 +133,7 @@ public interface TokenHerd extends AutoCloseable {
     private @Nullable FleetTime fleetTime;
     private Duration clockMeasurementInterval = DEFAULT_CLOCK_MEASUREMENT_INTERVAL;
     private Duration clockOffsetWarning = DEFAULT_CLOCK_OFFSET_WARNING;
+    private int maxConcurrentTokenRequests = DEFAULT_MAX_CONCURRENT_TOKEN_REQUESTS;
 
     private Builder() {}
 
@@ -261,9 +265,11 @@ public interface TokenHerd extends AutoCloseable {
     }
 
     /**
-     * Sets the random source for backoff jitter (default {@link RandomGenerator#getDefault()}).
+     * Sets the random source for jitter (default {@link RandomGenerator#getDefault()}).
      *
-     * @param random the source of jitter; tests pass a seeded one for repeatable delays
+     * @param random the source of jitter (backoffs, and each credential's refresh-ahead point in
+     *     this worker: see {@link RefreshPolicy#refreshJitter()}); tests pass a seeded one for
+     *     repeatable delays
      * @return this builder
      */
     @CanIgnoreReturnValue
@@ -351,6 +357,29 @@ public interface TokenHerd extends AutoCloseable {
     }
 
     /**
+     * Sets how many token requests this worker sends at once, over all its credentials (default
+     * {@value #DEFAULT_MAX_CONCURRENT_TOKEN_REQUESTS}). When many credentials expire together (a
+     * storm), the rest wait in a queue ordered by the expiry of the token each one replaces, so
+     * that the authorization server's latency, and with it the risk of ambiguous timeouts, stays
+     * bounded. A queued refresh holds its lock lease: one that waited until its lease can no longer
+     * cover a request sends nothing and starts over (the other workers of the fleet may have
+     * refreshed meanwhile).
+     *
+     * @param maxConcurrentTokenRequests the cap; at least 1
+     * @return this builder
+     * @throws IllegalArgumentException if {@code maxConcurrentTokenRequests} is below 1
+     */
+    @CanIgnoreReturnValue
+    public Builder maxConcurrentTokenRequests(int maxConcurrentTokenRequests) {
+      if (maxConcurrentTokenRequests < 1) {
+        throw new IllegalArgumentException(
+            "maxConcurrentTokenRequests must be at least 1: " + maxConcurrentTokenRequests);
+      }
+      this.maxConcurrentTokenRequests = maxConcurrentTokenRequests;
+      return this;
+    }
+
+    /**
      * Builds the herd. The builder can be used again afterwards; each call builds a separate herd.
      *
      * @return the herd; close it when the process no longer needs its tokens
@@ -384,7 +413,8 @@ public interface TokenHerd extends AutoCloseable {
           closeTimeout == null ? refreshPolicy.leaseTime() : closeTimeout,
           fleetTime,
           clockMeasurementInterval,
-          clockOffsetWarning);
+          clockOffsetWarning,
+          maxConcurrentTokenRequests);
     }
   }
 }

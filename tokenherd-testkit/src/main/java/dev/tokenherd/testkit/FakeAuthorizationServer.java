@@ -32,6 +32,7 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -103,6 +104,7 @@ public final class FakeAuthorizationServer implements AutoCloseable {
   private final RotationMode mode;
   private final Duration accessTokenTtl;
   private final Duration latency;
+  private final @Nullable Semaphore capacity;
   private final Clock clock;
   private final boolean issueClientCredentials;
   private final int requestLogLimit;
@@ -122,6 +124,8 @@ public final class FakeAuthorizationServer implements AutoCloseable {
     this.mode = builder.rotationMode;
     this.accessTokenTtl = builder.accessTokenTtl;
     this.latency = builder.latency;
+    this.capacity =
+        builder.capacity == 0 ? null : new Semaphore(builder.capacity, /* fair= */ true);
     this.clock = builder.clock;
     this.issueClientCredentials = builder.issueClientCredentials;
     this.requestLogLimit = builder.requestLogLimit;
@@ -444,8 +448,24 @@ public final class FakeAuthorizationServer implements AutoCloseable {
   }
 
   private void token(HttpExchange exchange) throws IOException, InterruptedException {
-    Instant receivedAt = clock.instant();
     counters.tokenRequests.increment();
+    Semaphore slots = capacity;
+    if (slots == null) {
+      handleToken(exchange, clock.instant());
+      return;
+    }
+    // A request beyond the capacity is received (counted, its body in the socket) and waits its
+    // turn: it is processed even if its client gave up meanwhile, as on a real server.
+    slots.acquire();
+    try {
+      handleToken(exchange, clock.instant());
+    } finally {
+      slots.release();
+    }
+  }
+
+  private void handleToken(HttpExchange exchange, Instant receivedAt)
+      throws IOException, InterruptedException {
     byte[] body = exchange.getRequestBody().readAllBytes();
     Form form = Form.parse(new String(body, StandardCharsets.UTF_8));
     Fault fault = nextFault();
@@ -921,6 +941,7 @@ public final class FakeAuthorizationServer implements AutoCloseable {
     private RotationMode rotationMode = RotationMode.ROTATE_REVOKE_FAMILY_ON_REUSE;
     private Duration accessTokenTtl = DEFAULT_ACCESS_TOKEN_TTL;
     private Duration latency = Duration.ZERO;
+    private int capacity;
     private Duration reuseGracePeriod = DEFAULT_REUSE_GRACE_PERIOD;
     private Clock clock = Clock.systemUTC();
     private boolean issueClientCredentials = true;
@@ -1051,6 +1072,25 @@ public final class FakeAuthorizationServer implements AutoCloseable {
     @CanIgnoreReturnValue
     public Builder latency(Duration latency) {
       this.latency = requireNotNegative("latency", latency);
+      return this;
+    }
+
+    /**
+     * Sets how many token requests the server processes at once (default 0: no limit). Requests
+     * beyond it wait, in arrival order, for a slot; each holds its slot for the {@linkplain
+     * #latency(Duration) latency}, so that latency grows with load as on a real server. A request
+     * whose client gave up while it waited is still processed: a refresh it carried takes effect.
+     *
+     * @param capacity the most requests processed at once, or 0 for no limit
+     * @return this builder
+     * @throws IllegalArgumentException if {@code capacity} is negative
+     */
+    @CanIgnoreReturnValue
+    public Builder capacity(int capacity) {
+      if (capacity < 0) {
+        throw new IllegalArgumentException("capacity must not be negative: " + capacity);
+      }
+      this.capacity = capacity;
       return this;
     }
 

@@ -78,6 +78,14 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
   private final Renewal renewal;
   private final Environment env;
   private final RefreshPolicy policy;
+
+  /**
+   * The jitter draw of the cached entry's refresh-ahead point, in [0, 1): drawn anew for each
+   * record this worker installs, so that across a fleet the worker that refreshes first changes
+   * from one refresh to the next. Written under {@code stateLock} with the entry.
+   */
+  private volatile double refreshDraw;
+
   private final VersionWaiters waiters;
   private final Counters counters = new Counters();
 
@@ -543,6 +551,14 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
         Duration retryAfter = requireNonNull(transientError.retryAfter());
         delay = retryAfter.compareTo(delay) > 0 ? retryAfter : delay;
       }
+      if (error != null && unwrap(error) instanceof AmbiguousRefreshException) {
+        // The request may still be processed (a loaded server answers late, or not at all to a
+        // client that gave up): wait as long as the endpoint's slow answers take before the next
+        // attempt re-reads the store and, only if nothing newer is stored, presents the refresh
+        // token again.
+        Duration slow = env.latency().highPercentile();
+        delay = slow.compareTo(delay) > 0 ? slow : delay;
+      }
       Duration left = Duration.between(now(), deadline);
       return left.isNegative() ? Duration.ZERO : (delay.compareTo(left) > 0 ? left : delay);
     }
@@ -620,7 +636,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
             ? Decision.REFRESH
             : Decision.fail(new CredentialNotFoundException(key));
       }
-      Phase phase = Entry.phaseOf(tokens, now(), policy, roundTrip());
+      Phase phase = Entry.phaseOf(tokens, now(), policy, roundTrip(), refreshDraw);
       if (trigger == Trigger.REJECTED) {
         return tokens.accessToken().equals(rejectedToken) || !phase.usable()
             ? Decision.REFRESH
@@ -717,7 +733,9 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
         // Reading took most of the lease: do not send a request we may not be able to store.
         return CompletableFuture.completedFuture(Optional.empty());
       }
-      Duration timeout = policy.endpointTimeout();
+      // The configured timeout, raised to follow the endpoint's observed latency (a loaded server
+      // answers slowly, and a timeout that fires while it processes is an ambiguous failure).
+      Duration timeout = env.latency().timeout(policy.endpointTimeout());
       // A first bound; call() trims it to what the lease has left once the mark is written.
       Duration leaseBound = left.multipliedBy(3).dividedBy(4);
       if (timeout.compareTo(leaseBound) > 0) {
@@ -872,12 +890,60 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
         @Nullable TokenRecord marked,
         TokenRequest planned,
         Duration plannedTimeout) {
+      // The herd-wide cap on requests in flight. A refresh queued here holds its lease (and its
+      // mark holds the fleet off), so it waits only as long as its lease could still cover a
+      // request afterwards; the check below then sees the time spent queued.
+      Duration queueFor =
+          Duration.between(now(), leaseEnd)
+              .minus(sendMargin().multipliedBy(2))
+              .minus(minimumTimeout());
+      TokenSet replaced = marked == null ? null : marked.tokens();
+      return env.gate()
+          .acquire(replaced == null ? Instant.MIN : replaced.expiresAt(), queueFor)
+          .thenCompose(
+              permit -> {
+                if (permit.isEmpty() || closed) {
+                  permit.ifPresent(RequestGate.Permit::release);
+                  log.debug(
+                      "credential '{}': no token request slot came before the lease under fence {}"
+                          + " ran short: not sending",
+                      key,
+                      lease.fence());
+                  return takeBack(marked);
+                }
+                return send(lease, leaseEnd, marked, planned, plannedTimeout, permit.get());
+              });
+    }
+
+    /** Below this a token request is not worth sending: a quarter of the endpoint timeout. */
+    private Duration minimumTimeout() {
+      return policy.endpointTimeout().dividedBy(4);
+    }
+
+    /** Takes this attempt's mark back (its request was not sent); the attempt starts over. */
+    private CompletionStage<Optional<Entry>> takeBack(@Nullable TokenRecord marked) {
+      CompletionStage<?> undone =
+          marked == null
+              ? CompletableFuture.completedFuture(null)
+              : env.store().compareAndSet(key, marked.version(), unmarked(marked));
+      return undone.handle((ignored, error) -> Optional.<Entry>empty());
+    }
+
+    private CompletionStage<Optional<Entry>> send(
+        Held lease,
+        Instant leaseEnd,
+        @Nullable TokenRecord marked,
+        TokenRequest planned,
+        Duration plannedTimeout,
+        RequestGate.Permit permit) {
       // The request must end, backstop included, a send margin before the lease does. What the
-      // mark's write took (a slow store, WAIT for replicas that are gone, a pause) comes off the
-      // request's timeout; below a quarter of the endpoint timeout it is not worth sending.
+      // mark's write took (a slow store, WAIT for replicas that are gone, a pause) and the time
+      // queued for a request slot come off the request's timeout; below a quarter of the endpoint
+      // timeout it is not worth sending.
       Duration room = Duration.between(now(), leaseEnd).minus(sendMargin().multipliedBy(2));
       Duration timeout = room.compareTo(plannedTimeout) < 0 ? room : plannedTimeout;
-      if (timeout.compareTo(policy.endpointTimeout().dividedBy(4)) < 0) {
+      if (timeout.compareTo(minimumTimeout()) < 0) {
+        permit.release();
         log.warn(
             "credential '{}': {} of the lease under fence {} left after the refresh mark's write,"
                 + " too little for a token request (a pause, or a slow store: a lease time of at"
@@ -886,11 +952,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
             key,
             room.isNegative() ? Duration.ZERO : room,
             lease.fence());
-        CompletionStage<?> undone =
-            marked == null
-                ? CompletableFuture.completedFuture(null)
-                : env.store().compareAndSet(key, marked.version(), unmarked(marked));
-        return undone.handle((ignored, error) -> Optional.<Entry>empty());
+        return takeBack(marked);
       }
       TokenRequest request =
           timeout.equals(plannedTimeout)
@@ -909,10 +971,14 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
       // leaving the process.
       return withTimeout(requestToken(request), timeout.plus(sendMargin()))
           .handle(
-              (response, error) ->
-                  error == null
-                      ? onResponse(lease, marked, response, sentAt)
-                      : onEndpointFailure(lease, marked, error))
+              (response, error) -> {
+                // Every outcome counts: a timeout with the time it was given, a lower bound.
+                env.latency().record(Duration.between(sentAt, now()));
+                permit.release();
+                return error == null
+                    ? onResponse(lease, marked, response, sentAt)
+                    : onEndpointFailure(lease, marked, error);
+              })
           .thenCompose(stage -> stage)
           .whenComplete((done, error) -> settled.complete(null));
     }
@@ -1325,8 +1391,10 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
       if (current.version != 0 && record.version() > current.version) {
         observePropagation(record, now);
       }
-      installed = Entry.of(key, record, now, policy, roundTrip());
+      double draw = env.random().nextDouble();
+      installed = Entry.of(key, record, now, policy, roundTrip(), draw);
       entry = installed;
+      refreshDraw = draw;
       scheduleTimers(installed, now);
       becameFailed = installed.phase == Phase.FAILED && current.phase != Phase.FAILED;
     }

@@ -64,23 +64,29 @@ public final class DefaultTokenHerd implements TokenHerd {
       Duration closeTimeout,
       @Nullable FleetTime fleetTime,
       Duration clockMeasurementInterval,
-      Duration clockOffsetWarning) {
+      Duration clockOffsetWarning,
+      int maxConcurrentTokenRequests) {
     this.closeTimeout = closeTimeout;
     this.fleetClock = new FleetClock(clock, fleetTime, clockOffsetWarning);
     this.ownedScheduler = scheduler == null ? newScheduler() : null;
     this.ownedExecutor = executor == null ? newExecutor() : null;
+    ScheduledExecutorService timers =
+        scheduler == null ? requireNonNull(ownedScheduler) : scheduler;
+    Executor workers = executor == null ? requireNonNull(ownedExecutor) : executor;
     this.env =
         new Environment(
             store,
             lock,
             feed,
             fleetClock,
-            scheduler == null ? requireNonNull(ownedScheduler) : scheduler,
-            executor == null ? requireNonNull(ownedExecutor) : executor,
+            timers,
+            workers,
             policy,
             listener,
             workerId,
-            random);
+            random,
+            new RequestGate(maxConcurrentTokenRequests, timers, workers),
+            new EndpointLatency());
     fleetClock.start(env.scheduler(), clockMeasurementInterval);
   }
 

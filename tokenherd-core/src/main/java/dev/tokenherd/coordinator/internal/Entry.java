@@ -66,10 +66,16 @@ final class Entry {
   /**
    * Returns the entry for a stored record, in the phase that {@code now} gives it; {@code
    * roundTrip} is how long this worker's refreshes have been taking (see {@link
-   * RefreshPolicy#expireAt(Instant, Instant, Duration)}).
+   * RefreshPolicy#expireAt(Instant, Instant, Duration)}) and {@code draw} its jitter draw for the
+   * token set ({@link RefreshPolicy#refreshAt(Instant, Instant, Duration, double)}).
    */
   static Entry of(
-      TokenKey key, TokenRecord record, Instant now, RefreshPolicy policy, Duration roundTrip) {
+      TokenKey key,
+      TokenRecord record,
+      Instant now,
+      RefreshPolicy policy,
+      Duration roundTrip,
+      double draw) {
     if (!record.isActive()) {
       return new Entry(
           record.version(),
@@ -95,7 +101,7 @@ final class Entry {
           Instant.MIN,
           Instant.MIN);
     }
-    Instant refreshAt = policy.refreshAt(tokens.issuedAt(), tokens.expiresAt(), roundTrip);
+    Instant refreshAt = policy.refreshAt(tokens.issuedAt(), tokens.expiresAt(), roundTrip, draw);
     Instant expireAt = policy.expireAt(tokens.issuedAt(), tokens.expiresAt(), roundTrip);
     AccessToken token =
         new AccessToken(
@@ -116,11 +122,15 @@ final class Entry {
         policy.servableUntil(tokens.issuedAt(), tokens.expiresAt()));
   }
 
-  /** Returns the phase of a token set at {@code now}. */
-  static Phase phaseOf(TokenSet tokens, Instant now, RefreshPolicy policy, Duration roundTrip) {
+  /**
+   * Returns the phase of a token set at {@code now} for a worker that observed {@code roundTrip}
+   * and drew {@code draw}.
+   */
+  static Phase phaseOf(
+      TokenSet tokens, Instant now, RefreshPolicy policy, Duration roundTrip, double draw) {
     return phaseAt(
         now,
-        policy.refreshAt(tokens.issuedAt(), tokens.expiresAt(), roundTrip),
+        policy.refreshAt(tokens.issuedAt(), tokens.expiresAt(), roundTrip, draw),
         policy.expireAt(tokens.issuedAt(), tokens.expiresAt(), roundTrip));
   }
 

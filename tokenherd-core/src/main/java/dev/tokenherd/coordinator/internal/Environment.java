@@ -20,4 +20,6 @@ record Environment(
     RefreshPolicy policy,
     RefreshListener listener,
     String workerId,
-    RandomGenerator random) {}
+    RandomGenerator random,
+    RequestGate gate,
+    EndpointLatency latency) {}

@@ -44,24 +44,41 @@ public final class VirtualFleet implements AutoCloseable {
       TokenStore store,
       RefreshLock lock,
       ChangeFeed feed) {
-    TokenHerd herd =
-        TokenHerd.builder()
-            .tokenStore(store)
-            .refreshLock(lock)
-            .changeFeed(feed)
-            .clock(clock)
-            .scheduler(scheduler)
-            .executor(Runnable::run)
-            .refreshPolicy(policy)
-            .listener(listener)
-            .workerId(id)
-            .random(new SplittableRandom(42))
-            // Virtual time stands still while close() would wait: tests that need a graceful
-            // close build their herd themselves.
-            .closeTimeout(Duration.ZERO)
-            .build();
+    return add(builder(id, policy, listener, store, lock, feed).build());
+  }
+
+  /** A worker's builder on the shared backends, for a test that sets more before building. */
+  public TokenHerd.Builder builder(String id, RefreshPolicy policy, RefreshListener listener) {
+    return builder(id, policy, listener, store, lock, feed);
+  }
+
+  /** Registers a herd built from {@link #builder}, so that {@link #close()} closes it. */
+  public TokenHerd add(TokenHerd herd) {
     herds.add(herd);
     return herd;
+  }
+
+  private TokenHerd.Builder builder(
+      String id,
+      RefreshPolicy policy,
+      RefreshListener listener,
+      TokenStore store,
+      RefreshLock lock,
+      ChangeFeed feed) {
+    return TokenHerd.builder()
+        .tokenStore(store)
+        .refreshLock(lock)
+        .changeFeed(feed)
+        .clock(clock)
+        .scheduler(scheduler)
+        .executor(Runnable::run)
+        .refreshPolicy(policy)
+        .listener(listener)
+        .workerId(id)
+        .random(new SplittableRandom(42))
+        // Virtual time stands still while close() would wait: tests that need a graceful
+        // close build their herd themselves.
+        .closeTimeout(Duration.ZERO);
   }
 
   /** The generation of the record stored for {@code key} (a test's raw write must carry it). */

@@ -176,6 +176,13 @@ final class FleetSettings {
     return workers;
   }
 
+  /** Closes {@code resources}, the last added first. */
+  static void closeInReverse(List<AutoCloseable> resources) throws Exception {
+    for (int i = resources.size() - 1; i >= 0; i--) {
+      resources.get(i).close();
+    }
+  }
+
   /**
    * Starts {@code callers} caller threads on each worker; served tokens are checked by the server.
    */
