@@ -25,6 +25,11 @@ import org.junit.jupiter.api.Test;
  * served tokens the server had expired in the last tenth of a second before each refresh landed.
  * The least skew is now the policy's expiry precision (1 s) plus the observed round trip; the
  * control shows a precision of zero still serves expired tokens here (the scenario is sharp).
+ *
+ * <p>Both runs refresh ahead late (at 90% of the stated lifetime, no jitter), so that whether a
+ * caller is served a token the server has expired depends only on the expiry precision: with the
+ * default 75% and its jitter, a refresh usually lands before the server's expiry by luck of the
+ * draw, and the control would pass or fail by chance.
  */
 final class WholeSecondExpiryIT {
   private static final int WORKERS = 3;
@@ -65,12 +70,14 @@ final class WholeSecondExpiryIT {
     return loads;
   }
 
+  private static RefreshPolicy.Builder latelyRefreshed() {
+    return FleetSettings.policy().toBuilder().refreshAheadFraction(0.9).refreshJitter(0.0);
+  }
+
   @Test
   void tokensLivingASecondLessThanStated_noneIsServedExpired_oneRequestPerRefresh() {
     RefreshPolicy policy =
-        FleetSettings.policy().toBuilder()
-            .expiryPrecision(RefreshPolicy.DEFAULT_EXPIRY_PRECISION)
-            .build();
+        latelyRefreshed().expiryPrecision(RefreshPolicy.DEFAULT_EXPIRY_PRECISION).build();
     List<CallerLoad> loads =
         fleet(
             policy,
@@ -82,8 +89,7 @@ final class WholeSecondExpiryIT {
 
   @Test
   void control_anExpiryPrecisionOfZero_servesTokensTheServerHasExpired() {
-    RefreshPolicy policy =
-        FleetSettings.policy().toBuilder().expiryPrecision(Duration.ZERO).build();
+    RefreshPolicy policy = latelyRefreshed().expiryPrecision(Duration.ZERO).build();
     List<CallerLoad> loads =
         fleet(policy, started -> started.stream().mapToLong(CallerLoad::expiredServed).sum() > 0);
 
