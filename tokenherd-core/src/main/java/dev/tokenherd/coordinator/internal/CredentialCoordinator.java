@@ -123,6 +123,14 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
 
   private volatile Instant nextFailedResync = Instant.MIN;
   private volatile boolean closed;
+
+  /**
+   * The latest refresh another worker announced on the feed (its refresh mark), if it may still be
+   * running: this worker then leaves its own refresh ahead of expiry to that holder and waits for
+   * the new version's notice (see {@link #othersRefreshing}).
+   */
+  private volatile @Nullable Announced announced;
+
   // Written by refreshes and by installs of other workers' records.
   private final AtomicLong roundTripNanos = new AtomicLong();
   private final ChangeFeed.Subscription subscription;
@@ -198,7 +206,12 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
         }
         // Refresh ahead: serve the still-valid token now; the flight runs in the background and
         // reports its own failures (log, listener), so its future is deliberately not awaited.
-        CompletableFuture<Entry> unused = startFlight(e, Trigger.STALE, null);
+        // Not while another worker's announced refresh of this version may still be running: its
+        // notice brings the new version for one read, where a flight of ours would read, ask for
+        // the lock it holds and poll.
+        if (!othersRefreshing(e.version)) {
+          CompletableFuture<Entry> unused = startFlight(e, Trigger.STALE, null);
+        }
         yield requireNonNull(done);
       }
       case FAILED -> {
@@ -671,10 +684,19 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
       }
       Duration left = Duration.between(now(), deadline);
       Duration pause = policy.pollBackoff().delay(polls + 1, env.random());
+      long version = stored.map(TokenRecord::version).orElse(0L);
+      Announced running = announced;
+      if (trigger == Trigger.STALE && running != null && running.version() == version) {
+        // A refresh ahead whose token is still valid, behind a holder that announced its
+        // refresh: wait for its notice (or its announcement that it is over) rather than poll;
+        // if both are lost, the poll comes when the holder's mark runs out. Callers that need a
+        // token (an expired one) keep polling.
+        Duration toEnd = Duration.between(now(), running.until());
+        pause = toEnd.compareTo(pause) > 0 ? toEnd : pause;
+      }
       if (pause.compareTo(left) > 0) {
         pause = left.isNegative() ? Duration.ZERO : left;
       }
-      long version = stored.map(TokenRecord::version).orElse(0L);
       return waiters.awaitAbove(version, pause).thenCompose(ignored -> step(polls + 1));
     }
 
@@ -1534,6 +1556,33 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     // created again from version 1 (another generation), which must be adopted now rather than
     // when the cached token runs out.
     sync();
+  }
+
+  @Override
+  public void onRefreshing(TokenKey changed, long version, Duration window) {
+    if (window.isZero()) {
+      // The holder's request is over without a new version: waiting for its notice is over too.
+      Announced running = announced;
+      if (running != null && running.version() == version) {
+        announced = null;
+      }
+      waiters.wakeAll();
+      return;
+    }
+    announced = new Announced(version, now().plus(window));
+  }
+
+  /** A refresh of {@code version} another worker announced, which may run until {@code until}. */
+  private record Announced(long version, Instant until) {}
+
+  /**
+   * Whether another worker announced a refresh of {@code version} that may still be running. Our
+   * own announcements count too: a holder whose attempt failed while its mark is live does not
+   * start another that the store would refuse (MARK_HELD) until the mark runs out.
+   */
+  private boolean othersRefreshing(long version) {
+    Announced running = announced;
+    return running != null && running.version() == version && now().isBefore(running.until());
   }
 
   @Override

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.spi.ChangeFeed;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -31,6 +32,20 @@ public final class InMemoryChangeFeed implements ChangeFeed {
     for (Listener listener : listeners.getOrDefault(key, List.of())) {
       try {
         listener.onChange(key, version);
+      } catch (RuntimeException e) {
+        log.warn("change listener for credential '{}' failed", key, e);
+      }
+    }
+    return CompletableFuture.completedFuture(null);
+  }
+
+  @Override
+  public CompletionStage<Void> announceRefreshing(TokenKey key, long version, Duration window) {
+    requireNonNull(key, "key");
+    requireNonNull(window, "window");
+    for (Listener listener : listeners.getOrDefault(key, List.of())) {
+      try {
+        listener.onRefreshing(key, version, window);
       } catch (RuntimeException e) {
         log.warn("change listener for credential '{}' failed", key, e);
       }

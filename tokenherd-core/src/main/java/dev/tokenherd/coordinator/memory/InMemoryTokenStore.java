@@ -9,6 +9,7 @@ import dev.tokenherd.coordinator.spi.TokenRecord;
 import dev.tokenherd.coordinator.spi.TokenStore;
 import dev.tokenherd.coordinator.spi.WriteOutcome;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -85,8 +86,14 @@ public final class InMemoryTokenStore implements TokenStore {
           return new Stored(next, mark == null ? Instant.MIN : now.plus(mark.window()));
         });
     WriteOutcome result = outcome[0];
-    if (result.applied() && next.version() != expectedVersion && feed != null) {
-      feed.publish(key, next.version());
+    if (result.applied() && feed != null) {
+      if (next.version() != expectedVersion) {
+        feed.publish(key, next.version());
+      } else {
+        // A metadata change: a refresh mark written (its window), or settled or taken back (0).
+        RefreshMark mark = next.refreshing();
+        feed.announceRefreshing(key, next.version(), mark == null ? Duration.ZERO : mark.window());
+      }
     }
     return CompletableFuture.completedFuture(result);
   }

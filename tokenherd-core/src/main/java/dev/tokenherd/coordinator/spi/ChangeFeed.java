@@ -1,6 +1,8 @@
 package dev.tokenherd.coordinator.spi;
 
 import dev.tokenherd.coordinator.TokenKey;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -21,6 +23,25 @@ public interface ChangeFeed {
    * @return a stage that completes when the announcement was handed to the feed
    */
   CompletionStage<Void> publish(TokenKey key, long version);
+
+  /**
+   * Announces that a worker stored a refresh mark on {@code version} of {@code key} and may be
+   * sending a token request for {@code window}; a window of zero says that no refresh of that
+   * version is under way any more (the request failed, or was never sent) without a new version. A
+   * hint, never a correctness matter: a worker that hears it leaves its own refresh ahead of expiry
+   * to that holder, and waits for the new version's {@linkplain #publish notice} instead of
+   * polling; a lost or late announcement only costs it round trips. Stores that announce atomically
+   * with the mark's write (the Redis store does) make this call unnecessary; feeds that cannot
+   * carry it keep this default, which announces nothing.
+   *
+   * @param key the credential
+   * @param version the version the mark was stored on (the refresh will store the next one)
+   * @param window how long the holder may still be sending; zero: no longer
+   * @return a stage that completes when the announcement was handed to the feed
+   */
+  default CompletionStage<Void> announceRefreshing(TokenKey key, long version, Duration window) {
+    return CompletableFuture.completedFuture(null);
+  }
 
   /**
    * Subscribes to a credential's changes.
@@ -49,6 +70,17 @@ public interface ChangeFeed {
      * @param key the credential
      */
     default void onGap(TokenKey key) {}
+
+    /**
+     * Called when another worker {@linkplain ChangeFeed#announceRefreshing announced} a refresh of
+     * {@code version} that may run for {@code window} from now (zero: it is over without a new
+     * version). Runs on the feed's thread; must not block.
+     *
+     * @param key the credential
+     * @param version the version being refreshed
+     * @param window how long the holder may still be sending; zero: no longer
+     */
+    default void onRefreshing(TokenKey key, long version, Duration window) {}
   }
 
   /** An open subscription. */

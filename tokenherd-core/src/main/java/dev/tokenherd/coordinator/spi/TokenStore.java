@@ -49,9 +49,11 @@ public interface TokenStore {
    * mark is live until the store's own clock passes the moment the store applied it plus its
    * {@linkplain RefreshMark#window() window}; the store keeps that moment with the record, and a
    * mark of the same id written again restarts it. {@code next.version()} must be {@code
-   * expectedVersion} (a change of metadata only, such as a refresh mark, which notifies nobody) or
-   * {@code expectedVersion + 1} (a change of content, which is published on the change feed as part
-   * of the same atomic step where the store can do so).
+   * expectedVersion} (a change of metadata only, such as a refresh mark: where the store can, it
+   * {@linkplain ChangeFeed#announceRefreshing announces} the mark's window, or zero for a record
+   * that no longer carries a live mark, as part of the same step; no version notice) or {@code
+   * expectedVersion + 1} (a change of content, which is published on the change feed as part of the
+   * same atomic step where the store can do so).
    *
    * @param key the credential
    * @param expectedVersion the version the writer read

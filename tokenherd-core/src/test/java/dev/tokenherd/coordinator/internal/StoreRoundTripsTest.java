@@ -8,6 +8,7 @@ import dev.tokenherd.coordinator.RefreshPolicy;
 import dev.tokenherd.coordinator.TokenCoordinator;
 import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.internal.HotPathTest.CountingStore;
+import dev.tokenherd.coordinator.spi.TokenEndpointException;
 import dev.tokenherd.coordinator.spi.TokenResponse;
 import dev.tokenherd.coordinator.testing.ScriptedTokenEndpoint;
 import dev.tokenherd.coordinator.testing.VirtualFleet;
@@ -75,7 +76,7 @@ final class StoreRoundTripsTest {
   }
 
   @Test
-  void refresh_workerWaitingForTheHolder_readsOnceOnTheNotice() {
+  void refresh_workerPastItsPointWhileTheHolderRefreshes_leavesItToTheHolderAndReadsOnce() {
     CountingStore holderStore = new CountingStore(fleet.store);
     CountingStore waiterStore = new CountingStore(fleet.store);
     TokenCoordinator holder = worker("holder", holderStore);
@@ -84,16 +85,51 @@ final class StoreRoundTripsTest {
     assertThat(waiter.accessToken()).isEqualTo("access-0");
     CompletableFuture<TokenResponse> held = endpoint.hold();
     fleet.advance(Duration.ofMinutes(46));
-    CompletableFuture<AccessToken> unused = holder.tokenAsync(); // holds the lock, asks the server
+    CompletableFuture<AccessToken> unused = holder.tokenAsync(); // marks, announces, asks
     long before = waiterStore.reads.get();
 
-    CompletableFuture<AccessToken> waiting = waiter.tokenAsync(); // its own flight: lock held
+    // Past its own point too, but the holder announced its refresh: served, no flight of its own.
+    assertThat(waiter.tokenAsync().join().value()).isEqualTo("access-0");
+    assertThat(waiterStore.reads.get() - before).isZero();
     held.complete(endpoint.response("access-1", "refresh-1", HOUR));
 
-    assertThat(waiting.join().value()).isEqualTo("access-0"); // refresh-ahead: served at once
     assertThat(waiter.accessToken()).isEqualTo("access-1");
-    // the read that decided to refresh, then, after the notice, one read that adopts
-    assertThat(waiterStore.reads.get() - before).isEqualTo(2);
+    // before: the read that decided to refresh, a lock it lost, then the read after the notice
+    assertThat(waiterStore.reads.get() - before).isEqualTo(1);
     assertThat(endpoint.requests()).hasSize(1);
+  }
+
+  @Test
+  void refresh_holderFailsAndTakesItsMarkBack_theOthersRefreshAtTheirNextCall() {
+    TokenCoordinator holder = worker("holder", new CountingStore(fleet.store));
+    TokenCoordinator other = worker("other", new CountingStore(fleet.store));
+    holder.seed(fleet.tokens("access-0", "refresh-0", HOUR)).join();
+    assertThat(other.accessToken()).isEqualTo("access-0");
+    endpoint.fail(TokenEndpointException.Kind.TRANSIENT, null, null).issue(HOUR);
+    fleet.advance(Duration.ofMinutes(46));
+
+    CompletableFuture<AccessToken> unused = holder.tokenAsync(); // fails; retries after a backoff
+    assertThat(other.tokenAsync().join().value()).isEqualTo("access-0"); // refreshes ahead now
+
+    assertThat(endpoint.requests()).hasSize(2);
+    assertThat(other.accessToken()).isEqualTo("access-1");
+  }
+
+  @Test
+  void refresh_announcedRefreshThatNeverEnds_othersRefreshOnceItsWindowIsOver() {
+    TokenCoordinator holder = worker("holder", new CountingStore(fleet.store));
+    holder.seed(fleet.tokens("access-0", "refresh-0", HOUR)).join();
+    endpoint.issue(HOUR);
+    fleet.advance(Duration.ofMinutes(46));
+    // A holder that announced its refresh and died (or whose end was announced and lost).
+    fleet.feed.announceRefreshing(KEY, 1, Duration.ofSeconds(30));
+
+    assertThat(holder.tokenAsync().join().value()).isEqualTo("access-0");
+    assertThat(endpoint.requests()).isEmpty();
+    fleet.advance(Duration.ofSeconds(31));
+    assertThat(holder.tokenAsync().join().value()).isEqualTo("access-0"); // refreshes ahead now
+
+    assertThat(endpoint.requests()).hasSize(1);
+    assertThat(holder.accessToken()).isEqualTo("access-1");
   }
 }

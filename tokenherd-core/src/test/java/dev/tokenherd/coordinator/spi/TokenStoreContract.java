@@ -356,20 +356,35 @@ public abstract class TokenStoreContract {
   }
 
   @Test
-  void compareAndSet_contentChange_isAnnouncedAndMetadataChangeIsNot() {
+  void compareAndSet_contentChangeIsAnnounced_markWritesAreAnnouncedAsRefreshes() {
     ChangeFeed feed = feed();
     if (feed == null) {
       return;
     }
-    List<Long> seen = new CopyOnWriteArrayList<>();
-    try (ChangeFeed.Subscription ignored = feed.subscribe(key, (k, v) -> seen.add(v))) {
+    List<String> seen = new CopyOnWriteArrayList<>();
+    ChangeFeed.Listener listener =
+        new ChangeFeed.Listener() {
+          @Override
+          public void onChange(TokenKey k, long version) {
+            seen.add("v" + version);
+          }
+
+          @Override
+          public void onRefreshing(TokenKey k, long version, Duration window) {
+            seen.add("refreshing v" + version + " for " + window.toMillis() + " ms");
+          }
+        };
+    try (ChangeFeed.Subscription ignored = feed.subscribe(key, listener)) {
       awaitSubscribed(feed);
       cas(0, record(1, 1, "a1"));
-      cas(1, record(1, 2, "a1")); // same version: metadata only
+      cas(1, markedBy(2, "mark-a", Duration.ofSeconds(4))); // a holder is sending
+      cas(1, record(1, 2, "a1")); // its mark taken back: no refresh any more
       cas(1, record(2, 2, "a2"));
+      cas(1, record(2, 3, "late")); // rejected: nothing
 
-      await().atMost(Duration.ofSeconds(5)).until(() -> seen.contains(2L));
-      assertThat(seen).containsExactly(1L, 2L);
+      await().atMost(Duration.ofSeconds(5)).until(() -> seen.contains("v2"));
+      assertThat(seen)
+          .containsExactly("v1", "refreshing v1 for 4000 ms", "refreshing v1 for 0 ms", "v2");
     }
   }
 

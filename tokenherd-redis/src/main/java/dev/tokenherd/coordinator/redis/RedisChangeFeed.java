@@ -36,7 +36,9 @@ import org.slf4j.LoggerFactory;
  * A {@link ChangeFeed} on Redis pub/sub through Lettuce: one pub/sub connection per feed (one feed
  * per worker) serves all of that worker's credentials, plus one ordinary connection for {@code
  * PUBLISH}. A message on {@link RedisKeys#changed} carries only the new version, as a decimal
- * number.
+ * number, or a {@linkplain ChangeFeed#announceRefreshing refresh announcement}: {@code
+ * <version>:<window in milliseconds>}, which workers of versions before announcements ignore as
+ * malformed.
  *
  * <p><b>Subscriptions are reference-counted.</b> The first listener of a credential sends {@code
  * SUBSCRIBE}, later ones share it; closing the last one sends {@code UNSUBSCRIBE}.
@@ -113,6 +115,22 @@ public final class RedisChangeFeed implements ChangeFeed, AutoCloseable {
     pubSub.addListener((RedisPubSubAdapter<String, String>) events);
     pubSub.addListener((RedisConnectionStateListener) events);
     return feed;
+  }
+
+  @Override
+  public CompletionStage<Void> announceRefreshing(TokenKey key, long version, Duration window) {
+    requireNonNull(key, "key");
+    requireNonNull(window, "window");
+    if (version < 0 || window.isNegative()) {
+      throw new IllegalArgumentException(
+          "version and window must not be negative, got " + version + " and " + window);
+    }
+    if (closed) {
+      return CompletableFuture.failedFuture(new IllegalStateException("change feed is closed"));
+    }
+    String channel = keys.changed(key);
+    String body = version + ":" + window.toMillis();
+    return dispatch(() -> publisher.async().publish(channel, body)).thenApply(receivers -> null);
   }
 
   @Override
@@ -408,6 +426,17 @@ public final class RedisChangeFeed implements ChangeFeed, AutoCloseable {
       Channel channel = channels.get(name);
       if (channel == null) {
         return;
+      }
+      int colon = body == null ? -1 : body.indexOf(':');
+      if (body != null && colon > 0) {
+        OptionalLong announced = parseVersion(body.substring(0, colon));
+        OptionalLong window = parseVersion(body.substring(colon + 1));
+        if (announced.isPresent() && window.isPresent()) {
+          long v = announced.getAsLong();
+          Duration w = Duration.ofMillis(window.getAsLong());
+          deliver(channel, l -> l.onRefreshing(channel.key, v, w), "onRefreshing");
+          return;
+        }
       }
       OptionalLong version = parseVersion(body);
       if (version.isEmpty()) {

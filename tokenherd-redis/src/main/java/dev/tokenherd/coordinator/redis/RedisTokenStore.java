@@ -417,6 +417,7 @@ public final class RedisTokenStore implements TokenStore, FleetTime, AutoCloseab
     args.add(mark == null ? "" : mark.id());
     args.add(mark == null ? "0" : Long.toString(mark.window().toMillis()));
     args.add(next.generation());
+    args.add(next.version() == expectedVersion ? keys.changed(key) : "");
     args.add(Integer.toString(fields.size()));
     fields.forEach(
         (field, value) -> {

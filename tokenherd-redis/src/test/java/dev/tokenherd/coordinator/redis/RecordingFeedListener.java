@@ -2,10 +2,14 @@ package dev.tokenherd.coordinator.redis;
 
 import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.spi.ChangeFeed;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
-/** Records what a change feed tells it, as {@code "K@v"} and {@code "K gap"}. */
+/**
+ * Records what a change feed tells it, as {@code "K@v"}, {@code "K gap"} and {@code "K refreshing v
+ * for w ms"}.
+ */
 final class RecordingFeedListener implements ChangeFeed.Listener {
   final List<String> events = new CopyOnWriteArrayList<>();
   final List<String> threads = new CopyOnWriteArrayList<>();
@@ -20,6 +24,12 @@ final class RecordingFeedListener implements ChangeFeed.Listener {
   public void onGap(TokenKey key) {
     threads.add(Thread.currentThread().getName());
     events.add(key.name() + " gap");
+  }
+
+  @Override
+  public void onRefreshing(TokenKey key, long version, Duration window) {
+    threads.add(Thread.currentThread().getName());
+    events.add(key.name() + " refreshing " + version + " for " + window.toMillis() + " ms");
   }
 
   /** Returns the {@code onChange} events only. */

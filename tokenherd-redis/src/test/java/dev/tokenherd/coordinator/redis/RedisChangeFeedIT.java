@@ -141,6 +141,28 @@ final class RedisChangeFeedIT extends ChangeFeedContract {
   }
 
   @Test
+  void refreshAnnouncements_areDeliveredAsSuch_malformedOnesIgnored() {
+    RecordingFeedListener listener = new RecordingFeedListener();
+    try (ChangeFeed.Subscription ignored = subscriber.subscribe(key, listener)) {
+      awaitSubscribed();
+      for (String junk : new String[] {":4000", "5:", "5:x", "a:1", "5:-1", "5:1:2"}) {
+        publish(key, junk);
+      }
+      publisher.announceRefreshing(key, 5, Duration.ofSeconds(4)).toCompletableFuture().join();
+      publish(key, "5:0");
+      publish(key, "6");
+
+      await().atMost(WAIT).until(() -> listener.saw(key.name() + "@6"));
+      assertThat(listener.events)
+          .containsExactly(
+              key.name() + " gap", // the new subscription's
+              key.name() + " refreshing 5 for 4000 ms",
+              key.name() + " refreshing 5 for 0 ms",
+              key.name() + "@6");
+    }
+  }
+
+  @Test
   void subscribeAgain_afterLastClose_resubscribes() {
     RecordingFeedListener listener = new RecordingFeedListener();
     subscriber.subscribe(key, new RecordingFeedListener()).close();

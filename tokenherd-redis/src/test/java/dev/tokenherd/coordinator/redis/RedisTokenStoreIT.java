@@ -109,6 +109,20 @@ final class RedisTokenStoreIT {
     return TokenRecord.seeded(tokens(access), version, fence, "writer", T0);
   }
 
+  private static TokenRecord marked(long fence, Duration window) {
+    return new TokenRecord(
+        TokenRecord.CURRENT_SCHEMA,
+        1,
+        fence,
+        TokenStatus.ACTIVE,
+        tokens("a1"),
+        new RefreshMark(fence, "h", T0, "sha256:x", "mark-" + fence, window),
+        null,
+        null,
+        "h",
+        T0);
+  }
+
   private static WriteOutcome cas(TokenStore store, TokenKey key, long expected, TokenRecord next) {
     return store.compareAndSet(key, expected, next).toCompletableFuture().join();
   }
@@ -167,7 +181,7 @@ final class RedisTokenStoreIT {
   // Announcements.
 
   @Test
-  void compareAndSet_contentWrite_publishesOnlyTheVersion() {
+  void compareAndSet_publishesVersionsAndRefreshAnnouncements_neverATokenOrMark() {
     RedisTokenStore store = plainStore();
     List<String> messages = new CopyOnWriteArrayList<>();
     try (StatefulRedisPubSubConnection<String, String> pubsub = client().connectPubSub()) {
@@ -181,13 +195,16 @@ final class RedisTokenStoreIT {
       pubsub.sync().subscribe(LAYOUT.changed(key)); // returns once Redis confirmed
 
       cas(store, key, 0, record(1, 1, "a1"));
-      cas(store, key, 1, record(1, 2, "a1")); // metadata only: no announcement
+      cas(store, key, 1, marked(2, Duration.ofSeconds(4))); // a holder's live mark
+      cas(store, key, 1, record(1, 2, "a1")); // metadata only, no mark any more
       cas(store, key, 1, record(2, 2, "a2"));
       cas(store, key, 1, record(2, 3, "late")); // rejected: no announcement
 
       String channel = LAYOUT.changed(key);
-      await().atMost(Duration.ofSeconds(5)).until(() -> messages.size() >= 2);
-      assertThat(messages).containsExactly(channel + " 1", channel + " 2");
+      await().atMost(Duration.ofSeconds(5)).until(() -> messages.size() >= 4);
+      // Versions as decimals; refresh announcements as version:window (ms), no token, no mark id.
+      assertThat(messages)
+          .containsExactly(channel + " 1", channel + " 1:4000", channel + " 1:0", channel + " 2");
     }
   }
 

@@ -7,7 +7,9 @@
 -- ARGV[6]  the next record's refresh mark id, or "" for none
 -- ARGV[7]  that mark's window in milliseconds (how long its holder may still be sending)
 -- ARGV[8]  the next record's generation ("" for a record of no generation)
--- ARGV[9]  n, then n field/value pairs to HSET, then the fields to HDEL (absent in the new record)
+-- ARGV[9]  channel to announce a metadata change on (a refresh mark written, settled or taken
+--          back: "<version>:<window ms>", window 0 for a record with no live mark), or "" for none
+-- ARGV[10] n, then n field/value pairs to HSET, then the fields to HDEL (absent in the new record)
 --
 -- Returns {"APPLIED"}, {"APPLIED", <error of the PUBLISH>} when the write stands but could not be
 -- announced, or {reason, <HGETALL of the stored record>} with reason one of SCHEMA_NEWER,
@@ -42,8 +44,8 @@ local function rejected(reason)
   return reply
 end
 
-local expected, schema, version, fence, channel, mark_id, mark_window, generation =
-  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+local expected, schema, version, fence, channel, mark_id, mark_window, generation, announce =
+  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
 
 local function now_ms()
   local time = redis.call('TIME')
@@ -81,9 +83,9 @@ elseif expected ~= '0' then
   return {'VERSION_MOVED'}
 end
 
-local pairs_count = tonumber(ARGV[9])
+local pairs_count = tonumber(ARGV[10])
 local hset = {'HSET', KEYS[1]}
-for i = 10, 9 + 2 * pairs_count do
+for i = 11, 10 + 2 * pairs_count do
   hset[#hset + 1] = ARGV[i]
 end
 if mark_id ~= '' then
@@ -93,7 +95,7 @@ if mark_id ~= '' then
   hset[#hset + 1] = string.format('%d', now_ms() + tonumber(mark_window))
 end
 redis.call(unpack(hset))
-local first_absent = 10 + 2 * pairs_count
+local first_absent = 11 + 2 * pairs_count
 if #ARGV >= first_absent then
   redis.call('HDEL', KEYS[1], unpack(ARGV, first_absent))
 end
@@ -108,5 +110,10 @@ if channel ~= '' then
   if type(published) == 'table' and published.err then
     return {'APPLIED', published.err}
   end
+end
+if announce ~= '' and version == expected then
+  -- A hint that lets other workers leave their refresh ahead of expiry to this holder; a refused
+  -- PUBLISH is reported by the version notices, which need the same permission, so it is dropped.
+  redis.pcall('PUBLISH', announce, version .. ':' .. (mark_id ~= '' and mark_window or '0'))
 end
 return {'APPLIED'}
