@@ -5,7 +5,6 @@ import static java.util.Objects.requireNonNull;
 import dev.tokenherd.coordinator.AccessToken;
 import dev.tokenherd.coordinator.AmbiguousRefreshException;
 import dev.tokenherd.coordinator.CoordinatorStats;
-import dev.tokenherd.coordinator.CredentialNotFoundException;
 import dev.tokenherd.coordinator.LostRotationException;
 import dev.tokenherd.coordinator.OAuth2Error;
 import dev.tokenherd.coordinator.PermanentRefreshException;
@@ -17,13 +16,12 @@ import dev.tokenherd.coordinator.RefreshPolicy;
 import dev.tokenherd.coordinator.RefreshTimeoutException;
 import dev.tokenherd.coordinator.Renewal;
 import dev.tokenherd.coordinator.StoreMisconfiguredException;
-import dev.tokenherd.coordinator.StoreUnavailableException;
 import dev.tokenherd.coordinator.TokenCoordinator;
 import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.TokenRefreshException;
 import dev.tokenherd.coordinator.TokenSet;
 import dev.tokenherd.coordinator.TransientRefreshException;
-import dev.tokenherd.coordinator.UnreadableRecordException;
+import dev.tokenherd.coordinator.internal.Decision.Trigger;
 import dev.tokenherd.coordinator.spi.ChangeFeed;
 import dev.tokenherd.coordinator.spi.GrantType;
 import dev.tokenherd.coordinator.spi.LockLease;
@@ -42,7 +40,6 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Optional;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -52,9 +49,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -131,8 +126,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
    */
   private volatile @Nullable Announced announced;
 
-  // Written by refreshes and by installs of other workers' records.
-  private final AtomicLong roundTripNanos = new AtomicLong();
+  private final RoundTrips roundTrips = new RoundTrips();
   private final ChangeFeed.Subscription subscription;
 
   CredentialCoordinator(TokenKey key, TokenEndpoint endpoint, Renewal renewal, Environment env) {
@@ -193,7 +187,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
 
   private CompletableFuture<AccessToken> slowPath(Entry e) {
     if (closed) {
-      return CompletableFuture.failedFuture(closedError());
+      return CompletableFuture.failedFuture(Failures.closed(key));
     }
     CompletableFuture<AccessToken> done = e.completed;
     return switch (e.phase) {
@@ -278,7 +272,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
                               requireNonNull(install(next).token));
                         }
                         if (outcome.result() == WriteOutcome.Result.SCHEMA_NEWER) {
-                          throw schemaTooNew(outcome.current());
+                          throw Failures.schemaTooNew(key, outcome.current());
                         }
                         if (attempt >= SEED_ATTEMPTS) {
                           throw new TransientRefreshException(
@@ -287,7 +281,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
                         return seedAttempt(tokens, attempt + 1);
                       });
             })
-        .handle(this::rethrowTyped);
+        .handle((value, error) -> Failures.rethrowTyped(key, value, error));
   }
 
   @Override
@@ -317,7 +311,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
             (done, error) -> {
               deadline.cancel(false);
               if (error != null) {
-                result.completeExceptionally(typed(error));
+                result.completeExceptionally(Failures.typed(key, error));
               } else if (done.token != null && now().isBefore(done.servableUntil)) {
                 // The token this caller waited for, even if a slow refresh (a loaded machine)
                 // brought it back inside its expiry skew: it has not expired, even on a server
@@ -355,11 +349,11 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     try {
       return pending.get(bound, TimeUnit.NANOSECONDS);
     } catch (ExecutionException e) {
-      Throwable cause = unwrap(requireNonNull(e.getCause()));
-      if (cause instanceof ClosedException) {
-        throw closedError(); // not a store failure: a misuse, with this caller's stack
+      Throwable cause = Failures.unwrap(requireNonNull(e.getCause()));
+      if (Failures.isClosed(cause)) {
+        throw Failures.closed(key); // not a store failure: a misuse, with this caller's stack
       }
-      throw typed(cause);
+      throw Failures.typed(key, cause);
     } catch (TimeoutException e) {
       counters.callerTimeouts.increment();
       throw new RefreshTimeoutException(key, policy.waitTimeout(), lastFailure);
@@ -401,7 +395,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
                               // completion and finding a stale entry start a new flight.
                               flight.compareAndSet(mine, null);
                               if (error != null) {
-                                TokenRefreshException failure = typed(error);
+                                TokenRefreshException failure = Failures.typed(key, error);
                                 lastFailure = failure;
                                 if (failure instanceof StoreMisconfiguredException store) {
                                   holdMisconfigured(store);
@@ -418,78 +412,6 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
             new TransientRefreshException(key, "the executor rejected the refresh", null, e));
       }
       return mine;
-    }
-  }
-
-  /** Why a flight started; it decides what counts as "someone else already did it". */
-  private enum Trigger {
-    /** The cached token is stale: refresh unless the store has a fresh one. */
-    STALE,
-    /** No usable token is cached: adopt any usable stored one, else refresh. */
-    EXPIRED,
-    /** A resource server rejected a token: refresh unless the store holds another one. */
-    REJECTED
-  }
-
-  private enum Action {
-    ADOPT,
-    REFRESH,
-    FAIL
-  }
-
-  private record Decision(Action action, @Nullable TokenRefreshException failure) {
-    static final Decision ADOPT = new Decision(Action.ADOPT, null);
-    static final Decision REFRESH = new Decision(Action.REFRESH, null);
-
-    static Decision fail(TokenRefreshException failure) {
-      return new Decision(Action.FAIL, failure);
-    }
-  }
-
-  /**
-   * One refresh of this process: retried by resilience4j on transient failures, with backoff, until
-   * the flight's deadline (the token's expiry for a refresh ahead, else the wait timeout).
-   */
-  /**
-   * A lease this worker holds. Its fence is read here and nowhere else in the engine: every record
-   * written under the lease is {@linkplain #stamp stamped} with it, every refresh mark is
-   * {@linkplain #mark made} with it, and a re-fenced lease is another {@code Held}. Outside, the
-   * fence appears only in logs and listener events ({@link #fence()}).
-   */
-  private final class Held {
-    private final LockLease lease;
-
-    Held(LockLease lease) {
-      this.lease = lease;
-    }
-
-    /** Returns {@code record} stamped with this lease's fence. */
-    TokenRecord stamp(TokenRecord record) {
-      return record.withFence(lease.fence());
-    }
-
-    /** Returns a new refresh mark of this lease, with a new id. */
-    RefreshMark mark(Instant startedAt, String presented, Duration window) {
-      return new RefreshMark(lease.fence(), env.workerId(), startedAt, presented, markId(), window);
-    }
-
-    /** Whether a fence far enough above {@code stored} can still be issued. */
-    static boolean canRefenceAbove(long stored) {
-      return stored <= Long.MAX_VALUE - LockLease.REFENCE_MARGIN - 1;
-    }
-
-    /** Re-fences this lease above {@code stored}; empty if it no longer holds the lock. */
-    CompletionStage<Optional<Held>> advancePast(long stored) {
-      return lease.advancePast(stored).thenApply(renewed -> renewed.map(Held::new));
-    }
-
-    CompletionStage<Void> release() {
-      return lease.release();
-    }
-
-    /** The fence, for logs and listener events only: writes take it through stamp and mark. */
-    long fence() {
-      return lease.fence();
     }
   }
 
@@ -545,7 +467,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     }
 
     private boolean shouldRetry(Throwable error) {
-      Throwable cause = unwrap(error);
+      Throwable cause = Failures.unwrap(error);
       if (closed
           || !(cause instanceof TransientRefreshException transientError)
           || cause instanceof RefreshTimeoutException) {
@@ -559,12 +481,12 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     private Duration retryDelay(int attempt, @Nullable Throwable error) {
       Duration delay = policy.retryBackoff().delay(attempt, env.random());
       if (error != null
-          && unwrap(error) instanceof TransientRefreshException transientError
+          && Failures.unwrap(error) instanceof TransientRefreshException transientError
           && transientError.retryAfter() != null) {
         Duration retryAfter = requireNonNull(transientError.retryAfter());
         delay = retryAfter.compareTo(delay) > 0 ? retryAfter : delay;
       }
-      if (error != null && unwrap(error) instanceof AmbiguousRefreshException) {
+      if (error != null && Failures.unwrap(error) instanceof AmbiguousRefreshException) {
         // The request may still be processed (a loaded server answers late, or not at all to a
         // client that gave up): wait as long as the endpoint's slow answers take before the next
         // attempt re-reads the store and, only if nothing newer is stored, presents the refresh
@@ -578,12 +500,12 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
 
     /** One attempt, failing only with typed exceptions so that the retry predicate can judge. */
     private CompletionStage<Entry> attempt() {
-      return step(0).handle(CredentialCoordinator.this::rethrowTyped);
+      return step(0).handle((value, error) -> Failures.rethrowTyped(key, value, error));
     }
 
     private CompletionStage<Entry> step(int polls) {
       if (closed) {
-        return CompletableFuture.failedFuture(closedError());
+        return CompletableFuture.failedFuture(Failures.closed(key));
       }
       if (!now().isBefore(deadline)) {
         return CompletableFuture.failedFuture(
@@ -615,7 +537,8 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
                         .thenCompose(
                             lease ->
                                 lease.isPresent()
-                                    ? holdLease(new Held(lease.get()), leaseEnd)
+                                    ? holdLease(
+                                            new FencedLease(lease.get(), env.workerId()), leaseEnd)
                                         .thenCompose(
                                             done ->
                                                 done.isPresent()
@@ -630,38 +553,13 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     }
 
     private Decision decide(Optional<TokenRecord> stored) {
-      boolean selfRenewing = renewal.grantType() == GrantType.CLIENT_CREDENTIALS;
-      if (stored.isEmpty()) {
-        return selfRenewing
-            ? Decision.REFRESH
-            : Decision.fail(new CredentialNotFoundException(key));
-      }
-      TokenRecord record = stored.get();
-      if (record.schemaVersion() > TokenRecord.CURRENT_SCHEMA) {
-        return Decision.fail(schemaTooNew(record));
-      }
-      if (!record.isActive()) {
-        return Decision.fail(Entry.reauthFailure(key, record));
-      }
-      TokenSet tokens = record.tokens();
-      if (tokens == null) {
-        return selfRenewing
-            ? Decision.REFRESH
-            : Decision.fail(new CredentialNotFoundException(key));
-      }
-      Phase phase = Entry.phaseOf(tokens, now(), policy, roundTrip(), refreshDraw);
-      if (trigger == Trigger.REJECTED) {
-        return tokens.accessToken().equals(rejectedToken) || !phase.usable()
-            ? Decision.REFRESH
-            : Decision.ADOPT;
-      }
-      if (phase == Phase.FRESH) {
-        return Decision.ADOPT;
-      }
-      if (phase == Phase.STALE) {
-        return trigger == Trigger.STALE ? Decision.REFRESH : Decision.ADOPT;
-      }
-      return Decision.REFRESH;
+      return Decision.of(
+          key,
+          stored,
+          trigger,
+          rejectedToken,
+          renewal.grantType(),
+          tokens -> Entry.phaseOf(tokens, now(), policy, roundTrips.current(), refreshDraw));
     }
 
     private Entry adopt(TokenRecord record) {
@@ -704,7 +602,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
      * Runs the protocol under a lease and always releases it. Completes empty when the attempt lost
      * a race and must start over (the next step re-reads and usually adopts).
      */
-    private CompletionStage<Optional<Entry>> holdLease(Held lease, Instant leaseEnd) {
+    private CompletionStage<Optional<Entry>> holdLease(FencedLease lease, Instant leaseEnd) {
       CompletionStage<Optional<Entry>> work =
           read().thenCompose(stored -> underLease(lease, leaseEnd, stored));
       return work.handle(
@@ -722,7 +620,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
                                   releaseError);
                             }
                             if (error != null) {
-                              throw asCompletion(error);
+                              throw Failures.asCompletion(error);
                             }
                             return result;
                           }))
@@ -730,17 +628,17 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     }
 
     private CompletionStage<Optional<Entry>> underLease(
-        Held lease, Instant leaseEnd, Optional<TokenRecord> stored) {
+        FencedLease lease, Instant leaseEnd, Optional<TokenRecord> stored) {
       if (closed) {
         // Closing: do not send a request whose answer might have nowhere to go.
-        return CompletableFuture.failedFuture(closedError());
+        return CompletableFuture.failedFuture(Failures.closed(key));
       }
       // Double-check under the lock: another worker may have refreshed since we looked.
       Decision decision = decide(stored);
-      if (decision.action() == Action.ADOPT) {
+      if (decision.action() == Decision.Action.ADOPT) {
         return CompletableFuture.completedFuture(Optional.of(adopt(stored.orElseThrow())));
       }
-      if (decision.action() == Action.FAIL) {
+      if (decision.action() == Decision.Action.FAIL) {
         return fail(stored, requireNonNull(decision.failure())).thenApply(Optional::of);
       }
       TokenRecord base = stored.orElse(null);
@@ -801,7 +699,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
      * whatever the lock says (its key evicted, lost in a failover); this worker then waits.
      */
     private CompletionStage<Optional<Entry>> writeMark(
-        Held lease,
+        FencedLease lease,
         Instant leaseEnd,
         TokenRecord base,
         TokenRequest request,
@@ -850,10 +748,10 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
                   return lostRace(lease, outcome);
                 }
                 long stored = requireNonNull(outcome.current()).fence();
-                if (!Held.canRefenceAbove(stored)) {
+                if (!FencedLease.canRefenceAbove(stored)) {
                   return CompletableFuture.failedFuture(
-                      fenceBehind(
-                          lease, stored, "the stored fence is too large to re-fence above", null));
+                      lease.behind(
+                          key, stored, "the stored fence is too large to re-fence above", null));
                 }
                 return refence(lease, stored)
                     .thenCompose(
@@ -869,7 +767,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
      * Asks the lock for a fence above {@code stored}; empty if the lease ran out. A lock that
      * cannot re-fence fails the attempt with a typed, permanent error naming the cause.
      */
-    private CompletionStage<Optional<Held>> refence(Held lease, long stored) {
+    private CompletionStage<Optional<FencedLease>> refence(FencedLease lease, long stored) {
       return lease
           .advancePast(stored)
           .handle(
@@ -888,12 +786,12 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
                               next.fence()));
                   return CompletableFuture.completedFuture(renewed);
                 }
-                Throwable cause = unwrap(error);
+                Throwable cause = Failures.unwrap(error);
                 if (cause instanceof UnsupportedOperationException) {
-                  return CompletableFuture.<Optional<Held>>failedFuture(
-                      fenceBehind(lease, stored, String.valueOf(cause.getMessage()), cause));
+                  return CompletableFuture.<Optional<FencedLease>>failedFuture(
+                      lease.behind(key, stored, String.valueOf(cause.getMessage()), cause));
                 }
-                return CompletableFuture.<Optional<Held>>failedFuture(cause);
+                return CompletableFuture.<Optional<FencedLease>>failedFuture(cause);
               })
           .thenCompose(stage -> stage);
     }
@@ -907,7 +805,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
      * backstop and the lease's end is what covers it.
      */
     private CompletionStage<Optional<Entry>> call(
-        Held lease,
+        FencedLease lease,
         Instant leaseEnd,
         @Nullable TokenRecord marked,
         TokenRequest planned,
@@ -952,7 +850,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     }
 
     private CompletionStage<Optional<Entry>> send(
-        Held lease,
+        FencedLease lease,
         Instant leaseEnd,
         @Nullable TokenRecord marked,
         TokenRequest planned,
@@ -1016,8 +914,8 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     }
 
     private CompletionStage<Optional<Entry>> onResponse(
-        Held lease, @Nullable TokenRecord marked, TokenResponse response, Instant sentAt) {
-      observeRoundTrip(Duration.between(sentAt, now()));
+        FencedLease lease, @Nullable TokenRecord marked, TokenResponse response, Instant sentAt) {
+      roundTrips.observe(Duration.between(sentAt, now()));
       TokenSet previous = marked == null ? null : marked.tokens();
       TokenSet merged = merge(previous, response, sentAt);
       long expected = marked == null ? 0 : marked.version();
@@ -1064,7 +962,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
      * dropped; if the key was seeded again meanwhile, the seed wins (an operator's new login) and
      * the log says the rotation was dropped.
      */
-    private CompletionStage<Optional<Entry>> writeBack(Held lease, TokenRecord received) {
+    private CompletionStage<Optional<Entry>> writeBack(FencedLease lease, TokenRecord received) {
       TokenRecord recreated =
           new TokenRecord(
               received.schemaVersion(),
@@ -1105,7 +1003,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     }
 
     private CompletionStage<Optional<Entry>> installRotation(
-        Held lease, TokenRecord next, WriteOutcome outcome) {
+        FencedLease lease, TokenRecord next, WriteOutcome outcome) {
       counters.refreshes.increment();
       reportDurability(next.version(), outcome.durability());
       reportUnannounced(next.version(), outcome);
@@ -1159,7 +1057,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
       }
 
       boolean shouldRetry(Throwable error) {
-        Throwable cause = unwrap(error);
+        Throwable cause = Failures.unwrap(error);
         if (cause instanceof PermanentRefreshException) {
           // Unreadable record, misconfigured store: no retry can succeed. Transient typed errors
           // (an ambiguous write) are retried like the store's own exceptions.
@@ -1203,8 +1101,8 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     }
 
     private CompletionStage<Optional<Entry>> onEndpointFailure(
-        Held lease, @Nullable TokenRecord marked, Throwable error) {
-      TokenEndpointException failure = classify(error);
+        FencedLease lease, @Nullable TokenRecord marked, Throwable error) {
+      TokenEndpointException failure = Failures.classify(error);
       switch (failure.kind()) {
         case PERMANENT -> {
           counters.permanentFailures.increment();
@@ -1212,12 +1110,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
         }
         case TRANSIENT -> {
           counters.transientFailures.increment();
-          TransientRefreshException typedFailure =
-              new TransientRefreshException(
-                  key,
-                  "token endpoint failed transiently: " + failure.getMessage(),
-                  failure.retryAfter(),
-                  failure);
+          TransientRefreshException typedFailure = Failures.transientFailure(key, failure);
           reportFailure(typedFailure);
           // The server certainly did not rotate: take the mark back so that nobody suspects
           // a lost rotation later.
@@ -1232,11 +1125,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
         }
         case AMBIGUOUS, INVALID_RESPONSE -> {
           counters.ambiguousFailures.increment();
-          AmbiguousRefreshException typedFailure =
-              new AmbiguousRefreshException(
-                  key,
-                  "token request may have reached the server: " + failure.getMessage(),
-                  failure);
+          AmbiguousRefreshException typedFailure = Failures.ambiguousFailure(key, failure);
           reportFailure(typedFailure);
           // The mark stays, settled: if the server did rotate, the next holder's invalid_grant
           // will be recognised as a lost rotation instead of a revocation; and as the request is
@@ -1255,7 +1144,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     }
 
     private CompletionStage<Optional<Entry>> onPermanentFailure(
-        Held lease, @Nullable TokenRecord marked, TokenEndpointException failure) {
+        FencedLease lease, @Nullable TokenRecord marked, TokenEndpointException failure) {
       long expected = marked == null ? 0 : marked.version();
       return read()
           .thenCompose(
@@ -1285,12 +1174,12 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     }
 
     private CompletionStage<Optional<Entry>> markReauth(
-        Held lease, TokenRecord base, Reason reason, @Nullable OAuth2Error error) {
+        FencedLease lease, TokenRecord base, Reason reason, @Nullable OAuth2Error error) {
       return markReauthAt(lease, base.version(), base, reason, error);
     }
 
     private CompletionStage<Optional<Entry>> markReauthAt(
-        Held lease,
+        FencedLease lease,
         long expected,
         @Nullable TokenRecord base,
         Reason reason,
@@ -1327,14 +1216,15 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
               });
     }
 
-    private CompletionStage<Optional<Entry>> lostRace(Held lease, WriteOutcome outcome) {
+    private CompletionStage<Optional<Entry>> lostRace(FencedLease lease, WriteOutcome outcome) {
       return switch (outcome.result()) {
         case FENCE_REJECTED -> {
           counters.fencedWritesRejected.increment();
           notifyListener(l -> l.onFencedWriteRejected(key, lease.fence()));
           yield CompletableFuture.completedFuture(Optional.empty());
         }
-        case SCHEMA_NEWER -> CompletableFuture.failedFuture(schemaTooNew(outcome.current()));
+        case SCHEMA_NEWER ->
+            CompletableFuture.failedFuture(Failures.schemaTooNew(key, outcome.current()));
         case APPLIED, VERSION_MOVED, MARK_HELD ->
             CompletableFuture.completedFuture(Optional.empty());
       };
@@ -1411,10 +1301,10 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
       }
       Instant now = now();
       if (current.version != 0 && record.version() > current.version) {
-        observePropagation(record, now);
+        roundTrips.observePropagation(record, now);
       }
       double draw = env.random().nextDouble();
-      installed = Entry.of(key, record, now, policy, roundTrip(), draw);
+      installed = Entry.of(key, record, now, policy, roundTrips.current(), draw);
       entry = installed;
       refreshDraw = draw;
       scheduleTimers(installed, now);
@@ -1760,37 +1650,12 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     }
   }
 
-  private IllegalStateException closedError() {
-    return new ClosedException(key);
-  }
-
-  /** A call on a coordinator that no longer serves: its herd was closed or its key removed. */
-  private static final class ClosedException extends IllegalStateException {
-    private static final long serialVersionUID = 1L;
-
-    ClosedException(TokenKey key) {
-      super(
-          "credential '"
-              + key
-              + "' is no longer served by this coordinator: its herd was closed or the credential"
-              + " removed (TokenHerd.remove); ask the herd for a new one");
-    }
-  }
-
   private <T> CompletableFuture<T> withTimeout(CompletionStage<T> stage, Duration timeout) {
     CompletableFuture<T> result = new CompletableFuture<>();
     ScheduledFuture<?> timer =
         env.scheduler()
             .schedule(
-                () ->
-                    result.completeExceptionally(
-                        new TokenEndpointException(
-                            TokenEndpointException.Kind.AMBIGUOUS,
-                            "no answer within " + timeout,
-                            0,
-                            null,
-                            null,
-                            null)),
+                () -> result.completeExceptionally(Failures.noAnswer(timeout)),
                 timeout.toNanos(),
                 TimeUnit.NANOSECONDS);
     stage.whenComplete(
@@ -1803,68 +1668,6 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
           }
         });
     return result;
-  }
-
-  private static TokenEndpointException classify(Throwable error) {
-    Throwable cause = unwrap(error);
-    if (cause instanceof TokenEndpointException endpointError) {
-      return endpointError;
-    }
-    // An endpoint that does not classify its failures: assume the worst that is still
-    // retryable, that the request may have reached the server.
-    return new TokenEndpointException(
-        TokenEndpointException.Kind.AMBIGUOUS,
-        "unclassified failure " + cause.getClass().getName(),
-        0,
-        null,
-        null,
-        cause);
-  }
-
-  private TokenRefreshException typed(Throwable error) {
-    Throwable cause = unwrap(error);
-    if (cause instanceof TokenRefreshException refreshError) {
-      return refreshError;
-    }
-    if (cause instanceof TokenEndpointException endpointError) {
-      return new AmbiguousRefreshException(
-          key, String.valueOf(endpointError.getMessage()), endpointError);
-    }
-    return new StoreUnavailableException(
-        key, "store, lock or change feed failed: " + cause.getClass().getName(), cause);
-  }
-
-  private <T> T rethrowTyped(@Nullable T value, @Nullable Throwable error) {
-    if (error != null) {
-      throw new CompletionException(typed(error));
-    }
-    return requireNonNull(value);
-  }
-
-  private static Throwable unwrap(Throwable error) {
-    Throwable current = error;
-    while ((current instanceof CompletionException || current instanceof ExecutionException)
-        && current.getCause() != null) {
-      current = requireNonNull(current.getCause());
-    }
-    return current;
-  }
-
-  private static CompletionException asCompletion(Throwable error) {
-    return error instanceof CompletionException completion
-        ? completion
-        : new CompletionException(error);
-  }
-
-  private UnreadableRecordException schemaTooNew(@Nullable TokenRecord record) {
-    return new UnreadableRecordException(
-        key,
-        UnreadableRecordException.Problem.SCHEMA_TOO_NEW,
-        "schema "
-            + (record == null ? "?" : record.schemaVersion())
-            + " is newer than "
-            + TokenRecord.CURRENT_SCHEMA,
-        null);
   }
 
   /**
@@ -1888,23 +1691,6 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
         base.writer(),
         base.writtenAt(),
         base.generation());
-  }
-
-  private PermanentRefreshException fenceBehind(
-      Held lease, long stored, String why, @Nullable Throwable cause) {
-    return new PermanentRefreshException(
-        key,
-        "the refresh lock's fence counter is behind the store (lease fence "
-            + lease.fence()
-            + " is not above the stored fence "
-            + stored
-            + " while the lock is held) and "
-            + why
-            + ": set the lock's counter above "
-            + stored
-            + " to resume; no token request was sent",
-        null,
-        cause);
   }
 
   /** Returns {@code marked} with its mark settled: the request is over, the mark stays. */
@@ -1932,51 +1718,8 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     return policy.leaseTime().dividedBy(16);
   }
 
-  /** A new mark id: random, so that no two attempts share one, whatever their fences. */
-  private static String markId() {
-    return UUID.randomUUID().toString();
-  }
-
   private Instant now() {
     return env.clock().instant();
-  }
-
-  /**
-   * Returns how long this worker's token requests have been taking: the expiry margin and the
-   * refresh-ahead point make room for it (see {@link RefreshPolicy#expireAt(Instant, Instant,
-   * Duration)}). Zero until one answered.
-   */
-  private Duration roundTrip() {
-    return Duration.ofNanos(roundTripNanos.get());
-  }
-
-  /**
-   * Takes in one request's round trip: a slower one at once (a margin too small serves expired
-   * tokens), a faster one a quarter at a time (one quick answer does not undo a slow endpoint).
-   */
-  private void observeRoundTrip(Duration taken) {
-    long sample = Math.max(0, taken.toNanos());
-    var unused =
-        roundTripNanos.getAndUpdate(
-            current -> sample >= current ? sample : current - (current - sample) / 4);
-  }
-
-  /**
-   * Takes in what a refresh by another worker took to reach this one: from when its request was
-   * sent (the token set's issue instant, on the fleet's clock) to now, when its record is installed
-   * here. Every worker then leaves room for the whole refresh, propagation included, not only the
-   * one that sends. Records older than half their lifetime (a worker that was not listening, a seed
-   * of an old login) say nothing about a refresh and are skipped.
-   */
-  private void observePropagation(TokenRecord record, Instant now) {
-    TokenSet tokens = record.tokens();
-    if (tokens == null) {
-      return;
-    }
-    Duration age = Duration.between(tokens.issuedAt(), now);
-    if (!age.isNegative() && age.compareTo(tokens.lifetime().dividedBy(2)) < 0) {
-      observeRoundTrip(age);
-    }
   }
 
   private void notifyListener(Consumer<RefreshListener> event) {
@@ -2012,7 +1755,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     }
     CompletableFuture<Entry> running = flight.get();
     if (running != null) {
-      running.completeExceptionally(closedError());
+      running.completeExceptionally(Failures.closed(key));
     }
     return requestSettled;
   }
@@ -2020,36 +1763,5 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
   @Override
   public String toString() {
     return "TokenCoordinator[" + key + ", " + entry + "]";
-  }
-
-  private static final class Counters {
-    final LongAdder tokenRequests = new LongAdder();
-    final LongAdder refreshes = new LongAdder();
-    final LongAdder adoptions = new LongAdder();
-    final LongAdder lockContended = new LongAdder();
-    final LongAdder transientFailures = new LongAdder();
-    final LongAdder ambiguousFailures = new LongAdder();
-    final LongAdder permanentFailures = new LongAdder();
-    final LongAdder fencedWritesRejected = new LongAdder();
-    final LongAdder lostRotations = new LongAdder();
-    final LongAdder callerTimeouts = new LongAdder();
-    final LongAdder underReplicatedWrites = new LongAdder();
-    final LongAdder unannouncedWrites = new LongAdder();
-
-    CoordinatorStats snapshot() {
-      return new CoordinatorStats(
-          tokenRequests.sum(),
-          refreshes.sum(),
-          adoptions.sum(),
-          lockContended.sum(),
-          transientFailures.sum(),
-          ambiguousFailures.sum(),
-          permanentFailures.sum(),
-          fencedWritesRejected.sum(),
-          lostRotations.sum(),
-          callerTimeouts.sum(),
-          underReplicatedWrites.sum(),
-          unannouncedWrites.sum());
-    }
   }
 }
