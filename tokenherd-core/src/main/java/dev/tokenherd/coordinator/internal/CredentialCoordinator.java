@@ -11,7 +11,6 @@ import dev.tokenherd.coordinator.PermanentRefreshException;
 import dev.tokenherd.coordinator.ReauthenticationRequiredException;
 import dev.tokenherd.coordinator.ReauthenticationRequiredException.Reason;
 import dev.tokenherd.coordinator.Redaction;
-import dev.tokenherd.coordinator.RefreshListener;
 import dev.tokenherd.coordinator.RefreshPolicy;
 import dev.tokenherd.coordinator.RefreshTimeoutException;
 import dev.tokenherd.coordinator.Renewal;
@@ -50,7 +49,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,7 +57,8 @@ import org.slf4j.LoggerFactory;
  * Serves one credential: the near-cache on the hot path, one refresh in flight per process, and the
  * fleet-wide refresh protocol of DESIGN.md on top of the store, lock and feed.
  */
-final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listener {
+final class CredentialCoordinator extends NearCache
+    implements TokenCoordinator, ChangeFeed.Listener {
   private static final Logger log = LoggerFactory.getLogger(CredentialCoordinator.class);
 
   /** Extra real time a blocking caller waits beyond the policy's wait timeout. */
@@ -74,22 +73,9 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
   private final Environment env;
   private final RefreshPolicy policy;
 
-  /**
-   * The jitter draw of the cached entry's refresh-ahead point, in [0, 1): drawn anew for each
-   * record this worker installs, so that across a fleet the worker that refreshes first changes
-   * from one refresh to the next. Written under {@code stateLock} with the entry.
-   */
-  private volatile double refreshDraw;
-
+  private final CredentialContext context;
   private final VersionWaiters waiters;
-  private final Counters counters = new Counters();
-
-  /** The hot path reads this one field. Written only under {@code stateLock}. */
-  private volatile Entry entry = Entry.EMPTY;
-
-  private final Object stateLock = new Object();
-  private @Nullable ScheduledFuture<?> staleTimer;
-  private @Nullable ScheduledFuture<?> expiryTimer;
+  private final Counters counters;
 
   /** Completes when the latest token request's answer was stored or given up (see close). */
   private volatile CompletableFuture<Void> requestSettled = CompletableFuture.completedFuture(null);
@@ -126,16 +112,28 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
    */
   private volatile @Nullable Announced announced;
 
-  private final RoundTrips roundTrips = new RoundTrips();
+  private final RoundTrips roundTrips;
   private final ChangeFeed.Subscription subscription;
 
   CredentialCoordinator(TokenKey key, TokenEndpoint endpoint, Renewal renewal, Environment env) {
-    this.key = key;
-    this.endpoint = endpoint;
-    this.renewal = renewal;
-    this.env = env;
-    this.policy = env.policy();
-    this.waiters = new VersionWaiters(env.scheduler());
+    this(
+        new CredentialContext(key, endpoint, renewal, env),
+        new RoundTrips(),
+        new VersionWaiters(env.scheduler()));
+  }
+
+  private CredentialCoordinator(
+      CredentialContext context, RoundTrips roundTrips, VersionWaiters waiters) {
+    super(context, roundTrips, waiters);
+    this.context = context;
+    this.key = context.key();
+    this.endpoint = context.endpoint();
+    this.renewal = context.renewal();
+    this.env = context.env();
+    this.policy = context.policy();
+    this.counters = context.counters();
+    this.roundTrips = roundTrips;
+    this.waiters = waiters;
     this.subscription = env.feed().subscribe(key, this);
   }
 
@@ -157,7 +155,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
 
   @Override
   public String accessToken() {
-    Entry e = entry;
+    Entry e = entry();
     AccessToken token = e.token;
     if (e.phase == Phase.FRESH && token != null) {
       return token.value();
@@ -167,7 +165,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
 
   @Override
   public AccessToken token() {
-    Entry e = entry;
+    Entry e = entry();
     AccessToken token = e.token;
     if (e.phase == Phase.FRESH && token != null) {
       return token;
@@ -177,7 +175,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
 
   @Override
   public CompletableFuture<AccessToken> tokenAsync() {
-    Entry e = entry;
+    Entry e = entry();
     CompletableFuture<AccessToken> done = e.completed;
     if (e.phase == Phase.FRESH && done != null) {
       return done;
@@ -219,7 +217,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
   @Override
   public CompletableFuture<AccessToken> rejected(String accessToken) {
     requireNonNull(accessToken, "accessToken");
-    Entry e = entry;
+    Entry e = entry();
     AccessToken current = e.token;
     if (e.phase.usable() && current != null && !current.value().equals(accessToken)) {
       return requireNonNull(e.completed); // someone already replaced the rejected token
@@ -233,7 +231,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
         .thenCompose(
             token ->
                 token.value().equals(accessToken)
-                    ? awaitFlight(startFlight(entry, Trigger.REJECTED, accessToken))
+                    ? awaitFlight(startFlight(entry(), Trigger.REJECTED, accessToken))
                     : CompletableFuture.completedFuture(token));
   }
 
@@ -250,7 +248,8 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
   }
 
   private CompletionStage<AccessToken> seedAttempt(TokenSet tokens, int attempt) {
-    return read()
+    return context
+        .read()
         .thenCompose(
             current -> {
               long version = current.map(TokenRecord::version).orElse(0L);
@@ -511,7 +510,8 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
         return CompletableFuture.failedFuture(
             new RefreshTimeoutException(key, Duration.between(started, now()), lastFailure));
       }
-      return read()
+      return context
+          .read()
           .thenCompose(
               record -> {
                 // Another life of the record (created again from version 1) is installed first,
@@ -519,7 +519,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
                 record
                     .filter(
                         r ->
-                            isAnotherGeneration(entry, r)
+                            isAnotherGeneration(r)
                                 && r.schemaVersion() <= TokenRecord.CURRENT_SCHEMA)
                     .ifPresent(CredentialCoordinator.this::install);
                 Decision decision = decide(record);
@@ -559,7 +559,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
           trigger,
           rejectedToken,
           renewal.grantType(),
-          tokens -> Entry.phaseOf(tokens, now(), policy, roundTrips.current(), refreshDraw));
+          CredentialCoordinator.this::phaseOf);
     }
 
     private Entry adopt(TokenRecord record) {
@@ -604,7 +604,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
      */
     private CompletionStage<Optional<Entry>> holdLease(FencedLease lease, Instant leaseEnd) {
       CompletionStage<Optional<Entry>> work =
-          read().thenCompose(stored -> underLease(lease, leaseEnd, stored));
+          context.read().thenCompose(stored -> underLease(lease, leaseEnd, stored));
       return work.handle(
               (result, error) ->
                   lease
@@ -1015,7 +1015,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
           next.version(),
           lease.fence(),
           token);
-      notifyListener(l -> l.onRefreshed(key, token));
+      context.notifyListener(l -> l.onRefreshed(key, token));
       return CompletableFuture.completedFuture(Optional.of(installed));
     }
 
@@ -1146,7 +1146,8 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     private CompletionStage<Optional<Entry>> onPermanentFailure(
         FencedLease lease, @Nullable TokenRecord marked, TokenEndpointException failure) {
       long expected = marked == null ? 0 : marked.version();
-      return read()
+      return context
+          .read()
           .thenCompose(
               current -> {
                 if (current.isPresent() && current.get().version() > expected) {
@@ -1210,7 +1211,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
                 log.error("{}", failure.getMessage());
                 if (failure instanceof LostRotationException lost) {
                   counters.lostRotations.increment();
-                  notifyListener(l -> l.onLostRotation(key, lost));
+                  context.notifyListener(l -> l.onLostRotation(key, lost));
                 }
                 return CompletableFuture.failedFuture(failure);
               });
@@ -1220,7 +1221,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
       return switch (outcome.result()) {
         case FENCE_REJECTED -> {
           counters.fencedWritesRejected.increment();
-          notifyListener(l -> l.onFencedWriteRejected(key, lease.fence()));
+          context.notifyListener(l -> l.onFencedWriteRejected(key, lease.fence()));
           yield CompletableFuture.completedFuture(Optional.empty());
         }
         case SCHEMA_NEWER ->
@@ -1261,7 +1262,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
             version,
             durability.acknowledged(),
             durability.requested());
-        notifyListener(
+        context.notifyListener(
             l ->
                 l.onUnderReplicatedWrite(
                     key, version, durability.requested(), durability.acknowledged()));
@@ -1276,152 +1277,12 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
           key,
           failure.getMessage(),
           willRetry ? "; retrying" : "; giving up");
-      notifyListener(l -> l.onRefreshFailed(key, failure, willRetry));
+      context.notifyListener(l -> l.onRefreshFailed(key, failure, willRetry));
     }
   }
 
   // ---------------------------------------------------------------------------------------------
   // The near-cache: install records, move phases with timers, follow the change feed.
-
-  /** Installs a stored record unless a newer one is cached; returns what is cached now. */
-  private Entry install(TokenRecord record) {
-    Entry installed;
-    boolean becameFailed;
-    boolean recreated;
-    synchronized (stateLock) {
-      Entry current = entry;
-      // Another life of the record replaces the cached one, whatever its version.
-      recreated = recreated(current, record);
-      if (!recreated
-          && ((record.version() < current.version && !wentBack(current, record))
-              || (record.version() == current.version
-                  && current.phase != Phase.EMPTY
-                  && !divergedAfterFailover(current, record)))) {
-        return current; // never go back, and keep the timers of the version already cached
-      }
-      Instant now = now();
-      if (current.version != 0 && record.version() > current.version) {
-        roundTrips.observePropagation(record, now);
-      }
-      double draw = env.random().nextDouble();
-      installed = Entry.of(key, record, now, policy, roundTrips.current(), draw);
-      entry = installed;
-      refreshDraw = draw;
-      scheduleTimers(installed, now);
-      becameFailed = installed.phase == Phase.FAILED && current.phase != Phase.FAILED;
-    }
-    if (recreated) {
-      waiters.restart(record.version());
-    } else {
-      waiters.reached(record.version());
-    }
-    if (becameFailed) {
-      ReauthenticationRequiredException failure = requireNonNull(installed.failure);
-      notifyListener(l -> l.onReauthenticationRequired(key, failure));
-    }
-    return installed;
-  }
-
-  /**
-   * Whether {@code record} is another life of the credential's record than the cached one: the
-   * record was deleted and created again (a {@code FLUSHALL}, an eviction, a failover to an empty
-   * replica, then a seed or a written-back rotation). The store is the truth then, whatever the
-   * versions say: the new life counts its versions from 1 again.
-   */
-  private boolean recreated(Entry current, TokenRecord record) {
-    if (!isAnotherGeneration(current, record)) {
-      return false;
-    }
-    log.warn(
-        "credential '{}': the store holds another generation of the record (version {}, cached"
-            + " version {}): it was deleted and created again; installing the store's",
-        key,
-        record.version(),
-        current.version);
-    return true;
-  }
-
-  /**
-   * Whether the store's version went back below the one this worker cached while the cached token
-   * has expired: the record was deleted and seeded again (an operator removing a key of the wrong
-   * type, an eviction). The store is the truth then; keeping the expired entry would hand its token
-   * to the callers of the flight that read the new record. (A read that merely finished late cannot
-   * be meant: reads take milliseconds and the cached token lived for its lifetime.)
-   */
-  private boolean wentBack(Entry current, TokenRecord record) {
-    if (current.phase != Phase.EXPIRED) {
-      return false;
-    }
-    log.warn(
-        "credential '{}': the store holds version {}, below the cached version {} (was the record"
-            + " deleted and seeded again?); installing the store's",
-        key,
-        record.version(),
-        current.version);
-    return true;
-  }
-
-  /**
-   * Whether the store holds, under the version this worker cached, a different record. Only a
-   * failover to a replica that missed writes can do that: the version was handed out again. The
-   * store is the truth then (typically its re-authentication record reporting the lost rotation),
-   * so it replaces the cached entry instead of being ignored as already seen.
-   */
-  private boolean divergedAfterFailover(Entry current, TokenRecord record) {
-    boolean cachedActive = current.phase != Phase.FAILED;
-    TokenSet tokens = record.tokens();
-    AccessToken cached = current.token;
-    boolean diverged =
-        record.isActive() != cachedActive
-            || (tokens != null && cached != null && !tokens.accessToken().equals(cached.value()));
-    if (diverged) {
-      log.warn(
-          "credential '{}': the store holds another record under cached version {} (a failover"
-              + " to a replica that missed writes?); installing the store's",
-          key,
-          current.version);
-    }
-    return diverged;
-  }
-
-  private void scheduleTimers(Entry installed, Instant now) {
-    cancelTimers();
-    if (installed.phase == Phase.FRESH) {
-      staleTimer = schedule(() -> flip(installed.version, Phase.STALE), installed.refreshAt, now);
-    }
-    if (installed.phase.usable()) {
-      expiryTimer = schedule(() -> flip(installed.version, Phase.EXPIRED), installed.expireAt, now);
-    }
-  }
-
-  private ScheduledFuture<?> schedule(Runnable task, Instant at, Instant now) {
-    long delay = Math.max(0, Duration.between(now, at).toNanos());
-    return env.scheduler().schedule(task, delay, TimeUnit.NANOSECONDS);
-  }
-
-  private void cancelTimers() {
-    ScheduledFuture<?> stale = staleTimer;
-    ScheduledFuture<?> expiry = expiryTimer;
-    if (stale != null) {
-      stale.cancel(false);
-    }
-    if (expiry != null) {
-      expiry.cancel(false);
-    }
-    staleTimer = null;
-    expiryTimer = null;
-  }
-
-  private void flip(long version, Phase next) {
-    synchronized (stateLock) {
-      Entry current = entry;
-      if (current.version == version
-          && current.phase.usable()
-          && current.phase.compareTo(next) < 0) {
-        entry = current.withPhase(next);
-      }
-    }
-  }
 
   @Override
   public void onChange(TokenKey changed, long version) {
@@ -1550,7 +1411,8 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
           .execute(
               () -> {
                 noticed.set(false);
-                read()
+                context
+                    .read()
                     .whenComplete(
                         (stored, error) -> {
                           syncing.set(false);
@@ -1605,7 +1467,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
       return;
     }
     log.error("{}", error.getMessage());
-    notifyListener(l -> l.onRefreshFailed(key, error, /* willRetry= */ false));
+    context.notifyListener(l -> l.onRefreshFailed(key, error, /* willRetry= */ false));
   }
 
   private void clearMisconfigured() {
@@ -1628,19 +1490,11 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
         key,
         version,
         reason);
-    notifyListener(l -> l.onUnannouncedWrite(key, version, reason));
+    context.notifyListener(l -> l.onUnannouncedWrite(key, version, reason));
   }
 
   // ---------------------------------------------------------------------------------------------
   // Helpers.
-
-  private CompletionStage<Optional<TokenRecord>> read() {
-    try {
-      return env.store().read(key);
-    } catch (RuntimeException e) {
-      return CompletableFuture.failedFuture(e);
-    }
-  }
 
   private CompletionStage<TokenResponse> requestToken(TokenRequest request) {
     try {
@@ -1698,10 +1552,6 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     return withMark(marked, requireNonNull(marked.refreshing()).settled());
   }
 
-  private static boolean isAnotherGeneration(Entry current, TokenRecord record) {
-    return current.phase != Phase.EMPTY && !record.generation().equals(current.generation);
-  }
-
   /**
    * Until when a holder whose lease ends at {@code leaseEnd} may still store a rotation it
    * received: a lease time after its lease (the budget of storeRotation's retries).
@@ -1719,23 +1569,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
   }
 
   private Instant now() {
-    return env.clock().instant();
-  }
-
-  private void notifyListener(Consumer<RefreshListener> event) {
-    try {
-      env.executor()
-          .execute(
-              () -> {
-                try {
-                  event.accept(env.listener());
-                } catch (RuntimeException e) {
-                  log.warn("credential '{}': refresh listener failed", key, e);
-                }
-              });
-    } catch (RejectedExecutionException e) {
-      log.debug("credential '{}': listener event dropped, executor rejected it", key);
-    }
+    return context.now();
   }
 
   /**
@@ -1747,12 +1581,8 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
   CompletableFuture<Void> close() {
     closed = true;
     subscription.close();
-    synchronized (stateLock) {
-      cancelTimers();
-      // Off the hot path too (it reads no flag): every later call takes the slow path, which
-      // fails closed; and the cached token is not kept alive by a coordinator nobody serves.
-      entry = Entry.EMPTY;
-    }
+    // Off the hot path too (it reads no flag): every later call takes the slow path.
+    clear();
     CompletableFuture<Entry> running = flight.get();
     if (running != null) {
       running.completeExceptionally(Failures.closed(key));
@@ -1762,6 +1592,6 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
 
   @Override
   public String toString() {
-    return "TokenCoordinator[" + key + ", " + entry + "]";
+    return "TokenCoordinator[" + key + ", " + entry() + "]";
   }
 }
