@@ -21,7 +21,6 @@ import dev.tokenherd.coordinator.TokenRefreshException;
 import dev.tokenherd.coordinator.TokenSet;
 import dev.tokenherd.coordinator.TransientRefreshException;
 import dev.tokenherd.coordinator.internal.Decision.Trigger;
-import dev.tokenherd.coordinator.spi.ChangeFeed;
 import dev.tokenherd.coordinator.spi.GrantType;
 import dev.tokenherd.coordinator.spi.LockLease;
 import dev.tokenherd.coordinator.spi.RefreshMark;
@@ -47,7 +46,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -57,8 +55,7 @@ import org.slf4j.LoggerFactory;
  * Serves one credential: the near-cache on the hot path, one refresh in flight per process, and the
  * fleet-wide refresh protocol of DESIGN.md on top of the store, lock and feed.
  */
-final class CredentialCoordinator extends NearCache
-    implements TokenCoordinator, ChangeFeed.Listener {
+final class CredentialCoordinator extends NearCache implements TokenCoordinator {
   private static final Logger log = LoggerFactory.getLogger(CredentialCoordinator.class);
 
   /** Extra real time a blocking caller waits beyond the policy's wait timeout. */
@@ -84,36 +81,13 @@ final class CredentialCoordinator extends NearCache
   private final AtomicReference<@Nullable CompletableFuture<Entry>> flight =
       new AtomicReference<>();
 
-  private final AtomicBoolean syncing = new AtomicBoolean();
-
-  /** A change notice arrived since the last re-read started. */
-  private final AtomicBoolean noticed = new AtomicBoolean();
-
-  /**
-   * The rotation this worker is storing or has just stored: the change notice of its version is
-   * this worker's own, and need not be read back (see {@link #isOwnNotice}).
-   */
-  private final Object ownWriteLock = new Object();
-
-  private @Nullable OwnWrite ownWrite; // guarded by ownWriteLock
-
   private volatile @Nullable Throwable lastFailure;
 
   /** The store's last misconfiguration, held so that callers fail at once (see startFlight). */
   private volatile @Nullable HeldFailure misconfigured;
 
-  private volatile Instant nextFailedResync = Instant.MIN;
-  private volatile boolean closed;
-
-  /**
-   * The latest refresh another worker announced on the feed (its refresh mark), if it may still be
-   * running: this worker then leaves its own refresh ahead of expiry to that holder and waits for
-   * the new version's notice (see {@link #othersRefreshing}).
-   */
-  private volatile @Nullable Announced announced;
-
   private final RoundTrips roundTrips;
-  private final ChangeFeed.Subscription subscription;
+  private final FeedFollower feed;
 
   CredentialCoordinator(TokenKey key, TokenEndpoint endpoint, Renewal renewal, Environment env) {
     this(
@@ -134,7 +108,7 @@ final class CredentialCoordinator extends NearCache
     this.counters = context.counters();
     this.roundTrips = roundTrips;
     this.waiters = waiters;
-    this.subscription = env.feed().subscribe(key, this);
+    this.feed = new FeedFollower(context, this, waiters); // last: it subscribes at once
   }
 
   TokenEndpoint endpoint() {
@@ -184,7 +158,7 @@ final class CredentialCoordinator extends NearCache
   }
 
   private CompletableFuture<AccessToken> slowPath(Entry e) {
-    if (closed) {
+    if (context.closed()) {
       return CompletableFuture.failedFuture(Failures.closed(key));
     }
     CompletableFuture<AccessToken> done = e.completed;
@@ -201,13 +175,13 @@ final class CredentialCoordinator extends NearCache
         // Not while another worker's announced refresh of this version may still be running: its
         // notice brings the new version for one read, where a flight of ours would read, ask for
         // the lock it holds and poll.
-        if (!othersRefreshing(e.version)) {
+        if (!feed.othersRefreshing(e.version)) {
           CompletableFuture<Entry> unused = startFlight(e, Trigger.STALE, null);
         }
         yield requireNonNull(done);
       }
       case FAILED -> {
-        resyncFailedNow();
+        feed.resyncWhileFailed();
         yield CompletableFuture.failedFuture(requireNonNull(e.failure));
       }
       case EMPTY, EXPIRED -> awaitFlight(startFlight(e, Trigger.EXPIRED, null));
@@ -467,7 +441,7 @@ final class CredentialCoordinator extends NearCache
 
     private boolean shouldRetry(Throwable error) {
       Throwable cause = Failures.unwrap(error);
-      if (closed
+      if (context.closed()
           || !(cause instanceof TransientRefreshException transientError)
           || cause instanceof RefreshTimeoutException) {
         return false;
@@ -503,7 +477,7 @@ final class CredentialCoordinator extends NearCache
     }
 
     private CompletionStage<Entry> step(int polls) {
-      if (closed) {
+      if (context.closed()) {
         return CompletableFuture.failedFuture(Failures.closed(key));
       }
       if (!now().isBefore(deadline)) {
@@ -583,13 +557,13 @@ final class CredentialCoordinator extends NearCache
       Duration left = Duration.between(now(), deadline);
       Duration pause = policy.pollBackoff().delay(polls + 1, env.random());
       long version = stored.map(TokenRecord::version).orElse(0L);
-      Announced running = announced;
-      if (trigger == Trigger.STALE && running != null && running.version() == version) {
+      Instant announcedUntil = feed.announcedUntil(version);
+      if (trigger == Trigger.STALE && announcedUntil != null) {
         // A refresh ahead whose token is still valid, behind a holder that announced its
         // refresh: wait for its notice (or its announcement that it is over) rather than poll;
         // if both are lost, the poll comes when the holder's mark runs out. Callers that need a
         // token (an expired one) keep polling.
-        Duration toEnd = Duration.between(now(), running.until());
+        Duration toEnd = Duration.between(now(), announcedUntil);
         pause = toEnd.compareTo(pause) > 0 ? toEnd : pause;
       }
       if (pause.compareTo(left) > 0) {
@@ -629,7 +603,7 @@ final class CredentialCoordinator extends NearCache
 
     private CompletionStage<Optional<Entry>> underLease(
         FencedLease lease, Instant leaseEnd, Optional<TokenRecord> stored) {
-      if (closed) {
+      if (context.closed()) {
         // Closing: do not send a request whose answer might have nowhere to go.
         return CompletableFuture.failedFuture(Failures.closed(key));
       }
@@ -822,7 +796,7 @@ final class CredentialCoordinator extends NearCache
           .acquire(replaced == null ? Instant.MIN : replaced.expiresAt(), queueFor)
           .thenCompose(
               permit -> {
-                if (permit.isEmpty() || closed) {
+                if (permit.isEmpty() || context.closed()) {
                   permit.ifPresent(RequestGate.Permit::release);
                   log.debug(
                       "credential '{}': no token request slot came before the lease under fence {}"
@@ -1038,12 +1012,13 @@ final class CredentialCoordinator extends NearCache
               .intervalBiFunction((attempt, outcome) -> write.pause(attempt).toMillis())
               .build();
       Retry retry = Retry.of("tokenherd-store:" + key.name(), config);
-      expectOwnNotice(next.version());
+      feed.expectOwnNotice(next.version());
       return Retry.decorateCompletionStage(
               retry, env.scheduler(), () -> env.store().compareAndSet(key, expected, next))
           .get()
           .whenComplete(
-              (outcome, error) -> ownWriteDone(next.version(), error == null && outcome.applied()));
+              (outcome, error) ->
+                  feed.ownWriteDone(next.version(), error == null && outcome.applied()));
     }
 
     /** The retry budget and the log lines of one {@link #storeRotation}. */
@@ -1282,173 +1257,6 @@ final class CredentialCoordinator extends NearCache
   }
 
   // ---------------------------------------------------------------------------------------------
-  // The near-cache: install records, move phases with timers, follow the change feed.
-
-  @Override
-  public void onChange(TokenKey changed, long version) {
-    boolean woken = waiters.reached(version);
-    if (isOwnNotice(version)) {
-      // The notice of this worker's own rotation: it holds the record it wrote (installed when
-      // the write is answered), so reading it back would only cost the holder a round trip.
-      return;
-    }
-    if (woken) {
-      // A flight was waiting for a version above the one it read, and now re-reads the store,
-      // after this notice: what it reads is installed (adopted, or a failed record), so a read of
-      // our own would be a second one for the same notice. Only a newer version wakes a waiter;
-      // equal and lower ones are still read below.
-      return;
-    }
-    noticed.set(true);
-    // Every other notice is read, whatever its version. Equal: after a failover to a replica that
-    // missed writes, a version can be handed out again with other content (see
-    // divergedAfterFailover); the writer's own notice is told apart until a gap (onGap), which
-    // such a failover causes. Lower: a notice that arrived late (one read wasted), or a record
-    // created again from version 1 (another generation), which must be adopted now rather than
-    // when the cached token runs out.
-    sync();
-  }
-
-  @Override
-  public void onRefreshing(TokenKey changed, long version, Duration window) {
-    if (window.isZero()) {
-      // The holder's request is over without a new version: waiting for its notice is over too.
-      Announced running = announced;
-      if (running != null && running.version() == version) {
-        announced = null;
-      }
-      waiters.wakeAll();
-      return;
-    }
-    announced = new Announced(version, now().plus(window));
-  }
-
-  /** A refresh of {@code version} another worker announced, which may run until {@code until}. */
-  private record Announced(long version, Instant until) {}
-
-  /**
-   * Whether another worker announced a refresh of {@code version} that may still be running. Our
-   * own announcements count too: a holder whose attempt failed while its mark is live does not
-   * start another that the store would refuse (MARK_HELD) until the mark runs out.
-   */
-  private boolean othersRefreshing(long version) {
-    Announced running = announced;
-    return running != null && running.version() == version && now().isBefore(running.until());
-  }
-
-  @Override
-  public void onGap(TokenKey changed) {
-    synchronized (ownWriteLock) {
-      // Notices may have been lost, or may now come from another server (a failover that lost
-      // our write and handed its version out again): every later notice is read.
-      ownWrite = null;
-    }
-    waiters.wakeAll();
-    noticed.set(true);
-    sync();
-  }
-
-  /**
-   * A rotation of this worker's, from the moment its write is sent: its version, whether the store
-   * applied it, and whether a notice of that version arrived meanwhile.
-   */
-  private record OwnWrite(long version, boolean applied, boolean noticed) {}
-
-  /** Notes that a write of {@code version} is being sent: its notice is this worker's own. */
-  private void expectOwnNotice(long version) {
-    synchronized (ownWriteLock) {
-      ownWrite = new OwnWrite(version, /* applied= */ false, /* noticed= */ false);
-    }
-  }
-
-  /**
-   * Settles the write of {@code version}. Applied: its notice, if still to come, is skipped once.
-   * Not applied: a notice of that version that arrived meanwhile was someone else's (or an
-   * ambiguous one's) and is read now.
-   */
-  private void ownWriteDone(long version, boolean applied) {
-    boolean readNow;
-    synchronized (ownWriteLock) {
-      OwnWrite pending = ownWrite;
-      if (pending == null || pending.version() != version) {
-        return;
-      }
-      readNow = !applied && pending.noticed();
-      ownWrite = applied && !pending.noticed() ? new OwnWrite(version, true, false) : null;
-    }
-    if (readNow) {
-      noticed.set(true);
-      sync();
-    }
-  }
-
-  /**
-   * Whether a notice of {@code version} is the one this worker's own rotation published, and so
-   * need not be read: the first notice of the version this worker is writing or has just written.
-   * The store applies a version once (compare-and-set on the previous one) and publishes it with
-   * the write, so no other notice of it can come first on the same subscription; after a gap
-   * (another server, perhaps) nothing is taken for our own. A notice that arrives before the write
-   * is answered is held until it is: if the write was not applied, the notice is read then.
-   */
-  private boolean isOwnNotice(long version) {
-    synchronized (ownWriteLock) {
-      OwnWrite pending = ownWrite;
-      if (pending == null || pending.version() != version || pending.noticed()) {
-        return false;
-      }
-      ownWrite = pending.applied() ? null : new OwnWrite(version, false, true);
-      return true;
-    }
-  }
-
-  /** Re-reads the store in the background and installs what it finds; one at a time. */
-  private void sync() {
-    if (closed || !syncing.compareAndSet(false, true)) {
-      return;
-    }
-    try {
-      env.executor()
-          .execute(
-              () -> {
-                noticed.set(false);
-                context
-                    .read()
-                    .whenComplete(
-                        (stored, error) -> {
-                          syncing.set(false);
-                          if (error != null) {
-                            log.debug("credential '{}': re-reading the store failed", key, error);
-                            return;
-                          }
-                          stored
-                              .filter(r -> r.schemaVersion() <= TokenRecord.CURRENT_SCHEMA)
-                              .ifPresent(this::install);
-                          if (noticed.get()) {
-                            // A notice arrived while we were reading: read again. (Not judged by
-                            // versions: after a record was created again they start over, and a
-                            // record this worker cannot install must not make it re-read forever.)
-                            sync();
-                          }
-                        });
-              });
-    } catch (RejectedExecutionException e) {
-      syncing.set(false);
-    }
-  }
-
-  /**
-   * While the credential is marked re-authentication-required, callers fail at once; this re-reads
-   * at most once a second in case the seed that cleared the mark was announced to nobody here.
-   */
-  private void resyncFailedNow() {
-    Instant now = now();
-    if (now.isAfter(nextFailedResync)) {
-      nextFailedResync = now.plus(policy.pollBackoff().max());
-      sync();
-    }
-  }
-
-  // ---------------------------------------------------------------------------------------------
   // Store errors that are not the token's: a misconfigured store, a write nobody was told of.
 
   /** A store misconfiguration and until when new flights fail with it without asking the store. */
@@ -1579,8 +1387,8 @@ final class CredentialCoordinator extends NearCache
    *     answer
    */
   CompletableFuture<Void> close() {
-    closed = true;
-    subscription.close();
+    context.close();
+    feed.close();
     // Off the hot path too (it reads no flag): every later call takes the slow path.
     clear();
     CompletableFuture<Entry> running = flight.get();
