@@ -3,14 +3,7 @@ package dev.tokenherd.coordinator.internal;
 import static java.util.Objects.requireNonNull;
 
 import dev.tokenherd.coordinator.AccessToken;
-import dev.tokenherd.coordinator.AmbiguousRefreshException;
 import dev.tokenherd.coordinator.CoordinatorStats;
-import dev.tokenherd.coordinator.LostRotationException;
-import dev.tokenherd.coordinator.OAuth2Error;
-import dev.tokenherd.coordinator.PermanentRefreshException;
-import dev.tokenherd.coordinator.ReauthenticationRequiredException;
-import dev.tokenherd.coordinator.ReauthenticationRequiredException.Reason;
-import dev.tokenherd.coordinator.Redaction;
 import dev.tokenherd.coordinator.RefreshPolicy;
 import dev.tokenherd.coordinator.RefreshTimeoutException;
 import dev.tokenherd.coordinator.Renewal;
@@ -21,25 +14,12 @@ import dev.tokenherd.coordinator.TokenRefreshException;
 import dev.tokenherd.coordinator.TokenSet;
 import dev.tokenherd.coordinator.TransientRefreshException;
 import dev.tokenherd.coordinator.internal.Decision.Trigger;
-import dev.tokenherd.coordinator.spi.GrantType;
-import dev.tokenherd.coordinator.spi.LockLease;
-import dev.tokenherd.coordinator.spi.RefreshMark;
 import dev.tokenherd.coordinator.spi.TokenEndpoint;
-import dev.tokenherd.coordinator.spi.TokenEndpointException;
 import dev.tokenherd.coordinator.spi.TokenRecord;
-import dev.tokenherd.coordinator.spi.TokenRequest;
-import dev.tokenherd.coordinator.spi.TokenResponse;
-import dev.tokenherd.coordinator.spi.TokenStatus;
 import dev.tokenherd.coordinator.spi.WriteOutcome;
-import io.github.resilience4j.retry.Retry;
-import io.github.resilience4j.retry.RetryConfig;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
-import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
@@ -71,23 +51,20 @@ final class CredentialCoordinator extends NearCache implements TokenCoordinator 
   private final RefreshPolicy policy;
 
   private final CredentialContext context;
-  private final VersionWaiters waiters;
   private final Counters counters;
 
-  /** Completes when the latest token request's answer was stored or given up (see close). */
-  private volatile CompletableFuture<Void> requestSettled = CompletableFuture.completedFuture(null);
+  private final RequestSender sender;
 
   /** The refresh in flight in this process, if any (single-flight). */
   private final AtomicReference<@Nullable CompletableFuture<Entry>> flight =
       new AtomicReference<>();
 
-  private volatile @Nullable Throwable lastFailure;
-
   /** The store's last misconfiguration, held so that callers fail at once (see startFlight). */
   private volatile @Nullable HeldFailure misconfigured;
 
-  private final RoundTrips roundTrips;
   private final FeedFollower feed;
+  private final RotationWriter writer;
+  private final RefreshProtocol protocol;
 
   CredentialCoordinator(TokenKey key, TokenEndpoint endpoint, Renewal renewal, Environment env) {
     this(
@@ -106,9 +83,12 @@ final class CredentialCoordinator extends NearCache implements TokenCoordinator 
     this.env = context.env();
     this.policy = context.policy();
     this.counters = context.counters();
-    this.roundTrips = roundTrips;
-    this.waiters = waiters;
-    this.feed = new FeedFollower(context, this, waiters); // last: it subscribes at once
+    // The feed subscribes at once: its notices only reach the near cache, initialized by now.
+    this.feed = new FeedFollower(context, this, waiters);
+    this.writer = new RotationWriter(context, feed);
+    RequestSender sender = new RequestSender(context, roundTrips, writer);
+    this.protocol = new RefreshProtocol(context, this, waiters, feed, writer, sender);
+    this.sender = sender;
   }
 
   TokenEndpoint endpoint() {
@@ -240,7 +220,7 @@ final class CredentialCoordinator extends NearCache implements TokenCoordinator 
                         if (outcome.applied()) {
                           log.info("credential '{}': seeded at version {}", key, next.version());
                           clearMisconfigured();
-                          reportUnannounced(next.version(), outcome);
+                          writer.reportUnannounced(next.version(), outcome);
                           return CompletableFuture.completedFuture(
                               requireNonNull(install(next).token));
                         }
@@ -273,7 +253,7 @@ final class CredentialCoordinator extends NearCache implements TokenCoordinator 
             .schedule(
                 () -> {
                   if (result.completeExceptionally(
-                      new RefreshTimeoutException(key, wait, lastFailure))) {
+                      new RefreshTimeoutException(key, wait, context.lastFailure()))) {
                     counters.callerTimeouts.increment();
                   }
                 },
@@ -329,7 +309,7 @@ final class CredentialCoordinator extends NearCache implements TokenCoordinator 
       throw Failures.typed(key, cause);
     } catch (TimeoutException e) {
       counters.callerTimeouts.increment();
-      throw new RefreshTimeoutException(key, policy.waitTimeout(), lastFailure);
+      throw new RefreshTimeoutException(key, policy.waitTimeout(), context.lastFailure());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new TransientRefreshException(key, "interrupted while waiting for a token", null, e);
@@ -360,23 +340,27 @@ final class CredentialCoordinator extends NearCache implements TokenCoordinator 
         env.executor()
             .execute(
                 () ->
-                    new Flight(seen, trigger, rejectedToken)
-                        .run()
+                    protocol
+                        .fly(seen, trigger, rejectedToken)
                         .whenComplete(
-                            (done, error) -> {
+                            (result, failed) -> {
+                              // The record is installed before the flight completes, so that
+                              // callers woken by the completion find it cached.
+                              Entry done = result == null ? null : install(result.record());
+                              Throwable error = result == null ? failed : result.failure();
                               // Unregister before completing, so that callers woken by the
                               // completion and finding a stale entry start a new flight.
                               flight.compareAndSet(mine, null);
                               if (error != null) {
                                 TokenRefreshException failure = Failures.typed(key, error);
-                                lastFailure = failure;
+                                context.lastFailure(failure);
                                 if (failure instanceof StoreMisconfiguredException store) {
                                   holdMisconfigured(store);
                                 }
                                 mine.completeExceptionally(failure);
                               } else {
                                 clearMisconfigured();
-                                mine.complete(done);
+                                mine.complete(requireNonNull(done));
                               }
                             }));
       } catch (RejectedExecutionException e) {
@@ -385,874 +369,6 @@ final class CredentialCoordinator extends NearCache implements TokenCoordinator 
             new TransientRefreshException(key, "the executor rejected the refresh", null, e));
       }
       return mine;
-    }
-  }
-
-  private final class Flight {
-    private final Entry seen;
-    private final Trigger trigger;
-    private final @Nullable String rejectedToken;
-    private final Instant started;
-    private final Instant deadline;
-    private boolean sawForeignMark;
-
-    /** The last mark this flight tried to write was refused: another holder's mark is live. */
-    private boolean heldOff;
-
-    /** The end of the current attempt's lease, by this worker's clock. */
-    private Instant leaseEnd = Instant.MIN;
-
-    private boolean heldOffBefore;
-
-    /**
-     * The mark found under the current lease (another attempt's), to put back if ours is undone.
-     */
-    private @Nullable RefreshMark found;
-
-    /** The last foreign mark this flight logged, so that waiting on a live one logs it once. */
-    private @Nullable RefreshMark lastFoundMark;
-
-    private boolean countedContention;
-
-    Flight(Entry seen, Trigger trigger, @Nullable String rejectedToken) {
-      this.seen = seen;
-      this.trigger = trigger;
-      this.rejectedToken = rejectedToken;
-      this.started = now();
-      Instant waitDeadline = started.plus(policy.waitTimeout());
-      this.deadline =
-          trigger == Trigger.STALE && seen.expireAt.isAfter(waitDeadline)
-              ? seen.expireAt
-              : waitDeadline;
-    }
-
-    CompletionStage<Entry> run() {
-      RetryConfig config =
-          RetryConfig.<Entry>custom()
-              .maxAttempts(policy.maxAttempts())
-              .retryOnException(this::shouldRetry)
-              .intervalBiFunction(
-                  (attempt, outcome) ->
-                      retryDelay(attempt, outcome.isLeft() ? outcome.getLeft() : null).toMillis())
-              .build();
-      Retry retry = Retry.of("tokenherd:" + key.name(), config);
-      return Retry.decorateCompletionStage(retry, env.scheduler(), this::attempt).get();
-    }
-
-    private boolean shouldRetry(Throwable error) {
-      Throwable cause = Failures.unwrap(error);
-      if (context.closed()
-          || !(cause instanceof TransientRefreshException transientError)
-          || cause instanceof RefreshTimeoutException) {
-        return false;
-      }
-      Duration retryAfter = transientError.retryAfter();
-      Instant earliest = retryAfter == null ? now() : now().plus(retryAfter);
-      return earliest.isBefore(deadline);
-    }
-
-    private Duration retryDelay(int attempt, @Nullable Throwable error) {
-      Duration delay = policy.retryBackoff().delay(attempt, env.random());
-      if (error != null
-          && Failures.unwrap(error) instanceof TransientRefreshException transientError
-          && transientError.retryAfter() != null) {
-        Duration retryAfter = requireNonNull(transientError.retryAfter());
-        delay = retryAfter.compareTo(delay) > 0 ? retryAfter : delay;
-      }
-      if (error != null && Failures.unwrap(error) instanceof AmbiguousRefreshException) {
-        // The request may still be processed (a loaded server answers late, or not at all to a
-        // client that gave up): wait as long as the endpoint's slow answers take before the next
-        // attempt re-reads the store and, only if nothing newer is stored, presents the refresh
-        // token again.
-        Duration slow = env.latency().highPercentile();
-        delay = slow.compareTo(delay) > 0 ? slow : delay;
-      }
-      Duration left = Duration.between(now(), deadline);
-      return left.isNegative() ? Duration.ZERO : (delay.compareTo(left) > 0 ? left : delay);
-    }
-
-    /** One attempt, failing only with typed exceptions so that the retry predicate can judge. */
-    private CompletionStage<Entry> attempt() {
-      return step(0).handle((value, error) -> Failures.rethrowTyped(key, value, error));
-    }
-
-    private CompletionStage<Entry> step(int polls) {
-      if (context.closed()) {
-        return CompletableFuture.failedFuture(Failures.closed(key));
-      }
-      if (!now().isBefore(deadline)) {
-        return CompletableFuture.failedFuture(
-            new RefreshTimeoutException(key, Duration.between(started, now()), lastFailure));
-      }
-      return context
-          .read()
-          .thenCompose(
-              record -> {
-                // Another life of the record (created again from version 1) is installed first,
-                // so that waits judged by versions start counting again from it.
-                record
-                    .filter(
-                        r ->
-                            isAnotherGeneration(r)
-                                && r.schemaVersion() <= TokenRecord.CURRENT_SCHEMA)
-                    .ifPresent(CredentialCoordinator.this::install);
-                Decision decision = decide(record);
-                return switch (decision.action()) {
-                  case ADOPT -> CompletableFuture.completedFuture(adopt(record.orElseThrow()));
-                  case FAIL -> fail(record, requireNonNull(decision.failure()));
-                  case REFRESH -> {
-                    // The lease's end, by this worker's clock, counted from before the lock was
-                    // asked for: no later than the lock's own expiry.
-                    Instant leaseEnd = now().plus(policy.leaseTime());
-                    this.leaseEnd = leaseEnd;
-                    heldOff = false;
-                    yield env.lock()
-                        .tryAcquire(key, policy.leaseTime())
-                        .thenCompose(
-                            lease ->
-                                lease.isPresent()
-                                    ? holdLease(
-                                            new FencedLease(lease.get(), env.workerId()), leaseEnd)
-                                        .thenCompose(
-                                            done ->
-                                                done.isPresent()
-                                                    ? CompletableFuture.completedFuture(done.get())
-                                                    : heldOff
-                                                        ? waitForHolder(record, polls)
-                                                        : step(polls))
-                                    : waitForHolder(record, polls));
-                  }
-                };
-              });
-    }
-
-    private Decision decide(Optional<TokenRecord> stored) {
-      return Decision.of(
-          key,
-          stored,
-          trigger,
-          rejectedToken,
-          renewal.grantType(),
-          CredentialCoordinator.this::phaseOf);
-    }
-
-    private Entry adopt(TokenRecord record) {
-      if (record.version() > seen.version && !record.writer().equals(env.workerId())) {
-        counters.adoptions.increment();
-      }
-      return install(record);
-    }
-
-    private CompletionStage<Entry> fail(
-        Optional<TokenRecord> stored, TokenRefreshException failure) {
-      stored.filter(r -> !r.isActive()).ifPresent(CredentialCoordinator.this::install);
-      return CompletableFuture.failedFuture(failure);
-    }
-
-    private CompletionStage<Entry> waitForHolder(Optional<TokenRecord> stored, int polls) {
-      if (!countedContention) {
-        countedContention = true;
-        counters.lockContended.increment();
-      }
-      Duration left = Duration.between(now(), deadline);
-      Duration pause = policy.pollBackoff().delay(polls + 1, env.random());
-      long version = stored.map(TokenRecord::version).orElse(0L);
-      Instant announcedUntil = feed.announcedUntil(version);
-      if (trigger == Trigger.STALE && announcedUntil != null) {
-        // A refresh ahead whose token is still valid, behind a holder that announced its
-        // refresh: wait for its notice (or its announcement that it is over) rather than poll;
-        // if both are lost, the poll comes when the holder's mark runs out. Callers that need a
-        // token (an expired one) keep polling.
-        Duration toEnd = Duration.between(now(), announcedUntil);
-        pause = toEnd.compareTo(pause) > 0 ? toEnd : pause;
-      }
-      if (pause.compareTo(left) > 0) {
-        pause = left.isNegative() ? Duration.ZERO : left;
-      }
-      return waiters.awaitAbove(version, pause).thenCompose(ignored -> step(polls + 1));
-    }
-
-    /**
-     * Runs the protocol under a lease and always releases it. Completes empty when the attempt lost
-     * a race and must start over (the next step re-reads and usually adopts).
-     */
-    private CompletionStage<Optional<Entry>> holdLease(FencedLease lease, Instant leaseEnd) {
-      CompletionStage<Optional<Entry>> work =
-          context.read().thenCompose(stored -> underLease(lease, leaseEnd, stored));
-      return work.handle(
-              (result, error) ->
-                  lease
-                      .release()
-                      .handle(
-                          (ignored, releaseError) -> {
-                            if (releaseError != null) {
-                              // The lease expires by itself; nothing is unsafe, only slower.
-                              log.debug(
-                                  "credential '{}': releasing fence {} failed",
-                                  key,
-                                  lease.fence(),
-                                  releaseError);
-                            }
-                            if (error != null) {
-                              throw Failures.asCompletion(error);
-                            }
-                            return result;
-                          }))
-          .thenCompose(stage -> stage);
-    }
-
-    private CompletionStage<Optional<Entry>> underLease(
-        FencedLease lease, Instant leaseEnd, Optional<TokenRecord> stored) {
-      if (context.closed()) {
-        // Closing: do not send a request whose answer might have nowhere to go.
-        return CompletableFuture.failedFuture(Failures.closed(key));
-      }
-      // Double-check under the lock: another worker may have refreshed since we looked.
-      Decision decision = decide(stored);
-      if (decision.action() == Decision.Action.ADOPT) {
-        return CompletableFuture.completedFuture(Optional.of(adopt(stored.orElseThrow())));
-      }
-      if (decision.action() == Decision.Action.FAIL) {
-        return fail(stored, requireNonNull(decision.failure())).thenApply(Optional::of);
-      }
-      TokenRecord base = stored.orElse(null);
-      TokenSet tokens = base == null ? null : base.tokens();
-      String refreshToken = tokens == null ? null : tokens.refreshToken();
-      if (renewal.grantType() == GrantType.REFRESH_TOKEN && refreshToken == null) {
-        // Seeded without a refresh token: nothing can renew it. Tell the fleet once.
-        return markReauth(lease, requireNonNull(base), Reason.NOT_RENEWABLE, null);
-      }
-      Duration left = Duration.between(now(), leaseEnd);
-      if (left.compareTo(policy.leaseTime().dividedBy(4)) < 0) {
-        // Reading took most of the lease: do not send a request we may not be able to store.
-        return CompletableFuture.completedFuture(Optional.empty());
-      }
-      // The configured timeout, raised to follow the endpoint's observed latency (a loaded server
-      // answers slowly, and a timeout that fires while it processes is an ambiguous failure).
-      Duration timeout = env.latency().timeout(policy.endpointTimeout());
-      // A first bound; call() trims it to what the lease has left once the mark is written.
-      Duration leaseBound = left.multipliedBy(3).dividedBy(4);
-      if (timeout.compareTo(leaseBound) > 0) {
-        timeout = leaseBound;
-      }
-      TokenRequest request =
-          renewal.grantType() == GrantType.CLIENT_CREDENTIALS
-              ? TokenRequest.clientCredentials(renewal.scopes(), timeout)
-              : TokenRequest.refresh(requireNonNull(refreshToken), renewal.scopes(), timeout);
-      Duration requestTimeout = timeout;
-      if (base == null) {
-        return call(lease, leaseEnd, null, request, requestTimeout);
-      }
-      RefreshMark previous = base.refreshing();
-      found = previous;
-      if (previous != null && !previous.equals(lastFoundMark)) {
-        // Every mark stored now is another attempt's (ours are new with each attempt): told apart
-        // by id, not by fence, which a counter that went back can repeat. Logged once per mark.
-        lastFoundMark = previous;
-        log.warn(
-            "credential '{}': found the refresh mark of fence {} by {} from {}; its rotation may"
-                + " have been lost",
-            key,
-            previous.fence(),
-            previous.holder(),
-            previous.startedAt());
-      }
-      sawForeignMark |= previous != null;
-      return writeMark(lease, leaseEnd, base, request, requestTimeout, /* refenced= */ false);
-    }
-
-    /**
-     * Writes the refresh mark, stamped with this lease's own fence, and sends the request only if
-     * the store took it. The store refuses a mark whose fence is below the stored one: either this
-     * lease ran out and another worker has written since (this worker must not send: it adopts or
-     * waits), or the lock still holds and the lock's fence counter went back (its key deleted or
-     * evicted, a restore, a failover to a lagging replica). Only the lock can tell the two apart,
-     * atomically: {@link LockLease#advancePast} re-fences the lease if it still holds the lock,
-     * once per attempt, and the mark is written again under the new fence. The store also refuses a
-     * mark while another holder's mark is live (MARK_HELD): that holder may be sending now,
-     * whatever the lock says (its key evicted, lost in a failover); this worker then waits.
-     */
-    private CompletionStage<Optional<Entry>> writeMark(
-        FencedLease lease,
-        Instant leaseEnd,
-        TokenRecord base,
-        TokenRequest request,
-        Duration requestTimeout,
-        boolean refenced) {
-      TokenSet tokens = base.tokens();
-      String refreshToken =
-          tokens == null ? null : tokens.refreshToken(); // none: client_credentials
-      Instant now = now();
-      // The mark promises that this holder sends nothing after its lease and stores nothing after
-      // the rotation budget that follows it (storeRotation): until then no other holder may
-      // present the refresh token this one may already have had rotated. Whole milliseconds: the
-      // store keeps no finer window.
-      Duration window =
-          Duration.between(now, rotationDeadline(leaseEnd)).truncatedTo(ChronoUnit.MILLIS);
-      RefreshMark mark =
-          lease.mark(
-              now,
-              Redaction.fingerprint(refreshToken),
-              window.isNegative() ? Duration.ZERO : window);
-      TokenRecord marked = withMark(base, mark);
-      return env.store()
-          .compareAndSet(key, base.version(), marked)
-          .thenCompose(
-              outcome -> {
-                if (outcome.applied()) {
-                  return call(lease, leaseEnd, marked, request, requestTimeout);
-                }
-                if (outcome.result() == WriteOutcome.Result.MARK_HELD) {
-                  RefreshMark held = requireNonNull(outcome.current()).refreshing();
-                  if (!heldOffBefore) {
-                    heldOffBefore = true;
-                    log.info(
-                        "credential '{}': the refresh mark of fence {} by {} is live (its holder"
-                            + " may be sending now); not sending under fence {}; waiting for its"
-                            + " answer or the end of its window",
-                        key,
-                        held == null ? "?" : held.fence(),
-                        held == null ? "?" : held.holder(),
-                        lease.fence());
-                  }
-                  heldOff = true;
-                  return lostRace(lease, outcome);
-                }
-                if (outcome.result() != WriteOutcome.Result.FENCE_REJECTED || refenced) {
-                  return lostRace(lease, outcome);
-                }
-                long stored = requireNonNull(outcome.current()).fence();
-                if (!FencedLease.canRefenceAbove(stored)) {
-                  return CompletableFuture.failedFuture(
-                      lease.behind(
-                          key, stored, "the stored fence is too large to re-fence above", null));
-                }
-                return refence(lease, stored)
-                    .thenCompose(
-                        renewed ->
-                            renewed.isPresent()
-                                ? writeMark(
-                                    renewed.get(), leaseEnd, base, request, requestTimeout, true)
-                                : lostRace(lease, outcome));
-              });
-    }
-
-    /**
-     * Asks the lock for a fence above {@code stored}; empty if the lease ran out. A lock that
-     * cannot re-fence fails the attempt with a typed, permanent error naming the cause.
-     */
-    private CompletionStage<Optional<FencedLease>> refence(FencedLease lease, long stored) {
-      return lease
-          .advancePast(stored)
-          .handle(
-              (renewed, error) -> {
-                if (error == null) {
-                  renewed.ifPresent(
-                      next ->
-                          log.warn(
-                              "credential '{}': the lock's fence counter went back (lease fence"
-                                  + " {} is not above the stored fence {} while the lock is"
-                                  + " held: its key was lost, evicted or rolled back); re-fenced"
-                                  + " to {}",
-                              key,
-                              lease.fence(),
-                              stored,
-                              next.fence()));
-                  return CompletableFuture.completedFuture(renewed);
-                }
-                Throwable cause = Failures.unwrap(error);
-                if (cause instanceof UnsupportedOperationException) {
-                  return CompletableFuture.<Optional<FencedLease>>failedFuture(
-                      lease.behind(key, stored, String.valueOf(cause.getMessage()), cause));
-                }
-                return CompletableFuture.<Optional<FencedLease>>failedFuture(cause);
-              })
-          .thenCompose(stage -> stage);
-    }
-
-    /**
-     * Sends the request, if it can end within the lease: the last check before sending, after the
-     * mark (and any re-fence) was written. A holder that stalled on the way here (a pause, a slow
-     * store) past that point does not send; it takes its mark back and starts over. The time
-     * between this check and the request leaving the process is the one window no lock or store can
-     * close (the authorization server does not check fences); the slack between the request's
-     * backstop and the lease's end is what covers it.
-     */
-    private CompletionStage<Optional<Entry>> call(
-        FencedLease lease,
-        Instant leaseEnd,
-        @Nullable TokenRecord marked,
-        TokenRequest planned,
-        Duration plannedTimeout) {
-      // The herd-wide cap on requests in flight. A refresh queued here holds its lease (and its
-      // mark holds the fleet off), so it waits only as long as its lease could still cover a
-      // request afterwards; the check below then sees the time spent queued.
-      Duration queueFor =
-          Duration.between(now(), leaseEnd)
-              .minus(sendMargin().multipliedBy(2))
-              .minus(minimumTimeout());
-      TokenSet replaced = marked == null ? null : marked.tokens();
-      return env.gate()
-          .acquire(replaced == null ? Instant.MIN : replaced.expiresAt(), queueFor)
-          .thenCompose(
-              permit -> {
-                if (permit.isEmpty() || context.closed()) {
-                  permit.ifPresent(RequestGate.Permit::release);
-                  log.debug(
-                      "credential '{}': no token request slot came before the lease under fence {}"
-                          + " ran short: not sending",
-                      key,
-                      lease.fence());
-                  return takeBack(marked);
-                }
-                return send(lease, leaseEnd, marked, planned, plannedTimeout, permit.get());
-              });
-    }
-
-    /** Below this a token request is not worth sending: a quarter of the endpoint timeout. */
-    private Duration minimumTimeout() {
-      return policy.endpointTimeout().dividedBy(4);
-    }
-
-    /** Takes this attempt's mark back (its request was not sent); the attempt starts over. */
-    private CompletionStage<Optional<Entry>> takeBack(@Nullable TokenRecord marked) {
-      CompletionStage<?> undone =
-          marked == null
-              ? CompletableFuture.completedFuture(null)
-              : env.store().compareAndSet(key, marked.version(), unmarked(marked));
-      return undone.handle((ignored, error) -> Optional.<Entry>empty());
-    }
-
-    private CompletionStage<Optional<Entry>> send(
-        FencedLease lease,
-        Instant leaseEnd,
-        @Nullable TokenRecord marked,
-        TokenRequest planned,
-        Duration plannedTimeout,
-        RequestGate.Permit permit) {
-      // The request must end, backstop included, a send margin before the lease does. What the
-      // mark's write took (a slow store, WAIT for replicas that are gone, a pause) and the time
-      // queued for a request slot come off the request's timeout; below a quarter of the endpoint
-      // timeout it is not worth sending.
-      Duration room = Duration.between(now(), leaseEnd).minus(sendMargin().multipliedBy(2));
-      Duration timeout = room.compareTo(plannedTimeout) < 0 ? room : plannedTimeout;
-      if (timeout.compareTo(minimumTimeout()) < 0) {
-        permit.release();
-        log.warn(
-            "credential '{}': {} of the lease under fence {} left after the refresh mark's write,"
-                + " too little for a token request (a pause, or a slow store: a lease time of at"
-                + " least the endpoint timeout plus the store's write time, WAIT included, avoids"
-                + " it): not sending",
-            key,
-            room.isNegative() ? Duration.ZERO : room,
-            lease.fence());
-        return takeBack(marked);
-      }
-      TokenRequest request =
-          timeout.equals(plannedTimeout)
-              ? planned
-              : new TokenRequest(
-                  planned.grantType(), planned.refreshToken(), planned.scopes(), timeout);
-      counters.tokenRequests.increment();
-      CompletableFuture<Void> settled = new CompletableFuture<>();
-      requestSettled = settled;
-      // The token set's lifetime starts no later than this, on the fleet's clock: whatever clock
-      // the endpoint stamped its response with, the expiry stored is this instant plus the
-      // lifetime the server gave.
-      Instant sentAt = now();
-      // Backstop: an endpoint that ignores the request timeout must not hold the lease past its
-      // end; the margin left after it covers the moment between the check above and the request
-      // leaving the process.
-      return withTimeout(requestToken(request), timeout.plus(sendMargin()))
-          .handle(
-              (response, error) -> {
-                // Every outcome counts: a timeout with the time it was given, a lower bound.
-                env.latency().record(Duration.between(sentAt, now()));
-                permit.release();
-                return error == null
-                    ? onResponse(lease, marked, response, sentAt)
-                    : onEndpointFailure(lease, marked, error);
-              })
-          .thenCompose(stage -> stage)
-          .whenComplete((done, error) -> settled.complete(null));
-    }
-
-    /**
-     * Returns {@code marked} with this attempt's mark taken back (its request certainly did not
-     * rotate): no mark if none was found, else this mark settled, which still tells the next holder
-     * that the earlier attempt's rotation may have been lost. (Putting the found mark back would
-     * carry another id, which the store refuses while this attempt's own mark is live.)
-     */
-    private TokenRecord unmarked(TokenRecord marked) {
-      return found == null ? withMark(marked, null, marked.fence()) : settled(marked);
-    }
-
-    private CompletionStage<Optional<Entry>> onResponse(
-        FencedLease lease, @Nullable TokenRecord marked, TokenResponse response, Instant sentAt) {
-      roundTrips.observe(Duration.between(sentAt, now()));
-      TokenSet previous = marked == null ? null : marked.tokens();
-      TokenSet merged = merge(previous, response, sentAt);
-      long expected = marked == null ? 0 : marked.version();
-      TokenRecord next =
-          lease.stamp(
-              new TokenRecord(
-                  TokenRecord.CURRENT_SCHEMA,
-                  expected + 1,
-                  0,
-                  TokenStatus.ACTIVE,
-                  merged,
-                  null,
-                  null,
-                  null,
-                  env.workerId(),
-                  now(),
-                  marked == null ? TokenRecord.newGeneration() : marked.generation()));
-      return storeRotation(expected, next)
-          .thenCompose(
-              outcome -> {
-                if (!outcome.applied()) {
-                  TokenRecord current = outcome.current();
-                  if (current == null && outcome.result() == WriteOutcome.Result.VERSION_MOVED) {
-                    return writeBack(lease, next);
-                  }
-                  log.warn(
-                      "credential '{}': the token received under fence {} was not stored ({});"
-                          + " the stored record (version {} by {}) is kept",
-                      key,
-                      lease.fence(),
-                      outcome.result(),
-                      current == null ? "?" : current.version(),
-                      current == null ? "?" : current.writer());
-                  return lostRace(lease, outcome);
-                }
-                return installRotation(lease, next, outcome);
-              });
-    }
-
-    /**
-     * The record vanished while the request was in flight (a {@code FLUSHALL}, a {@code DEL}, a
-     * failover to an empty replica): the server has rotated, so the token set just received holds
-     * the only refresh token it still honours. It is written back as a new record rather than
-     * dropped; if the key was seeded again meanwhile, the seed wins (an operator's new login) and
-     * the log says the rotation was dropped.
-     */
-    private CompletionStage<Optional<Entry>> writeBack(FencedLease lease, TokenRecord received) {
-      TokenRecord recreated =
-          new TokenRecord(
-              received.schemaVersion(),
-              1,
-              received.fence(),
-              received.status(),
-              received.tokens(),
-              null,
-              null,
-              null,
-              received.writer(),
-              received.writtenAt(),
-              // a new life of the record: workers that cached the vanished one must tell it apart
-              TokenRecord.newGeneration());
-      return storeRotation(0, recreated)
-          .thenCompose(
-              outcome -> {
-                if (outcome.applied()) {
-                  log.warn(
-                      "credential '{}': the record vanished while a refresh was in flight; the"
-                          + " token set received under fence {} is written back as version 1",
-                      key,
-                      lease.fence());
-                  return installRotation(lease, recreated, outcome);
-                }
-                TokenRecord current = outcome.current();
-                log.warn(
-                    "credential '{}': the record vanished while a refresh was in flight and was"
-                        + " created again ({}, version {} by {}); the token set received under"
-                        + " fence {} is dropped",
-                    key,
-                    outcome.result(),
-                    current == null ? "?" : current.version(),
-                    current == null ? "?" : current.writer(),
-                    lease.fence());
-                return lostRace(lease, outcome);
-              });
-    }
-
-    private CompletionStage<Optional<Entry>> installRotation(
-        FencedLease lease, TokenRecord next, WriteOutcome outcome) {
-      counters.refreshes.increment();
-      reportDurability(next.version(), outcome.durability());
-      reportUnannounced(next.version(), outcome);
-      Entry installed = install(next);
-      AccessToken token = requireNonNull(installed.token);
-      log.debug(
-          "credential '{}': refreshed to version {} under fence {}, {}",
-          key,
-          next.version(),
-          lease.fence(),
-          token);
-      context.notifyListener(l -> l.onRefreshed(key, token));
-      return CompletableFuture.completedFuture(Optional.of(installed));
-    }
-
-    /**
-     * Stores a rotation the server has already made. Its refresh token is now the only valid one,
-     * so a store that cannot be reached is retried with backoff (resilience4j, as the attempts are)
-     * until a lease time after the lease's end (within the refresh mark's window, which holds every
-     * other holder off until then), rather than dropping the rotation and, on the next attempt,
-     * presenting the rotated-away refresh token again. Retrying is safe at any time: the store
-     * applies the write only if the version did not move and no higher fence wrote since; a
-     * definite answer (applied or rejected) or a typed store error ends the retries. Closing does
-     * not stop them: close() waits for them (closeTimeout).
-     */
-    private CompletionStage<WriteOutcome> storeRotation(long expected, TokenRecord next) {
-      RotationWrite write = new RotationWrite(next.version());
-      RetryConfig config =
-          RetryConfig.<WriteOutcome>custom()
-              .maxAttempts(Integer.MAX_VALUE) // bounded by time: RotationWrite.shouldRetry
-              .retryOnException(write::shouldRetry)
-              .intervalBiFunction((attempt, outcome) -> write.pause(attempt).toMillis())
-              .build();
-      Retry retry = Retry.of("tokenherd-store:" + key.name(), config);
-      feed.expectOwnNotice(next.version());
-      return Retry.decorateCompletionStage(
-              retry, env.scheduler(), () -> env.store().compareAndSet(key, expected, next))
-          .get()
-          .whenComplete(
-              (outcome, error) ->
-                  feed.ownWriteDone(next.version(), error == null && outcome.applied()));
-    }
-
-    /** The retry budget and the log lines of one {@link #storeRotation}. */
-    private final class RotationWrite {
-      private final long version;
-      private @Nullable Instant giveUpAt;
-      private int failures;
-
-      RotationWrite(long version) {
-        this.version = version;
-      }
-
-      boolean shouldRetry(Throwable error) {
-        Throwable cause = Failures.unwrap(error);
-        if (cause instanceof PermanentRefreshException) {
-          // Unreadable record, misconfigured store: no retry can succeed. Transient typed errors
-          // (an ambiguous write) are retried like the store's own exceptions.
-          log.error(
-              "credential '{}': the rotation of version {} cannot be stored ({}); the refresh token"
-                  + " it holds is lost",
-              key,
-              version,
-              cause.getMessage());
-          return false;
-        }
-        failures++;
-        if (giveUpAt == null) {
-          // Within the mark's window, which holds every other holder off until then.
-          giveUpAt = rotationDeadline(leaseEnd).minus(sendMargin());
-          log.warn(
-              "credential '{}': storing the rotation of version {} failed ({}); retrying until {}",
-              key,
-              version,
-              cause.getClass().getSimpleName(),
-              giveUpAt);
-        }
-        if (now().isBefore(requireNonNull(giveUpAt))) {
-          return true;
-        }
-        log.error(
-            "credential '{}': could not store the rotation of version {} after {} attempts; the"
-                + " refresh token it holds is lost unless the store comes back before another"
-                + " worker refreshes",
-            key,
-            version,
-            failures);
-        return false;
-      }
-
-      Duration pause(int attempt) {
-        Duration pause = policy.retryBackoff().delay(attempt, env.random());
-        Duration left = Duration.between(now(), requireNonNull(giveUpAt));
-        return left.isNegative() ? Duration.ZERO : (pause.compareTo(left) > 0 ? left : pause);
-      }
-    }
-
-    private CompletionStage<Optional<Entry>> onEndpointFailure(
-        FencedLease lease, @Nullable TokenRecord marked, Throwable error) {
-      TokenEndpointException failure = Failures.classify(error);
-      switch (failure.kind()) {
-        case PERMANENT -> {
-          counters.permanentFailures.increment();
-          return onPermanentFailure(lease, marked, failure);
-        }
-        case TRANSIENT -> {
-          counters.transientFailures.increment();
-          TransientRefreshException typedFailure = Failures.transientFailure(key, failure);
-          reportFailure(typedFailure);
-          // The server certainly did not rotate: take the mark back so that nobody suspects
-          // a lost rotation later.
-          CompletionStage<?> cleared =
-              marked == null
-                  ? CompletableFuture.completedFuture(null)
-                  : env.store().compareAndSet(key, marked.version(), unmarked(marked));
-          return cleared.handle(
-              (ignored, clearError) -> {
-                throw new CompletionException(typedFailure);
-              });
-        }
-        case AMBIGUOUS, INVALID_RESPONSE -> {
-          counters.ambiguousFailures.increment();
-          AmbiguousRefreshException typedFailure = Failures.ambiguousFailure(key, failure);
-          reportFailure(typedFailure);
-          // The mark stays, settled: if the server did rotate, the next holder's invalid_grant
-          // will be recognised as a lost rotation instead of a revocation; and as the request is
-          // over, the next holder need not wait out the mark's window.
-          CompletionStage<?> kept =
-              marked == null
-                  ? CompletableFuture.completedFuture(null)
-                  : env.store().compareAndSet(key, marked.version(), settled(marked));
-          return kept.handle(
-              (ignored, settleError) -> {
-                throw new CompletionException(typedFailure);
-              });
-        }
-      }
-      throw new AssertionError(failure.kind());
-    }
-
-    private CompletionStage<Optional<Entry>> onPermanentFailure(
-        FencedLease lease, @Nullable TokenRecord marked, TokenEndpointException failure) {
-      long expected = marked == null ? 0 : marked.version();
-      return context
-          .read()
-          .thenCompose(
-              current -> {
-                if (current.isPresent() && current.get().version() > expected) {
-                  // invalid_grant after someone else stored a newer token is a race (our
-                  // refresh token was already rotated), not a revocation: adopt theirs.
-                  log.info(
-                      "credential '{}': {} but a newer version {} is stored; adopting it",
-                      key,
-                      failure.getMessage(),
-                      current.get().version());
-                  return CompletableFuture.completedFuture(Optional.<Entry>empty());
-                }
-                OAuth2Error error = failure.error();
-                boolean grantRejected =
-                    error != null && OAuth2Error.INVALID_GRANT.equals(error.error());
-                Reason reason =
-                    !grantRejected
-                        ? Reason.CLIENT_REJECTED
-                        : sawForeignMark ? Reason.LOST_ROTATION : Reason.REVOKED;
-                if (marked == null) {
-                  return markReauthAt(lease, 0, null, reason, error);
-                }
-                return markReauth(lease, marked, reason, error);
-              });
-    }
-
-    private CompletionStage<Optional<Entry>> markReauth(
-        FencedLease lease, TokenRecord base, Reason reason, @Nullable OAuth2Error error) {
-      return markReauthAt(lease, base.version(), base, reason, error);
-    }
-
-    private CompletionStage<Optional<Entry>> markReauthAt(
-        FencedLease lease,
-        long expected,
-        @Nullable TokenRecord base,
-        Reason reason,
-        @Nullable OAuth2Error error) {
-      TokenRecord next =
-          lease.stamp(
-              new TokenRecord(
-                  base == null ? TokenRecord.CURRENT_SCHEMA : base.schemaVersion(),
-                  expected + 1,
-                  0,
-                  TokenStatus.REAUTH_REQUIRED,
-                  null,
-                  null,
-                  reason,
-                  error == null ? null : error.error(),
-                  env.workerId(),
-                  now(),
-                  base == null ? TokenRecord.newGeneration() : base.generation()));
-      return env.store()
-          .compareAndSet(key, expected, next)
-          .thenCompose(
-              outcome -> {
-                if (!outcome.applied()) {
-                  return lostRace(lease, outcome);
-                }
-                reportUnannounced(next.version(), outcome);
-                ReauthenticationRequiredException failure = requireNonNull(install(next).failure);
-                log.error("{}", failure.getMessage());
-                if (failure instanceof LostRotationException lost) {
-                  counters.lostRotations.increment();
-                  context.notifyListener(l -> l.onLostRotation(key, lost));
-                }
-                return CompletableFuture.failedFuture(failure);
-              });
-    }
-
-    private CompletionStage<Optional<Entry>> lostRace(FencedLease lease, WriteOutcome outcome) {
-      return switch (outcome.result()) {
-        case FENCE_REJECTED -> {
-          counters.fencedWritesRejected.increment();
-          context.notifyListener(l -> l.onFencedWriteRejected(key, lease.fence()));
-          yield CompletableFuture.completedFuture(Optional.empty());
-        }
-        case SCHEMA_NEWER ->
-            CompletableFuture.failedFuture(Failures.schemaTooNew(key, outcome.current()));
-        case APPLIED, VERSION_MOVED, MARK_HELD ->
-            CompletableFuture.completedFuture(Optional.empty());
-      };
-    }
-
-    private TokenSet merge(@Nullable TokenSet previous, TokenResponse response, Instant sentAt) {
-      boolean selfRenewing = renewal.grantType() == GrantType.CLIENT_CREDENTIALS;
-      String refreshToken = response.refreshToken();
-      if (selfRenewing) {
-        refreshToken = null; // never stored: client_credentials renews without one
-      } else if (refreshToken == null && previous != null) {
-        refreshToken = previous.refreshToken(); // RFC 6749 sec. 6: keep the old one
-      }
-      Set<String> scopes = response.scopes();
-      if (scopes == null) {
-        scopes = previous != null ? previous.scopes() : renewal.scopes(); // sec. 3.3 / 5.1
-      }
-      return new TokenSet(
-          response.accessToken(),
-          response.tokenType(),
-          refreshToken,
-          scopes,
-          sentAt,
-          sentAt.plus(Duration.between(response.issuedAt(), response.expiresAt())));
-    }
-
-    private void reportDurability(long version, WriteOutcome.Durability durability) {
-      if (durability.isShort()) {
-        counters.underReplicatedWrites.increment();
-        log.warn(
-            "credential '{}': version {} confirmed by {} of {} replicas; a failover now could lose"
-                + " this rotation",
-            key,
-            version,
-            durability.acknowledged(),
-            durability.requested());
-        context.notifyListener(
-            l ->
-                l.onUnderReplicatedWrite(
-                    key, version, durability.requested(), durability.acknowledged()));
-      }
-    }
-
-    private void reportFailure(TransientRefreshException failure) {
-      lastFailure = failure;
-      boolean willRetry = shouldRetry(failure);
-      log.warn(
-          "credential '{}': {}{}",
-          key,
-          failure.getMessage(),
-          willRetry ? "; retrying" : "; giving up");
-      context.notifyListener(l -> l.onRefreshFailed(key, failure, willRetry));
     }
   }
 
@@ -1285,96 +401,8 @@ final class CredentialCoordinator extends NearCache implements TokenCoordinator 
     }
   }
 
-  /** Reports an applied write the store could not announce: workers learn of it by polling. */
-  private void reportUnannounced(long version, WriteOutcome outcome) {
-    String reason = outcome.announcementFailure();
-    if (reason == null) {
-      return;
-    }
-    counters.unannouncedWrites.increment();
-    log.warn(
-        "credential '{}': version {} was stored but not announced to other workers ({}); they"
-            + " find it when they next read the store",
-        key,
-        version,
-        reason);
-    context.notifyListener(l -> l.onUnannouncedWrite(key, version, reason));
-  }
-
   // ---------------------------------------------------------------------------------------------
   // Helpers.
-
-  private CompletionStage<TokenResponse> requestToken(TokenRequest request) {
-    try {
-      return endpoint.requestToken(request);
-    } catch (RuntimeException e) {
-      return CompletableFuture.failedFuture(e);
-    }
-  }
-
-  private <T> CompletableFuture<T> withTimeout(CompletionStage<T> stage, Duration timeout) {
-    CompletableFuture<T> result = new CompletableFuture<>();
-    ScheduledFuture<?> timer =
-        env.scheduler()
-            .schedule(
-                () -> result.completeExceptionally(Failures.noAnswer(timeout)),
-                timeout.toNanos(),
-                TimeUnit.NANOSECONDS);
-    stage.whenComplete(
-        (value, error) -> {
-          timer.cancel(false);
-          if (error != null) {
-            result.completeExceptionally(error);
-          } else {
-            result.complete(value);
-          }
-        });
-    return result;
-  }
-
-  /**
-   * Returns {@code base} with {@code mark} and the mark's own fence: never the stored fence, which
-   * would let a lease whose fence is lower pass the store's check.
-   */
-  private static TokenRecord withMark(TokenRecord base, RefreshMark mark) {
-    return withMark(base, mark, mark.fence());
-  }
-
-  private static TokenRecord withMark(TokenRecord base, @Nullable RefreshMark mark, long fence) {
-    return new TokenRecord(
-        base.schemaVersion(),
-        base.version(),
-        fence,
-        base.status(),
-        base.tokens(),
-        mark,
-        base.reauthReason(),
-        base.errorCode(),
-        base.writer(),
-        base.writtenAt(),
-        base.generation());
-  }
-
-  /** Returns {@code marked} with its mark settled: the request is over, the mark stays. */
-  private static TokenRecord settled(TokenRecord marked) {
-    return withMark(marked, requireNonNull(marked.refreshing()).settled());
-  }
-
-  /**
-   * Until when a holder whose lease ends at {@code leaseEnd} may still store a rotation it
-   * received: a lease time after its lease (the budget of storeRotation's retries).
-   */
-  private Instant rotationDeadline(Instant leaseEnd) {
-    return leaseEnd.plus(policy.leaseTime());
-  }
-
-  /**
-   * What a holder keeps between a request's backstop and its lease's end, and between its last
-   * store write and its mark's end: a sixteenth of the lease.
-   */
-  private Duration sendMargin() {
-    return policy.leaseTime().dividedBy(16);
-  }
 
   private Instant now() {
     return context.now();
@@ -1395,7 +423,7 @@ final class CredentialCoordinator extends NearCache implements TokenCoordinator 
     if (running != null) {
       running.completeExceptionally(Failures.closed(key));
     }
-    return requestSettled;
+    return sender.settled();
   }
 
   @Override

@@ -103,13 +103,7 @@ final class Entry {
     }
     Instant refreshAt = policy.refreshAt(tokens.issuedAt(), tokens.expiresAt(), roundTrip, draw);
     Instant expireAt = policy.expireAt(tokens.issuedAt(), tokens.expiresAt(), roundTrip);
-    AccessToken token =
-        new AccessToken(
-            tokens.accessToken(),
-            tokens.tokenType(),
-            tokens.expiresAt(),
-            tokens.scopes(),
-            record.version());
+    AccessToken token = tokenOf(record, tokens);
     return new Entry(
         record.version(),
         record.generation(),
@@ -120,6 +114,18 @@ final class Entry {
         refreshAt,
         expireAt,
         policy.servableUntil(tokens.issuedAt(), tokens.expiresAt()));
+  }
+
+  /**
+   * Returns the access token that callers are handed for {@code tokens}, the record's token set.
+   */
+  static AccessToken tokenOf(TokenRecord record, TokenSet tokens) {
+    return new AccessToken(
+        tokens.accessToken(),
+        tokens.tokenType(),
+        tokens.expiresAt(),
+        tokens.scopes(),
+        record.version());
   }
 
   /**
