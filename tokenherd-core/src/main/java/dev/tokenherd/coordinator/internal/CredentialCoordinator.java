@@ -7,10 +7,8 @@ import dev.tokenherd.coordinator.CoordinatorStats;
 import dev.tokenherd.coordinator.RefreshPolicy;
 import dev.tokenherd.coordinator.RefreshTimeoutException;
 import dev.tokenherd.coordinator.Renewal;
-import dev.tokenherd.coordinator.StoreMisconfiguredException;
 import dev.tokenherd.coordinator.TokenCoordinator;
 import dev.tokenherd.coordinator.TokenKey;
-import dev.tokenherd.coordinator.TokenRefreshException;
 import dev.tokenherd.coordinator.TokenSet;
 import dev.tokenherd.coordinator.TransientRefreshException;
 import dev.tokenherd.coordinator.internal.Decision.Trigger;
@@ -18,22 +16,30 @@ import dev.tokenherd.coordinator.spi.TokenEndpoint;
 import dev.tokenherd.coordinator.spi.TokenRecord;
 import dev.tokenherd.coordinator.spi.WriteOutcome;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicReference;
-import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Serves one credential: the near-cache on the hot path, one refresh in flight per process, and the
- * fleet-wide refresh protocol of DESIGN.md on top of the store, lock and feed.
+ * The {@link TokenCoordinator} of one credential: what a caller holds, and the entry point to the
+ * engine. The hot path is here and is one volatile read of the {@link NearCache} entry (this class
+ * extends it; the near cache says why) and one field compare: no clock, no lock, no allocation.
+ * Everything else is delegated, one role per class:
+ *
+ * <ul>
+ *   <li>{@link NearCache}: the cached entry and its phases (FRESH, STALE, EXPIRED, FAILED);
+ *   <li>{@link SingleFlight}: one refresh per process, and the callers that wait for it;
+ *   <li>{@link RefreshProtocol}: the fleet-wide protocol a flight runs ({@link Decision}, {@link
+ *       FencedLease}, {@link RequestSender}, {@link RotationWriter});
+ *   <li>{@link FeedFollower}: the change feed's notices and other workers' announcements.
+ * </ul>
+ *
+ * <p>docs/architecture.md ("The engine, class by class") draws how a token request walks through
+ * them, and the order in which to read them.
  */
 final class CredentialCoordinator extends NearCache implements TokenCoordinator {
   private static final Logger log = LoggerFactory.getLogger(CredentialCoordinator.class);
@@ -44,27 +50,14 @@ final class CredentialCoordinator extends NearCache implements TokenCoordinator 
   /** How many times a seed re-reads after losing a race before giving up. */
   private static final int SEED_ATTEMPTS = 16;
 
+  private final CredentialContext context;
   private final TokenKey key;
-  private final TokenEndpoint endpoint;
-  private final Renewal renewal;
   private final Environment env;
   private final RefreshPolicy policy;
-
-  private final CredentialContext context;
-  private final Counters counters;
-
-  private final RequestSender sender;
-
-  /** The refresh in flight in this process, if any (single-flight). */
-  private final AtomicReference<@Nullable CompletableFuture<Entry>> flight =
-      new AtomicReference<>();
-
-  /** The store's last misconfiguration, held so that callers fail at once (see startFlight). */
-  private volatile @Nullable HeldFailure misconfigured;
-
   private final FeedFollower feed;
   private final RotationWriter writer;
-  private final RefreshProtocol protocol;
+  private final RequestSender sender;
+  private final SingleFlight flights;
 
   CredentialCoordinator(TokenKey key, TokenEndpoint endpoint, Renewal renewal, Environment env) {
     this(
@@ -78,25 +71,22 @@ final class CredentialCoordinator extends NearCache implements TokenCoordinator 
     super(context, roundTrips, waiters);
     this.context = context;
     this.key = context.key();
-    this.endpoint = context.endpoint();
-    this.renewal = context.renewal();
     this.env = context.env();
     this.policy = context.policy();
-    this.counters = context.counters();
     // The feed subscribes at once: its notices only reach the near cache, initialized by now.
     this.feed = new FeedFollower(context, this, waiters);
     this.writer = new RotationWriter(context, feed);
-    RequestSender sender = new RequestSender(context, roundTrips, writer);
-    this.protocol = new RefreshProtocol(context, this, waiters, feed, writer, sender);
-    this.sender = sender;
+    this.sender = new RequestSender(context, roundTrips, writer);
+    RefreshProtocol protocol = new RefreshProtocol(context, this, waiters, feed, writer, sender);
+    this.flights = new SingleFlight(context, this, protocol);
   }
 
   TokenEndpoint endpoint() {
-    return endpoint;
+    return context.endpoint();
   }
 
   Renewal renewal() {
-    return renewal;
+    return context.renewal();
   }
 
   @Override
@@ -145,10 +135,10 @@ final class CredentialCoordinator extends NearCache implements TokenCoordinator 
     return switch (e.phase) {
       case FRESH -> requireNonNull(done);
       case STALE -> {
-        if (!now().isBefore(e.expireAt)) {
+        if (!context.now().isBefore(e.expireAt)) {
           // The expiry timer is late (a starved machine): on this slow path, and only here, the
           // clock decides, so a token is never served past its expiry (I4).
-          yield awaitFlight(startFlight(e, Trigger.EXPIRED, null));
+          yield flights.join(e, Trigger.EXPIRED, null);
         }
         // Refresh ahead: serve the still-valid token now; the flight runs in the background and
         // reports its own failures (log, listener), so its future is deliberately not awaited.
@@ -156,7 +146,7 @@ final class CredentialCoordinator extends NearCache implements TokenCoordinator 
         // notice brings the new version for one read, where a flight of ours would read, ask for
         // the lock it holds and poll.
         if (!feed.othersRefreshing(e.version)) {
-          CompletableFuture<Entry> unused = startFlight(e, Trigger.STALE, null);
+          CompletableFuture<Entry> unused = flights.start(e, Trigger.STALE, null);
         }
         yield requireNonNull(done);
       }
@@ -164,7 +154,7 @@ final class CredentialCoordinator extends NearCache implements TokenCoordinator 
         feed.resyncWhileFailed();
         yield CompletableFuture.failedFuture(requireNonNull(e.failure));
       }
-      case EMPTY, EXPIRED -> awaitFlight(startFlight(e, Trigger.EXPIRED, null));
+      case EMPTY, EXPIRED -> flights.join(e, Trigger.EXPIRED, null);
     };
   }
 
@@ -181,11 +171,12 @@ final class CredentialCoordinator extends NearCache implements TokenCoordinator 
     }
     // A flight already under way may have been started for another reason and may adopt the very
     // token that was rejected; then one more flight, triggered by the rejection, is needed.
-    return awaitFlight(startFlight(e, Trigger.REJECTED, accessToken))
+    return flights
+        .join(e, Trigger.REJECTED, accessToken)
         .thenCompose(
             token ->
                 token.value().equals(accessToken)
-                    ? awaitFlight(startFlight(entry(), Trigger.REJECTED, accessToken))
+                    ? flights.join(entry(), Trigger.REJECTED, accessToken)
                     : CompletableFuture.completedFuture(token));
   }
 
@@ -212,14 +203,15 @@ final class CredentialCoordinator extends NearCache implements TokenCoordinator 
               String generation =
                   current.map(TokenRecord::generation).orElseGet(TokenRecord::newGeneration);
               TokenRecord next =
-                  TokenRecord.seeded(tokens, version + 1, fence, env.workerId(), now(), generation);
+                  TokenRecord.seeded(
+                      tokens, version + 1, fence, env.workerId(), context.now(), generation);
               return env.store()
                   .compareAndSet(key, version, next)
                   .thenCompose(
                       outcome -> {
                         if (outcome.applied()) {
                           log.info("credential '{}': seeded at version {}", key, next.version());
-                          clearMisconfigured();
+                          flights.storeAnswers();
                           writer.reportUnannounced(next.version(), outcome);
                           return CompletableFuture.completedFuture(
                               requireNonNull(install(next).token));
@@ -239,64 +231,10 @@ final class CredentialCoordinator extends NearCache implements TokenCoordinator 
 
   @Override
   public CoordinatorStats stats() {
-    return counters.snapshot();
+    return context.counters().snapshot();
   }
 
-  // ---------------------------------------------------------------------------------------------
-  // Waiting callers.
-
-  private CompletableFuture<AccessToken> awaitFlight(CompletableFuture<Entry> running) {
-    CompletableFuture<AccessToken> result = new CompletableFuture<>();
-    Duration wait = policy.waitTimeout();
-    ScheduledFuture<?> deadline =
-        env.scheduler()
-            .schedule(
-                () -> {
-                  if (result.completeExceptionally(
-                      new RefreshTimeoutException(key, wait, context.lastFailure()))) {
-                    counters.callerTimeouts.increment();
-                  }
-                },
-                wait.toNanos(),
-                TimeUnit.NANOSECONDS);
-    CompletableFuture<Entry> unused =
-        running.whenComplete(
-            (done, error) -> {
-              deadline.cancel(false);
-              if (error != null) {
-                result.completeExceptionally(Failures.typed(key, error));
-              } else if (done.token != null && now().isBefore(done.servableUntil)) {
-                // The token this caller waited for, even if a slow refresh (a loaded machine)
-                // brought it back inside its expiry skew: it has not expired, even on a server
-                // that counts whole seconds.
-                result.complete(done.token);
-              } else if (done.token != null) {
-                // The token had expired when it came back: the server issued it expired
-                // (expires_in 0 or negative), or the refresh took longer than the token lives.
-                // Its rotation is stored; the caller is not served it, and its next call
-                // refreshes again.
-                result.completeExceptionally(
-                    new TransientRefreshException(
-                        key,
-                        "the access token the refresh brought back had already expired ("
-                            + done.token.expiresAt()
-                            + "): its expires_in was zero or negative, or the refresh took"
-                            + " longer than the token lives; its refresh token is stored, and the"
-                            + " next call refreshes again",
-                        null,
-                        null));
-              } else {
-                // The flight adopted a record while a newer state (re-authentication required)
-                // was installed from the feed: report that state rather than a token.
-                result.completeExceptionally(
-                    done.failure != null
-                        ? done.failure
-                        : new TransientRefreshException(key, "no token is available", null, null));
-              }
-            });
-    return result;
-  }
-
+  /** Waits for {@code pending} on the caller's thread, bounded, and rethrows its typed failure. */
   private AccessToken await(CompletableFuture<AccessToken> pending) {
     long bound = policy.waitTimeout().plus(BLOCKING_GRACE).toNanos();
     try {
@@ -308,104 +246,12 @@ final class CredentialCoordinator extends NearCache implements TokenCoordinator 
       }
       throw Failures.typed(key, cause);
     } catch (TimeoutException e) {
-      counters.callerTimeouts.increment();
+      context.counters().callerTimeouts.increment();
       throw new RefreshTimeoutException(key, policy.waitTimeout(), context.lastFailure());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new TransientRefreshException(key, "interrupted while waiting for a token", null, e);
     }
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Single-flight: at most one refresh per credential per process.
-
-  private CompletableFuture<Entry> startFlight(
-      Entry seen, Trigger trigger, @Nullable String rejectedToken) {
-    HeldFailure held = misconfigured;
-    if (held != null && now().isBefore(held.until())) {
-      // A misconfigured store stays so until an operator acts: asking it again on every call
-      // (thousands a second) would change nothing. Re-checked once the hold ends.
-      return CompletableFuture.failedFuture(held.error());
-    }
-    while (true) {
-      CompletableFuture<Entry> running = flight.get();
-      if (running != null) {
-        return running;
-      }
-      CompletableFuture<Entry> mine = new CompletableFuture<>();
-      if (!flight.compareAndSet(null, mine)) {
-        continue;
-      }
-      try {
-        env.executor()
-            .execute(
-                () ->
-                    protocol
-                        .fly(seen, trigger, rejectedToken)
-                        .whenComplete(
-                            (result, failed) -> {
-                              // The record is installed before the flight completes, so that
-                              // callers woken by the completion find it cached.
-                              Entry done = result == null ? null : install(result.record());
-                              Throwable error = result == null ? failed : result.failure();
-                              // Unregister before completing, so that callers woken by the
-                              // completion and finding a stale entry start a new flight.
-                              flight.compareAndSet(mine, null);
-                              if (error != null) {
-                                TokenRefreshException failure = Failures.typed(key, error);
-                                context.lastFailure(failure);
-                                if (failure instanceof StoreMisconfiguredException store) {
-                                  holdMisconfigured(store);
-                                }
-                                mine.completeExceptionally(failure);
-                              } else {
-                                clearMisconfigured();
-                                mine.complete(requireNonNull(done));
-                              }
-                            }));
-      } catch (RejectedExecutionException e) {
-        flight.compareAndSet(mine, null);
-        mine.completeExceptionally(
-            new TransientRefreshException(key, "the executor rejected the refresh", null, e));
-      }
-      return mine;
-    }
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Store errors that are not the token's: a misconfigured store, a write nobody was told of.
-
-  /** A store misconfiguration and until when new flights fail with it without asking the store. */
-  private record HeldFailure(StoreMisconfiguredException error, Instant until) {}
-
-  /**
-   * Holds a store misconfiguration for the longest poll pause, and reports it once: an operator
-   * must fix the store, and until then each call gets the same error.
-   */
-  private void holdMisconfigured(StoreMisconfiguredException error) {
-    HeldFailure previous = misconfigured;
-    misconfigured = new HeldFailure(error, now().plus(policy.pollBackoff().max()));
-    if (previous != null
-        && String.valueOf(previous.error().getMessage()).equals(error.getMessage())) {
-      log.debug("credential '{}': the store is still misconfigured", key);
-      return;
-    }
-    log.error("{}", error.getMessage());
-    context.notifyListener(l -> l.onRefreshFailed(key, error, /* willRetry= */ false));
-  }
-
-  private void clearMisconfigured() {
-    if (misconfigured != null) {
-      misconfigured = null;
-      log.info("credential '{}': the store answers again", key);
-    }
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Helpers.
-
-  private Instant now() {
-    return context.now();
   }
 
   /**
@@ -419,10 +265,7 @@ final class CredentialCoordinator extends NearCache implements TokenCoordinator 
     feed.close();
     // Off the hot path too (it reads no flag): every later call takes the slow path.
     clear();
-    CompletableFuture<Entry> running = flight.get();
-    if (running != null) {
-      running.completeExceptionally(Failures.closed(key));
-    }
+    flights.close();
     return sender.settled();
   }
 

@@ -52,7 +52,7 @@ final class RequestSender {
   private final RoundTrips roundTrips;
   private final RotationWriter writer;
 
-  /** Completes when the latest token request's answer was stored or given up (see close). */
+  /** Completes when the latest token request's answer was stored or given up (close waits). */
   private volatile CompletableFuture<Void> requestSettled = CompletableFuture.completedFuture(null);
 
   RequestSender(CredentialContext context, RoundTrips roundTrips, RotationWriter writer) {
@@ -111,15 +111,16 @@ final class RequestSender {
     String refreshToken = tokens == null ? null : tokens.refreshToken(); // none: client_credentials
     Instant now = context.now();
     // The mark promises that this holder sends nothing after its lease and stores nothing after
-    // the rotation budget that follows it (RotationWriter): until then no other holder may
+    // the rotation budget that follows it (RotationRetry): until then no other holder may
     // present the refresh token this one may already have had rotated. Whole milliseconds: the
     // store keeps no finer window.
     Duration window =
-        Duration.between(now, rotationDeadline(leaseEnd, policy)).truncatedTo(ChronoUnit.MILLIS);
+        Duration.between(now, RefreshMarks.rotationDeadline(leaseEnd, policy))
+            .truncatedTo(ChronoUnit.MILLIS);
     RefreshMark mark =
         lease.mark(
             now, Redaction.fingerprint(refreshToken), window.isNegative() ? Duration.ZERO : window);
-    TokenRecord marked = withMark(base, mark);
+    TokenRecord marked = RefreshMarks.marked(base, mark);
     return context
         .env()
         .store()
@@ -221,7 +222,7 @@ final class RequestSender {
     // request afterwards; the check below then sees the time spent queued.
     Duration queueFor =
         Duration.between(context.now(), leaseEnd)
-            .minus(sendMargin(policy).multipliedBy(2))
+            .minus(RefreshMarks.sendMargin(policy).multipliedBy(2))
             .minus(minimumTimeout());
     TokenSet replaced = marked == null ? null : marked.tokens();
     return context
@@ -252,7 +253,7 @@ final class RequestSender {
   /** Takes this attempt's mark back (its request was not sent); the attempt starts over. */
   private CompletionStage<Optional<FlightResult>> takeBack(
       Flight flight, @Nullable TokenRecord marked) {
-    return rewrite(marked, m -> unmarked(flight, m))
+    return rewrite(marked, m -> RefreshMarks.takenBack(m, flight.found()))
         .handle((ignored, error) -> Optional.<FlightResult>empty());
   }
 
@@ -277,7 +278,8 @@ final class RequestSender {
     // queued for a request slot come off the request's timeout; below a quarter of the endpoint
     // timeout it is not worth sending.
     Duration room =
-        Duration.between(context.now(), leaseEnd).minus(sendMargin(policy).multipliedBy(2));
+        Duration.between(context.now(), leaseEnd)
+            .minus(RefreshMarks.sendMargin(policy).multipliedBy(2));
     Duration timeout = room.compareTo(plannedTimeout) < 0 ? room : plannedTimeout;
     if (timeout.compareTo(minimumTimeout()) < 0) {
       permit.release();
@@ -306,7 +308,7 @@ final class RequestSender {
     // Backstop: an endpoint that ignores the request timeout must not hold the lease past its
     // end; the margin left after it covers the moment between the check above and the request
     // leaving the process.
-    return withTimeout(requestToken(request), timeout.plus(sendMargin(policy)))
+    return withTimeout(requestToken(request), timeout.plus(RefreshMarks.sendMargin(policy)))
         .handle(
             (response, error) -> {
               // Every outcome counts: a timeout with the time it was given, a lower bound.
@@ -342,7 +344,7 @@ final class RequestSender {
         reportFailure(flight, typedFailure);
         // The server certainly did not rotate: take the mark back so that nobody suspects
         // a lost rotation later.
-        return rewrite(marked, m -> unmarked(flight, m))
+        return rewrite(marked, m -> RefreshMarks.takenBack(m, flight.found()))
             .handle(
                 (ignored, clearError) -> {
                   throw new CompletionException(typedFailure);
@@ -355,7 +357,7 @@ final class RequestSender {
         // The mark stays, settled: if the server did rotate, the next holder's invalid_grant
         // will be recognised as a lost rotation instead of a revocation; and as the request is
         // over, the next holder need not wait out the mark's window.
-        return rewrite(marked, RequestSender::settled)
+        return rewrite(marked, RefreshMarks::settled)
             .handle(
                 (ignored, settleError) -> {
                   throw new CompletionException(typedFailure);
@@ -405,59 +407,5 @@ final class RequestSender {
           }
         });
     return result;
-  }
-
-  /**
-   * Returns {@code marked} with this attempt's mark taken back (its request certainly did not
-   * rotate): no mark if none was found, else this mark settled, which still tells the next holder
-   * that the earlier attempt's rotation may have been lost. (Putting the found mark back would
-   * carry another id, which the store refuses while this attempt's own mark is live.)
-   */
-  private static TokenRecord unmarked(Flight flight, TokenRecord marked) {
-    return flight.found() == null ? withMark(marked, null, marked.fence()) : settled(marked);
-  }
-
-  /** Returns {@code marked} with its mark settled: the request is over, the mark stays. */
-  private static TokenRecord settled(TokenRecord marked) {
-    return withMark(marked, requireNonNull(marked.refreshing()).settled());
-  }
-
-  /**
-   * Returns {@code base} with {@code mark} and the mark's own fence: never the stored fence, which
-   * would let a lease whose fence is lower pass the store's check.
-   */
-  private static TokenRecord withMark(TokenRecord base, RefreshMark mark) {
-    return withMark(base, mark, mark.fence());
-  }
-
-  private static TokenRecord withMark(TokenRecord base, @Nullable RefreshMark mark, long fence) {
-    return new TokenRecord(
-        base.schemaVersion(),
-        base.version(),
-        fence,
-        base.status(),
-        base.tokens(),
-        mark,
-        base.reauthReason(),
-        base.errorCode(),
-        base.writer(),
-        base.writtenAt(),
-        base.generation());
-  }
-
-  /**
-   * Until when a holder whose lease ends at {@code leaseEnd} may still store a rotation it
-   * received: a lease time after its lease (the budget of the rotation writer's retries).
-   */
-  static Instant rotationDeadline(Instant leaseEnd, RefreshPolicy policy) {
-    return leaseEnd.plus(policy.leaseTime());
-  }
-
-  /**
-   * What a holder keeps between a request's backstop and its lease's end, and between its last
-   * store write and its mark's end: a sixteenth of the lease.
-   */
-  static Duration sendMargin(RefreshPolicy policy) {
-    return policy.leaseTime().dividedBy(16);
   }
 }

@@ -5,10 +5,8 @@ import static java.util.Objects.requireNonNull;
 import dev.tokenherd.coordinator.AccessToken;
 import dev.tokenherd.coordinator.LostRotationException;
 import dev.tokenherd.coordinator.OAuth2Error;
-import dev.tokenherd.coordinator.PermanentRefreshException;
 import dev.tokenherd.coordinator.ReauthenticationRequiredException;
 import dev.tokenherd.coordinator.ReauthenticationRequiredException.Reason;
-import dev.tokenherd.coordinator.RefreshPolicy;
 import dev.tokenherd.coordinator.Renewal;
 import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.TokenSet;
@@ -18,8 +16,6 @@ import dev.tokenherd.coordinator.spi.TokenRecord;
 import dev.tokenherd.coordinator.spi.TokenResponse;
 import dev.tokenherd.coordinator.spi.TokenStatus;
 import dev.tokenherd.coordinator.spi.WriteOutcome;
-import io.github.resilience4j.retry.Retry;
-import io.github.resilience4j.retry.RetryConfig;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
@@ -33,12 +29,12 @@ import org.slf4j.LoggerFactory;
 /**
  * Stores what the token endpoint answered a holder, and what a refusal means. A rotation is stored
  * with the lease's fence (compare-and-set on the version it replaces), retried through a store
- * outage within the mark's window, because its refresh token is now the only one the server
- * honours; a record that vanished meanwhile is written back as a new one. A permanent refusal is,
- * after one re-read, either a race (a newer version is stored: adopt it), a revocation, a client
- * the server rejects, or a <b>lost rotation</b> (a mark of another attempt was found, so the server
- * had rotated an answer that never reached the store): the credential is then marked
- * re-authentication-required for the whole fleet, once (I6).
+ * outage within the mark's window, because its refresh token is now the only one the server honours
+ * ({@link RotationRetry}); a record that vanished meanwhile is written back as a new one. A
+ * permanent refusal is, after one re-read, either a race (a newer version is stored: adopt it), a
+ * revocation, a client the server rejects, or a <b>lost rotation</b> (a mark of another attempt was
+ * found, so the server had rotated an answer that never reached the store): the credential is then
+ * marked re-authentication-required for the whole fleet, once (I6).
  *
  * <p>Every outcome is returned as a {@link FlightResult} (or a typed failure); nothing is installed
  * here. The listener is told of a rotation or a lost rotation as it is stored.
@@ -48,14 +44,12 @@ final class RotationWriter {
 
   private final CredentialContext context;
   private final TokenKey key;
-  private final RefreshPolicy policy;
   private final Renewal renewal;
   private final FeedFollower feed;
 
   RotationWriter(CredentialContext context, FeedFollower feed) {
     this.context = context;
     this.key = context.key();
-    this.policy = context.policy();
     this.renewal = context.renewal();
     this.feed = feed;
   }
@@ -88,7 +82,7 @@ final class RotationWriter {
                 context.env().workerId(),
                 context.now(),
                 marked == null ? TokenRecord.newGeneration() : marked.generation()));
-    return storeRotation(flight, expected, next)
+    return RotationRetry.store(context, feed, flight.leaseEnd(), expected, next)
         .thenCompose(
             outcome -> {
               if (!outcome.applied()) {
@@ -133,7 +127,7 @@ final class RotationWriter {
             received.writtenAt(),
             // a new life of the record: workers that cached the vanished one must tell it apart
             TokenRecord.newGeneration());
-    return storeRotation(flight, 0, recreated)
+    return RotationRetry.store(context, feed, flight.leaseEnd(), 0, recreated)
         .thenCompose(
             outcome -> {
               if (outcome.applied()) {
@@ -173,95 +167,6 @@ final class RotationWriter {
         token);
     context.notifyListener(l -> l.onRefreshed(key, token));
     return CompletableFuture.completedFuture(Optional.of(FlightResult.of(next)));
-  }
-
-  /**
-   * Stores a rotation the server has already made. Its refresh token is now the only valid one, so
-   * a store that cannot be reached is retried with backoff (resilience4j, as the attempts are)
-   * until a lease time after the lease's end (within the refresh mark's window, which holds every
-   * other holder off until then), rather than dropping the rotation and, on the next attempt,
-   * presenting the rotated-away refresh token again. Retrying is safe at any time: the store
-   * applies the write only if the version did not move and no higher fence wrote since; a definite
-   * answer (applied or rejected) or a typed store error ends the retries. Closing does not stop
-   * them: close() waits for them (closeTimeout).
-   */
-  private CompletionStage<WriteOutcome> storeRotation(
-      Flight flight, long expected, TokenRecord next) {
-    RotationWrite write = new RotationWrite(next.version(), flight.leaseEnd());
-    RetryConfig config =
-        RetryConfig.<WriteOutcome>custom()
-            .maxAttempts(Integer.MAX_VALUE) // bounded by time: RotationWrite.shouldRetry
-            .retryOnException(write::shouldRetry)
-            .intervalBiFunction((attempt, outcome) -> write.pause(attempt).toMillis())
-            .build();
-    Retry retry = Retry.of("tokenherd-store:" + key.name(), config);
-    feed.expectOwnNotice(next.version());
-    return Retry.decorateCompletionStage(
-            retry,
-            context.env().scheduler(),
-            () -> context.env().store().compareAndSet(key, expected, next))
-        .get()
-        .whenComplete(
-            (outcome, error) ->
-                feed.ownWriteDone(next.version(), error == null && outcome.applied()));
-  }
-
-  /** The retry budget and the log lines of one {@link #storeRotation}. */
-  private final class RotationWrite {
-    private final long version;
-    private final Instant leaseEnd;
-    private @Nullable Instant giveUpAt;
-    private int failures;
-
-    RotationWrite(long version, Instant leaseEnd) {
-      this.version = version;
-      this.leaseEnd = leaseEnd;
-    }
-
-    boolean shouldRetry(Throwable error) {
-      Throwable cause = Failures.unwrap(error);
-      if (cause instanceof PermanentRefreshException) {
-        // Unreadable record, misconfigured store: no retry can succeed. Transient typed errors
-        // (an ambiguous write) are retried like the store's own exceptions.
-        log.error(
-            "credential '{}': the rotation of version {} cannot be stored ({}); the refresh token"
-                + " it holds is lost",
-            key,
-            version,
-            cause.getMessage());
-        return false;
-      }
-      failures++;
-      if (giveUpAt == null) {
-        // Within the mark's window, which holds every other holder off until then.
-        giveUpAt =
-            RequestSender.rotationDeadline(leaseEnd, policy)
-                .minus(RequestSender.sendMargin(policy));
-        log.warn(
-            "credential '{}': storing the rotation of version {} failed ({}); retrying until {}",
-            key,
-            version,
-            cause.getClass().getSimpleName(),
-            giveUpAt);
-      }
-      if (context.now().isBefore(requireNonNull(giveUpAt))) {
-        return true;
-      }
-      log.error(
-          "credential '{}': could not store the rotation of version {} after {} attempts; the"
-              + " refresh token it holds is lost unless the store comes back before another"
-              + " worker refreshes",
-          key,
-          version,
-          failures);
-      return false;
-    }
-
-    Duration pause(int attempt) {
-      Duration pause = policy.retryBackoff().delay(attempt, context.env().random());
-      Duration left = Duration.between(context.now(), requireNonNull(giveUpAt));
-      return left.isNegative() ? Duration.ZERO : (pause.compareTo(left) > 0 ? left : pause);
-    }
   }
 
   /**
