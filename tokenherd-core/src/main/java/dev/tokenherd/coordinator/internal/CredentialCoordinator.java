@@ -73,6 +73,13 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
   /** How many times a seed re-reads after losing a race before giving up. */
   private static final int SEED_ATTEMPTS = 16;
 
+  /**
+   * The shortest stated lifetime for which a token that ran out before its waiting caller got it is
+   * taken for a late refresh (and refreshed once more) rather than a token the server issued
+   * already expired (expires_in 0, negative, or a fraction of a millisecond).
+   */
+  private static final Duration LATE_TOKEN_LIFETIME = Duration.ofMillis(1);
+
   private final TokenKey key;
   private final TokenEndpoint endpoint;
   private final Renewal renewal;
@@ -130,6 +137,9 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
    * the new version's notice (see {@link #othersRefreshing}).
    */
   private volatile @Nullable Announced announced;
+
+  /** The id of the last refresh mark this worker made: its announcement is not another's. */
+  private volatile @Nullable String ownMarkId;
 
   // Written by refreshes and by installs of other workers' records.
   private final AtomicLong roundTripNanos = new AtomicLong();
@@ -312,10 +322,23 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
                 },
                 wait.toNanos(),
                 TimeUnit.NANOSECONDS);
+    CompletableFuture<AccessToken> unused = result.whenComplete((t, e) -> deadline.cancel(false));
+    follow(running, result, /* lateRefreshes= */ 1);
+    return result;
+  }
+
+  /**
+   * Completes {@code result} with what {@code running} brings back, within the caller's wait (its
+   * deadline completes {@code result} first otherwise).
+   */
+  private void follow(
+      CompletableFuture<Entry> running, CompletableFuture<AccessToken> result, int lateRefreshes) {
     CompletableFuture<Entry> unused =
         running.whenComplete(
             (done, error) -> {
-              deadline.cancel(false);
+              if (result.isDone()) {
+                return; // the caller's wait ran out
+              }
               if (error != null) {
                 result.completeExceptionally(typed(error));
               } else if (done.token != null && now().isBefore(done.servableUntil)) {
@@ -323,10 +346,17 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
                 // brought it back inside its expiry skew: it has not expired, even on a server
                 // that counts whole seconds.
                 result.complete(done.token);
+              } else if (done.token != null
+                  && lateRefreshes > 0
+                  && done.lifetime.compareTo(LATE_TOKEN_LIFETIME) >= 0) {
+                // The token lived, but ran out before this caller got it: the refresh, or this
+                // machine, was slower than the token's life. Its rotation is stored; within the
+                // caller's wait, one more refresh (shared with every caller in the same spot).
+                follow(startFlight(entry, Trigger.EXPIRED, null), result, lateRefreshes - 1);
               } else if (done.token != null) {
                 // The token had expired when it came back: the server issued it expired
-                // (expires_in 0 or negative), or the refresh took longer than the token lives.
-                // Its rotation is stored; the caller is not served it, and its next call
+                // (expires_in 0 or negative), or the refresh took longer than the token lives,
+                // twice. Its rotation is stored; the caller is not served it, and its next call
                 // refreshes again.
                 result.completeExceptionally(
                     new TransientRefreshException(
@@ -347,7 +377,6 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
                         : new TransientRefreshException(key, "no token is available", null, null));
               }
             });
-    return result;
   }
 
   private AccessToken await(CompletableFuture<AccessToken> pending) {
@@ -470,7 +499,9 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
 
     /** Returns a new refresh mark of this lease, with a new id. */
     RefreshMark mark(Instant startedAt, String presented, Duration window) {
-      return new RefreshMark(lease.fence(), env.workerId(), startedAt, presented, markId(), window);
+      String id = markId();
+      ownMarkId = id; // its announcement is this worker's own, not another's refresh
+      return new RefreshMark(lease.fence(), env.workerId(), startedAt, presented, id, window);
     }
 
     /** Whether a fence far enough above {@code stored} can still be issued. */
@@ -589,6 +620,11 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
         return CompletableFuture.failedFuture(
             new RefreshTimeoutException(key, Duration.between(started, now()), lastFailure));
       }
+      if (polls == 0 && othersRefreshing(seen.version)) {
+        // Another worker announced a refresh of the version this flight started from: what a
+        // read would show now is that version, still being refreshed. Its notice is read instead.
+        return waitForHolder(seen.version, polls);
+      }
       return read()
           .thenCompose(
               record -> {
@@ -605,6 +641,11 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
                   case ADOPT -> CompletableFuture.completedFuture(adopt(record.orElseThrow()));
                   case FAIL -> fail(record, requireNonNull(decision.failure()));
                   case REFRESH -> {
+                    if (othersRefreshing(version(record))) {
+                      // Another worker announced its refresh of this very version: it holds the
+                      // lock, and asking for it would only be refused. Wait for its notice.
+                      yield waitForHolder(version(record), polls);
+                    }
                     // The lease's end, by this worker's clock, counted from before the lock was
                     // asked for: no later than the lock's own expiry.
                     Instant leaseEnd = now().plus(policy.leaseTime());
@@ -621,9 +662,9 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
                                                 done.isPresent()
                                                     ? CompletableFuture.completedFuture(done.get())
                                                     : heldOff
-                                                        ? waitForHolder(record, polls)
+                                                        ? waitForHolder(version(record), polls)
                                                         : step(polls))
-                                    : waitForHolder(record, polls));
+                                    : waitForHolder(version(record), polls));
                   }
                 };
               });
@@ -677,21 +718,29 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
       return CompletableFuture.failedFuture(failure);
     }
 
-    private CompletionStage<Entry> waitForHolder(Optional<TokenRecord> stored, int polls) {
+    private static long version(Optional<TokenRecord> stored) {
+      return stored.map(TokenRecord::version).orElse(0L);
+    }
+
+    private CompletionStage<Entry> waitForHolder(long version, int polls) {
       if (!countedContention) {
         countedContention = true;
         counters.lockContended.increment();
       }
       Duration left = Duration.between(now(), deadline);
       Duration pause = policy.pollBackoff().delay(polls + 1, env.random());
-      long version = stored.map(TokenRecord::version).orElse(0L);
       Announced running = announced;
-      if (trigger == Trigger.STALE && running != null && running.version() == version) {
-        // A refresh ahead whose token is still valid, behind a holder that announced its
-        // refresh: wait for its notice (or its announcement that it is over) rather than poll;
-        // if both are lost, the poll comes when the holder's mark runs out. Callers that need a
-        // token (an expired one) keep polling.
+      if (running != null && running.version() == version) {
+        // Behind a holder that announced its refresh: wait for its notice (or its announcement
+        // that it is over) rather than poll. A refresh ahead, whose token is still valid, waits
+        // until the holder's mark runs out; callers who need a token (theirs expired) poll once
+        // the holder's request has taken as long as this worker's slow requests do, so that a
+        // lost notice costs them no more than that.
         Duration toEnd = Duration.between(now(), running.until());
+        if (trigger != Trigger.STALE) {
+          Duration slow = env.latency().highPercentile();
+          toEnd = slow.compareTo(toEnd) < 0 ? slow : toEnd;
+        }
         pause = toEnd.compareTo(pause) > 0 ? toEnd : pause;
       }
       if (pause.compareTo(left) > 0) {
@@ -1535,6 +1584,10 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
 
   @Override
   public void onChange(TokenKey changed, long version) {
+    Announced running = announced;
+    if (running != null && version >= running.version()) {
+      announced = null;
+    }
     boolean woken = waiters.reached(version);
     if (isOwnNotice(version)) {
       // The notice of this worker's own rotation: it holds the record it wrote (installed when
@@ -1559,7 +1612,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
   }
 
   @Override
-  public void onRefreshing(TokenKey changed, long version, Duration window) {
+  public void onRefreshing(TokenKey changed, long version, String markId, Duration window) {
     if (window.isZero()) {
       // The holder's request is over without a new version: waiting for its notice is over too.
       Announced running = announced;
@@ -1569,16 +1622,18 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
       waiters.wakeAll();
       return;
     }
-    announced = new Announced(version, now().plus(window));
+    if (!markId.equals(ownMarkId)) {
+      announced = new Announced(version, now().plus(window));
+    }
   }
 
   /** A refresh of {@code version} another worker announced, which may run until {@code until}. */
   private record Announced(long version, Instant until) {}
 
   /**
-   * Whether another worker announced a refresh of {@code version} that may still be running. Our
-   * own announcements count too: a holder whose attempt failed while its mark is live does not
-   * start another that the store would refuse (MARK_HELD) until the mark runs out.
+   * Whether another worker announced a refresh of {@code version} that may still be running, and no
+   * version at or above it was noticed since (which ends it, whatever its window said: a notice of
+   * a record created again at that version included).
    */
   private boolean othersRefreshing(long version) {
     Announced running = announced;
@@ -1592,6 +1647,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
       // our write and handed its version out again): every later notice is read.
       ownWrite = null;
     }
+    announced = null; // whatever ended meanwhile was missed: read the store instead
     waiters.wakeAll();
     noticed.set(true);
     sync();

@@ -22,7 +22,17 @@ import org.jspecify.annotations.Nullable;
  */
 final class Entry {
   static final Entry EMPTY =
-      new Entry(0, "", Phase.EMPTY, null, null, null, Instant.MIN, Instant.MIN, Instant.MIN);
+      new Entry(
+          0,
+          "",
+          Phase.EMPTY,
+          null,
+          null,
+          null,
+          Instant.MIN,
+          Instant.MIN,
+          Instant.MIN,
+          Duration.ZERO);
 
   final long version;
 
@@ -42,6 +52,9 @@ final class Entry {
    */
   final Instant servableUntil;
 
+  /** How long the token lives as the server stated it (zero: issued expired, or no token). */
+  final Duration lifetime;
+
   private Entry(
       long version,
       String generation,
@@ -51,7 +64,8 @@ final class Entry {
       @Nullable ReauthenticationRequiredException failure,
       Instant refreshAt,
       Instant expireAt,
-      Instant servableUntil) {
+      Instant servableUntil,
+      Duration lifetime) {
     this.version = version;
     this.generation = generation;
     this.phase = phase;
@@ -61,6 +75,7 @@ final class Entry {
     this.refreshAt = refreshAt;
     this.expireAt = expireAt;
     this.servableUntil = servableUntil;
+    this.lifetime = lifetime;
   }
 
   /**
@@ -86,7 +101,8 @@ final class Entry {
           reauthFailure(key, record),
           Instant.MIN,
           Instant.MIN,
-          Instant.MIN);
+          Instant.MIN,
+          Duration.ZERO);
     }
     TokenSet tokens = record.tokens();
     if (tokens == null) {
@@ -99,7 +115,8 @@ final class Entry {
           null,
           Instant.MIN,
           Instant.MIN,
-          Instant.MIN);
+          Instant.MIN,
+          Duration.ZERO);
     }
     Instant refreshAt = policy.refreshAt(tokens.issuedAt(), tokens.expiresAt(), roundTrip, draw);
     Instant expireAt = policy.expireAt(tokens.issuedAt(), tokens.expiresAt(), roundTrip);
@@ -119,7 +136,13 @@ final class Entry {
         null,
         refreshAt,
         expireAt,
-        policy.servableUntil(tokens.issuedAt(), tokens.expiresAt()));
+        policy.servableUntil(tokens.issuedAt(), tokens.expiresAt()),
+        lifetime(tokens));
+  }
+
+  private static Duration lifetime(TokenSet tokens) {
+    Duration lifetime = Duration.between(tokens.issuedAt(), tokens.expiresAt());
+    return lifetime.isNegative() ? Duration.ZERO : lifetime;
   }
 
   /**
@@ -153,7 +176,16 @@ final class Entry {
 
   Entry withPhase(Phase next) {
     return new Entry(
-        version, generation, next, token, completed, failure, refreshAt, expireAt, servableUntil);
+        version,
+        generation,
+        next,
+        token,
+        completed,
+        failure,
+        refreshAt,
+        expireAt,
+        servableUntil,
+        lifetime);
   }
 
   @Override

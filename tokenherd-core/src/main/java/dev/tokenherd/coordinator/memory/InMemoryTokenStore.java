@@ -92,7 +92,11 @@ public final class InMemoryTokenStore implements TokenStore {
       } else {
         // A metadata change: a refresh mark written (its window), or settled or taken back (0).
         RefreshMark mark = next.refreshing();
-        feed.announceRefreshing(key, next.version(), mark == null ? Duration.ZERO : mark.window());
+        feed.announceRefreshing(
+            key,
+            next.version(),
+            mark == null ? "" : mark.id(),
+            mark == null ? Duration.ZERO : mark.window());
       }
     }
     return CompletableFuture.completedFuture(result);

@@ -370,8 +370,8 @@ public abstract class TokenStoreContract {
           }
 
           @Override
-          public void onRefreshing(TokenKey k, long version, Duration window) {
-            seen.add("refreshing v" + version + " for " + window.toMillis() + " ms");
+          public void onRefreshing(TokenKey k, long version, String markId, Duration window) {
+            seen.add("refreshing v" + version + " for " + window.toMillis() + " ms by " + markId);
           }
         };
     try (ChangeFeed.Subscription ignored = feed.subscribe(key, listener)) {
@@ -384,7 +384,8 @@ public abstract class TokenStoreContract {
 
       await().atMost(Duration.ofSeconds(5)).until(() -> seen.contains("v2"));
       assertThat(seen)
-          .containsExactly("v1", "refreshing v1 for 4000 ms", "refreshing v1 for 0 ms", "v2");
+          .containsExactly(
+              "v1", "refreshing v1 for 4000 ms by mark-a", "refreshing v1 for 0 ms by ", "v2");
     }
   }
 

@@ -202,9 +202,10 @@ final class RedisTokenStoreIT {
 
       String channel = LAYOUT.changed(key);
       await().atMost(Duration.ofSeconds(5)).until(() -> messages.size() >= 4);
-      // Versions as decimals; refresh announcements as version:window (ms), no token, no mark id.
+      // Versions as decimals; refresh announcements as version:window (ms):mark id, no token.
       assertThat(messages)
-          .containsExactly(channel + " 1", channel + " 1:4000", channel + " 1:0", channel + " 2");
+          .containsExactly(
+              channel + " 1", channel + " 1:4000:mark-2", channel + " 1:0:", channel + " 2");
     }
   }
 
