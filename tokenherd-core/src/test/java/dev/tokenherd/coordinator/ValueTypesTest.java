@@ -173,8 +173,12 @@ final class ValueTypesTest {
   void tokenRecord_rejectsContradictions() {
     assertThatThrownBy(
             () ->
-                new TokenRecord(
-                    1, 1, 0, TokenStatus.REAUTH_REQUIRED, null, null, null, null, "w", T0))
+                TokenRecord.builder()
+                    .version(1)
+                    .status(TokenStatus.REAUTH_REQUIRED)
+                    .writer("w")
+                    .writtenAt(T0)
+                    .build())
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("reauthReason");
     assertThatThrownBy(() -> TokenRecord.seeded(tokens(), 0, 0, "w", T0))
@@ -182,7 +186,8 @@ final class ValueTypesTest {
     assertThatThrownBy(() -> TokenRecord.seeded(tokens(), 1, -1, "w", T0))
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(
-            () -> new TokenRecord(0, 1, 0, TokenStatus.ACTIVE, null, null, null, null, "w", T0))
+            () ->
+                TokenRecord.builder().schemaVersion(0).version(1).writer("w").writtenAt(T0).build())
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> new WriteOutcome(WriteOutcome.Result.APPLIED, null))
         .isInstanceOf(IllegalArgumentException.class);
@@ -206,6 +211,28 @@ final class ValueTypesTest {
                     "PUBLISH refused")
                 .announcementFailure())
         .isEqualTo("PUBLISH refused");
+  }
+
+  @Test
+  void tokenRecord_builder_defaultsToAnActiveRecordOfTheCurrentSchema() {
+    TokenRecord built =
+        TokenRecord.builder().version(3).tokens(tokens()).writer("w").writtenAt(T0).build();
+
+    assertThat(built.schemaVersion()).isEqualTo(TokenRecord.CURRENT_SCHEMA);
+    assertThat(built.fence()).isZero();
+    assertThat(built.status()).isEqualTo(TokenStatus.ACTIVE);
+    assertThat(built.refreshing()).isNull();
+    assertThat(built.reauthReason()).isNull();
+    assertThat(built.errorCode()).isNull();
+    assertThat(built.generation()).isEmpty();
+    assertThat(built.toBuilder().build()).isEqualTo(built);
+    assertThat(built.withFence(9)).isEqualTo(built.toBuilder().fence(9).build());
+    assertThat(TokenRecord.seeded(tokens(), 3, 0, "w", T0)).isEqualTo(built);
+    assertThatThrownBy(() -> TokenRecord.builder().version(1).writtenAt(T0).build())
+        .isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> TokenRecord.builder().writer("w").writtenAt(T0).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("version");
   }
 
   @Test
