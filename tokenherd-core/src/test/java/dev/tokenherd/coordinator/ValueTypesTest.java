@@ -113,13 +113,13 @@ final class ValueTypesTest {
   @Test
   void tokenEndpointException_messageNamesStatusAndCodeOnly() {
     var failure =
-        new TokenEndpointException(
-            TokenEndpointException.Kind.PERMANENT,
-            "rejected",
-            400,
-            new OAuth2Error("invalid_grant", REFRESH, "https://err"),
-            Duration.ofSeconds(1),
-            null);
+        TokenEndpointException.builder()
+            .kind(TokenEndpointException.Kind.PERMANENT)
+            .message("rejected")
+            .httpStatus(400)
+            .error(new OAuth2Error("invalid_grant", REFRESH, "https://err"))
+            .retryAfter(Duration.ofSeconds(1))
+            .build();
 
     assertThat(failure.getMessage())
         .isEqualTo("permanent: rejected (HTTP 400) [invalid_grant]")
@@ -127,6 +127,15 @@ final class ValueTypesTest {
     assertThat(failure.httpStatus()).isEqualTo(400);
     assertThat(failure.retryAfter()).isEqualTo(Duration.ofSeconds(1));
     assertThat(failure.error().toString()).doesNotContain(REFRESH);
+    assertThat(
+            TokenEndpointException.builder()
+                .kind(TokenEndpointException.Kind.AMBIGUOUS)
+                .message("no answer")
+                .build()
+                .getMessage())
+        .isEqualTo("ambiguous: no answer");
+    assertThatThrownBy(() -> TokenEndpointException.builder().message("no kind").build())
+        .isInstanceOf(IllegalStateException.class);
   }
 
   @Test

@@ -1772,13 +1772,10 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
             .schedule(
                 () ->
                     result.completeExceptionally(
-                        new TokenEndpointException(
-                            TokenEndpointException.Kind.AMBIGUOUS,
-                            "no answer within " + timeout,
-                            0,
-                            null,
-                            null,
-                            null)),
+                        TokenEndpointException.builder()
+                            .kind(TokenEndpointException.Kind.AMBIGUOUS)
+                            .message("no answer within " + timeout)
+                            .build()),
                 timeout.toNanos(),
                 TimeUnit.NANOSECONDS);
     stage.whenComplete(
@@ -1800,13 +1797,11 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     }
     // An endpoint that does not classify its failures: assume the worst that is still
     // retryable, that the request may have reached the server.
-    return new TokenEndpointException(
-        TokenEndpointException.Kind.AMBIGUOUS,
-        "unclassified failure " + cause.getClass().getName(),
-        0,
-        null,
-        null,
-        cause);
+    return TokenEndpointException.builder()
+        .kind(TokenEndpointException.Kind.AMBIGUOUS)
+        .message("unclassified failure " + cause.getClass().getName())
+        .cause(cause)
+        .build();
   }
 
   private TokenRefreshException typed(Throwable error) {

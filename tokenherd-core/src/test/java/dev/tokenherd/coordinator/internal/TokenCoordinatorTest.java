@@ -17,6 +17,7 @@ import dev.tokenherd.coordinator.TokenHerd;
 import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.TransientRefreshException;
 import dev.tokenherd.coordinator.spi.GrantType;
+import dev.tokenherd.coordinator.spi.TokenEndpointException;
 import dev.tokenherd.coordinator.spi.TokenEndpointException.Kind;
 import dev.tokenherd.coordinator.spi.TokenRecord;
 import dev.tokenherd.coordinator.spi.TokenRequest;
@@ -354,13 +355,12 @@ final class TokenCoordinatorTest {
         request -> {
           // While our request is in flight, an operator seeds a new login from another worker.
           operator.seed(fleet.tokens("access-other", "refresh-other", HOUR)).join();
-          throw new dev.tokenherd.coordinator.spi.TokenEndpointException(
-              Kind.PERMANENT,
-              "rotated",
-              400,
-              dev.tokenherd.coordinator.OAuth2Error.of("invalid_grant"),
-              null,
-              null);
+          throw TokenEndpointException.builder()
+              .kind(Kind.PERMANENT)
+              .message("rotated")
+              .httpStatus(400)
+              .error(dev.tokenherd.coordinator.OAuth2Error.of("invalid_grant"))
+              .build();
         });
 
     assertThat(done(coordinator.tokenAsync()).value()).isEqualTo("access-other");
