@@ -22,6 +22,7 @@ import dev.tokenherd.coordinator.spi.TokenEndpointException.Kind;
 import dev.tokenherd.coordinator.spi.TokenRecord;
 import dev.tokenherd.coordinator.spi.TokenRequest;
 import dev.tokenherd.coordinator.spi.TokenStatus;
+import dev.tokenherd.coordinator.testing.ForwardingTokenStore.SimpleForwardingTokenStore;
 import dev.tokenherd.coordinator.testing.RecordingListener;
 import dev.tokenherd.coordinator.testing.ScriptedTokenEndpoint;
 import dev.tokenherd.coordinator.testing.VirtualFleet;
@@ -813,18 +814,11 @@ final class TokenCoordinatorTest {
   @Test
   void shortReplication_isCountedAndReportedButTheWriteStands() {
     var shortStore =
-        new dev.tokenherd.coordinator.spi.TokenStore() {
-          @Override
-          public java.util.concurrent.CompletionStage<Optional<TokenRecord>> read(TokenKey key) {
-            return fleet.store.read(key);
-          }
-
+        new SimpleForwardingTokenStore(fleet.store) {
           @Override
           public java.util.concurrent.CompletionStage<dev.tokenherd.coordinator.spi.WriteOutcome>
               compareAndSet(TokenKey key, long expectedVersion, TokenRecord next) {
-            return fleet
-                .store
-                .compareAndSet(key, expectedVersion, next)
+            return super.compareAndSet(key, expectedVersion, next)
                 .thenApply(
                     o ->
                         new dev.tokenherd.coordinator.spi.WriteOutcome(
