@@ -1072,18 +1072,13 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
       long expected = marked == null ? 0 : marked.version();
       TokenRecord next =
           lease.stamp(
-              new TokenRecord(
-                  TokenRecord.CURRENT_SCHEMA,
-                  expected + 1,
-                  0,
-                  TokenStatus.ACTIVE,
-                  merged,
-                  null,
-                  null,
-                  null,
-                  env.workerId(),
-                  now(),
-                  marked == null ? TokenRecord.newGeneration() : marked.generation()));
+              TokenRecord.builder()
+                  .version(expected + 1)
+                  .tokens(merged)
+                  .writer(env.workerId())
+                  .writtenAt(now())
+                  .generation(marked == null ? TokenRecord.newGeneration() : marked.generation())
+                  .build());
       return storeRotation(expected, next)
           .thenCompose(
               outcome -> {
@@ -1115,19 +1110,14 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
      */
     private CompletionStage<Optional<Entry>> writeBack(Held lease, TokenRecord received) {
       TokenRecord recreated =
-          new TokenRecord(
-              received.schemaVersion(),
-              1,
-              received.fence(),
-              received.status(),
-              received.tokens(),
-              null,
-              null,
-              null,
-              received.writer(),
-              received.writtenAt(),
+          received.toBuilder()
+              .version(1)
+              .refreshing(null)
+              .reauthReason(null)
+              .errorCode(null)
               // a new life of the record: workers that cached the vanished one must tell it apart
-              TokenRecord.newGeneration());
+              .generation(TokenRecord.newGeneration())
+              .build();
       return storeRotation(0, recreated)
           .thenCompose(
               outcome -> {
@@ -1346,18 +1336,16 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
         @Nullable OAuth2Error error) {
       TokenRecord next =
           lease.stamp(
-              new TokenRecord(
-                  base == null ? TokenRecord.CURRENT_SCHEMA : base.schemaVersion(),
-                  expected + 1,
-                  0,
-                  TokenStatus.REAUTH_REQUIRED,
-                  null,
-                  null,
-                  reason,
-                  error == null ? null : error.error(),
-                  env.workerId(),
-                  now(),
-                  base == null ? TokenRecord.newGeneration() : base.generation()));
+              TokenRecord.builder()
+                  .schemaVersion(base == null ? TokenRecord.CURRENT_SCHEMA : base.schemaVersion())
+                  .version(expected + 1)
+                  .status(TokenStatus.REAUTH_REQUIRED)
+                  .reauthReason(reason)
+                  .errorCode(error == null ? null : error.error())
+                  .writer(env.workerId())
+                  .writtenAt(now())
+                  .generation(base == null ? TokenRecord.newGeneration() : base.generation())
+                  .build());
       return env.store()
           .compareAndSet(key, expected, next)
           .thenCompose(
@@ -1840,13 +1828,10 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
             .schedule(
                 () ->
                     result.completeExceptionally(
-                        new TokenEndpointException(
-                            TokenEndpointException.Kind.AMBIGUOUS,
-                            "no answer within " + timeout,
-                            0,
-                            null,
-                            null,
-                            null)),
+                        TokenEndpointException.builder()
+                            .kind(TokenEndpointException.Kind.AMBIGUOUS)
+                            .message("no answer within " + timeout)
+                            .build()),
                 timeout.toNanos(),
                 TimeUnit.NANOSECONDS);
     stage.whenComplete(
@@ -1868,13 +1853,11 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
     }
     // An endpoint that does not classify its failures: assume the worst that is still
     // retryable, that the request may have reached the server.
-    return new TokenEndpointException(
-        TokenEndpointException.Kind.AMBIGUOUS,
-        "unclassified failure " + cause.getClass().getName(),
-        0,
-        null,
-        null,
-        cause);
+    return TokenEndpointException.builder()
+        .kind(TokenEndpointException.Kind.AMBIGUOUS)
+        .message("unclassified failure " + cause.getClass().getName())
+        .cause(cause)
+        .build();
   }
 
   private TokenRefreshException typed(Throwable error) {
@@ -1932,18 +1915,7 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
   }
 
   private static TokenRecord withMark(TokenRecord base, @Nullable RefreshMark mark, long fence) {
-    return new TokenRecord(
-        base.schemaVersion(),
-        base.version(),
-        fence,
-        base.status(),
-        base.tokens(),
-        mark,
-        base.reauthReason(),
-        base.errorCode(),
-        base.writer(),
-        base.writtenAt(),
-        base.generation());
+    return base.toBuilder().fence(fence).refreshing(mark).build();
   }
 
   private PermanentRefreshException fenceBehind(

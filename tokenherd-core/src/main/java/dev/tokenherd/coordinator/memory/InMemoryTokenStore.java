@@ -67,12 +67,7 @@ public final class InMemoryTokenStore implements TokenStore {
   @Override
   public CompletionStage<WriteOutcome> compareAndSet(
       TokenKey key, long expectedVersion, TokenRecord next) {
-    requireNonNull(key, "key");
-    requireNonNull(next, "next");
-    if (next.version() != expectedVersion && next.version() != expectedVersion + 1) {
-      throw new IllegalArgumentException(
-          "next version " + next.version() + " must be " + expectedVersion + " or one more");
-    }
+    TokenStore.checkCompareAndSet(key, expectedVersion, next);
     WriteOutcome[] outcome = new WriteOutcome[1];
     records.compute(
         key,
