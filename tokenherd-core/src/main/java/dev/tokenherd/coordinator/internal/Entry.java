@@ -21,18 +21,7 @@ import org.jspecify.annotations.Nullable;
  * once here, so serving allocates nothing.
  */
 final class Entry {
-  static final Entry EMPTY =
-      new Entry(
-          0,
-          "",
-          Phase.EMPTY,
-          null,
-          null,
-          null,
-          Instant.MIN,
-          Instant.MIN,
-          Instant.MIN,
-          Duration.ZERO);
+  static final Entry EMPTY = withoutToken(0, "", Phase.EMPTY, null);
 
   final long version;
 
@@ -92,31 +81,12 @@ final class Entry {
       Duration roundTrip,
       double draw) {
     if (!record.isActive()) {
-      return new Entry(
-          record.version(),
-          record.generation(),
-          Phase.FAILED,
-          null,
-          null,
-          reauthFailure(key, record),
-          Instant.MIN,
-          Instant.MIN,
-          Instant.MIN,
-          Duration.ZERO);
+      return withoutToken(
+          record.version(), record.generation(), Phase.FAILED, reauthFailure(key, record));
     }
     TokenSet tokens = record.tokens();
     if (tokens == null) {
-      return new Entry(
-          record.version(),
-          record.generation(),
-          Phase.EMPTY,
-          null,
-          null,
-          null,
-          Instant.MIN,
-          Instant.MIN,
-          Instant.MIN,
-          Duration.ZERO);
+      return withoutToken(record.version(), record.generation(), Phase.EMPTY, null);
     }
     Instant refreshAt = policy.refreshAt(tokens.issuedAt(), tokens.expiresAt(), roundTrip, draw);
     Instant expireAt = policy.expireAt(tokens.issuedAt(), tokens.expiresAt(), roundTrip);
@@ -143,6 +113,25 @@ final class Entry {
   private static Duration lifetime(TokenSet tokens) {
     Duration lifetime = Duration.between(tokens.issuedAt(), tokens.expiresAt());
     return lifetime.isNegative() ? Duration.ZERO : lifetime;
+  }
+
+  /** An entry with no token to serve: nothing stored yet, or re-authentication required. */
+  private static Entry withoutToken(
+      long version,
+      String generation,
+      Phase phase,
+      @Nullable ReauthenticationRequiredException failure) {
+    return new Entry(
+        version,
+        generation,
+        phase,
+        null,
+        null,
+        failure,
+        Instant.MIN,
+        Instant.MIN,
+        Instant.MIN,
+        Duration.ZERO);
   }
 
   /**
