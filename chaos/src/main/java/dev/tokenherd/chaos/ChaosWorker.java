@@ -47,7 +47,9 @@ import org.jspecify.annotations.Nullable;
  * {@code clientSecret}, {@code namespace}, {@code workerId}, {@code log} (the event log file),
  * {@code threads} (default 3), {@code seed}, {@code break} ({@code mark|endpoint|write|unlock}, see
  * {@link Breakpoints}), {@code waitForReplicas} (a replica count; default none), {@code
- * endpointTimeoutMillis} and {@code leaseMillis} (default {@link ChaosSettings#policy()}).
+ * endpointTimeoutMillis} and {@code leaseMillis} (default {@link ChaosSettings#policy()}), {@code
+ * announcements} ({@code off}: the worker ignores refresh announcements, as earlier versions do;
+ * see {@link UnannouncedFeed}).
  *
  * <p>Before it prints {@code ready} the worker warms up what a first refresh would otherwise pay
  * for on a loaded machine (class loading, JIT, TCP and TLS-less HTTP connection set-up, Redisson's
@@ -119,7 +121,10 @@ public final class ChaosWorker {
             TokenHerd.builder()
                 .tokenStore(store)
                 .refreshLock(lock)
-                .changeFeed(redis.changeFeed())
+                .changeFeed(
+                    "off".equals(options.get("announcements"))
+                        ? new UnannouncedFeed(redis.changeFeed())
+                        : redis.changeFeed())
                 .workerId(workerId)
                 .refreshPolicy(policy(options))
                 .listener(new LoggingListener(log))
