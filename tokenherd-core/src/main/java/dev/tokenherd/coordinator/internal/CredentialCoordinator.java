@@ -1573,7 +1573,12 @@ final class CredentialCoordinator implements TokenCoordinator, ChangeFeed.Listen
   @Override
   public void onChange(TokenKey changed, long version) {
     Announced running = announced;
-    if (running != null && version >= running.version()) {
+    if (running != null && version == running.version()) {
+      // A notice of the very version being refreshed: a record created again at that version (a
+      // flush and a new login), or a failover; the refresh announced on the old one is moot. A
+      // higher version ends it too, but by being installed (the announcement no longer matches
+      // the cached version): cleared here, callers past their point would start a flight of their
+      // own, a second read, in the moment before the notice's read installs it.
       announced = null;
     }
     boolean woken = waiters.reached(version);
