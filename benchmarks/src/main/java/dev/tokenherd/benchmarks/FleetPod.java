@@ -2,15 +2,13 @@ package dev.tokenherd.benchmarks;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.tokenherd.examples.CallerThreads;
 import dev.tokenherd.examples.strategies.TokenSource;
-import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.locks.LockSupport;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -22,30 +20,24 @@ import org.jspecify.annotations.Nullable;
 final class FleetPod {
   private final TokenSource source;
   private final FleetClock clock;
-  private final List<Caller> callers = new ArrayList<>();
+  private final CallerThreads<Caller> callers;
   private final ConcurrentHashMap<String, Long> firstServed = new ConcurrentHashMap<>();
   private final LongAdder errors = new LongAdder();
   private final ConcurrentHashMap<String, String> firstErrors = new ConcurrentHashMap<>();
-  private volatile boolean stopped;
 
   FleetPod(String name, TokenSource source, int threads, FleetClock clock) {
     this.source = requireNonNull(source, "source");
     this.clock = requireNonNull(clock, "clock");
-    for (int i = 0; i < threads; i++) {
-      callers.add(new Caller(name + "-caller-" + i));
-    }
+    this.callers = new CallerThreads<>(name, threads, Caller::new);
   }
 
   void start() {
-    callers.forEach(Thread::start);
+    callers.start();
   }
 
   /** Stops the callers and waits for them; the source stays open (see {@link #close()}). */
   void stop() throws InterruptedException {
-    stopped = true;
-    for (Caller caller : callers) {
-      caller.join(TimeUnit.SECONDS.toMillis(30));
-    }
+    callers.stop(Duration.ofSeconds(30));
   }
 
   /** Closes the pod's token source and its clients. */
@@ -59,7 +51,7 @@ final class FleetPod {
 
   /** Returns the callers' logs; call after {@link #stop()}. */
   List<CallLog> logs() {
-    return callers.stream().map(c -> c.log).toList();
+    return callers.calls().stream().map(c -> c.log).toList();
   }
 
   /** Returns when (cell microseconds) this pod first served each access token. */
@@ -76,24 +68,13 @@ final class FleetPod {
     return Map.copyOf(firstErrors);
   }
 
-  private final class Caller extends Thread {
+  /** One caller thread's call, with its own log. */
+  private final class Caller implements Runnable {
     final CallLog log = new CallLog();
     private @Nullable String lastServed;
 
-    Caller(String threadName) {
-      super(threadName);
-      setDaemon(true);
-    }
-
     @Override
     public void run() {
-      while (!stopped) {
-        call();
-        LockSupport.parkNanos(ThreadLocalRandom.current().nextLong(500_000, 1_500_000));
-      }
-    }
-
-    private void call() {
       long start = System.nanoTime();
       try {
         String token = source.accessToken();

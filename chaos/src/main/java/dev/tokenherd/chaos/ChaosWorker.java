@@ -14,6 +14,7 @@ import dev.tokenherd.coordinator.TokenRefreshException;
 import dev.tokenherd.coordinator.oauth2.OAuth2TokenEndpoint;
 import dev.tokenherd.coordinator.redis.RedisBackend;
 import dev.tokenherd.coordinator.spi.LockLease;
+import dev.tokenherd.testkit.ProcessArguments;
 import dev.tokenherd.testkit.StartupTimeout;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -28,9 +29,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
@@ -48,7 +47,9 @@ import org.jspecify.annotations.Nullable;
  * {@code clientSecret}, {@code namespace}, {@code workerId}, {@code log} (the event log file),
  * {@code threads} (default 3), {@code seed}, {@code break} ({@code mark|endpoint|write|unlock}, see
  * {@link Breakpoints}), {@code waitForReplicas} (a replica count; default none), {@code
- * endpointTimeoutMillis} and {@code leaseMillis} (default {@link ChaosSettings#policy()}).
+ * endpointTimeoutMillis} and {@code leaseMillis} (default {@link ChaosSettings#policy()}), {@code
+ * announcements} ({@code off}: the worker ignores refresh announcements, as earlier versions do;
+ * see {@link UnannouncedFeed}).
  *
  * <p>Before it prints {@code ready} the worker warms up what a first refresh would otherwise pay
  * for on a loaded machine (class loading, JIT, TCP and TLS-less HTTP connection set-up, Redisson's
@@ -81,20 +82,20 @@ public final class ChaosWorker {
    * @throws Exception if the worker cannot start
    */
   public static void main(String[] args) throws Exception {
-    Map<String, String> options = parse(args);
-    String workerId = options.getOrDefault("workerId", "worker");
-    int threads = Integer.parseInt(options.getOrDefault("threads", "3"));
-    long seed = Long.parseLong(options.getOrDefault("seed", "1"));
+    ProcessArguments options = ProcessArguments.parse(args);
+    String workerId = options.get("workerId", "worker");
+    int threads = Integer.parseInt(options.get("threads", "3"));
+    long seed = Long.parseLong(options.get("seed", "1"));
     String armed = options.get("break");
     Clock clock = Clock.systemUTC();
     PrintStream stdout = System.out;
-    try (EventLog log = new EventLog(Path.of(required(options, "log")), workerId, clock)) {
+    try (EventLog log = new EventLog(Path.of(options.required("log")), workerId, clock)) {
       Breakpoints breakpoints =
           new Breakpoints(armed == null ? null : Breakpoints.Point.parse(armed), log, stdout);
       RedisBackend.Builder backendBuilder =
           RedisBackend.builder()
-              .uri(required(options, "redis"))
-              .namespace(options.getOrDefault("namespace", "chaos"));
+              .uri(options.required("redis"))
+              .namespace(options.get("namespace", "chaos"));
       String replicas = options.get("waitForReplicas");
       if (replicas != null) {
         backendBuilder.waitForReplicas(Integer.parseInt(replicas), Duration.ofSeconds(1));
@@ -104,15 +105,15 @@ public final class ChaosWorker {
         LoggingTokenStore store = new LoggingTokenStore(redis.tokenStore(), log, breakpoints);
         LoggingRefreshLock lock =
             new LoggingRefreshLock(redis.refreshLock(), log, breakpoints, store::lastContentFence);
-        URI tokenUri = URI.create(required(options, "tokenUri"));
+        URI tokenUri = URI.create(options.required("tokenUri"));
         HttpClient httpClient = HttpClient.newHttpClient();
         warmUp(httpClient, tokenUri, redis);
         OAuth2TokenEndpoint http =
             OAuth2TokenEndpoint.builder()
                 .httpClient(httpClient)
                 .tokenUri(tokenUri)
-                .clientId(required(options, "clientId"))
-                .clientSecret(required(options, "clientSecret"))
+                .clientId(options.required("clientId"))
+                .clientSecret(options.required("clientSecret"))
                 .build();
         LoggingTokenEndpoint endpoint =
             new LoggingTokenEndpoint(http, log, breakpoints, lock::heldFence, lock::heldLease);
@@ -120,7 +121,10 @@ public final class ChaosWorker {
             TokenHerd.builder()
                 .tokenStore(store)
                 .refreshLock(lock)
-                .changeFeed(redis.changeFeed())
+                .changeFeed(
+                    "off".equals(options.get("announcements"))
+                        ? new UnannouncedFeed(redis.changeFeed())
+                        : redis.changeFeed())
                 .workerId(workerId)
                 .refreshPolicy(policy(options))
                 .listener(new LoggingListener(log))
@@ -157,7 +161,7 @@ public final class ChaosWorker {
     stdout.flush();
   }
 
-  private static RefreshPolicy policy(Map<String, String> options) {
+  private static RefreshPolicy policy(ProcessArguments options) {
     String timeout = options.get("endpointTimeoutMillis");
     String lease = options.get("leaseMillis");
     return ChaosSettings.policy(
@@ -216,26 +220,6 @@ public final class ChaosWorker {
         }
       }
     }
-  }
-
-  private static Map<String, String> parse(String[] args) {
-    Map<String, String> options = new LinkedHashMap<>();
-    for (String arg : args) {
-      int eq = arg.indexOf('=');
-      if (eq <= 0) {
-        throw new IllegalArgumentException("expected name=value, got " + arg);
-      }
-      options.put(arg.substring(0, eq), arg.substring(eq + 1));
-    }
-    return options;
-  }
-
-  private static String required(Map<String, String> options, String name) {
-    String value = options.get(name);
-    if (value == null) {
-      throw new IllegalArgumentException("missing argument " + name + "=...");
-    }
-    return value;
   }
 
   /** Caller threads asking for the token in a loop, checking what they are served. */

@@ -24,15 +24,15 @@ class FailoverIT {
   /**
    * 10a, without WAIT: replication stops after the holder's refresh mark reached the replica but
    * before its rotation; the promoted replica holds the old record with that mark. What the engine
-   * must then do (CredentialCoordinator: a mark of another fence + {@code invalid_grant} = lost
-   * rotation): the next holder presents the rolled-back refresh token once, the server detects the
-   * reuse and revokes the family, and the fleet marks the credential {@code REAUTH_REQUIRED} with
-   * reason {@code LOST_ROTATION}, so callers get {@code LostRotationException}, never a silent
-   * retry. The checker lists the reuse and the re-used version as expected findings, not
-   * violations. The re-authentication record reuses the rolled-back version number, which the
-   * workers that cached the lost version already hold: they must still install it (a stored record
-   * of the same version that differs from theirs is a failover's, see {@code
-   * CredentialCoordinator.divergedAfterFailover}), so every worker reports {@code
+   * must then do ({@code RotationWriter.onPermanentFailure}: a mark of another fence + {@code
+   * invalid_grant} = lost rotation): the next holder presents the rolled-back refresh token once,
+   * the server detects the reuse and revokes the family, and the fleet marks the credential {@code
+   * REAUTH_REQUIRED} with reason {@code LOST_ROTATION}, so callers get {@code
+   * LostRotationException}, never a silent retry. The checker lists the reuse and the re-used
+   * version as expected findings, not violations. The re-authentication record reuses the
+   * rolled-back version number, which the workers that cached the lost version already hold: they
+   * must still install it (a stored record of the same version that differs from theirs is a
+   * failover's, see {@code NearCache.divergedAfterFailover}), so every worker reports {@code
    * REAUTH_REQUIRED/LOST_ROTATION} to its listener, and exactly one worker (the detector) counts
    * the lost rotation. Before that fix, those workers learned it only at their token's expiry
    * (docs/chaos.md, Findings).

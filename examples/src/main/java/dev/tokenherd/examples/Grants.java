@@ -3,8 +3,6 @@ package dev.tokenherd.examples;
 import dev.tokenherd.coordinator.TokenSet;
 import dev.tokenherd.testkit.TokenGrant;
 import java.time.Instant;
-import java.util.Arrays;
-import java.util.stream.Collectors;
 
 /** Turns what the fake authorization server issued into the token set a login would seed. */
 public final class Grants {
@@ -21,10 +19,7 @@ public final class Grants {
     return TokenSet.builder()
         .accessToken(grant.accessToken())
         .refreshToken(grant.refreshToken())
-        .scopes(
-            Arrays.stream(grant.scope().split(" "))
-                .filter(s -> !s.isEmpty())
-                .collect(Collectors.toUnmodifiableSet()))
+        .scopes(grant.scopes())
         .issuedAt(issuedAt)
         .expiresAt(grant.expiresAt())
         .build();

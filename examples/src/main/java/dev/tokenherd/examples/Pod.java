@@ -5,12 +5,9 @@ import static java.util.Objects.requireNonNull;
 import dev.tokenherd.coordinator.ReauthenticationRequiredException;
 import dev.tokenherd.examples.strategies.CredentialRevokedException;
 import dev.tokenherd.examples.strategies.TokenSource;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.locks.LockSupport;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -26,20 +23,17 @@ final class Pod implements PodHandle {
 
   private final String name;
   private final TokenSource source;
-  private final List<Caller> callers = new ArrayList<>();
+  private final CallerThreads<Caller> callers;
   private final LongAdder calls = new LongAdder();
   private final LongAdder errors = new LongAdder();
   private final LongAdder reauth = new LongAdder();
   private final java.util.concurrent.ConcurrentMap<String, String> firstErrors =
       new java.util.concurrent.ConcurrentHashMap<>();
-  private volatile boolean stopped;
 
   Pod(String name, TokenSource source, int threads) {
     this.name = requireNonNull(name, "name");
     this.source = requireNonNull(source, "source");
-    for (int i = 0; i < threads; i++) {
-      callers.add(new Caller(name + "-caller-" + i));
-    }
+    this.callers = new CallerThreads<>(name, threads, Caller::new);
   }
 
   @Override
@@ -48,7 +42,7 @@ final class Pod implements PodHandle {
   }
 
   void start() {
-    callers.forEach(Thread::start);
+    callers.start();
   }
 
   @Override
@@ -64,14 +58,13 @@ final class Pod implements PodHandle {
   /** Stops the callers, waits for them, closes the source and returns the merged latencies. */
   @Override
   public Histogram stop() {
-    stopped = true;
+    try {
+      callers.stop(Duration.ofSeconds(20));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     Histogram merged = newHistogram();
-    for (Caller caller : callers) {
-      try {
-        caller.join(TimeUnit.SECONDS.toMillis(20));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
+    for (Caller caller : callers.calls()) {
       synchronized (caller.latencies) {
         merged.add(caller.latencies);
       }
@@ -106,21 +99,13 @@ final class Pod implements PodHandle {
     }
   }
 
-  private final class Caller extends Thread {
+  /** One caller thread's call, with its own latencies. */
+  private final class Caller implements Runnable {
     final Histogram latencies = newHistogram();
-
-    Caller(String threadName) {
-      super(threadName);
-      setDaemon(true);
-    }
 
     @Override
     public void run() {
-      while (!stopped) {
-        call(latencies);
-        // "using" the token: 0.5-1.5 ms of work between calls
-        LockSupport.parkNanos(ThreadLocalRandom.current().nextLong(500_000, 1_500_000));
-      }
+      call(latencies);
     }
   }
 }

@@ -113,13 +113,13 @@ final class ValueTypesTest {
   @Test
   void tokenEndpointException_messageNamesStatusAndCodeOnly() {
     var failure =
-        new TokenEndpointException(
-            TokenEndpointException.Kind.PERMANENT,
-            "rejected",
-            400,
-            new OAuth2Error("invalid_grant", REFRESH, "https://err"),
-            Duration.ofSeconds(1),
-            null);
+        TokenEndpointException.builder()
+            .kind(TokenEndpointException.Kind.PERMANENT)
+            .message("rejected")
+            .httpStatus(400)
+            .error(new OAuth2Error("invalid_grant", REFRESH, "https://err"))
+            .retryAfter(Duration.ofSeconds(1))
+            .build();
 
     assertThat(failure.getMessage())
         .isEqualTo("permanent: rejected (HTTP 400) [invalid_grant]")
@@ -127,6 +127,15 @@ final class ValueTypesTest {
     assertThat(failure.httpStatus()).isEqualTo(400);
     assertThat(failure.retryAfter()).isEqualTo(Duration.ofSeconds(1));
     assertThat(failure.error().toString()).doesNotContain(REFRESH);
+    assertThat(
+            TokenEndpointException.builder()
+                .kind(TokenEndpointException.Kind.AMBIGUOUS)
+                .message("no answer")
+                .build()
+                .getMessage())
+        .isEqualTo("ambiguous: no answer");
+    assertThatThrownBy(() -> TokenEndpointException.builder().message("no kind").build())
+        .isInstanceOf(IllegalStateException.class);
   }
 
   @Test
@@ -173,8 +182,12 @@ final class ValueTypesTest {
   void tokenRecord_rejectsContradictions() {
     assertThatThrownBy(
             () ->
-                new TokenRecord(
-                    1, 1, 0, TokenStatus.REAUTH_REQUIRED, null, null, null, null, "w", T0))
+                TokenRecord.builder()
+                    .version(1)
+                    .status(TokenStatus.REAUTH_REQUIRED)
+                    .writer("w")
+                    .writtenAt(T0)
+                    .build())
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("reauthReason");
     assertThatThrownBy(() -> TokenRecord.seeded(tokens(), 0, 0, "w", T0))
@@ -182,7 +195,8 @@ final class ValueTypesTest {
     assertThatThrownBy(() -> TokenRecord.seeded(tokens(), 1, -1, "w", T0))
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(
-            () -> new TokenRecord(0, 1, 0, TokenStatus.ACTIVE, null, null, null, null, "w", T0))
+            () ->
+                TokenRecord.builder().schemaVersion(0).version(1).writer("w").writtenAt(T0).build())
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> new WriteOutcome(WriteOutcome.Result.APPLIED, null))
         .isInstanceOf(IllegalArgumentException.class);
@@ -206,6 +220,28 @@ final class ValueTypesTest {
                     "PUBLISH refused")
                 .announcementFailure())
         .isEqualTo("PUBLISH refused");
+  }
+
+  @Test
+  void tokenRecord_builder_defaultsToAnActiveRecordOfTheCurrentSchema() {
+    TokenRecord built =
+        TokenRecord.builder().version(3).tokens(tokens()).writer("w").writtenAt(T0).build();
+
+    assertThat(built.schemaVersion()).isEqualTo(TokenRecord.CURRENT_SCHEMA);
+    assertThat(built.fence()).isZero();
+    assertThat(built.status()).isEqualTo(TokenStatus.ACTIVE);
+    assertThat(built.refreshing()).isNull();
+    assertThat(built.reauthReason()).isNull();
+    assertThat(built.errorCode()).isNull();
+    assertThat(built.generation()).isEmpty();
+    assertThat(built.toBuilder().build()).isEqualTo(built);
+    assertThat(built.withFence(9)).isEqualTo(built.toBuilder().fence(9).build());
+    assertThat(TokenRecord.seeded(tokens(), 3, 0, "w", T0)).isEqualTo(built);
+    assertThatThrownBy(() -> TokenRecord.builder().version(1).writtenAt(T0).build())
+        .isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> TokenRecord.builder().writer("w").writtenAt(T0).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("version");
   }
 
   @Test

@@ -3,6 +3,9 @@ package dev.tokenherd.testkit;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Instant;
+import java.util.Arrays;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -29,6 +32,17 @@ public record TokenGrant(
     requireNonNull(accessToken, "accessToken");
     requireNonNull(expiresAt, "expiresAt");
     requireNonNull(scope, "scope");
+  }
+
+  /**
+   * Returns the granted scopes, one per element.
+   *
+   * @return the scope tokens of {@link #scope()}; empty for none
+   */
+  public Set<String> scopes() {
+    return Arrays.stream(scope.split(" "))
+        .filter(s -> !s.isEmpty())
+        .collect(Collectors.toUnmodifiableSet());
   }
 
   @Override

@@ -69,6 +69,13 @@ final class FakeAuthorizationServerTest {
   }
 
   @Test
+  void issueTokens_grantSplitsItsScopeIntoTokens() {
+    assertThat(server.issueTokens("read write").scopes())
+        .containsExactlyInAnyOrder("read", "write");
+    assertThat(server.issueTokens("").scopes()).isEmpty();
+  }
+
+  @Test
   void refresh_clientSecretPost_isAccepted() throws IOException {
     TokenGrant seeded = server.issueTokens("read");
 

@@ -21,8 +21,7 @@ import org.jspecify.annotations.Nullable;
  * once here, so serving allocates nothing.
  */
 final class Entry {
-  static final Entry EMPTY =
-      new Entry(0, "", Phase.EMPTY, null, null, null, Instant.MIN, Instant.MIN, Instant.MIN);
+  static final Entry EMPTY = withoutToken(0, "", Phase.EMPTY, null);
 
   final long version;
 
@@ -42,6 +41,9 @@ final class Entry {
    */
   final Instant servableUntil;
 
+  /** How long the token lives as the server stated it (zero: issued expired, or no token). */
+  final Duration lifetime;
+
   private Entry(
       long version,
       String generation,
@@ -51,7 +53,8 @@ final class Entry {
       @Nullable ReauthenticationRequiredException failure,
       Instant refreshAt,
       Instant expireAt,
-      Instant servableUntil) {
+      Instant servableUntil,
+      Duration lifetime) {
     this.version = version;
     this.generation = generation;
     this.phase = phase;
@@ -61,6 +64,7 @@ final class Entry {
     this.refreshAt = refreshAt;
     this.expireAt = expireAt;
     this.servableUntil = servableUntil;
+    this.lifetime = lifetime;
   }
 
   /**
@@ -77,29 +81,12 @@ final class Entry {
       Duration roundTrip,
       double draw) {
     if (!record.isActive()) {
-      return new Entry(
-          record.version(),
-          record.generation(),
-          Phase.FAILED,
-          null,
-          null,
-          reauthFailure(key, record),
-          Instant.MIN,
-          Instant.MIN,
-          Instant.MIN);
+      return withoutToken(
+          record.version(), record.generation(), Phase.FAILED, reauthFailure(key, record));
     }
     TokenSet tokens = record.tokens();
     if (tokens == null) {
-      return new Entry(
-          record.version(),
-          record.generation(),
-          Phase.EMPTY,
-          null,
-          null,
-          null,
-          Instant.MIN,
-          Instant.MIN,
-          Instant.MIN);
+      return withoutToken(record.version(), record.generation(), Phase.EMPTY, null);
     }
     Instant refreshAt = policy.refreshAt(tokens.issuedAt(), tokens.expiresAt(), roundTrip, draw);
     Instant expireAt = policy.expireAt(tokens.issuedAt(), tokens.expiresAt(), roundTrip);
@@ -113,7 +100,32 @@ final class Entry {
         null,
         refreshAt,
         expireAt,
-        policy.servableUntil(tokens.issuedAt(), tokens.expiresAt()));
+        policy.servableUntil(tokens.issuedAt(), tokens.expiresAt()),
+        lifetime(tokens));
+  }
+
+  private static Duration lifetime(TokenSet tokens) {
+    Duration lifetime = Duration.between(tokens.issuedAt(), tokens.expiresAt());
+    return lifetime.isNegative() ? Duration.ZERO : lifetime;
+  }
+
+  /** An entry with no token to serve: nothing stored yet, or re-authentication required. */
+  private static Entry withoutToken(
+      long version,
+      String generation,
+      Phase phase,
+      @Nullable ReauthenticationRequiredException failure) {
+    return new Entry(
+        version,
+        generation,
+        phase,
+        null,
+        null,
+        failure,
+        Instant.MIN,
+        Instant.MIN,
+        Instant.MIN,
+        Duration.ZERO);
   }
 
   /**
@@ -159,7 +171,16 @@ final class Entry {
 
   Entry withPhase(Phase next) {
     return new Entry(
-        version, generation, next, token, completed, failure, refreshAt, expireAt, servableUntil);
+        version,
+        generation,
+        next,
+        token,
+        completed,
+        failure,
+        refreshAt,
+        expireAt,
+        servableUntil,
+        lifetime);
   }
 
   @Override

@@ -35,19 +35,19 @@ final class Failures {
     if (cause instanceof TokenEndpointException endpointError) {
       return endpointError;
     }
-    return new TokenEndpointException(
-        TokenEndpointException.Kind.AMBIGUOUS,
-        "unclassified failure " + cause.getClass().getName(),
-        0,
-        null,
-        null,
-        cause);
+    return TokenEndpointException.builder()
+        .kind(TokenEndpointException.Kind.AMBIGUOUS)
+        .message("unclassified failure " + cause.getClass().getName())
+        .cause(cause)
+        .build();
   }
 
   /** Returns the failure of a token request that got no answer within {@code timeout}. */
   static TokenEndpointException noAnswer(Duration timeout) {
-    return new TokenEndpointException(
-        TokenEndpointException.Kind.AMBIGUOUS, "no answer within " + timeout, 0, null, null, null);
+    return TokenEndpointException.builder()
+        .kind(TokenEndpointException.Kind.AMBIGUOUS)
+        .message("no answer within " + timeout)
+        .build();
   }
 
   /** Returns the endpoint's transient failure (the server certainly did not rotate), typed. */

@@ -16,7 +16,10 @@ import org.slf4j.LoggerFactory;
  * version and, unless that refresh will read the store anyway or the notice is of this worker's own
  * write, re-reads the store and hands what it finds to the {@link NearCache} ({@link #sync}). It
  * also keeps what other workers announced: the refresh another holder is running (its refresh
- * mark), which this worker then leaves to that holder rather than compete for the lock.
+ * mark), which this worker then leaves to that holder rather than compete for the lock. An
+ * announcement is told from this worker's own by its mark id ({@link #ownMark}), and ends at a
+ * notice of its very version, at a gap, or once a higher version is installed (it no longer matches
+ * the version asked about).
  *
  * <p>Notices only make the fleet fast: they may be lost, late or duplicated, so every path that
  * depends on one has a poll behind it (the refresh's wait is bounded; a failed credential re-reads
@@ -55,6 +58,9 @@ final class FeedFollower implements ChangeFeed.Listener {
    */
   private volatile @Nullable Announced announced;
 
+  /** The id of the last refresh mark this worker made: its announcement is not another's. */
+  private volatile @Nullable String ownMarkId;
+
   private final ChangeFeed.Subscription subscription;
 
   /** Subscribes at once: build it last, once the cache it installs into is ready. */
@@ -68,6 +74,15 @@ final class FeedFollower implements ChangeFeed.Listener {
 
   @Override
   public void onChange(TokenKey changed, long version) {
+    Announced running = announced;
+    if (running != null && version == running.version()) {
+      // A notice of the very version being refreshed: a record created again at that version (a
+      // flush and a new login), or a failover; the refresh announced on the old one is moot. A
+      // higher version ends it too, but by being installed (the announcement no longer matches
+      // the cached version): cleared here, callers past their point would start a flight of their
+      // own, a second read, in the moment before the notice's read installs it.
+      announced = null;
+    }
     boolean woken = waiters.reached(version);
     if (isOwnNotice(version)) {
       // The notice of this worker's own rotation: it holds the record it wrote (installed when
@@ -92,7 +107,7 @@ final class FeedFollower implements ChangeFeed.Listener {
   }
 
   @Override
-  public void onRefreshing(TokenKey changed, long version, Duration window) {
+  public void onRefreshing(TokenKey changed, long version, String markId, Duration window) {
     if (window.isZero()) {
       // The holder's request is over without a new version: waiting for its notice is over too.
       Announced running = announced;
@@ -102,7 +117,9 @@ final class FeedFollower implements ChangeFeed.Listener {
       waiters.wakeAll();
       return;
     }
-    announced = new Announced(version, context.now().plus(window));
+    if (!markId.equals(ownMarkId)) {
+      announced = new Announced(version, context.now().plus(window));
+    }
   }
 
   @Override
@@ -112,15 +129,17 @@ final class FeedFollower implements ChangeFeed.Listener {
       // our write and handed its version out again): every later notice is read.
       ownWrite = null;
     }
+    announced = null; // whatever ended meanwhile was missed: read the store instead
     waiters.wakeAll();
     noticed.set(true);
     sync();
   }
 
   /**
-   * Whether another worker announced a refresh of {@code version} that may still be running. Our
-   * own announcements count too: a holder whose attempt failed while its mark is live does not
-   * start another that the store would refuse (MARK_HELD) until the mark runs out.
+   * Whether another worker announced a refresh of {@code version} that may still be running, and no
+   * notice of that very version arrived since (which ends it, whatever its window said: a record
+   * created again at that version). A higher version ends it by being installed: callers then ask
+   * about that version, which the announcement does not match.
    */
   boolean othersRefreshing(long version) {
     Instant until = announcedUntil(version);
@@ -134,6 +153,14 @@ final class FeedFollower implements ChangeFeed.Listener {
   @Nullable Instant announcedUntil(long version) {
     Announced running = announced;
     return running != null && running.version() == version ? running.until() : null;
+  }
+
+  /**
+   * Notes the id of a refresh mark this worker made, before it is written: its announcement is this
+   * worker's own, not another's refresh (see {@link FencedLease#mark}).
+   */
+  void ownMark(String markId) {
+    ownMarkId = markId;
   }
 
   /** A refresh of {@code version} another worker announced, which may run until {@code until}. */

@@ -60,17 +60,6 @@ final class RefreshMarks {
   }
 
   private static TokenRecord withMark(TokenRecord base, @Nullable RefreshMark mark, long fence) {
-    return new TokenRecord(
-        base.schemaVersion(),
-        base.version(),
-        fence,
-        base.status(),
-        base.tokens(),
-        mark,
-        base.reauthReason(),
-        base.errorCode(),
-        base.writer(),
-        base.writtenAt(),
-        base.generation());
+    return base.toBuilder().fence(fence).refreshing(mark).build();
   }
 }

@@ -27,9 +27,11 @@ import org.slf4j.LoggerFactory;
  * The fleet-wide refresh protocol of DESIGN.md, for one credential: read the record, {@linkplain
  * Decision decide}, and either adopt what is stored, fail, or ask the lock. A worker that gets no
  * lease waits for a newer version (change feed, or a poll with backoff) and reads again: waiters
- * never touch the endpoint. A worker that gets one reads again under it (the double-check), plans
- * the token request and hands it to the {@link RequestSender}; the lease is released whatever
- * happens.
+ * never touch the endpoint. So does a worker behind another holder's announced refresh of the
+ * version it would refresh ({@link FeedFollower#othersRefreshing}): it does not ask for the lock
+ * that holder holds, nor, on a flight's first step, read the version still being refreshed. A
+ * worker that gets one reads again under it (the double-check), plans the token request and hands
+ * it to the {@link RequestSender}; the lease is released whatever happens.
  *
  * <p>It returns records and never installs them: a flight completes with the {@link FlightResult}
  * that the {@link SingleFlight} hands to the {@link NearCache}, like a cache loader whose cache
@@ -97,6 +99,12 @@ final class RefreshProtocol {
           new RefreshTimeoutException(
               key, Duration.between(flight.started(), now), context.lastFailure()));
     }
+    long seenVersion = flight.seen().version;
+    if (polls == 0 && feed.othersRefreshing(seenVersion)) {
+      // Another worker announced a refresh of the version this flight started from: what a read
+      // would show now is that version, still being refreshed. Its notice is read instead.
+      return waitForHolder(flight, seenVersion, polls);
+    }
     return context
         .read()
         .thenCompose(
@@ -115,6 +123,11 @@ final class RefreshProtocol {
                     CompletableFuture.completedFuture(adopt(flight, record.orElseThrow()));
                 case FAIL -> fail(record, requireNonNull(decision.failure()));
                 case REFRESH -> {
+                  if (feed.othersRefreshing(version(record))) {
+                    // Another worker announced its refresh of this very version: it holds the
+                    // lock, and asking for it would only be refused. Wait for its notice.
+                    yield waitForHolder(flight, version(record), polls);
+                  }
                   // The lease's end, by this worker's clock, counted from before the lock was
                   // asked for: no later than the lock's own expiry.
                   Instant leaseEnd = context.now().plus(policy.leaseTime());
@@ -128,16 +141,18 @@ final class RefreshProtocol {
                               lease.isPresent()
                                   ? holdLease(
                                           flight,
-                                          new FencedLease(lease.get(), context.env().workerId()),
+                                          new FencedLease(
+                                              lease.get(), context.env().workerId(), feed),
                                           leaseEnd)
                                       .thenCompose(
                                           done ->
                                               done.isPresent()
                                                   ? CompletableFuture.completedFuture(done.get())
                                                   : flight.wasHeldOff()
-                                                      ? waitForHolder(flight, record, polls)
+                                                      ? waitForHolder(
+                                                          flight, version(record), polls)
                                                       : step(flight, polls))
-                                  : waitForHolder(flight, record, polls));
+                                  : waitForHolder(flight, version(record), polls));
                 }
               };
             });
@@ -168,21 +183,28 @@ final class RefreshProtocol {
         : CompletableFuture.failedFuture(failure);
   }
 
-  private CompletionStage<FlightResult> waitForHolder(
-      Flight flight, Optional<TokenRecord> stored, int polls) {
+  private static long version(Optional<TokenRecord> stored) {
+    return stored.map(TokenRecord::version).orElse(0L);
+  }
+
+  private CompletionStage<FlightResult> waitForHolder(Flight flight, long version, int polls) {
     if (flight.contended()) {
       context.counters().lockContended.increment();
     }
     Duration left = Duration.between(context.now(), flight.deadline());
     Duration pause = policy.pollBackoff().delay(polls + 1, context.env().random());
-    long version = stored.map(TokenRecord::version).orElse(0L);
     Instant announcedUntil = feed.announcedUntil(version);
-    if (flight.trigger() == Trigger.STALE && announcedUntil != null) {
-      // A refresh ahead whose token is still valid, behind a holder that announced its
-      // refresh: wait for its notice (or its announcement that it is over) rather than poll;
-      // if both are lost, the poll comes when the holder's mark runs out. Callers that need a
-      // token (an expired one) keep polling.
+    if (announcedUntil != null) {
+      // Behind a holder that announced its refresh: wait for its notice (or its announcement
+      // that it is over) rather than poll. A refresh ahead, whose token is still valid, waits
+      // until the holder's mark runs out; callers who need a token (theirs expired) poll once
+      // the holder's request has taken as long as this worker's slow requests do, so that a
+      // lost notice costs them no more than that.
       Duration toEnd = Duration.between(context.now(), announcedUntil);
+      if (flight.trigger() != Trigger.STALE) {
+        Duration slow = context.env().latency().highPercentile();
+        toEnd = slow.compareTo(toEnd) < 0 ? slow : toEnd;
+      }
       pause = toEnd.compareTo(pause) > 0 ? toEnd : pause;
     }
     if (pause.compareTo(left) > 0) {

@@ -94,10 +94,11 @@ final class RequestSender {
    * ran out and another worker has written since (this worker must not send: it adopts or waits),
    * or the lock still holds and the lock's fence counter went back (its key deleted or evicted, a
    * restore, a failover to a lagging replica). Only the lock can tell the two apart, atomically:
-   * {@link LockLease#advancePast} re-fences the lease if it still holds the lock, once per attempt,
-   * and the mark is written again under the new fence. The store also refuses a mark while another
-   * holder's mark is live (MARK_HELD): that holder may be sending now, whatever the lock says (its
-   * key evicted, lost in a failover); this worker then waits.
+   * {@link LockLease#advancePast} re-fences the lease if it still holds the lock ({@link
+   * FencedLease#refence}), once per attempt, and the mark is written again under the new fence. The
+   * store also refuses a mark while another holder's mark is live (MARK_HELD): that holder may be
+   * sending now, whatever the lock says (its key evicted, lost in a failover); this worker then
+   * waits.
    */
   private CompletionStage<Optional<FlightResult>> writeMark(
       Flight flight,
@@ -147,13 +148,8 @@ final class RequestSender {
               if (outcome.result() != WriteOutcome.Result.FENCE_REJECTED || refenced) {
                 return writer.lostRace(lease, outcome);
               }
-              long stored = requireNonNull(outcome.current()).fence();
-              if (!FencedLease.canRefenceAbove(stored)) {
-                return CompletableFuture.failedFuture(
-                    lease.behind(
-                        key, stored, "the stored fence is too large to re-fence above", null));
-              }
-              return refence(lease, stored)
+              return lease
+                  .refence(key, requireNonNull(outcome.current()).fence())
                   .thenCompose(
                       renewed ->
                           renewed.isPresent()
@@ -167,39 +163,6 @@ final class RequestSender {
                                   true)
                               : writer.lostRace(lease, outcome));
             });
-  }
-
-  /**
-   * Asks the lock for a fence above {@code stored}; empty if the lease ran out. A lock that cannot
-   * re-fence fails the attempt with a typed, permanent error naming the cause.
-   */
-  private CompletionStage<Optional<FencedLease>> refence(FencedLease lease, long stored) {
-    return lease
-        .advancePast(stored)
-        .handle(
-            (renewed, error) -> {
-              if (error == null) {
-                renewed.ifPresent(
-                    next ->
-                        log.warn(
-                            "credential '{}': the lock's fence counter went back (lease fence"
-                                + " {} is not above the stored fence {} while the lock is"
-                                + " held: its key was lost, evicted or rolled back); re-fenced"
-                                + " to {}",
-                            key,
-                            lease.fence(),
-                            stored,
-                            next.fence()));
-                return CompletableFuture.completedFuture(renewed);
-              }
-              Throwable cause = Failures.unwrap(error);
-              if (cause instanceof UnsupportedOperationException) {
-                return CompletableFuture.<Optional<FencedLease>>failedFuture(
-                    lease.behind(key, stored, String.valueOf(cause.getMessage()), cause));
-              }
-              return CompletableFuture.<Optional<FencedLease>>failedFuture(cause);
-            })
-        .thenCompose(stage -> stage);
   }
 
   /**

@@ -70,18 +70,13 @@ final class RotationWriter {
     long expected = marked == null ? 0 : marked.version();
     TokenRecord next =
         lease.stamp(
-            new TokenRecord(
-                TokenRecord.CURRENT_SCHEMA,
-                expected + 1,
-                0,
-                TokenStatus.ACTIVE,
-                merged,
-                null,
-                null,
-                null,
-                context.env().workerId(),
-                context.now(),
-                marked == null ? TokenRecord.newGeneration() : marked.generation()));
+            TokenRecord.builder()
+                .version(expected + 1)
+                .tokens(merged)
+                .writer(context.env().workerId())
+                .writtenAt(context.now())
+                .generation(marked == null ? TokenRecord.newGeneration() : marked.generation())
+                .build());
     return RotationRetry.store(context, feed, flight.leaseEnd(), expected, next)
         .thenCompose(
             outcome -> {
@@ -114,19 +109,14 @@ final class RotationWriter {
   private CompletionStage<Optional<FlightResult>> writeBack(
       Flight flight, FencedLease lease, TokenRecord received) {
     TokenRecord recreated =
-        new TokenRecord(
-            received.schemaVersion(),
-            1,
-            received.fence(),
-            received.status(),
-            received.tokens(),
-            null,
-            null,
-            null,
-            received.writer(),
-            received.writtenAt(),
+        received.toBuilder()
+            .version(1)
+            .refreshing(null)
+            .reauthReason(null)
+            .errorCode(null)
             // a new life of the record: workers that cached the vanished one must tell it apart
-            TokenRecord.newGeneration());
+            .generation(TokenRecord.newGeneration())
+            .build();
     return RotationRetry.store(context, feed, flight.leaseEnd(), 0, recreated)
         .thenCompose(
             outcome -> {
@@ -222,18 +212,16 @@ final class RotationWriter {
       @Nullable OAuth2Error error) {
     TokenRecord next =
         lease.stamp(
-            new TokenRecord(
-                base == null ? TokenRecord.CURRENT_SCHEMA : base.schemaVersion(),
-                expected + 1,
-                0,
-                TokenStatus.REAUTH_REQUIRED,
-                null,
-                null,
-                reason,
-                error == null ? null : error.error(),
-                context.env().workerId(),
-                context.now(),
-                base == null ? TokenRecord.newGeneration() : base.generation()));
+            TokenRecord.builder()
+                .schemaVersion(base == null ? TokenRecord.CURRENT_SCHEMA : base.schemaVersion())
+                .version(expected + 1)
+                .status(TokenStatus.REAUTH_REQUIRED)
+                .reauthReason(reason)
+                .errorCode(error == null ? null : error.error())
+                .writer(context.env().workerId())
+                .writtenAt(context.now())
+                .generation(base == null ? TokenRecord.newGeneration() : base.generation())
+                .build());
     return context
         .env()
         .store()

@@ -28,13 +28,22 @@ import org.slf4j.LoggerFactory;
  * hands the record it brings back to the {@link NearCache}, and only then completes, so that the
  * callers it wakes find the new entry cached. A failed flight fails every caller with the same
  * typed error. Each waiting caller gets its own future with its own deadline ({@link #join}), never
- * the shared one, so that one caller's cancel cannot poison the others.
+ * the shared one, so that one caller's cancel cannot poison the others. A caller whose refreshed
+ * token ran out before it got it (a refresh slower than the token lives) follows one more shared
+ * flight within its wait.
  *
  * <p>It also holds a misconfigured store (an ACL refusal, a key of the wrong type) for a poll
  * pause: until an operator acts, asking the store again on every call would change nothing.
  */
 final class SingleFlight {
   private static final Logger log = LoggerFactory.getLogger(SingleFlight.class);
+
+  /**
+   * The shortest stated lifetime for which a token that ran out before its waiting caller got it is
+   * taken for a late refresh (and refreshed once more) rather than a token the server issued
+   * already expired (expires_in 0, negative, or a fraction of a millisecond).
+   */
+  private static final Duration LATE_TOKEN_LIFETIME = Duration.ofMillis(1);
 
   private final CredentialContext context;
   private final TokenKey key;
@@ -156,10 +165,23 @@ final class SingleFlight {
                 },
                 wait.toNanos(),
                 TimeUnit.NANOSECONDS);
+    CompletableFuture<AccessToken> unused = result.whenComplete((t, e) -> deadline.cancel(false));
+    follow(running, result, /* lateRefreshes= */ 1);
+    return result;
+  }
+
+  /**
+   * Completes {@code result} with what {@code running} brings back, within the caller's wait (its
+   * deadline completes {@code result} first otherwise).
+   */
+  private void follow(
+      CompletableFuture<Entry> running, CompletableFuture<AccessToken> result, int lateRefreshes) {
     CompletableFuture<Entry> unused =
         running.whenComplete(
             (done, error) -> {
-              deadline.cancel(false);
+              if (result.isDone()) {
+                return; // the caller's wait ran out
+              }
               if (error != null) {
                 result.completeExceptionally(Failures.typed(key, error));
               } else if (done.token != null && context.now().isBefore(done.servableUntil)) {
@@ -167,10 +189,17 @@ final class SingleFlight {
                 // brought it back inside its expiry skew: it has not expired, even on a server
                 // that counts whole seconds.
                 result.complete(done.token);
+              } else if (done.token != null
+                  && lateRefreshes > 0
+                  && done.lifetime.compareTo(LATE_TOKEN_LIFETIME) >= 0) {
+                // The token lived, but ran out before this caller got it: the refresh, or this
+                // machine, was slower than the token's life. Its rotation is stored; within the
+                // caller's wait, one more refresh (shared with every caller in the same spot).
+                follow(start(cache.entry(), Trigger.EXPIRED, null), result, lateRefreshes - 1);
               } else if (done.token != null) {
                 // The token had expired when it came back: the server issued it expired
-                // (expires_in 0 or negative), or the refresh took longer than the token lives.
-                // Its rotation is stored; the caller is not served it, and its next call
+                // (expires_in 0 or negative), or the refresh took longer than the token lives,
+                // twice. Its rotation is stored; the caller is not served it, and its next call
                 // refreshes again.
                 result.completeExceptionally(
                     new TransientRefreshException(
@@ -191,7 +220,6 @@ final class SingleFlight {
                         : new TransientRefreshException(key, "no token is available", null, null));
               }
             });
-    return result;
   }
 
   /** Notes that the store answered (a flight or a seed succeeded): a held misconfiguration ends. */

@@ -40,12 +40,14 @@ public final class InMemoryChangeFeed implements ChangeFeed {
   }
 
   @Override
-  public CompletionStage<Void> announceRefreshing(TokenKey key, long version, Duration window) {
+  public CompletionStage<Void> announceRefreshing(
+      TokenKey key, long version, String markId, Duration window) {
     requireNonNull(key, "key");
+    requireNonNull(markId, "markId");
     requireNonNull(window, "window");
     for (Listener listener : listeners.getOrDefault(key, List.of())) {
       try {
-        listener.onRefreshing(key, version, window);
+        listener.onRefreshing(key, version, markId, window);
       } catch (RuntimeException e) {
         log.warn("change listener for credential '{}' failed", key, e);
       }

@@ -67,12 +67,7 @@ public final class InMemoryTokenStore implements TokenStore {
   @Override
   public CompletionStage<WriteOutcome> compareAndSet(
       TokenKey key, long expectedVersion, TokenRecord next) {
-    requireNonNull(key, "key");
-    requireNonNull(next, "next");
-    if (next.version() != expectedVersion && next.version() != expectedVersion + 1) {
-      throw new IllegalArgumentException(
-          "next version " + next.version() + " must be " + expectedVersion + " or one more");
-    }
+    TokenStore.checkCompareAndSet(key, expectedVersion, next);
     WriteOutcome[] outcome = new WriteOutcome[1];
     records.compute(
         key,
@@ -92,7 +87,11 @@ public final class InMemoryTokenStore implements TokenStore {
       } else {
         // A metadata change: a refresh mark written (its window), or settled or taken back (0).
         RefreshMark mark = next.refreshing();
-        feed.announceRefreshing(key, next.version(), mark == null ? Duration.ZERO : mark.window());
+        feed.announceRefreshing(
+            key,
+            next.version(),
+            mark == null ? "" : mark.id(),
+            mark == null ? Duration.ZERO : mark.window());
       }
     }
     return CompletableFuture.completedFuture(result);

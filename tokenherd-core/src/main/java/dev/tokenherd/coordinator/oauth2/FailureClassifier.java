@@ -113,7 +113,13 @@ final class FailureClassifier {
       kind = Kind.AMBIGUOUS;
       message = "token endpoint " + target + " answered with an unexpected status";
     }
-    return new TokenEndpointException(kind, message, status, error, retryAfter, null);
+    return TokenEndpointException.builder()
+        .kind(kind)
+        .message(message)
+        .httpStatus(status)
+        .error(error)
+        .retryAfter(retryAfter)
+        .build();
   }
 
   /**
@@ -191,7 +197,7 @@ final class FailureClassifier {
       kind = Kind.AMBIGUOUS;
       message = "the exchange with " + target + " failed unexpectedly";
     }
-    return new TokenEndpointException(kind, message, 0, null, null, cause);
+    return TokenEndpointException.builder().kind(kind).message(message).cause(cause).build();
   }
 
   /** Strips the wrappers that futures put around the real failure. */

@@ -223,14 +223,12 @@ public final class OAuth2TokenEndpoint implements TokenEndpoint {
     if (!request.scopes().stream().allMatch(OAuth2TokenEndpoint::isScopeToken)) {
       // The request can never succeed; fail it like any other permanent refusal.
       result.completeExceptionally(
-          new TokenEndpointException(
-              Kind.PERMANENT,
-              "a requested scope is empty or has a character outside RFC 6749 sec. 3.3"
-                  + " scope-token",
-              0,
-              null,
-              null,
-              null));
+          TokenEndpointException.builder()
+              .kind(Kind.PERMANENT)
+              .message(
+                  "a requested scope is empty or has a character outside RFC 6749 sec. 3.3"
+                      + " scope-token")
+              .build());
       return result;
     }
     String form = formBody(request);
@@ -293,13 +291,10 @@ public final class OAuth2TokenEndpoint implements TokenEndpoint {
         CompletableFuture.runAsync(
             () -> {
               if (result.completeExceptionally(
-                  new TokenEndpointException(
-                      Kind.AMBIGUOUS,
-                      "no complete answer from " + target + " within " + request.timeout(),
-                      0,
-                      null,
-                      null,
-                      null))) {
+                  TokenEndpointException.builder()
+                      .kind(Kind.AMBIGUOUS)
+                      .message("no complete answer from " + target + " within " + request.timeout())
+                      .build())) {
                 exchange.cancel(true);
               }
             },
@@ -320,24 +315,23 @@ public final class OAuth2TokenEndpoint implements TokenEndpoint {
     Duration retryAfter =
         RetryAfter.parse(response.headers().firstValue("Retry-After").orElse(null), receivedAt);
     if (body.exceeded()) {
-      throw new TokenEndpointException(
-          Kind.INVALID_RESPONSE,
-          "token response from " + target + " is larger than " + maxResponseBytes + " bytes",
-          status,
-          null,
-          retryAfter,
-          null);
+      throw TokenEndpointException.builder()
+          .kind(Kind.INVALID_RESPONSE)
+          .message(
+              "token response from " + target + " is larger than " + maxResponseBytes + " bytes")
+          .httpStatus(status)
+          .retryAfter(retryAfter)
+          .build();
     }
     try {
       return parser.parse(body.bytes(), sentAt);
     } catch (TokenResponseParser.InvalidTokenResponseException e) {
-      throw new TokenEndpointException(
-          Kind.INVALID_RESPONSE,
-          "token response from " + target + " is invalid: " + e.getMessage(),
-          status,
-          null,
-          retryAfter,
-          null);
+      throw TokenEndpointException.builder()
+          .kind(Kind.INVALID_RESPONSE)
+          .message("token response from " + target + " is invalid: " + e.getMessage())
+          .httpStatus(status)
+          .retryAfter(retryAfter)
+          .build();
     }
   }
 

@@ -36,10 +36,13 @@ public interface ChangeFeed {
    *
    * @param key the credential
    * @param version the version the mark was stored on (the refresh will store the next one)
+   * @param markId the {@linkplain RefreshMark#id() id} of the mark, so that its holder knows its
+   *     own announcement; empty for a record that carries no mark any more
    * @param window how long the holder may still be sending; zero: no longer
    * @return a stage that completes when the announcement was handed to the feed
    */
-  default CompletionStage<Void> announceRefreshing(TokenKey key, long version, Duration window) {
+  default CompletionStage<Void> announceRefreshing(
+      TokenKey key, long version, String markId, Duration window) {
     return CompletableFuture.completedFuture(null);
   }
 
@@ -78,9 +81,10 @@ public interface ChangeFeed {
      *
      * @param key the credential
      * @param version the version being refreshed
+     * @param markId the id of the holder's refresh mark (empty if the record carries none now)
      * @param window how long the holder may still be sending; zero: no longer
      */
-    default void onRefreshing(TokenKey key, long version, Duration window) {}
+    default void onRefreshing(TokenKey key, long version, String markId, Duration window) {}
   }
 
   /** An open subscription. */

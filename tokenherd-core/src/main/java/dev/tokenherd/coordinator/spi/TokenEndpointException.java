@@ -2,6 +2,7 @@ package dev.tokenherd.coordinator.spi;
 
 import static java.util.Objects.requireNonNull;
 
+import com.google.errorprone.annotations.CanIgnoreReturnValue;
 import dev.tokenherd.coordinator.OAuth2Error;
 import java.time.Duration;
 import java.util.Locale;
@@ -9,7 +10,7 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * A classified token endpoint failure. The message names the HTTP status and OAuth 2.0 error code
- * only: never a token, a secret or a response body.
+ * only: never a token, a secret or a response body. Make one with {@link #builder()}.
  */
 public final class TokenEndpointException extends RuntimeException {
   private static final long serialVersionUID = 1L;
@@ -59,17 +60,7 @@ public final class TokenEndpointException extends RuntimeException {
   /** The server's {@code Retry-After}, or {@code null} if it gave none. */
   private final @Nullable Duration retryAfter;
 
-  /**
-   * Creates the exception.
-   *
-   * @param kind the classification
-   * @param message what happened, without secrets or response bodies
-   * @param httpStatus the HTTP status, or 0 when no response was received
-   * @param error the OAuth 2.0 error response, if one was parsed
-   * @param retryAfter the server's {@code Retry-After}, if given
-   * @param cause the underlying failure, if any
-   */
-  public TokenEndpointException(
+  private TokenEndpointException(
       Kind kind,
       String message,
       int httpStatus,
@@ -87,6 +78,16 @@ public final class TokenEndpointException extends RuntimeException {
     this.httpStatus = httpStatus;
     this.error = error;
     this.retryAfter = retryAfter;
+  }
+
+  /**
+   * Returns a new builder. The kind and the message are required; the rest defaults to no response
+   * (HTTP status 0), no OAuth 2.0 error, no {@code Retry-After} and no cause.
+   *
+   * @return a new builder
+   */
+  public static Builder builder() {
+    return new Builder();
   }
 
   /**
@@ -123,5 +124,103 @@ public final class TokenEndpointException extends RuntimeException {
    */
   public @Nullable Duration retryAfter() {
     return retryAfter;
+  }
+
+  /** Builds a {@link TokenEndpointException}. */
+  public static final class Builder {
+    private @Nullable Kind kind;
+    private @Nullable String message;
+    private int httpStatus;
+    private @Nullable OAuth2Error error;
+    private @Nullable Duration retryAfter;
+    private @Nullable Throwable cause;
+
+    private Builder() {}
+
+    /**
+     * Sets how the coordinator treats the failure (required).
+     *
+     * @param kind the classification
+     * @return this builder
+     */
+    @CanIgnoreReturnValue
+    public Builder kind(Kind kind) {
+      this.kind = requireNonNull(kind, "kind");
+      return this;
+    }
+
+    /**
+     * Sets what happened (required).
+     *
+     * @param message what happened, without secrets or response bodies
+     * @return this builder
+     */
+    @CanIgnoreReturnValue
+    public Builder message(String message) {
+      this.message = requireNonNull(message, "message");
+      return this;
+    }
+
+    /**
+     * Sets the HTTP status of the token endpoint's response (default 0).
+     *
+     * @param httpStatus the status, or 0 when no response was received
+     * @return this builder
+     */
+    @CanIgnoreReturnValue
+    public Builder httpStatus(int httpStatus) {
+      this.httpStatus = httpStatus;
+      return this;
+    }
+
+    /**
+     * Sets the OAuth 2.0 error response (default none).
+     *
+     * @param error the error response, if one was parsed, or {@code null}
+     * @return this builder
+     */
+    @CanIgnoreReturnValue
+    public Builder error(@Nullable OAuth2Error error) {
+      this.error = error;
+      return this;
+    }
+
+    /**
+     * Sets the server's {@code Retry-After} (default none).
+     *
+     * @param retryAfter how long the server asked clients to wait, or {@code null} if it did not
+     *     say
+     * @return this builder
+     */
+    @CanIgnoreReturnValue
+    public Builder retryAfter(@Nullable Duration retryAfter) {
+      this.retryAfter = retryAfter;
+      return this;
+    }
+
+    /**
+     * Sets the underlying failure (default none).
+     *
+     * @param cause the underlying failure, or {@code null}
+     * @return this builder
+     */
+    @CanIgnoreReturnValue
+    public Builder cause(@Nullable Throwable cause) {
+      this.cause = cause;
+      return this;
+    }
+
+    /**
+     * Builds the exception.
+     *
+     * @return the exception, ready to throw
+     * @throws IllegalStateException if the kind or the message is missing
+     */
+    public TokenEndpointException build() {
+      if (kind == null || message == null) {
+        throw new IllegalStateException("kind and message are required");
+      }
+      return new TokenEndpointException(kind, message, httpStatus, error, retryAfter, cause);
+    }
   }
 }

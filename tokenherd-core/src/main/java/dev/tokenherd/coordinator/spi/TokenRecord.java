@@ -2,6 +2,7 @@ package dev.tokenherd.coordinator.spi;
 
 import static java.util.Objects.requireNonNull;
 
+import com.google.errorprone.annotations.CanIgnoreReturnValue;
 import dev.tokenherd.coordinator.ReauthenticationRequiredException.Reason;
 import dev.tokenherd.coordinator.TokenSet;
 import java.time.Instant;
@@ -11,6 +12,10 @@ import org.jspecify.annotations.Nullable;
 /**
  * The stored record of one credential: the token set plus the metadata that makes concurrent
  * writers safe. Immutable; {@link #toString()} reveals no secret.
+ *
+ * <p>Make one with {@link #builder()} (or {@link #seeded seeded} for what a seed writes), and a
+ * changed copy with {@link #toBuilder()} or {@link #withFence}. The canonical constructor is public
+ * only because a record's always is; call it through the builder, which names every component.
  *
  * @param schemaVersion the record layout's version; a worker never overwrites a record with a newer
  *     schema than it writes
@@ -92,44 +97,35 @@ public record TokenRecord(
   }
 
   /**
-   * Creates a record of no {@linkplain #generation() generation} (empty), as written before
-   * generations existed.
+   * Returns a new builder. Defaults: the {@linkplain #CURRENT_SCHEMA current schema}, fence 0,
+   * status {@code ACTIVE}, no token set, refresh mark, re-authentication reason or error code, and
+   * no {@linkplain #generation() generation} (empty, as written before generations existed). The
+   * version, the writer and when it wrote are required.
    *
-   * @param schemaVersion the record layout's version; at least 1
-   * @param version the content version; at least 1
-   * @param fence the highest fencing token that has written this record; not negative
-   * @param status whether the credential is usable
-   * @param tokens the token set, or {@code null} when none is stored
-   * @param refreshing the mark of a refresh in progress, or {@code null}
-   * @param reauthReason why re-authentication is required; non-null exactly when {@code status} is
-   *     {@code REAUTH_REQUIRED}
-   * @param errorCode the OAuth 2.0 error code that caused {@code REAUTH_REQUIRED}, or {@code null}
-   * @param writer who wrote this version
-   * @param writtenAt when this version was written
+   * @return a new builder
    */
-  public TokenRecord(
-      int schemaVersion,
-      long version,
-      long fence,
-      TokenStatus status,
-      @Nullable TokenSet tokens,
-      @Nullable RefreshMark refreshing,
-      @Nullable Reason reauthReason,
-      @Nullable String errorCode,
-      String writer,
-      Instant writtenAt) {
-    this(
-        schemaVersion,
-        version,
-        fence,
-        status,
-        tokens,
-        refreshing,
-        reauthReason,
-        errorCode,
-        writer,
-        writtenAt,
-        "");
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Returns a builder that starts from this record.
+   *
+   * @return a new builder holding this record's components
+   */
+  public Builder toBuilder() {
+    return new Builder()
+        .schemaVersion(schemaVersion)
+        .version(version)
+        .fence(fence)
+        .status(status)
+        .tokens(tokens)
+        .refreshing(refreshing)
+        .reauthReason(reauthReason)
+        .errorCode(errorCode)
+        .writer(writer)
+        .writtenAt(writtenAt)
+        .generation(generation);
   }
 
   /**
@@ -174,18 +170,14 @@ public record TokenRecord(
    */
   public static TokenRecord seeded(
       TokenSet tokens, long version, long fence, String writer, Instant now, String generation) {
-    return new TokenRecord(
-        CURRENT_SCHEMA,
-        version,
-        fence,
-        TokenStatus.ACTIVE,
-        tokens,
-        null,
-        null,
-        null,
-        writer,
-        now,
-        generation);
+    return builder()
+        .version(version)
+        .fence(fence)
+        .tokens(tokens)
+        .writer(writer)
+        .writtenAt(now)
+        .generation(generation)
+        .build();
   }
 
   /**
@@ -196,18 +188,7 @@ public record TokenRecord(
    * @return the record with that fence
    */
   public TokenRecord withFence(long fence) {
-    return new TokenRecord(
-        schemaVersion,
-        version,
-        fence,
-        status,
-        tokens,
-        refreshing,
-        reauthReason,
-        errorCode,
-        writer,
-        writtenAt,
-        generation);
+    return toBuilder().fence(fence).build();
   }
 
   /**
@@ -217,5 +198,186 @@ public record TokenRecord(
    */
   public boolean isActive() {
     return status == TokenStatus.ACTIVE;
+  }
+
+  /**
+   * Builds a {@link TokenRecord}; {@link #build()} validates the components as the canonical
+   * constructor does.
+   */
+  public static final class Builder {
+    private int schemaVersion = CURRENT_SCHEMA;
+    private long version;
+    private long fence;
+    private TokenStatus status = TokenStatus.ACTIVE;
+    private @Nullable TokenSet tokens;
+    private @Nullable RefreshMark refreshing;
+    private @Nullable Reason reauthReason;
+    private @Nullable String errorCode;
+    private @Nullable String writer;
+    private @Nullable Instant writtenAt;
+    private String generation = "";
+
+    private Builder() {}
+
+    /**
+     * Sets the record layout's version (default {@link TokenRecord#CURRENT_SCHEMA}).
+     *
+     * @param schemaVersion the version; at least 1 (checked by {@link #build()})
+     * @return this builder
+     */
+    @CanIgnoreReturnValue
+    public Builder schemaVersion(int schemaVersion) {
+      this.schemaVersion = schemaVersion;
+      return this;
+    }
+
+    /**
+     * Sets the content version (required).
+     *
+     * @param version the version; at least 1 (checked by {@link #build()})
+     * @return this builder
+     */
+    @CanIgnoreReturnValue
+    public Builder version(long version) {
+      this.version = version;
+      return this;
+    }
+
+    /**
+     * Sets the highest fencing token that has written the record (default 0).
+     *
+     * @param fence the fence; not negative (checked by {@link #build()})
+     * @return this builder
+     */
+    @CanIgnoreReturnValue
+    public Builder fence(long fence) {
+      this.fence = fence;
+      return this;
+    }
+
+    /**
+     * Sets whether the credential is usable (default {@code ACTIVE}).
+     *
+     * @param status the status; {@code REAUTH_REQUIRED} exactly when a {@linkplain #reauthReason
+     *     re-authentication reason} is set (checked by {@link #build()})
+     * @return this builder
+     */
+    @CanIgnoreReturnValue
+    public Builder status(TokenStatus status) {
+      this.status = requireNonNull(status, "status");
+      return this;
+    }
+
+    /**
+     * Sets the token set (default none).
+     *
+     * @param tokens the token set, or {@code null} when none is stored
+     * @return this builder
+     */
+    @CanIgnoreReturnValue
+    public Builder tokens(@Nullable TokenSet tokens) {
+      this.tokens = tokens;
+      return this;
+    }
+
+    /**
+     * Sets the mark of a refresh in progress (default none).
+     *
+     * @param refreshing the mark, or {@code null} for none
+     * @return this builder
+     */
+    @CanIgnoreReturnValue
+    public Builder refreshing(@Nullable RefreshMark refreshing) {
+      this.refreshing = refreshing;
+      return this;
+    }
+
+    /**
+     * Sets why re-authentication is required (default none).
+     *
+     * @param reauthReason the reason, or {@code null}; set exactly when the status is {@code
+     *     REAUTH_REQUIRED} (checked by {@link #build()})
+     * @return this builder
+     */
+    @CanIgnoreReturnValue
+    public Builder reauthReason(@Nullable Reason reauthReason) {
+      this.reauthReason = reauthReason;
+      return this;
+    }
+
+    /**
+     * Sets the OAuth 2.0 error code that caused {@code REAUTH_REQUIRED} (default none).
+     *
+     * @param errorCode the error code, or {@code null}
+     * @return this builder
+     */
+    @CanIgnoreReturnValue
+    public Builder errorCode(@Nullable String errorCode) {
+      this.errorCode = errorCode;
+      return this;
+    }
+
+    /**
+     * Sets who wrote this version (required).
+     *
+     * @param writer a worker identity such as {@code host/pid}
+     * @return this builder
+     */
+    @CanIgnoreReturnValue
+    public Builder writer(String writer) {
+      this.writer = requireNonNull(writer, "writer");
+      return this;
+    }
+
+    /**
+     * Sets when this version was written (required).
+     *
+     * @param writtenAt when this version was written
+     * @return this builder
+     */
+    @CanIgnoreReturnValue
+    public Builder writtenAt(Instant writtenAt) {
+      this.writtenAt = requireNonNull(writtenAt, "writtenAt");
+      return this;
+    }
+
+    /**
+     * Sets which life of the record this is (default empty, as written before generations existed).
+     *
+     * @param generation the stored record's generation, or a {@linkplain
+     *     TokenRecord#newGeneration() new} one for a record being created
+     * @return this builder
+     */
+    @CanIgnoreReturnValue
+    public Builder generation(String generation) {
+      this.generation = requireNonNull(generation, "generation");
+      return this;
+    }
+
+    /**
+     * Builds the record.
+     *
+     * @return the record
+     * @throws IllegalStateException if the writer or the instant it wrote is missing
+     * @throws IllegalArgumentException if a number is out of range (a version never set is 0) or
+     *     the components contradict each other
+     */
+    public TokenRecord build() {
+      if (writer == null || writtenAt == null) {
+        throw new IllegalStateException("writer and writtenAt are required");
+      }
+      return new TokenRecord(
+          schemaVersion,
+          version,
+          fence,
+          status,
+          tokens,
+          refreshing,
+          reauthReason,
+          errorCode,
+          writer,
+          writtenAt,
+          generation);
+    }
   }
 }

@@ -1,5 +1,7 @@
 package dev.tokenherd.coordinator.spi;
 
+import static java.util.Objects.requireNonNull;
+
 import dev.tokenherd.coordinator.TokenKey;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
@@ -66,4 +68,23 @@ public interface TokenStore {
    *     nor {@code expectedVersion + 1}
    */
   CompletionStage<WriteOutcome> compareAndSet(TokenKey key, long expectedVersion, TokenRecord next);
+
+  /**
+   * Checks the arguments of a {@link #compareAndSet compare-and-set} as its contract requires: the
+   * first thing an implementation does, on the calling thread, before it writes anything.
+   *
+   * @param key the credential
+   * @param expectedVersion the version the writer read
+   * @param next the record to store
+   * @throws IllegalArgumentException if {@code next.version()} is neither {@code expectedVersion}
+   *     nor {@code expectedVersion + 1}
+   */
+  static void checkCompareAndSet(TokenKey key, long expectedVersion, TokenRecord next) {
+    requireNonNull(key, "key");
+    requireNonNull(next, "next");
+    if (next.version() != expectedVersion && next.version() != expectedVersion + 1) {
+      throw new IllegalArgumentException(
+          "next version " + next.version() + " must be " + expectedVersion + " or one more");
+    }
+  }
 }

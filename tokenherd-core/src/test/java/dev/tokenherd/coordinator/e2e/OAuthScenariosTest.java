@@ -23,6 +23,7 @@ import dev.tokenherd.coordinator.oauth2.ClientAuthentication;
 import dev.tokenherd.coordinator.oauth2.OAuth2TokenEndpoint;
 import dev.tokenherd.coordinator.spi.TokenEndpoint;
 import dev.tokenherd.coordinator.spi.TokenRecord;
+import dev.tokenherd.coordinator.testing.FakeServers;
 import dev.tokenherd.coordinator.testing.RecordingListener;
 import dev.tokenherd.testkit.FakeAuthorizationServer;
 import dev.tokenherd.testkit.Fault;
@@ -110,7 +111,8 @@ final class OAuthScenariosTest {
     Instant now = CLOCK.instant();
     coordinator
         .seed(
-            Loopback.tokens(grant, now.minus(Duration.ofHours(2)), now.minus(Duration.ofHours(1))))
+            FakeServers.tokenSet(
+                grant, now.minus(Duration.ofHours(2)), now.minus(Duration.ofHours(1))))
         .join();
     return grant;
   }
@@ -376,7 +378,7 @@ final class OAuthScenariosTest {
     assertThat(requests).isEqualTo(1);
     assertThat(server.stats().tokenRequests()).isEqualTo(requests);
     TokenGrant login = server.issueTokens("read");
-    coordinator.seed(Loopback.tokens(login, CLOCK.instant(), login.expiresAt())).join();
+    coordinator.seed(FakeServers.tokenSet(login, CLOCK.instant(), login.expiresAt())).join();
     assertThat(coordinator.accessToken()).isEqualTo(login.accessToken());
     assertThat(server.stats().tokenRequests()).isEqualTo(requests);
   }
@@ -386,7 +388,7 @@ final class OAuthScenariosTest {
     server = FakeAuthorizationServer.builder().start();
     TokenCoordinator coordinator =
         coordinator(
-            Loopback.endpointBuilder(server).clientSecret("wrong").build(),
+            FakeServers.endpointBuilder(server).clientSecret("wrong").build(),
             Renewal.refreshToken(),
             POLICY);
     seedExpired(coordinator);

@@ -122,7 +122,7 @@ final class StoreRoundTripsTest {
     endpoint.issue(HOUR);
     fleet.advance(Duration.ofMinutes(46));
     // A holder that announced its refresh and died (or whose end was announced and lost).
-    fleet.feed.announceRefreshing(KEY, 1, Duration.ofSeconds(30));
+    fleet.feed.announceRefreshing(KEY, 1, "mark-of-a-dead-holder", Duration.ofSeconds(30));
 
     assertThat(holder.tokenAsync().join().value()).isEqualTo("access-0");
     assertThat(endpoint.requests()).isEmpty();

@@ -225,4 +225,25 @@ final class StormControlTest {
             .random(random)
             .build());
   }
+
+  @Test
+  void refreshSlowerThanTheTokenLives_theWaitingCallerGetsTheNextToken_notAnError() {
+    TokenCoordinator credential =
+        fleet
+            .worker("worker", RefreshPolicy.ofDefaults(), new RecordingListener())
+            .coordinator(TokenKey.of("slow-endpoint"), endpoint);
+    credential.seed(expired("old", 1)).join();
+    CompletableFuture<TokenResponse> held = endpoint.hold();
+    endpoint.issue(HOUR);
+
+    CompletableFuture<AccessToken> call = credential.tokenAsync();
+    fleet.advance(Duration.ofSeconds(3)); // a loaded machine, a slow server
+    held.complete(endpoint.response("access-late", "refresh-late", Duration.ofSeconds(2)));
+
+    // The 2 s token ran out on the way; its rotation was stored, and the caller, still within
+    // its wait, got the next refresh's token (before: a TransientRefreshException).
+    assertThat(call.join().value()).isEqualTo("access-1");
+    assertThat(endpoint.requests().stream().map(TokenRequest::refreshToken))
+        .containsExactly("refresh-old", "refresh-late");
+  }
 }

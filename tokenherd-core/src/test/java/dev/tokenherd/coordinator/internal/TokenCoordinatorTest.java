@@ -17,10 +17,12 @@ import dev.tokenherd.coordinator.TokenHerd;
 import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.TransientRefreshException;
 import dev.tokenherd.coordinator.spi.GrantType;
+import dev.tokenherd.coordinator.spi.TokenEndpointException;
 import dev.tokenherd.coordinator.spi.TokenEndpointException.Kind;
 import dev.tokenherd.coordinator.spi.TokenRecord;
 import dev.tokenherd.coordinator.spi.TokenRequest;
 import dev.tokenherd.coordinator.spi.TokenStatus;
+import dev.tokenherd.coordinator.testing.ForwardingTokenStore.SimpleForwardingTokenStore;
 import dev.tokenherd.coordinator.testing.RecordingListener;
 import dev.tokenherd.coordinator.testing.ScriptedTokenEndpoint;
 import dev.tokenherd.coordinator.testing.VirtualFleet;
@@ -354,13 +356,12 @@ final class TokenCoordinatorTest {
         request -> {
           // While our request is in flight, an operator seeds a new login from another worker.
           operator.seed(fleet.tokens("access-other", "refresh-other", HOUR)).join();
-          throw new dev.tokenherd.coordinator.spi.TokenEndpointException(
-              Kind.PERMANENT,
-              "rotated",
-              400,
-              dev.tokenherd.coordinator.OAuth2Error.of("invalid_grant"),
-              null,
-              null);
+          throw TokenEndpointException.builder()
+              .kind(Kind.PERMANENT)
+              .message("rotated")
+              .httpStatus(400)
+              .error(dev.tokenherd.coordinator.OAuth2Error.of("invalid_grant"))
+              .build();
         });
 
     assertThat(done(coordinator.tokenAsync()).value()).isEqualTo("access-other");
@@ -813,18 +814,11 @@ final class TokenCoordinatorTest {
   @Test
   void shortReplication_isCountedAndReportedButTheWriteStands() {
     var shortStore =
-        new dev.tokenherd.coordinator.spi.TokenStore() {
-          @Override
-          public java.util.concurrent.CompletionStage<Optional<TokenRecord>> read(TokenKey key) {
-            return fleet.store.read(key);
-          }
-
+        new SimpleForwardingTokenStore(fleet.store) {
           @Override
           public java.util.concurrent.CompletionStage<dev.tokenherd.coordinator.spi.WriteOutcome>
               compareAndSet(TokenKey key, long expectedVersion, TokenRecord next) {
-            return fleet
-                .store
-                .compareAndSet(key, expectedVersion, next)
+            return super.compareAndSet(key, expectedVersion, next)
                 .thenApply(
                     o ->
                         new dev.tokenherd.coordinator.spi.WriteOutcome(

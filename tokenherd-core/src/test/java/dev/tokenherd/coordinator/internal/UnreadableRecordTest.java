@@ -9,7 +9,6 @@ import dev.tokenherd.coordinator.TokenCoordinator;
 import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.UnreadableRecordException;
 import dev.tokenherd.coordinator.spi.TokenRecord;
-import dev.tokenherd.coordinator.spi.TokenStatus;
 import dev.tokenherd.coordinator.spi.TokenStore;
 import dev.tokenherd.coordinator.spi.WriteOutcome;
 import dev.tokenherd.coordinator.testing.ForwardingTokenStore.SimpleForwardingTokenStore;
@@ -36,17 +35,14 @@ final class UnreadableRecordTest {
   @Test
   void recordOfANewerSchema_isReportedAndNeverReplaced() {
     TokenRecord future =
-        new TokenRecord(
-            TokenRecord.CURRENT_SCHEMA + 1,
-            1,
-            2,
-            TokenStatus.ACTIVE,
-            fleet.tokens("a", "r", Duration.ofHours(1)),
-            null,
-            null,
-            null,
-            "newer-worker",
-            fleet.clock.instant());
+        TokenRecord.builder()
+            .schemaVersion(TokenRecord.CURRENT_SCHEMA + 1)
+            .version(1)
+            .fence(2)
+            .tokens(fleet.tokens("a", "r", Duration.ofHours(1)))
+            .writer("newer-worker")
+            .writtenAt(fleet.clock.instant())
+            .build();
     fleet.store.compareAndSet(KEY, 0, future);
     TokenCoordinator coordinator =
         fleet
@@ -129,18 +125,14 @@ final class UnreadableRecordTest {
     fleet.store.compareAndSet(
         KEY,
         1,
-        new TokenRecord(
-            TokenRecord.CURRENT_SCHEMA + 1,
-            2,
-            0,
-            TokenStatus.ACTIVE,
-            fleet.tokens("b", "s", Duration.ofHours(1)),
-            null,
-            null,
-            null,
-            "newer-worker",
-            fleet.clock.instant(),
-            fleet.generation(KEY)));
+        TokenRecord.builder()
+            .schemaVersion(TokenRecord.CURRENT_SCHEMA + 1)
+            .version(2)
+            .tokens(fleet.tokens("b", "s", Duration.ofHours(1)))
+            .writer("newer-worker")
+            .writtenAt(fleet.clock.instant())
+            .generation(fleet.generation(KEY))
+            .build());
 
     assertThat(reads.get() - before).isEqualTo(1);
     assertThat(coordinator.accessToken()).isEqualTo("a"); // still valid, served from the cache

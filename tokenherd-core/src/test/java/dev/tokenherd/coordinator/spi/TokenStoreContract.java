@@ -74,30 +74,25 @@ public abstract class TokenStoreContract {
   @Test
   void compareAndSet_roundTrip_keepsEveryField() {
     TokenRecord full =
-        new TokenRecord(
-            TokenRecord.CURRENT_SCHEMA,
-            1,
-            7,
-            TokenStatus.ACTIVE,
-            tokens("a1"),
-            new RefreshMark(7, "host/42", T0.plusMillis(5), "sha256:abc"),
-            null,
-            null,
-            "host/42",
-            T0.plusMillis(6));
+        TokenRecord.builder()
+            .version(1)
+            .fence(7)
+            .tokens(tokens("a1"))
+            .refreshing(new RefreshMark(7, "host/42", T0.plusMillis(5), "sha256:abc"))
+            .writer("host/42")
+            .writtenAt(T0.plusMillis(6))
+            .build();
     cas(0, full);
     TokenRecord reauth =
-        new TokenRecord(
-            TokenRecord.CURRENT_SCHEMA,
-            2,
-            8,
-            TokenStatus.REAUTH_REQUIRED,
-            null,
-            null,
-            Reason.LOST_ROTATION,
-            "invalid_grant",
-            "host/43",
-            T0.plusMillis(7));
+        TokenRecord.builder()
+            .version(2)
+            .fence(8)
+            .status(TokenStatus.REAUTH_REQUIRED)
+            .reauthReason(Reason.LOST_ROTATION)
+            .errorCode("invalid_grant")
+            .writer("host/43")
+            .writtenAt(T0.plusMillis(7))
+            .build();
 
     assertThat(read()).contains(full);
     assertThat(cas(1, reauth).applied()).isTrue();
@@ -159,17 +154,14 @@ public abstract class TokenStoreContract {
   @Test
   void compareAndSet_newerSchemaStored_isNeverOverwritten() {
     TokenRecord future =
-        new TokenRecord(
-            TokenRecord.CURRENT_SCHEMA + 1,
-            1,
-            1,
-            TokenStatus.ACTIVE,
-            tokens("from-the-future"),
-            null,
-            null,
-            null,
-            "new-worker",
-            T0);
+        TokenRecord.builder()
+            .schemaVersion(TokenRecord.CURRENT_SCHEMA + 1)
+            .version(1)
+            .fence(1)
+            .tokens(tokens("from-the-future"))
+            .writer("new-worker")
+            .writtenAt(T0)
+            .build();
     assertThat(cas(0, future).applied()).isTrue();
 
     WriteOutcome outcome = cas(1, record(2, 2, "old-worker"));
@@ -207,17 +199,14 @@ public abstract class TokenStoreContract {
   void compareAndSet_metadataOnlyWrite_keepsTheVersion() {
     cas(0, record(1, 1, "a1"));
     TokenRecord marked =
-        new TokenRecord(
-            TokenRecord.CURRENT_SCHEMA,
-            1,
-            2,
-            TokenStatus.ACTIVE,
-            tokens("a1"),
-            new RefreshMark(2, "h", T0, "sha256:x"),
-            null,
-            null,
-            "writer-1",
-            T0);
+        TokenRecord.builder()
+            .version(1)
+            .fence(2)
+            .tokens(tokens("a1"))
+            .refreshing(new RefreshMark(2, "h", T0, "sha256:x"))
+            .writer("writer-1")
+            .writtenAt(T0)
+            .build();
 
     assertThat(cas(1, marked).applied()).isTrue();
     assertThat(read()).contains(marked);
@@ -226,17 +215,14 @@ public abstract class TokenStoreContract {
   }
 
   private static TokenRecord markedBy(long fence, String id, Duration window) {
-    return new TokenRecord(
-        TokenRecord.CURRENT_SCHEMA,
-        1,
-        fence,
-        TokenStatus.ACTIVE,
-        tokens("a1"),
-        new RefreshMark(fence, "holder-" + fence, T0, "sha256:x", id, window),
-        null,
-        null,
-        "writer-1",
-        T0);
+    return TokenRecord.builder()
+        .version(1)
+        .fence(fence)
+        .tokens(tokens("a1"))
+        .refreshing(new RefreshMark(fence, "holder-" + fence, T0, "sha256:x", id, window))
+        .writer("writer-1")
+        .writtenAt(T0)
+        .build();
   }
 
   @Test
@@ -288,17 +274,15 @@ public abstract class TokenStoreContract {
     assertThat(cas(1, record(2, 2, "a2")).applied()).isTrue();
 
     TokenRecord marked =
-        new TokenRecord(
-            TokenRecord.CURRENT_SCHEMA,
-            2,
-            3,
-            TokenStatus.ACTIVE,
-            tokens("a2"),
-            new RefreshMark(3, "holder-3", T0, "sha256:y", "mark-b", Duration.ofHours(1)),
-            null,
-            null,
-            "writer-2",
-            T0);
+        TokenRecord.builder()
+            .version(2)
+            .fence(3)
+            .tokens(tokens("a2"))
+            .refreshing(
+                new RefreshMark(3, "holder-3", T0, "sha256:y", "mark-b", Duration.ofHours(1)))
+            .writer("writer-2")
+            .writtenAt(T0)
+            .build();
     assertThat(cas(2, marked).applied()).isTrue();
   }
 
@@ -370,8 +354,8 @@ public abstract class TokenStoreContract {
           }
 
           @Override
-          public void onRefreshing(TokenKey k, long version, Duration window) {
-            seen.add("refreshing v" + version + " for " + window.toMillis() + " ms");
+          public void onRefreshing(TokenKey k, long version, String markId, Duration window) {
+            seen.add("refreshing v" + version + " for " + window.toMillis() + " ms by " + markId);
           }
         };
     try (ChangeFeed.Subscription ignored = feed.subscribe(key, listener)) {
@@ -384,7 +368,8 @@ public abstract class TokenStoreContract {
 
       await().atMost(Duration.ofSeconds(5)).until(() -> seen.contains("v2"));
       assertThat(seen)
-          .containsExactly("v1", "refreshing v1 for 4000 ms", "refreshing v1 for 0 ms", "v2");
+          .containsExactly(
+              "v1", "refreshing v1 for 4000 ms by mark-a", "refreshing v1 for 0 ms by ", "v2");
     }
   }
 

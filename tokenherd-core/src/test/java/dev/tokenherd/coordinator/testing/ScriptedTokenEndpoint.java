@@ -39,13 +39,12 @@ public final class ScriptedTokenEndpoint implements TokenEndpoint {
     Function<TokenRequest, CompletionStage<TokenResponse>> next = script.poll();
     if (next == null) {
       return CompletableFuture.failedFuture(
-          new TokenEndpointException(
-              TokenEndpointException.Kind.PERMANENT,
-              "unscripted token request #" + requests.size(),
-              400,
-              OAuth2Error.of("unscripted"),
-              null,
-              null));
+          TokenEndpointException.builder()
+              .kind(TokenEndpointException.Kind.PERMANENT)
+              .message("unscripted token request #" + requests.size())
+              .httpStatus(400)
+              .error(OAuth2Error.of("unscripted"))
+              .build());
     }
     return next.apply(request);
   }
@@ -82,13 +81,13 @@ public final class ScriptedTokenEndpoint implements TokenEndpoint {
     script.add(
         request ->
             CompletableFuture.failedFuture(
-                new TokenEndpointException(
-                    kind,
-                    "scripted " + kind,
-                    kind == TokenEndpointException.Kind.TRANSIENT ? 503 : 400,
-                    oauthError == null ? null : OAuth2Error.of(oauthError),
-                    retryAfter,
-                    null)));
+                TokenEndpointException.builder()
+                    .kind(kind)
+                    .message("scripted " + kind)
+                    .httpStatus(kind == TokenEndpointException.Kind.TRANSIENT ? 503 : 400)
+                    .error(oauthError == null ? null : OAuth2Error.of(oauthError))
+                    .retryAfter(retryAfter)
+                    .build()));
     return this;
   }
 

@@ -37,8 +37,8 @@ import org.slf4j.LoggerFactory;
  * per worker) serves all of that worker's credentials, plus one ordinary connection for {@code
  * PUBLISH}. A message on {@link RedisKeys#changed} carries only the new version, as a decimal
  * number, or a {@linkplain ChangeFeed#announceRefreshing refresh announcement}: {@code
- * <version>:<window in milliseconds>}, which workers of versions before announcements ignore as
- * malformed.
+ * <version>:<window in milliseconds>:<mark id>}, which workers of versions before announcements
+ * ignore as malformed.
  *
  * <p><b>Subscriptions are reference-counted.</b> The first listener of a credential sends {@code
  * SUBSCRIBE}, later ones share it; closing the last one sends {@code UNSUBSCRIBE}.
@@ -118,8 +118,10 @@ public final class RedisChangeFeed implements ChangeFeed, AutoCloseable {
   }
 
   @Override
-  public CompletionStage<Void> announceRefreshing(TokenKey key, long version, Duration window) {
+  public CompletionStage<Void> announceRefreshing(
+      TokenKey key, long version, String markId, Duration window) {
     requireNonNull(key, "key");
+    requireNonNull(markId, "markId");
     requireNonNull(window, "window");
     if (version < 0 || window.isNegative()) {
       throw new IllegalArgumentException(
@@ -129,7 +131,7 @@ public final class RedisChangeFeed implements ChangeFeed, AutoCloseable {
       return CompletableFuture.failedFuture(new IllegalStateException("change feed is closed"));
     }
     String channel = keys.changed(key);
-    String body = version + ":" + window.toMillis();
+    String body = version + ":" + window.toMillis() + ":" + markId;
     return dispatch(() -> publisher.async().publish(channel, body)).thenApply(receivers -> null);
   }
 
@@ -427,14 +429,16 @@ public final class RedisChangeFeed implements ChangeFeed, AutoCloseable {
       if (channel == null) {
         return;
       }
-      int colon = body == null ? -1 : body.indexOf(':');
-      if (body != null && colon > 0) {
-        OptionalLong announced = parseVersion(body.substring(0, colon));
-        OptionalLong window = parseVersion(body.substring(colon + 1));
+      if (body != null && body.indexOf(':') > 0) {
+        // version:window:mark id (the id may itself hold colons: it is the rest)
+        String[] parts = body.split(":", 3);
+        OptionalLong announced = parts.length == 3 ? parseVersion(parts[0]) : OptionalLong.empty();
+        OptionalLong window = parts.length == 3 ? parseVersion(parts[1]) : OptionalLong.empty();
         if (announced.isPresent() && window.isPresent()) {
           long v = announced.getAsLong();
           Duration w = Duration.ofMillis(window.getAsLong());
-          deliver(channel, l -> l.onRefreshing(channel.key, v, w), "onRefreshing");
+          String id = parts[2];
+          deliver(channel, l -> l.onRefreshing(channel.key, v, id, w), "onRefreshing");
           return;
         }
       }

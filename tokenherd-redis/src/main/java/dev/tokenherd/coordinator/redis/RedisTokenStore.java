@@ -210,12 +210,7 @@ public final class RedisTokenStore implements TokenStore, FleetTime, AutoCloseab
   @Override
   public CompletionStage<WriteOutcome> compareAndSet(
       TokenKey key, long expectedVersion, TokenRecord next) {
-    requireNonNull(key, "key");
-    requireNonNull(next, "next");
-    if (next.version() != expectedVersion && next.version() != expectedVersion + 1) {
-      throw new IllegalArgumentException(
-          "next version " + next.version() + " must be " + expectedVersion + " or one more");
-    }
+    TokenStore.checkCompareAndSet(key, expectedVersion, next);
     boolean contentChange = next.version() == expectedVersion + 1;
     // Without WAIT the script publishes, atomically with the write; with WAIT the publication
     // waits until the replicas had their chance, because WAIT cannot run inside a script.

@@ -9,6 +9,7 @@ import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.TokenSet;
 import dev.tokenherd.coordinator.oauth2.OAuth2TokenEndpoint;
 import dev.tokenherd.coordinator.spi.TokenStore;
+import dev.tokenherd.coordinator.testing.FakeServers;
 import dev.tokenherd.testkit.FakeAuthorizationServer;
 import dev.tokenherd.testkit.TokenGrant;
 import java.net.URI;
@@ -16,7 +17,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -107,12 +107,7 @@ final class FleetWorker implements AutoCloseable {
 
   /** The token endpoint of one worker: client_secret_basic over loopback HTTP. */
   static OAuth2TokenEndpoint endpoint(FakeAuthorizationServer server) {
-    return OAuth2TokenEndpoint.builder()
-        .tokenUri(server.tokenEndpoint())
-        .allowInsecureHttp(true)
-        .clientId(server.clientId())
-        .clientSecret(FakeAuthorizationServer.DEFAULT_CLIENT_SECRET)
-        .build();
+    return FakeServers.endpointBuilder(server).allowInsecureHttp(true).build();
   }
 
   /**
@@ -137,17 +132,10 @@ final class FleetWorker implements AutoCloseable {
   /** The token set of {@code grant}, issued an hour ago and expiring at {@code expiresAt}. */
   static TokenSet tokens(TokenGrant grant, Instant expiresAt) {
     Instant now = CLOCK.instant();
-    return TokenSet.builder()
-        .accessToken(grant.accessToken())
-        .refreshToken(grant.refreshToken())
-        .scopes(
-            Arrays.stream(grant.scope().split(" "))
-                .filter(s -> !s.isEmpty())
-                .collect(Collectors.toUnmodifiableSet()))
-        .issuedAt(
-            expiresAt.isAfter(now) ? now.minus(Duration.ofHours(1)) : expiresAt.minusSeconds(1))
-        .expiresAt(expiresAt)
-        .build();
+    return FakeServers.tokenSet(
+        grant,
+        expiresAt.isAfter(now) ? now.minus(Duration.ofHours(1)) : expiresAt.minusSeconds(1),
+        expiresAt);
   }
 
   /** Seeds {@code tokens} through this worker and returns the token it then serves. */

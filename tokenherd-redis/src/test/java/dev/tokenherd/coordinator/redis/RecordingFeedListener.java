@@ -27,9 +27,17 @@ final class RecordingFeedListener implements ChangeFeed.Listener {
   }
 
   @Override
-  public void onRefreshing(TokenKey key, long version, Duration window) {
+  public void onRefreshing(TokenKey key, long version, String markId, Duration window) {
     threads.add(Thread.currentThread().getName());
-    events.add(key.name() + " refreshing " + version + " for " + window.toMillis() + " ms");
+    events.add(
+        key.name()
+            + " refreshing "
+            + version
+            + " for "
+            + window.toMillis()
+            + " ms by '"
+            + markId
+            + "'");
   }
 
   /** Returns the {@code onChange} events only. */

@@ -145,19 +145,22 @@ final class RedisChangeFeedIT extends ChangeFeedContract {
     RecordingFeedListener listener = new RecordingFeedListener();
     try (ChangeFeed.Subscription ignored = subscriber.subscribe(key, listener)) {
       awaitSubscribed();
-      for (String junk : new String[] {":4000", "5:", "5:x", "a:1", "5:-1", "5:1:2"}) {
+      for (String junk : new String[] {":4000:m", "5:", "5:x:m", "a:1:m", "5:-1:m", "5:1"}) {
         publish(key, junk);
       }
-      publisher.announceRefreshing(key, 5, Duration.ofSeconds(4)).toCompletableFuture().join();
-      publish(key, "5:0");
+      publisher
+          .announceRefreshing(key, 5, "mark:a", Duration.ofSeconds(4))
+          .toCompletableFuture()
+          .join();
+      publish(key, "5:0:");
       publish(key, "6");
 
       await().atMost(WAIT).until(() -> listener.saw(key.name() + "@6"));
       assertThat(listener.events)
           .containsExactly(
               key.name() + " gap", // the new subscription's
-              key.name() + " refreshing 5 for 4000 ms",
-              key.name() + " refreshing 5 for 0 ms",
+              key.name() + " refreshing 5 for 4000 ms by 'mark:a'",
+              key.name() + " refreshing 5 for 0 ms by ''",
               key.name() + "@6");
     }
   }

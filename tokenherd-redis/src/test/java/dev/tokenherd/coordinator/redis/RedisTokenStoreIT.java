@@ -11,7 +11,6 @@ import dev.tokenherd.coordinator.UnreadableRecordException.Problem;
 import dev.tokenherd.coordinator.spi.ChangeFeed;
 import dev.tokenherd.coordinator.spi.RefreshMark;
 import dev.tokenherd.coordinator.spi.TokenRecord;
-import dev.tokenherd.coordinator.spi.TokenStatus;
 import dev.tokenherd.coordinator.spi.TokenStore;
 import dev.tokenherd.coordinator.spi.TokenStoreContract;
 import dev.tokenherd.coordinator.spi.WriteOutcome;
@@ -110,17 +109,14 @@ final class RedisTokenStoreIT {
   }
 
   private static TokenRecord marked(long fence, Duration window) {
-    return new TokenRecord(
-        TokenRecord.CURRENT_SCHEMA,
-        1,
-        fence,
-        TokenStatus.ACTIVE,
-        tokens("a1"),
-        new RefreshMark(fence, "h", T0, "sha256:x", "mark-" + fence, window),
-        null,
-        null,
-        "h",
-        T0);
+    return TokenRecord.builder()
+        .version(1)
+        .fence(fence)
+        .tokens(tokens("a1"))
+        .refreshing(new RefreshMark(fence, "h", T0, "sha256:x", "mark-" + fence, window))
+        .writer("h")
+        .writtenAt(T0)
+        .build();
   }
 
   private static WriteOutcome cas(TokenStore store, TokenKey key, long expected, TokenRecord next) {
@@ -202,9 +198,10 @@ final class RedisTokenStoreIT {
 
       String channel = LAYOUT.changed(key);
       await().atMost(Duration.ofSeconds(5)).until(() -> messages.size() >= 4);
-      // Versions as decimals; refresh announcements as version:window (ms), no token, no mark id.
+      // Versions as decimals; refresh announcements as version:window (ms):mark id, no token.
       assertThat(messages)
-          .containsExactly(channel + " 1", channel + " 1:4000", channel + " 1:0", channel + " 2");
+          .containsExactly(
+              channel + " 1", channel + " 1:4000:mark-2", channel + " 1:0:", channel + " 2");
     }
   }
 
@@ -249,17 +246,14 @@ final class RedisTokenStoreIT {
   void compareAndSet_metadataWrite_removesFieldsThatAreNowAbsent() {
     RedisTokenStore store = plainStore();
     TokenRecord marked =
-        new TokenRecord(
-            TokenRecord.CURRENT_SCHEMA,
-            1,
-            1,
-            TokenStatus.ACTIVE,
-            tokens("a1"),
-            new RefreshMark(1, "h", T0, "sha256:x"),
-            null,
-            null,
-            "h",
-            T0);
+        TokenRecord.builder()
+            .version(1)
+            .fence(1)
+            .tokens(tokens("a1"))
+            .refreshing(new RefreshMark(1, "h", T0, "sha256:x"))
+            .writer("h")
+            .writtenAt(T0)
+            .build();
     cas(store, key, 0, marked);
     assertThat(redis().hexists(hash(), "mark")).isTrue();
 

@@ -183,18 +183,19 @@ public final class RecordCodec {
     String secret = fields.get(SECRET);
     TokenSet tokens = secret == null ? null : decodeTokens(r, open(key, secret, associatedData));
     try {
-      return new TokenRecord(
-          schema,
-          version,
-          fence,
-          status,
-          tokens,
-          mark,
-          reason,
-          errorCode,
-          writer,
-          writtenAt,
-          fields.getOrDefault(GENERATION, ""));
+      return TokenRecord.builder()
+          .schemaVersion(schema)
+          .version(version)
+          .fence(fence)
+          .status(status)
+          .tokens(tokens)
+          .refreshing(mark)
+          .reauthReason(reason)
+          .errorCode(errorCode)
+          .writer(writer)
+          .writtenAt(writtenAt)
+          .generation(fields.getOrDefault(GENERATION, ""))
+          .build();
     } catch (IllegalArgumentException e) {
       throw r.corrupt("the fields contradict each other: " + e.getMessage());
     }

@@ -8,7 +8,8 @@
 -- ARGV[7]  that mark's window in milliseconds (how long its holder may still be sending)
 -- ARGV[8]  the next record's generation ("" for a record of no generation)
 -- ARGV[9]  channel to announce a metadata change on (a refresh mark written, settled or taken
---          back: "<version>:<window ms>", window 0 for a record with no live mark), or "" for none
+--          back: "<version>:<window ms>:<mark id>", window 0 for a record with no live mark, mark
+--          id empty for a record with no mark), or "" for none
 -- ARGV[10] n, then n field/value pairs to HSET, then the fields to HDEL (absent in the new record)
 --
 -- Returns {"APPLIED"}, {"APPLIED", <error of the PUBLISH>} when the write stands but could not be
@@ -114,6 +115,7 @@ end
 if announce ~= '' and version == expected then
   -- A hint that lets other workers leave their refresh ahead of expiry to this holder; a refused
   -- PUBLISH is reported by the version notices, which need the same permission, so it is dropped.
-  redis.pcall('PUBLISH', announce, version .. ':' .. (mark_id ~= '' and mark_window or '0'))
+  local window = mark_id ~= '' and mark_window or '0'
+  redis.pcall('PUBLISH', announce, version .. ':' .. window .. ':' .. mark_id)
 end
 return {'APPLIED'}

@@ -9,6 +9,7 @@ import dev.tokenherd.coordinator.TokenHerd;
 import dev.tokenherd.coordinator.TokenSet;
 import dev.tokenherd.coordinator.oauth2.OAuth2TokenEndpoint;
 import dev.tokenherd.coordinator.redis.RedisBackend;
+import dev.tokenherd.coordinator.testing.FakeServers;
 import dev.tokenherd.testkit.Closer;
 import dev.tokenherd.testkit.FakeAuthorizationServer;
 import dev.tokenherd.testkit.RedisServerProcess;
@@ -68,29 +69,20 @@ final class ClockSkewIT {
     TokenHerd herd =
         builder.clock(clock).refreshPolicy(FleetSettings.policy()).workerId(id).build();
     resources.add(herd);
-    OAuth2TokenEndpoint endpoint =
-        OAuth2TokenEndpoint.builder()
-            .tokenUri(server.tokenEndpoint())
-            .clientId(server.clientId())
-            .clientSecret(FakeAuthorizationServer.DEFAULT_CLIENT_SECRET)
-            .clock(clock)
-            .build();
+    OAuth2TokenEndpoint endpoint = FakeServers.endpointBuilder(server).clock(clock).build();
     return new Pod(id, herd, herd.coordinator(FleetSettings.KEY, endpoint), clock);
   }
 
   /** What a login on {@code pod} seeds: the grant's lifetime counted from the pod's own clock. */
   private static TokenSet login(Pod pod, TokenGrant grant) {
     Instant now = pod.clock().instant();
-    return FleetSettings.seed(grant, now).toBuilder().expiresAt(now.plus(TTL)).build();
+    return FakeServers.tokenSet(grant, now, now.plus(TTL));
   }
 
   /** A login whose access token has already expired: the first call refreshes. */
   private static TokenSet expiredLogin(Pod pod, TokenGrant grant) {
     Instant now = pod.clock().instant();
-    return FleetSettings.seed(grant, now).toBuilder()
-        .issuedAt(now.minusSeconds(60))
-        .expiresAt(now.minusSeconds(1))
-        .build();
+    return FakeServers.tokenSet(grant, now.minusSeconds(60), now.minusSeconds(1));
   }
 
   private CallerLoad load(String name, Pod pod) {
@@ -147,7 +139,7 @@ final class ClockSkewIT {
     } finally {
       load.close();
     }
-    ServerStats stats = FleetSettings.awaitEveryRequestARefresh(server);
+    ServerStats stats = FakeServers.awaitEveryRequestARefresh(server);
     print("an hour ahead, fleet clock", stats, List.of(load));
     FleetSettings.assertOnlyValidTokensServed(List.of(load), stats);
   }
@@ -192,7 +184,7 @@ final class ClockSkewIT {
   @Test
   void podsAt_minus30s_plus30s_plus1h_andTrue_serveNoExpiredToken_oneRequestPerRefresh() {
     List<CallerLoad> loads = mixedFleet(true, started -> server.stats().refreshEvents() >= 6);
-    ServerStats stats = FleetSettings.awaitEveryRequestARefresh(server);
+    ServerStats stats = FakeServers.awaitEveryRequestARefresh(server);
     print("-30 s, +30 s, +1 h, true", stats, loads);
     FleetSettings.assertOnlyValidTokensServed(loads, stats);
   }

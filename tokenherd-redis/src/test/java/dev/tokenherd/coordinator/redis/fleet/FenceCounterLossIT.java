@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.tokenherd.coordinator.TokenCoordinator;
 import dev.tokenherd.coordinator.redis.RedisKeys;
+import dev.tokenherd.coordinator.testing.FakeServers;
 import dev.tokenherd.testkit.Closer;
 import dev.tokenherd.testkit.FakeAuthorizationServer;
 import dev.tokenherd.testkit.RedisServerProcess;
@@ -51,7 +52,7 @@ final class FenceCounterLossIT {
   void counterKeyDeletedTwiceUnderLoad_oneRequestPerRefreshAndNoReuse() throws Exception {
     List<TokenCoordinator> workers =
         FleetSettings.workers(redis.uri(), NAMESPACE, server, WORKERS, resources);
-    workers.get(0).seed(FleetSettings.seed(server.issueTokens("read"), clock.instant())).join();
+    workers.get(0).seed(FakeServers.tokenSet(server.issueTokens("read"), clock.instant())).join();
     // Redisson names the counter after the lock, whose name already holds the hash tag.
     String counter = "redisson_lock_token:" + RedisKeys.of(NAMESPACE).lock(KEY);
 

@@ -1,29 +1,24 @@
 package dev.tokenherd.coordinator.redis.fleet;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import dev.tokenherd.coordinator.Backoff;
 import dev.tokenherd.coordinator.RefreshPolicy;
 import dev.tokenherd.coordinator.TokenCoordinator;
 import dev.tokenherd.coordinator.TokenHerd;
 import dev.tokenherd.coordinator.TokenKey;
-import dev.tokenherd.coordinator.TokenSet;
 import dev.tokenherd.coordinator.oauth2.OAuth2TokenEndpoint;
 import dev.tokenherd.coordinator.redis.RedisBackend;
+import dev.tokenherd.coordinator.testing.FakeServers;
 import dev.tokenherd.testkit.Closer;
 import dev.tokenherd.testkit.FakeAuthorizationServer;
 import dev.tokenherd.testkit.RotationMode;
 import dev.tokenherd.testkit.ServerStats;
-import dev.tokenherd.testkit.TokenGrant;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import java.util.stream.Collectors;
 
 /** What the fleet tests share: one credential, short tokens, short backoffs. */
 final class FleetSettings {
@@ -74,20 +69,6 @@ final class FleetSettings {
         .build();
   }
 
-  /** The token set a login that produced {@code grant} at {@code now} would seed. */
-  static TokenSet seed(TokenGrant grant, Instant now) {
-    return TokenSet.builder()
-        .accessToken(grant.accessToken())
-        .refreshToken(grant.refreshToken())
-        .scopes(
-            Arrays.stream(grant.scope().split(" "))
-                .filter(s -> !s.isEmpty())
-                .collect(Collectors.toUnmodifiableSet()))
-        .issuedAt(now)
-        .expiresAt(grant.expiresAt())
-        .build();
-  }
-
   /**
    * Waits until every token request the server received became a refresh event (a refresh still in
    * flight when the callers stopped is counted on receipt and processed after the server's
@@ -96,7 +77,7 @@ final class FleetSettings {
    */
   static ServerStats assertOneRequestPerRefresh(
       FakeAuthorizationServer server, String fleet, long calls) {
-    ServerStats stats = awaitEveryRequestARefresh(server);
+    ServerStats stats = FakeServers.awaitEveryRequestARefresh(server);
     System.out.printf(
         "%s: %d calls, %d refresh events, %d token requests, %d reuse detections%n",
         fleet, calls, stats.refreshEvents(), stats.tokenRequests(), stats.reuseDetections());
@@ -120,20 +101,6 @@ final class FleetSettings {
     assertThat(stats.reuseDetections()).isZero();
     assertThat(stats.invalidGrants()).isZero();
     assertThat(stats.familiesRevoked()).isZero();
-  }
-
-  /**
-   * Waits until every token request the server received became a refresh event (one still in flight
-   * is counted on receipt and processed after the server's latency), and returns the counters then.
-   */
-  static ServerStats awaitEveryRequestARefresh(FakeAuthorizationServer server) {
-    await()
-        .atMost(Duration.ofSeconds(5))
-        .untilAsserted(
-            () ->
-                assertThat(server.stats().tokenRequests())
-                    .isEqualTo(server.stats().refreshEvents()));
-    return server.stats();
   }
 
   /**

@@ -6,6 +6,7 @@ import dev.tokenherd.coordinator.TokenCoordinator;
 import dev.tokenherd.coordinator.TokenHerd;
 import dev.tokenherd.coordinator.oauth2.OAuth2TokenEndpoint;
 import dev.tokenherd.coordinator.redis.RedisBackend;
+import dev.tokenherd.testkit.ProcessArguments;
 import dev.tokenherd.testkit.StartupTimeout;
 import java.io.InputStream;
 import java.net.URI;
@@ -29,21 +30,14 @@ public final class FleetWorkerMain {
    * @throws Exception if the worker cannot start
    */
   public static void main(String[] args) throws Exception {
-    Map<String, String> options = new LinkedHashMap<>();
-    for (String arg : args) {
-      int eq = arg.indexOf('=');
-      if (eq <= 0) {
-        throw new IllegalArgumentException("expected name=value, got " + arg);
-      }
-      options.put(arg.substring(0, eq), arg.substring(eq + 1));
-    }
-    String workerId = options.getOrDefault("workerId", "worker");
-    int threads = Integer.parseInt(options.getOrDefault("threads", "32"));
+    ProcessArguments options = ProcessArguments.parse(args);
+    String workerId = options.get("workerId", "worker");
+    int threads = Integer.parseInt(options.get("threads", "32"));
     OAuth2TokenEndpoint endpoint =
         FleetSettings.endpoint(
-            URI.create(required(options, "tokenUri")),
-            required(options, "clientId"),
-            required(options, "clientSecret"));
+            URI.create(options.required("tokenUri")),
+            options.required("clientId"),
+            options.required("clientSecret"));
     Clock clock = Clock.systemUTC();
     Map<String, Object> report = new LinkedHashMap<>();
     try (RedisBackend redis =
@@ -51,8 +45,8 @@ public final class FleetWorkerMain {
                 "connecting to Redis",
                 () ->
                     RedisBackend.builder()
-                        .uri(required(options, "redis"))
-                        .namespace(options.getOrDefault("namespace", "tokenherd"))
+                        .uri(options.required("redis"))
+                        .namespace(options.get("namespace", "tokenherd"))
                         .build());
         TokenHerd herd =
             redis
@@ -83,13 +77,5 @@ public final class FleetWorkerMain {
     }
     System.out.println(new ObjectMapper().writeValueAsString(report));
     System.out.flush();
-  }
-
-  private static String required(Map<String, String> options, String name) {
-    String value = options.get(name);
-    if (value == null) {
-      throw new IllegalArgumentException("missing argument " + name + "=...");
-    }
-    return value;
   }
 }

@@ -11,6 +11,7 @@ import dev.tokenherd.coordinator.TokenCoordinator;
 import dev.tokenherd.coordinator.TokenHerd;
 import dev.tokenherd.coordinator.redis.RedisBackend;
 import dev.tokenherd.coordinator.redis.RedisKeys;
+import dev.tokenherd.coordinator.testing.FakeServers;
 import dev.tokenherd.testkit.Closer;
 import dev.tokenherd.testkit.FakeAuthorizationServer;
 import dev.tokenherd.testkit.Fault;
@@ -90,10 +91,10 @@ final class LockKeyEvictionIT {
     // Seeded already expired: the first call refreshes.
     holder
         .seed(
-            FleetSettings.seed(server.issueTokens("read"), clock.instant()).toBuilder()
-                .issuedAt(clock.instant().minusSeconds(600))
-                .expiresAt(clock.instant().minusSeconds(1))
-                .build())
+            FakeServers.tokenSet(
+                server.issueTokens("read"),
+                clock.instant().minusSeconds(600),
+                clock.instant().minusSeconds(1)))
         .join();
     String lock = RedisKeys.of(NAMESPACE).lock(KEY);
     // The server rotates at once and answers 3 s later: the holder's request is in flight.

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.tokenherd.coordinator.AccessToken;
 import dev.tokenherd.coordinator.TokenCoordinator;
 import dev.tokenherd.coordinator.TokenSet;
+import dev.tokenherd.coordinator.testing.FakeServers;
 import dev.tokenherd.testkit.Closer;
 import dev.tokenherd.testkit.FakeAuthorizationServer;
 import dev.tokenherd.testkit.Fault;
@@ -58,7 +59,7 @@ final class RecordFlushIT {
   }
 
   private TokenSet newLogin() {
-    return FleetSettings.seed(server.issueTokens("read"), clock.instant());
+    return FakeServers.tokenSet(server.issueTokens("read"), clock.instant());
   }
 
   private void awaitRefreshes(long atLeast) {
@@ -101,7 +102,7 @@ final class RecordFlushIT {
     } finally {
       loads.forEach(CallerLoad::close);
     }
-    ServerStats stats = FleetSettings.awaitEveryRequestARefresh(server);
+    ServerStats stats = FakeServers.awaitEveryRequestARefresh(server);
     print("under load", stats);
     assertThat(stats.reuseDetections()).isZero();
     assertThat(stats.invalidGrants()).isZero();

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.tokenherd.coordinator.TokenCoordinator;
 import dev.tokenherd.coordinator.redis.RedisTestServer;
+import dev.tokenherd.coordinator.testing.FakeServers;
 import dev.tokenherd.testkit.Closer;
 import dev.tokenherd.testkit.FakeAuthorizationServer;
 import dev.tokenherd.testkit.RotationMode;
@@ -59,7 +60,7 @@ class RedisFleetIT {
   void eightWorkersX32Callers_onRealRedis_sendOneTokenRequestPerRefresh() throws Exception {
     List<TokenCoordinator> workers =
         FleetSettings.workers(redis.uri(), "fleet-it", server, WORKERS, resources);
-    workers.get(0).seed(FleetSettings.seed(server.issueTokens("read"), clock.instant())).join();
+    workers.get(0).seed(FakeServers.tokenSet(server.issueTokens("read"), clock.instant())).join();
 
     List<CallerLoad> loads = FleetSettings.loads(workers, CALLERS_PER_WORKER, clock, server);
     try {

@@ -10,6 +10,7 @@ import dev.tokenherd.coordinator.TokenCoordinator;
 import dev.tokenherd.coordinator.TokenHerd;
 import dev.tokenherd.coordinator.redis.RedisBackend;
 import dev.tokenherd.coordinator.redis.RedisTestServer;
+import dev.tokenherd.coordinator.testing.FakeServers;
 import dev.tokenherd.testkit.FakeAuthorizationServer;
 import dev.tokenherd.testkit.ProcessOutput;
 import dev.tokenherd.testkit.RotationMode;
@@ -115,7 +116,7 @@ class RedisMultiProcessFleetIT {
                   server.clientId(),
                   FakeAuthorizationServer.DEFAULT_CLIENT_SECRET));
       seeder
-          .seed(FleetSettings.seed(server.issueTokens("read"), Clock.systemUTC().instant()))
+          .seed(FakeServers.tokenSet(server.issueTokens("read"), Clock.systemUTC().instant()))
           .join();
     }
   }

@@ -9,6 +9,7 @@ import dev.tokenherd.coordinator.TokenHerd;
 import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.oauth2.OAuth2TokenEndpoint;
 import dev.tokenherd.coordinator.redis.RedisBackend;
+import dev.tokenherd.coordinator.testing.FakeServers;
 import dev.tokenherd.testkit.FakeAuthorizationServer;
 import dev.tokenherd.testkit.RedisServerProcess;
 import dev.tokenherd.testkit.RotationMode;
@@ -104,10 +105,8 @@ final class StormIT {
       // Logged in a minute ago, expired a second ago: every credential needs a refresh now.
       seeded.add(
           coordinator.seed(
-              FleetSettings.seed(server.issueTokens("read"), now).toBuilder()
-                  .issuedAt(now.minusSeconds(60))
-                  .expiresAt(now.minusSeconds(1))
-                  .build()));
+              FakeServers.tokenSet(
+                  server.issueTokens("read"), now.minusSeconds(60), now.minusSeconds(1))));
     }
     seeded.forEach(CompletableFuture::join);
     server.reset();

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.tokenherd.coordinator.RefreshPolicy;
 import dev.tokenherd.coordinator.TokenCoordinator;
+import dev.tokenherd.coordinator.testing.FakeServers;
 import dev.tokenherd.testkit.Closer;
 import dev.tokenherd.testkit.FakeAuthorizationServer;
 import dev.tokenherd.testkit.RedisServerProcess;
@@ -54,7 +55,7 @@ final class WholeSecondExpiryIT {
   private List<CallerLoad> fleet(RefreshPolicy policy, Predicate<List<CallerLoad>> done) {
     List<TokenCoordinator> workers =
         FleetSettings.workers(redis.uri(), "whole-second-it", server, WORKERS, policy, resources);
-    workers.get(0).seed(FleetSettings.seed(server.issueTokens("read"), clock.instant())).join();
+    workers.get(0).seed(FakeServers.tokenSet(server.issueTokens("read"), clock.instant())).join();
     List<CallerLoad> loads = FleetSettings.loads(workers, CALLERS_PER_WORKER, clock, server);
     try {
       await().atMost(Duration.ofSeconds(90)).until(() -> done.test(loads));
@@ -83,8 +84,7 @@ final class WholeSecondExpiryIT {
             policy,
             started -> server.stats().refreshEvents() >= 6 || server.stats().invalidGrants() > 0);
 
-    FleetSettings.assertOnlyValidTokensServed(
-        loads, FleetSettings.awaitEveryRequestARefresh(server));
+    FleetSettings.assertOnlyValidTokensServed(loads, FakeServers.awaitEveryRequestARefresh(server));
   }
 
   @Test

@@ -37,32 +37,28 @@ final class RecordCodecTest {
   }
 
   private static TokenRecord full() {
-    return new TokenRecord(
-        TokenRecord.CURRENT_SCHEMA,
-        3,
-        7,
-        TokenStatus.ACTIVE,
-        tokens(),
-        new RefreshMark(
-            7, "host/1", T0.plusNanos(5), "sha256:abc", "mark-1", Duration.ofMillis(29_500)),
-        null,
-        null,
-        "host/1",
-        T0.plusNanos(9));
+    return TokenRecord.builder()
+        .version(3)
+        .fence(7)
+        .tokens(tokens())
+        .refreshing(
+            new RefreshMark(
+                7, "host/1", T0.plusNanos(5), "sha256:abc", "mark-1", Duration.ofMillis(29_500)))
+        .writer("host/1")
+        .writtenAt(T0.plusNanos(9))
+        .build();
   }
 
   private static TokenRecord reauth() {
-    return new TokenRecord(
-        TokenRecord.CURRENT_SCHEMA,
-        4,
-        8,
-        TokenStatus.REAUTH_REQUIRED,
-        null,
-        null,
-        Reason.REVOKED,
-        "invalid_grant",
-        "host/2",
-        T0);
+    return TokenRecord.builder()
+        .version(4)
+        .fence(8)
+        .status(TokenStatus.REAUTH_REQUIRED)
+        .reauthReason(Reason.REVOKED)
+        .errorCode("invalid_grant")
+        .writer("host/2")
+        .writtenAt(T0)
+        .build();
   }
 
   private Map<String, String> fieldsOf(TokenRecord record) {
