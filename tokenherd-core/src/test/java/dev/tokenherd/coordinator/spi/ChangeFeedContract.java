@@ -12,6 +12,9 @@ import org.junit.jupiter.api.Test;
 
 /** What every {@link ChangeFeed} must do. Delivery is awaited, never slept for. */
 public abstract class ChangeFeedContract {
+  /** For the contract's subclasses, one per implementation. */
+  protected ChangeFeedContract() {}
+
   private static final AtomicInteger KEYS = new AtomicInteger();
 
   protected final TokenKey key = TokenKey.of("feed-contract-" + KEYS.incrementAndGet());

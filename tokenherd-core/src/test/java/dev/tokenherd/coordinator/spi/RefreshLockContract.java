@@ -10,6 +10,9 @@ import org.junit.jupiter.api.Test;
 
 /** What every {@link RefreshLock} must do. */
 public abstract class RefreshLockContract {
+  /** For the contract's subclasses, one per implementation. */
+  protected RefreshLockContract() {}
+
   private static final AtomicInteger KEYS = new AtomicInteger();
 
   protected final TokenKey key = TokenKey.of("lock-contract-" + KEYS.incrementAndGet());

@@ -29,6 +29,9 @@ import org.junit.jupiter.api.Test;
  * store per test (and the feed it publishes on, if any).
  */
 public abstract class TokenStoreContract {
+  /** For the contract's subclasses, one per implementation. */
+  protected TokenStoreContract() {}
+
   protected static final Instant T0 = Instant.parse("2030-01-01T00:00:00Z");
   private static final AtomicInteger KEYS = new AtomicInteger();
 
