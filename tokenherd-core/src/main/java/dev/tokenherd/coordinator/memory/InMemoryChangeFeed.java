@@ -11,6 +11,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,14 +30,7 @@ public final class InMemoryChangeFeed implements ChangeFeed {
   @Override
   public CompletionStage<Void> publish(TokenKey key, long version) {
     requireNonNull(key, "key");
-    for (Listener listener : listeners.getOrDefault(key, List.of())) {
-      try {
-        listener.onChange(key, version);
-      } catch (RuntimeException e) {
-        log.warn("change listener for credential '{}' failed", key, e);
-      }
-    }
-    return CompletableFuture.completedFuture(null);
+    return deliver(key, listener -> listener.onChange(key, version));
   }
 
   @Override
@@ -45,9 +39,14 @@ public final class InMemoryChangeFeed implements ChangeFeed {
     requireNonNull(key, "key");
     requireNonNull(markId, "markId");
     requireNonNull(window, "window");
+    return deliver(key, listener -> listener.onRefreshing(key, version, markId, window));
+  }
+
+  /** Calls each listener of {@code key} in turn; one that throws is logged and skipped. */
+  private CompletionStage<Void> deliver(TokenKey key, Consumer<Listener> call) {
     for (Listener listener : listeners.getOrDefault(key, List.of())) {
       try {
-        listener.onRefreshing(key, version, markId, window);
+        call.accept(listener);
       } catch (RuntimeException e) {
         log.warn("change listener for credential '{}' failed", key, e);
       }
