@@ -11,6 +11,7 @@ module dev.tokenherd.coordinator {
   requires static transitive org.jspecify;
   requires static transitive com.google.errorprone.annotations;
 
+  exports dev.tokenherd;
   exports dev.tokenherd.coordinator;
   exports dev.tokenherd.coordinator.spi;
   exports dev.tokenherd.coordinator.oauth2;

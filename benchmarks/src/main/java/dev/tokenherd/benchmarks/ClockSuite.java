@@ -1,9 +1,9 @@
 package dev.tokenherd.benchmarks;
 
+import dev.tokenherd.TokenHerd;
 import dev.tokenherd.coordinator.AccessToken;
 import dev.tokenherd.coordinator.ClockOffset;
 import dev.tokenherd.coordinator.TokenCoordinator;
-import dev.tokenherd.coordinator.TokenHerd;
 import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.TokenRefreshException;
 import dev.tokenherd.coordinator.TokenSet;

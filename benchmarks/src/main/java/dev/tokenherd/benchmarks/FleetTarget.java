@@ -2,7 +2,7 @@ package dev.tokenherd.benchmarks;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.tokenherd.coordinator.TokenHerd;
+import dev.tokenherd.TokenHerd;
 import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.oauth2.OAuth2TokenEndpoint;
 import dev.tokenherd.coordinator.redis.RedisBackend;

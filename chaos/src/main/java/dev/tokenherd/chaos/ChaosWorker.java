@@ -1,5 +1,6 @@
 package dev.tokenherd.chaos;
 
+import dev.tokenherd.TokenHerd;
 import dev.tokenherd.coordinator.AccessToken;
 import dev.tokenherd.coordinator.CoordinatorStats;
 import dev.tokenherd.coordinator.LostRotationException;
@@ -8,7 +9,6 @@ import dev.tokenherd.coordinator.Redaction;
 import dev.tokenherd.coordinator.RefreshListener;
 import dev.tokenherd.coordinator.RefreshPolicy;
 import dev.tokenherd.coordinator.TokenCoordinator;
-import dev.tokenherd.coordinator.TokenHerd;
 import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.TokenRefreshException;
 import dev.tokenherd.coordinator.oauth2.OAuth2TokenEndpoint;

@@ -1,6 +1,6 @@
 package dev.tokenherd.chaos;
 
-import dev.tokenherd.coordinator.ReauthenticationRequiredException.Reason;
+import dev.tokenherd.coordinator.ReauthenticationReason;
 import dev.tokenherd.coordinator.Redaction;
 import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.TokenSet;
@@ -45,7 +45,7 @@ final class LoggingTokenStore implements TokenStore {
   public CompletionStage<WriteOutcome> compareAndSet(
       TokenKey key, long expectedVersion, TokenRecord next) {
     RefreshMark mark = next.refreshing();
-    Reason reason = next.reauthReason();
+    ReauthenticationReason reason = next.reauthReason();
     if (next.version() == expectedVersion && mark != null && !mark.window().isZero()) {
       // Under the lease, before its refresh mark is written (a live mark: a settled one, window 0,
       // is a mark taken back or kept after a failed request).

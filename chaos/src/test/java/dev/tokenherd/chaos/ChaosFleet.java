@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.tokenherd.coordinator.TokenHerd;
+import dev.tokenherd.TokenHerd;
 import dev.tokenherd.coordinator.TokenSet;
 import dev.tokenherd.coordinator.redis.RedisBackend;
 import dev.tokenherd.testkit.FakeAuthorizationServer;

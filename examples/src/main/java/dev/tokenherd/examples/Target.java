@@ -2,8 +2,8 @@ package dev.tokenherd.examples;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.tokenherd.TokenHerd;
 import dev.tokenherd.coordinator.TokenCoordinator;
-import dev.tokenherd.coordinator.TokenHerd;
 import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.oauth2.OAuth2TokenEndpoint;
 import dev.tokenherd.coordinator.redis.RedisBackend;

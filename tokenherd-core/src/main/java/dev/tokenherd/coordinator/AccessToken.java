@@ -11,7 +11,8 @@ import java.util.Set;
  * @param value the access token
  * @param tokenType the token type, usually {@code Bearer}
  * @param expiresAt when the token expires, on the fleet's clock (see {@link
- *     TokenHerd#clockOffset()}; this worker's own clock when the herd has no fleet time)
+ *     dev.tokenherd.TokenHerd#clockOffset()}; this worker's own clock when the herd has no fleet
+ *     time)
  * @param scopes the granted scopes; empty when unknown
  * @param version the version of the stored record this token came from; versions only grow
  */

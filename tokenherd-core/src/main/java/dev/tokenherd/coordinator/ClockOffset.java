@@ -6,8 +6,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * How this worker's clock relates to the fleet's shared clock (see {@link
- * TokenHerd.Builder#fleetTime}), as last measured. Every expiry the herd stores, serves or waits
- * for is an instant on the fleet's clock: this worker's clock plus {@link #offset()}.
+ * dev.tokenherd.TokenHerd.Builder#fleetTime}), as last measured. Every expiry the herd stores,
+ * serves or waits for is an instant on the fleet's clock: this worker's clock plus {@link
+ * #offset()}.
  *
  * @param offset what this worker adds to its own clock to read the fleet's: positive when its clock
  *     is behind; zero when no fleet clock is configured, none was measured yet, or the measured
@@ -18,7 +19,7 @@ import org.jspecify.annotations.Nullable;
  * @param failedMeasurements how many measurements failed (the fleet clock was unreachable or
  *     answered too slowly to be trusted); the last good offset stays in use
  * @param largeOffsets how many measurements found an offset above the herd's {@linkplain
- *     TokenHerd.Builder#clockOffsetWarning warning threshold}; each is logged
+ *     dev.tokenherd.TokenHerd.Builder#clockOffsetWarning warning threshold}; each is logged
  */
 public record ClockOffset(
     Duration offset,

@@ -23,6 +23,6 @@ public final class LostRotationException extends ReauthenticationRequiredExcepti
    * @param error the token endpoint's error, if known
    */
   public LostRotationException(TokenKey key, @Nullable OAuth2Error error) {
-    super(key, Reason.LOST_ROTATION, error);
+    super(key, ReauthenticationReason.LOST_ROTATION, error);
   }
 }

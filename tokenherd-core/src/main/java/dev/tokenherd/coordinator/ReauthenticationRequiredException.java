@@ -17,29 +17,7 @@ public sealed class ReauthenticationRequiredException extends PermanentRefreshEx
   private static final long serialVersionUID = 1L;
 
   /** Why the credential needs re-authentication. */
-  public enum Reason {
-    /**
-     * The token endpoint rejected the refresh token ({@code invalid_grant}) and no newer exists.
-     */
-    REVOKED,
-    /**
-     * A rotated refresh token was lost: an earlier refresh may have been answered by the server but
-     * never stored (a holder died or timed out after sending), and the server now rejects the old
-     * refresh token. See {@link LostRotationException}.
-     */
-    LOST_ROTATION,
-    /**
-     * The token endpoint rejected the client itself ({@code invalid_client}, {@code
-     * unauthorized_client}, {@code unsupported_grant_type}, {@code invalid_scope}, or another
-     * permanent 4xx): the configuration must change.
-     */
-    CLIENT_REJECTED,
-    /** The stored token set has no refresh token and the credential is not client_credentials. */
-    NOT_RENEWABLE
-  }
-
-  /** Why the credential needs re-authentication. */
-  private final Reason reason;
+  private final ReauthenticationReason reason;
 
   /**
    * Creates the exception.
@@ -49,17 +27,20 @@ public sealed class ReauthenticationRequiredException extends PermanentRefreshEx
    * @param error the token endpoint's error, if known
    */
   public ReauthenticationRequiredException(
-      TokenKey key, Reason reason, @Nullable OAuth2Error error) {
+      TokenKey key, ReauthenticationReason reason, @Nullable OAuth2Error error) {
     this(key, reason, error, null);
   }
 
   ReauthenticationRequiredException(
-      TokenKey key, Reason reason, @Nullable OAuth2Error error, @Nullable Throwable cause) {
+      TokenKey key,
+      ReauthenticationReason reason,
+      @Nullable OAuth2Error error,
+      @Nullable Throwable cause) {
     super(key, describe(reason, error), error, cause);
     this.reason = requireNonNull(reason, "reason");
   }
 
-  private static String describe(Reason reason, @Nullable OAuth2Error error) {
+  private static String describe(ReauthenticationReason reason, @Nullable OAuth2Error error) {
     return "re-authentication required ("
         + reason.name().toLowerCase(java.util.Locale.ROOT)
         + (error == null ? "" : ", token endpoint said " + error.error())
@@ -71,7 +52,7 @@ public sealed class ReauthenticationRequiredException extends PermanentRefreshEx
    *
    * @return the reason
    */
-  public Reason reason() {
+  public ReauthenticationReason reason() {
     return reason;
   }
 }

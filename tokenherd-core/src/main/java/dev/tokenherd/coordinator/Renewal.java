@@ -2,7 +2,6 @@ package dev.tokenherd.coordinator;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.tokenherd.coordinator.spi.GrantType;
 import java.util.Set;
 
 /**
@@ -29,7 +28,8 @@ public record Renewal(GrantType grantType, Set<String> scopes) {
 
   /**
    * Returns the refresh_token renewal, requesting the originally granted scopes. This is what
-   * {@link TokenHerd#coordinator(TokenKey, dev.tokenherd.coordinator.spi.TokenEndpoint)} uses.
+   * {@link dev.tokenherd.TokenHerd#coordinator(TokenKey,
+   * dev.tokenherd.coordinator.spi.TokenEndpoint)} uses.
    *
    * @return the renewal, with no scopes
    */

@@ -4,7 +4,8 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Serves one credential's access token to any number of threads, refreshing it at most once per
- * expiry for the whole fleet. Get one from {@link TokenHerd#coordinator}; it is thread-safe.
+ * expiry for the whole fleet. Get one from {@link dev.tokenherd.TokenHerd#coordinator}; it is
+ * thread-safe.
  *
  * <p>While the cached token is fresh, {@link #accessToken()} returns it without I/O, locking,
  * allocation or even a clock read. Once it is stale, callers still get it at once while one
@@ -65,7 +66,7 @@ public interface TokenCoordinator {
    *
    * @param tokens the new token set; its instants are read as this worker's clock gives them
    *     (usually {@code Instant.now()} plus the {@code expires_in} of the login's response) and
-   *     stored converted to the fleet's clock (see {@link TokenHerd#clockOffset()})
+   *     stored converted to the fleet's clock (see {@link dev.tokenherd.TokenHerd#clockOffset()})
    * @return a future completing when the token set is stored and served by this worker
    */
   CompletableFuture<AccessToken> seed(TokenSet tokens);

@@ -2,7 +2,7 @@
  * The Tokenherd API: one OAuth 2.0 credential shared by a fleet of workers, refreshed once per
  * expiry for the whole fleet.
  *
- * <p>Start with {@link dev.tokenherd.coordinator.TokenHerd#builder()}; ask the herd for a {@link
+ * <p>Start with {@link dev.tokenherd.TokenHerd#builder()}; ask the herd for a {@link
  * dev.tokenherd.coordinator.TokenCoordinator} per credential; call {@link
  * dev.tokenherd.coordinator.TokenCoordinator#accessToken()} as often as you like.
  */

@@ -3,7 +3,7 @@ package dev.tokenherd.coordinator;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.tokenherd.coordinator.spi.GrantType;
+import dev.tokenherd.TokenHerd;
 import dev.tokenherd.coordinator.spi.RefreshMark;
 import dev.tokenherd.coordinator.spi.TokenEndpointException;
 import dev.tokenherd.coordinator.spi.TokenRecord;
@@ -66,8 +66,7 @@ final class ValueTypesTest {
     OAuth2Error error = new OAuth2Error("invalid_grant", "token " + REFRESH + " revoked", null);
     List<TokenRefreshException> failures =
         List.of(
-            new ReauthenticationRequiredException(
-                KEY, ReauthenticationRequiredException.Reason.REVOKED, error),
+            new ReauthenticationRequiredException(KEY, ReauthenticationReason.REVOKED, error),
             new LostRotationException(KEY, error),
             new CredentialNotFoundException(KEY),
             new UnreadableRecordException(

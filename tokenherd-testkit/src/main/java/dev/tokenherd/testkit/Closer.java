@@ -18,6 +18,9 @@ import org.jspecify.annotations.Nullable;
 public final class Closer implements AutoCloseable {
   private final Deque<AutoCloseable> opened = new ArrayDeque<>();
 
+  /** Creates a closer with nothing to close yet. */
+  public Closer() {}
+
   /**
    * Registers {@code resource} to be closed by {@link #close()}, before everything registered
    * earlier.

@@ -296,7 +296,9 @@ public final class RedisBinary {
         Files.createDirectories(directory);
         Path partial = Files.createTempFile(directory, "redis-server-", ".partial");
         try {
-          try (InputStream in = RedisBinary.class.getResourceAsStream("/" + resource)) {
+          // The class loader, not the class: the binary is in another jar, and a class of a named
+          // module finds resources only in its own module.
+          try (InputStream in = RedisBinary.class.getClassLoader().getResourceAsStream(resource)) {
             if (in == null) {
               throw new IllegalStateException(
                   "no redis-server on the PATH and "

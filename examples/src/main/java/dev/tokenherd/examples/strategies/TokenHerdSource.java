@@ -1,10 +1,10 @@
 package dev.tokenherd.examples.strategies;
 
+import dev.tokenherd.TokenHerd;
 import dev.tokenherd.coordinator.Backoff;
 import dev.tokenherd.coordinator.RefreshListener;
 import dev.tokenherd.coordinator.RefreshPolicy;
 import dev.tokenherd.coordinator.TokenCoordinator;
-import dev.tokenherd.coordinator.TokenHerd;
 import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.redis.RedisBackend;
 import dev.tokenherd.coordinator.spi.TokenEndpoint;

@@ -1,10 +1,10 @@
 package dev.tokenherd.coordinator.internal;
 
 import dev.tokenherd.coordinator.CredentialNotFoundException;
+import dev.tokenherd.coordinator.GrantType;
 import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.TokenRefreshException;
 import dev.tokenherd.coordinator.TokenSet;
-import dev.tokenherd.coordinator.spi.GrantType;
 import dev.tokenherd.coordinator.spi.TokenRecord;
 import java.util.Optional;
 import java.util.function.Function;

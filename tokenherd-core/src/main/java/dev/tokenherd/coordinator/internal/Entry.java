@@ -3,8 +3,8 @@ package dev.tokenherd.coordinator.internal;
 import dev.tokenherd.coordinator.AccessToken;
 import dev.tokenherd.coordinator.LostRotationException;
 import dev.tokenherd.coordinator.OAuth2Error;
+import dev.tokenherd.coordinator.ReauthenticationReason;
 import dev.tokenherd.coordinator.ReauthenticationRequiredException;
-import dev.tokenherd.coordinator.ReauthenticationRequiredException.Reason;
 import dev.tokenherd.coordinator.RefreshPolicy;
 import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.TokenSet;
@@ -161,10 +161,11 @@ final class Entry {
 
   /** Returns the exception that callers get for a record marked re-authentication-required. */
   static ReauthenticationRequiredException reauthFailure(TokenKey key, TokenRecord record) {
-    Reason reason = Objects.requireNonNullElse(record.reauthReason(), Reason.REVOKED);
+    ReauthenticationReason reason =
+        Objects.requireNonNullElse(record.reauthReason(), ReauthenticationReason.REVOKED);
     String code = record.errorCode();
     OAuth2Error error = code == null ? null : OAuth2Error.of(code);
-    return reason == Reason.LOST_ROTATION
+    return reason == ReauthenticationReason.LOST_ROTATION
         ? new LostRotationException(key, error)
         : new ReauthenticationRequiredException(key, reason, error);
   }

@@ -2,7 +2,8 @@ package dev.tokenherd.coordinator.internal;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.tokenherd.coordinator.ReauthenticationRequiredException.Reason;
+import dev.tokenherd.coordinator.GrantType;
+import dev.tokenherd.coordinator.ReauthenticationReason;
 import dev.tokenherd.coordinator.RefreshPolicy;
 import dev.tokenherd.coordinator.RefreshTimeoutException;
 import dev.tokenherd.coordinator.Renewal;
@@ -10,7 +11,6 @@ import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.TokenRefreshException;
 import dev.tokenherd.coordinator.TokenSet;
 import dev.tokenherd.coordinator.internal.Decision.Trigger;
-import dev.tokenherd.coordinator.spi.GrantType;
 import dev.tokenherd.coordinator.spi.RefreshMark;
 import dev.tokenherd.coordinator.spi.TokenRecord;
 import dev.tokenherd.coordinator.spi.TokenRequest;
@@ -262,7 +262,8 @@ final class RefreshProtocol {
     String refreshToken = tokens == null ? null : tokens.refreshToken();
     if (renewal.grantType() == GrantType.REFRESH_TOKEN && refreshToken == null) {
       // Seeded without a refresh token: nothing can renew it. Tell the fleet once.
-      return writer.markReauth(lease, requireNonNull(base), Reason.NOT_RENEWABLE, null);
+      return writer.markReauth(
+          lease, requireNonNull(base), ReauthenticationReason.NOT_RENEWABLE, null);
     }
     Duration left = Duration.between(context.now(), leaseEnd);
     if (left.compareTo(policy.leaseTime().dividedBy(4)) < 0) {

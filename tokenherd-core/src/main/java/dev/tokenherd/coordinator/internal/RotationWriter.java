@@ -3,14 +3,14 @@ package dev.tokenherd.coordinator.internal;
 import static java.util.Objects.requireNonNull;
 
 import dev.tokenherd.coordinator.AccessToken;
+import dev.tokenherd.coordinator.GrantType;
 import dev.tokenherd.coordinator.LostRotationException;
 import dev.tokenherd.coordinator.OAuth2Error;
+import dev.tokenherd.coordinator.ReauthenticationReason;
 import dev.tokenherd.coordinator.ReauthenticationRequiredException;
-import dev.tokenherd.coordinator.ReauthenticationRequiredException.Reason;
 import dev.tokenherd.coordinator.Renewal;
 import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.TokenSet;
-import dev.tokenherd.coordinator.spi.GrantType;
 import dev.tokenherd.coordinator.spi.TokenEndpointException;
 import dev.tokenherd.coordinator.spi.TokenRecord;
 import dev.tokenherd.coordinator.spi.TokenResponse;
@@ -187,10 +187,12 @@ final class RotationWriter {
               OAuth2Error error = failure.error();
               boolean grantRejected =
                   error != null && OAuth2Error.INVALID_GRANT.equals(error.error());
-              Reason reason =
+              ReauthenticationReason reason =
                   !grantRejected
-                      ? Reason.CLIENT_REJECTED
-                      : flight.sawForeignMark() ? Reason.LOST_ROTATION : Reason.REVOKED;
+                      ? ReauthenticationReason.CLIENT_REJECTED
+                      : flight.sawForeignMark()
+                          ? ReauthenticationReason.LOST_ROTATION
+                          : ReauthenticationReason.REVOKED;
               if (marked == null) {
                 return markReauthAt(lease, 0, null, reason, error);
               }
@@ -200,7 +202,10 @@ final class RotationWriter {
 
   /** Marks the credential re-authentication-required over {@code base}, for the whole fleet. */
   CompletionStage<Optional<FlightResult>> markReauth(
-      FencedLease lease, TokenRecord base, Reason reason, @Nullable OAuth2Error error) {
+      FencedLease lease,
+      TokenRecord base,
+      ReauthenticationReason reason,
+      @Nullable OAuth2Error error) {
     return markReauthAt(lease, base.version(), base, reason, error);
   }
 
@@ -208,7 +213,7 @@ final class RotationWriter {
       FencedLease lease,
       long expected,
       @Nullable TokenRecord base,
-      Reason reason,
+      ReauthenticationReason reason,
       @Nullable OAuth2Error error) {
     TokenRecord next =
         lease.stamp(

@@ -3,7 +3,7 @@ package dev.tokenherd.coordinator.spi;
 import static java.util.Objects.requireNonNull;
 
 import com.google.errorprone.annotations.CanIgnoreReturnValue;
-import dev.tokenherd.coordinator.ReauthenticationRequiredException.Reason;
+import dev.tokenherd.coordinator.ReauthenticationReason;
 import dev.tokenherd.coordinator.TokenSet;
 import java.time.Instant;
 import java.util.UUID;
@@ -46,7 +46,7 @@ public record TokenRecord(
     TokenStatus status,
     @Nullable TokenSet tokens,
     @Nullable RefreshMark refreshing,
-    @Nullable Reason reauthReason,
+    @Nullable ReauthenticationReason reauthReason,
     @Nullable String errorCode,
     String writer,
     Instant writtenAt,
@@ -211,7 +211,7 @@ public record TokenRecord(
     private TokenStatus status = TokenStatus.ACTIVE;
     private @Nullable TokenSet tokens;
     private @Nullable RefreshMark refreshing;
-    private @Nullable Reason reauthReason;
+    private @Nullable ReauthenticationReason reauthReason;
     private @Nullable String errorCode;
     private @Nullable String writer;
     private @Nullable Instant writtenAt;
@@ -300,7 +300,7 @@ public record TokenRecord(
      * @return this builder
      */
     @CanIgnoreReturnValue
-    public Builder reauthReason(@Nullable Reason reauthReason) {
+    public Builder reauthReason(@Nullable ReauthenticationReason reauthReason) {
       this.reauthReason = reauthReason;
       return this;
     }

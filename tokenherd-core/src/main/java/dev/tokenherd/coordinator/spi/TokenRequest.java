@@ -2,6 +2,7 @@ package dev.tokenherd.coordinator.spi;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.tokenherd.coordinator.GrantType;
 import dev.tokenherd.coordinator.Redaction;
 import java.time.Duration;
 import java.util.Set;

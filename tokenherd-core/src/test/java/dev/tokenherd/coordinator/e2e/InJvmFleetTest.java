@@ -3,10 +3,10 @@ package dev.tokenherd.coordinator.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.tokenherd.TokenHerd;
 import dev.tokenherd.coordinator.AccessToken;
 import dev.tokenherd.coordinator.RefreshPolicy;
 import dev.tokenherd.coordinator.TokenCoordinator;
-import dev.tokenherd.coordinator.TokenHerd;
 import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.memory.InMemoryChangeFeed;
 import dev.tokenherd.coordinator.memory.InMemoryRefreshLock;

@@ -4,14 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.tokenherd.TokenHerd;
 import dev.tokenherd.coordinator.AccessToken;
 import dev.tokenherd.coordinator.LostRotationException;
+import dev.tokenherd.coordinator.ReauthenticationReason;
 import dev.tokenherd.coordinator.ReauthenticationRequiredException;
-import dev.tokenherd.coordinator.ReauthenticationRequiredException.Reason;
 import dev.tokenherd.coordinator.RefreshPolicy;
 import dev.tokenherd.coordinator.Renewal;
 import dev.tokenherd.coordinator.TokenCoordinator;
-import dev.tokenherd.coordinator.TokenHerd;
 import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.TokenSet;
 import dev.tokenherd.coordinator.TransientRefreshException;
@@ -290,7 +290,7 @@ final class OAuthScenariosTest {
     assertThatThrownBy(coordinator::accessToken)
         .isInstanceOfSatisfying(
             LostRotationException.class,
-            e -> assertThat(e.reason()).isEqualTo(Reason.LOST_ROTATION));
+            e -> assertThat(e.reason()).isEqualTo(ReauthenticationReason.LOST_ROTATION));
 
     assertThat(server.stats().refreshEvents()).isEqualTo(1);
     assertThat(server.stats().reuseDetections()).isEqualTo(1);
@@ -367,7 +367,7 @@ final class OAuthScenariosTest {
     assertThatThrownBy(coordinator::accessToken)
         .isInstanceOfSatisfying(
             ReauthenticationRequiredException.class,
-            e -> assertThat(e.reason()).isEqualTo(Reason.REVOKED));
+            e -> assertThat(e.reason()).isEqualTo(ReauthenticationReason.REVOKED));
     long requests = server.stats().tokenRequests();
     for (int i = 0; i < 5; i++) {
       assertThatThrownBy(coordinator::accessToken)
@@ -396,7 +396,7 @@ final class OAuthScenariosTest {
     assertThatThrownBy(coordinator::accessToken)
         .isInstanceOfSatisfying(
             ReauthenticationRequiredException.class,
-            e -> assertThat(e.reason()).isEqualTo(Reason.CLIENT_REJECTED));
+            e -> assertThat(e.reason()).isEqualTo(ReauthenticationReason.CLIENT_REJECTED));
     assertThat(server.stats().invalidClients()).isEqualTo(1);
   }
 

@@ -2,10 +2,10 @@ package dev.tokenherd.coordinator.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tokenherd.TokenHerd;
 import dev.tokenherd.coordinator.AccessToken;
 import dev.tokenherd.coordinator.RefreshPolicy;
 import dev.tokenherd.coordinator.TokenCoordinator;
-import dev.tokenherd.coordinator.TokenHerd;
 import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.TokenSet;
 import dev.tokenherd.coordinator.spi.RefreshMark;

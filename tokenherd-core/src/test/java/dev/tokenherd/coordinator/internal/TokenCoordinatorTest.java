@@ -4,19 +4,20 @@ import static java.util.Objects.requireNonNull;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.tokenherd.TokenHerd;
 import dev.tokenherd.coordinator.AccessToken;
 import dev.tokenherd.coordinator.Backoff;
 import dev.tokenherd.coordinator.CredentialNotFoundException;
+import dev.tokenherd.coordinator.GrantType;
 import dev.tokenherd.coordinator.LostRotationException;
+import dev.tokenherd.coordinator.ReauthenticationReason;
 import dev.tokenherd.coordinator.ReauthenticationRequiredException;
 import dev.tokenherd.coordinator.RefreshPolicy;
 import dev.tokenherd.coordinator.RefreshTimeoutException;
 import dev.tokenherd.coordinator.Renewal;
 import dev.tokenherd.coordinator.TokenCoordinator;
-import dev.tokenherd.coordinator.TokenHerd;
 import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.TransientRefreshException;
-import dev.tokenherd.coordinator.spi.GrantType;
 import dev.tokenherd.coordinator.spi.TokenEndpointException;
 import dev.tokenherd.coordinator.spi.TokenEndpointException.Kind;
 import dev.tokenherd.coordinator.spi.TokenRecord;
@@ -380,7 +381,7 @@ final class TokenCoordinatorTest {
 
     assertThatThrownBy(waiting::join).cause().isInstanceOf(LostRotationException.class);
     assertThat(stored().orElseThrow().reauthReason())
-        .isEqualTo(ReauthenticationRequiredException.Reason.LOST_ROTATION);
+        .isEqualTo(ReauthenticationReason.LOST_ROTATION);
     assertThat(coordinator.stats().ambiguousFailures()).isEqualTo(1);
     assertThat(coordinator.stats().lostRotations()).isEqualTo(1);
     assertThat(listener.events()).contains("lost-rotation billing-api");
@@ -545,9 +546,7 @@ final class TokenCoordinatorTest {
     assertThatThrownBy(coordinator::accessToken)
         .isInstanceOfSatisfying(
             ReauthenticationRequiredException.class,
-            e ->
-                assertThat(e.reason())
-                    .isEqualTo(ReauthenticationRequiredException.Reason.NOT_RENEWABLE));
+            e -> assertThat(e.reason()).isEqualTo(ReauthenticationReason.NOT_RENEWABLE));
     assertThat(endpoint.requests()).isEmpty();
   }
 

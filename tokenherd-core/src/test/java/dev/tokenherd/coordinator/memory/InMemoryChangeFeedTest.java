@@ -1,7 +1,7 @@
 package dev.tokenherd.coordinator.memory;
 
 import dev.tokenherd.coordinator.spi.ChangeFeed;
-import dev.tokenherd.coordinator.spi.ChangeFeedContract;
+import dev.tokenherd.coordinator.testing.ChangeFeedContract;
 
 final class InMemoryChangeFeedTest extends ChangeFeedContract {
   private final InMemoryChangeFeed feed = new InMemoryChangeFeed();

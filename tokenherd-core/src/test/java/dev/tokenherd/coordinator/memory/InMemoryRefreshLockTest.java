@@ -1,7 +1,7 @@
 package dev.tokenherd.coordinator.memory;
 
 import dev.tokenherd.coordinator.spi.RefreshLock;
-import dev.tokenherd.coordinator.spi.RefreshLockContract;
+import dev.tokenherd.coordinator.testing.RefreshLockContract;
 import dev.tokenherd.testkit.MutableClock;
 import java.time.Duration;
 import java.time.Instant;

@@ -2,7 +2,7 @@ package dev.tokenherd.coordinator.memory;
 
 import dev.tokenherd.coordinator.spi.ChangeFeed;
 import dev.tokenherd.coordinator.spi.TokenStore;
-import dev.tokenherd.coordinator.spi.TokenStoreContract;
+import dev.tokenherd.coordinator.testing.TokenStoreContract;
 import dev.tokenherd.testkit.MutableClock;
 import java.time.Duration;
 import java.time.Instant;

@@ -1,8 +1,8 @@
 package dev.tokenherd.coordinator.testing;
 
+import dev.tokenherd.TokenHerd;
 import dev.tokenherd.coordinator.RefreshListener;
 import dev.tokenherd.coordinator.RefreshPolicy;
-import dev.tokenherd.coordinator.TokenHerd;
 import dev.tokenherd.coordinator.TokenSet;
 import dev.tokenherd.coordinator.memory.InMemoryChangeFeed;
 import dev.tokenherd.coordinator.memory.InMemoryRefreshLock;

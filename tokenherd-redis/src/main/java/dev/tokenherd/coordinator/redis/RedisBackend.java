@@ -3,7 +3,7 @@ package dev.tokenherd.coordinator.redis;
 import static java.util.Objects.requireNonNull;
 
 import com.google.errorprone.annotations.CanIgnoreReturnValue;
-import dev.tokenherd.coordinator.TokenHerd;
+import dev.tokenherd.TokenHerd;
 import dev.tokenherd.coordinator.spi.ChangeFeed;
 import dev.tokenherd.coordinator.spi.RefreshLock;
 import dev.tokenherd.coordinator.spi.TokenStore;

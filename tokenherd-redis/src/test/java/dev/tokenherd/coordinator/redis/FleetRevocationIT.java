@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.tokenherd.coordinator.ReauthenticationReason;
 import dev.tokenherd.coordinator.ReauthenticationRequiredException;
-import dev.tokenherd.coordinator.ReauthenticationRequiredException.Reason;
 import dev.tokenherd.coordinator.RefreshPolicy;
 import dev.tokenherd.coordinator.spi.TokenRecord;
 import dev.tokenherd.coordinator.spi.TokenStatus;
@@ -74,18 +74,18 @@ final class FleetRevocationIT {
           }
           TokenRecord marked = stored(observer);
           assertThat(marked.status()).isEqualTo(TokenStatus.REAUTH_REQUIRED);
-          assertThat(marked.reauthReason()).isEqualTo(Reason.REVOKED);
+          assertThat(marked.reauthReason()).isEqualTo(ReauthenticationReason.REVOKED);
           Instant latest = marked.writtenAt();
           for (FleetWorker worker : workers) {
             Instant seen = Objects.requireNonNull(worker.events.reauthAt());
             latest = seen.isAfter(latest) ? seen : latest;
             assertThat(worker.events.reauthentications)
                 .singleElement()
-                .satisfies(e -> assertThat(e.reason()).isEqualTo(Reason.REVOKED));
+                .satisfies(e -> assertThat(e.reason()).isEqualTo(ReauthenticationReason.REVOKED));
             assertThatThrownBy(worker.coordinator::accessToken)
                 .isInstanceOfSatisfying(
                     ReauthenticationRequiredException.class,
-                    e -> assertThat(e.reason()).isEqualTo(Reason.REVOKED));
+                    e -> assertThat(e.reason()).isEqualTo(ReauthenticationReason.REVOKED));
           }
           Duration spread = Duration.between(marked.writtenAt(), latest);
           assertThat(spread).isLessThan(Duration.ofSeconds(1));

@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.spi.ChangeFeed;
-import dev.tokenherd.coordinator.spi.ChangeFeedContract;
+import dev.tokenherd.coordinator.testing.ChangeFeedContract;
 import io.lettuce.core.api.sync.RedisCommands;
 import java.time.Duration;
 import java.util.Map;

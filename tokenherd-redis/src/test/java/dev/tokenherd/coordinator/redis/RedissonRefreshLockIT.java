@@ -7,7 +7,7 @@ import static org.awaitility.Awaitility.await;
 import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.spi.LockLease;
 import dev.tokenherd.coordinator.spi.RefreshLock;
-import dev.tokenherd.coordinator.spi.RefreshLockContract;
+import dev.tokenherd.coordinator.testing.RefreshLockContract;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 import java.time.Duration;

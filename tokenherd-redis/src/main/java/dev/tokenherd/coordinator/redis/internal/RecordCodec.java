@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tokenherd.coordinator.ReauthenticationRequiredException.Reason;
+import dev.tokenherd.coordinator.ReauthenticationReason;
 import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.TokenSet;
 import dev.tokenherd.coordinator.UnreadableRecordException;
@@ -110,7 +110,7 @@ public final class RecordCodec {
     }
     fields.put(WRITER, record.writer());
     fields.put(WRITTEN_AT, record.writtenAt().toString());
-    Reason reason = record.reauthReason();
+    ReauthenticationReason reason = record.reauthReason();
     if (reason != null) {
       fields.put(REAUTH_REASON, reason.name());
     }
@@ -173,8 +173,10 @@ public final class RecordCodec {
     long fence = r.number(FENCE);
     TokenStatus status = r.enumValue(STATUS, TokenStatus.class, r.required(STATUS));
     String reasonName = fields.get(REAUTH_REASON);
-    Reason reason =
-        reasonName == null ? null : r.enumValue(REAUTH_REASON, Reason.class, reasonName);
+    ReauthenticationReason reason =
+        reasonName == null
+            ? null
+            : r.enumValue(REAUTH_REASON, ReauthenticationReason.class, reasonName);
     String writer = r.required(WRITER);
     Instant writtenAt = r.instant(WRITTEN_AT, r.required(WRITTEN_AT));
     String errorCode = fields.get(ERROR_CODE);

@@ -2,10 +2,10 @@ package dev.tokenherd.coordinator.redis.fleet;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tokenherd.TokenHerd;
 import dev.tokenherd.coordinator.Backoff;
 import dev.tokenherd.coordinator.RefreshPolicy;
 import dev.tokenherd.coordinator.TokenCoordinator;
-import dev.tokenherd.coordinator.TokenHerd;
 import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.oauth2.OAuth2TokenEndpoint;
 import dev.tokenherd.coordinator.redis.RedisBackend;

@@ -1,9 +1,9 @@
 package dev.tokenherd.coordinator.redis.fleet;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tokenherd.TokenHerd;
 import dev.tokenherd.coordinator.CoordinatorStats;
 import dev.tokenherd.coordinator.TokenCoordinator;
-import dev.tokenherd.coordinator.TokenHerd;
 import dev.tokenherd.coordinator.oauth2.OAuth2TokenEndpoint;
 import dev.tokenherd.coordinator.redis.RedisBackend;
 import dev.tokenherd.testkit.ProcessArguments;

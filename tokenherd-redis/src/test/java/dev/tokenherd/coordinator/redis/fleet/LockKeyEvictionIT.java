@@ -4,11 +4,11 @@ import static dev.tokenherd.coordinator.redis.fleet.FleetSettings.KEY;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.tokenherd.TokenHerd;
 import dev.tokenherd.coordinator.AccessToken;
 import dev.tokenherd.coordinator.Backoff;
 import dev.tokenherd.coordinator.RefreshPolicy;
 import dev.tokenherd.coordinator.TokenCoordinator;
-import dev.tokenherd.coordinator.TokenHerd;
 import dev.tokenherd.coordinator.redis.RedisBackend;
 import dev.tokenherd.coordinator.redis.RedisKeys;
 import dev.tokenherd.coordinator.testing.FakeServers;

@@ -3,7 +3,7 @@ package dev.tokenherd.coordinator.redis.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.tokenherd.coordinator.ReauthenticationRequiredException.Reason;
+import dev.tokenherd.coordinator.ReauthenticationReason;
 import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.TokenSet;
 import dev.tokenherd.coordinator.UnreadableRecordException;
@@ -54,7 +54,7 @@ final class RecordCodecTest {
         .version(4)
         .fence(8)
         .status(TokenStatus.REAUTH_REQUIRED)
-        .reauthReason(Reason.REVOKED)
+        .reauthReason(ReauthenticationReason.REVOKED)
         .errorCode("invalid_grant")
         .writer("host/2")
         .writtenAt(T0)

@@ -1,9 +1,10 @@
-package dev.tokenherd.coordinator.spi;
+package dev.tokenherd.coordinator.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.tokenherd.coordinator.TokenKey;
+import dev.tokenherd.coordinator.spi.ChangeFeed;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;

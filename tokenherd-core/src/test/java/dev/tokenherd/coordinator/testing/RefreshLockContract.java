@@ -1,8 +1,10 @@
-package dev.tokenherd.coordinator.spi;
+package dev.tokenherd.coordinator.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tokenherd.coordinator.TokenKey;
+import dev.tokenherd.coordinator.spi.LockLease;
+import dev.tokenherd.coordinator.spi.RefreshLock;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;

@@ -1,9 +1,16 @@
-package dev.tokenherd.coordinator;
+package dev.tokenherd;
 
 import static java.util.Objects.requireNonNull;
 
 import com.google.errorprone.annotations.CanIgnoreReturnValue;
-import dev.tokenherd.coordinator.internal.DefaultTokenHerd;
+import dev.tokenherd.coordinator.AccessToken;
+import dev.tokenherd.coordinator.ClockOffset;
+import dev.tokenherd.coordinator.RefreshListener;
+import dev.tokenherd.coordinator.RefreshPolicy;
+import dev.tokenherd.coordinator.Renewal;
+import dev.tokenherd.coordinator.TokenCoordinator;
+import dev.tokenherd.coordinator.TokenKey;
+import dev.tokenherd.coordinator.internal.Herd;
 import dev.tokenherd.coordinator.memory.InMemoryChangeFeed;
 import dev.tokenherd.coordinator.memory.InMemoryRefreshLock;
 import dev.tokenherd.coordinator.memory.InMemoryTokenStore;
@@ -34,7 +41,12 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>With no store, lock and feed configured, the herd uses in-memory ones: one JVM, no Redis.
  */
-public interface TokenHerd extends AutoCloseable {
+public final class TokenHerd implements AutoCloseable {
+  private final Herd herd;
+
+  private TokenHerd(Herd herd) {
+    this.herd = herd;
+  }
 
   /**
    * Returns a builder with the defaults: in-memory backends, the system clock, a scheduler and an
@@ -42,7 +54,7 @@ public interface TokenHerd extends AutoCloseable {
    *
    * @return a new builder
    */
-  static Builder builder() {
+  public static Builder builder() {
     return new Builder();
   }
 
@@ -56,7 +68,9 @@ public interface TokenHerd extends AutoCloseable {
    * @throws IllegalStateException if the key is already served with another endpoint or renewal, or
    *     the herd is closed
    */
-  TokenCoordinator coordinator(TokenKey key, TokenEndpoint endpoint);
+  public TokenCoordinator coordinator(TokenKey key, TokenEndpoint endpoint) {
+    return herd.coordinator(key, endpoint, Renewal.refreshToken());
+  }
 
   /**
    * Returns the coordinator of a credential, creating it on first use.
@@ -68,7 +82,9 @@ public interface TokenHerd extends AutoCloseable {
    * @throws IllegalStateException if the key is already served with another endpoint or renewal, or
    *     the herd is closed
    */
-  TokenCoordinator coordinator(TokenKey key, TokenEndpoint endpoint, Renewal renewal);
+  public TokenCoordinator coordinator(TokenKey key, TokenEndpoint endpoint, Renewal renewal) {
+    return herd.coordinator(key, endpoint, renewal);
+  }
 
   /**
    * Stops serving a credential in this worker, so that a worker whose tenants come and go does not
@@ -83,7 +99,9 @@ public interface TokenHerd extends AutoCloseable {
    *     settled (its answer stored, or given up); at once if there was none, or the key was not
    *     served
    */
-  CompletionStage<Void> remove(TokenKey key);
+  public CompletionStage<Void> remove(TokenKey key) {
+    return herd.remove(key);
+  }
 
   /**
    * Returns how this worker's clock relates to the fleet's shared clock, as last measured: every
@@ -93,7 +111,9 @@ public interface TokenHerd extends AutoCloseable {
    * @return the last measurement; {@link ClockOffset#NONE} without a {@linkplain Builder#fleetTime
    *     fleet time}
    */
-  ClockOffset clockOffset();
+  public ClockOffset clockOffset() {
+    return herd.clockOffset();
+  }
 
   /**
    * Stops every coordinator: no new refresh starts, timers and subscriptions are cancelled and
@@ -103,13 +123,25 @@ public interface TokenHerd extends AutoCloseable {
    * builder are not closed: close them after the herd.
    */
   @Override
-  void close();
+  public void close() {
+    herd.close();
+  }
+
+  /** Returns how many credentials this herd serves now. */
+  int size() {
+    return herd.size();
+  }
+
+  @Override
+  public String toString() {
+    return herd.toString();
+  }
 
   /**
    * Builds a {@link TokenHerd}. Every setter checks its argument at once; {@link #build()} checks
    * the combination.
    */
-  final class Builder {
+  public static final class Builder {
     /** How often the offset to the fleet clock is measured again, unless configured. */
     public static final Duration DEFAULT_CLOCK_MEASUREMENT_INTERVAL = Duration.ofSeconds(30);
 
@@ -399,22 +431,23 @@ public interface TokenHerd extends AutoCloseable {
       ChangeFeed feed = changeFeed == null ? new InMemoryChangeFeed() : changeFeed;
       TokenStore store = tokenStore == null ? new InMemoryTokenStore(feed, clock) : tokenStore;
       RefreshLock lock = refreshLock == null ? new InMemoryRefreshLock(clock) : refreshLock;
-      return new DefaultTokenHerd(
-          store,
-          lock,
-          feed,
-          clock,
-          scheduler,
-          executor,
-          refreshPolicy,
-          listener,
-          workerId == null ? DefaultTokenHerd.defaultWorkerId() : workerId,
-          random,
-          closeTimeout == null ? refreshPolicy.leaseTime() : closeTimeout,
-          fleetTime,
-          clockMeasurementInterval,
-          clockOffsetWarning,
-          maxConcurrentTokenRequests);
+      return new TokenHerd(
+          new Herd(
+              store,
+              lock,
+              feed,
+              clock,
+              scheduler,
+              executor,
+              refreshPolicy,
+              listener,
+              workerId == null ? Herd.defaultWorkerId() : workerId,
+              random,
+              closeTimeout == null ? refreshPolicy.leaseTime() : closeTimeout,
+              fleetTime,
+              clockMeasurementInterval,
+              clockOffsetWarning,
+              maxConcurrentTokenRequests));
     }
   }
 }

@@ -1,4 +1,4 @@
-package dev.tokenherd.coordinator.spi;
+package dev.tokenherd.coordinator;
 
 /** The OAuth 2.0 grants Tokenherd uses to renew a credential. */
 public enum GrantType {

@@ -7,7 +7,6 @@ import dev.tokenherd.coordinator.RefreshListener;
 import dev.tokenherd.coordinator.RefreshPolicy;
 import dev.tokenherd.coordinator.Renewal;
 import dev.tokenherd.coordinator.TokenCoordinator;
-import dev.tokenherd.coordinator.TokenHerd;
 import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.spi.ChangeFeed;
 import dev.tokenherd.coordinator.spi.FleetTime;
@@ -35,9 +34,13 @@ import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The {@link TokenHerd} implementation: a map of coordinators over one environment. */
-public final class DefaultTokenHerd implements TokenHerd {
-  private static final Logger log = LoggerFactory.getLogger(DefaultTokenHerd.class);
+/**
+ * What {@code dev.tokenherd.TokenHerd} stands for: a map of coordinators over one environment. The
+ * public class delegates here, so that the engine never names the API entry point (no package
+ * cycle).
+ */
+public final class Herd implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Herd.class);
 
   private final Environment env;
   private final @Nullable ScheduledExecutorService ownedScheduler;
@@ -48,9 +51,9 @@ public final class DefaultTokenHerd implements TokenHerd {
   private final FleetClock fleetClock;
   private volatile boolean closed;
 
-  /** Creates a herd; {@link TokenHerd.Builder} is the way to call this. */
+  /** Creates a herd; {@code TokenHerd.Builder} is the way to call this. */
   @SuppressWarnings("TooManyParameters") // called from one place, the validating builder
-  public DefaultTokenHerd(
+  public Herd(
       TokenStore store,
       RefreshLock lock,
       ChangeFeed feed,
@@ -122,12 +125,10 @@ public final class DefaultTokenHerd implements TokenHerd {
     return host + "/" + ProcessHandle.current().pid();
   }
 
-  @Override
   public TokenCoordinator coordinator(TokenKey key, TokenEndpoint endpoint) {
     return coordinator(key, endpoint, Renewal.refreshToken());
   }
 
-  @Override
   public TokenCoordinator coordinator(TokenKey key, TokenEndpoint endpoint, Renewal renewal) {
     requireNonNull(key, "key");
     requireNonNull(endpoint, "endpoint");
@@ -145,20 +146,18 @@ public final class DefaultTokenHerd implements TokenHerd {
     return coordinator;
   }
 
-  @Override
   public CompletionStage<Void> remove(TokenKey key) {
     requireNonNull(key, "key");
     CredentialCoordinator removed = coordinators.remove(key);
     return removed == null ? CompletableFuture.completedFuture(null) : removed.close();
   }
 
-  @Override
   public ClockOffset clockOffset() {
     return fleetClock.status();
   }
 
   /** Returns how many credentials this herd serves now. */
-  int size() {
+  public int size() {
     return coordinators.size();
   }
 

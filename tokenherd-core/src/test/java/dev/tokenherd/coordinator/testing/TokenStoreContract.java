@@ -1,13 +1,19 @@
-package dev.tokenherd.coordinator.spi;
+package dev.tokenherd.coordinator.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import dev.tokenherd.coordinator.ReauthenticationRequiredException.Reason;
+import dev.tokenherd.coordinator.ReauthenticationReason;
 import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.TokenSet;
 import dev.tokenherd.coordinator.UnreadableRecordException;
+import dev.tokenherd.coordinator.spi.ChangeFeed;
+import dev.tokenherd.coordinator.spi.RefreshMark;
+import dev.tokenherd.coordinator.spi.TokenRecord;
+import dev.tokenherd.coordinator.spi.TokenStatus;
+import dev.tokenherd.coordinator.spi.TokenStore;
+import dev.tokenherd.coordinator.spi.WriteOutcome;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -91,7 +97,7 @@ public abstract class TokenStoreContract {
             .version(2)
             .fence(8)
             .status(TokenStatus.REAUTH_REQUIRED)
-            .reauthReason(Reason.LOST_ROTATION)
+            .reauthReason(ReauthenticationReason.LOST_ROTATION)
             .errorCode("invalid_grant")
             .writer("host/43")
             .writtenAt(T0.plusMillis(7))

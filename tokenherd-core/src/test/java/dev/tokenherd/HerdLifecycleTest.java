@@ -1,11 +1,10 @@
-package dev.tokenherd.coordinator.internal;
+package dev.tokenherd;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tokenherd.coordinator.RefreshPolicy;
 import dev.tokenherd.coordinator.TokenCoordinator;
-import dev.tokenherd.coordinator.TokenHerd;
 import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.testing.RecordingListener;
 import dev.tokenherd.coordinator.testing.ScriptedTokenEndpoint;
@@ -42,7 +41,7 @@ final class HerdLifecycleTest {
       assertThat(herd.remove(key)).isCompleted();
     }
 
-    assertThat(((DefaultTokenHerd) herd).size()).isZero();
+    assertThat(herd.size()).isZero();
     assertThat(fleet.feed.subscribedKeys()).isZero();
     assertThat(fleet.scheduler.pending()).as("timers left scheduled").isZero();
   }
