@@ -2,41 +2,17 @@ package dev.tokenherd.testkit;
 
 import static java.util.Objects.requireNonNull;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.errorprone.annotations.CanIgnoreReturnValue;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
-import dev.tokenherd.testkit.RecordedTokenRequest.Outcome;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.Base64;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
-import java.util.Queue;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import org.jspecify.annotations.Nullable;
 
@@ -77,6 +53,14 @@ import org.jspecify.annotations.Nullable;
  * Builder#clock(Clock) injected clock}; latency and delays are real waits on the server's threads.
  * The server answers concurrent requests on a pool that grows as needed, so hundreds of clients can
  * wait on it at once. No secret is ever logged or shown by a {@code toString}.
+ *
+ * <p>This file holds the server's public surface only, which is why it is longer than the project's
+ * 400 lines: the documented methods and the {@link Builder}, which stays nested because callers
+ * name it {@code FakeAuthorizationServer.Builder}. The work is done by package-private classes, one
+ * role each: the HTTP routes ({@code HttpFront}), the token endpoint's capacity, latency and
+ * injected faults ({@code TokenRequestHandler}, {@code FaultQueue}), the RFC 6749 request rules
+ * ({@code TokenRequestProcessor}, {@code ClientAuthenticator}), the token families ({@code
+ * TokenLedger}), the counters and the request log.
  */
 public final class FakeAuthorizationServer implements AutoCloseable {
   /** The default client identifier. */
@@ -94,64 +78,53 @@ public final class FakeAuthorizationServer implements AutoCloseable {
   /** The default number of token requests kept in the log (older ones are dropped). */
   public static final int DEFAULT_REQUEST_LOG_LIMIT = 10_000;
 
-  private static final ObjectMapper JSON = new ObjectMapper();
-  private static final String JSON_TYPE = "application/json;charset=UTF-8";
-  private static final String FORM_TYPE = "application/x-www-form-urlencoded";
-  private static final String MALFORMED_BODY = "{\"access_token\":\"";
-
   private final String clientId;
-  private final byte[] clientSecret;
   private final RotationMode mode;
-  private final Duration accessTokenTtl;
-  private final Duration latency;
-  private final @Nullable Semaphore capacity;
   private final Clock clock;
-  private final boolean issueClientCredentials;
-  private final int requestLogLimit;
   private final Counters counters = new Counters();
+  private final FaultQueue scriptedFaults = new FaultQueue();
   private final TokenLedger ledger;
-  private final Queue<Fault> queuedFaults = new ConcurrentLinkedQueue<>();
-  private volatile @Nullable Fault persistentFault;
-  private final ArrayDeque<RecordedTokenRequest> log = new ArrayDeque<>();
-  private long droppedRequests; // guarded by log
-  private final ExecutorService executor;
-  private final HttpServer server;
+  private final RequestLog log;
+  private final HttpFront front;
   private final URI uri;
 
   private FakeAuthorizationServer(Builder builder) throws IOException {
+    Clock clock = builder.clock;
     this.clientId = builder.clientId;
-    this.clientSecret = builder.clientSecret.getBytes(StandardCharsets.UTF_8);
     this.mode = builder.rotationMode;
-    this.accessTokenTtl = builder.accessTokenTtl;
-    this.latency = builder.latency;
-    this.capacity =
-        builder.capacity == 0 ? null : new Semaphore(builder.capacity, /* fair= */ true);
-    this.clock = builder.clock;
-    this.issueClientCredentials = builder.issueClientCredentials;
-    this.requestLogLimit = builder.requestLogLimit;
-    this.ledger =
+    this.clock = clock;
+    TokenLedger tokens =
         new TokenLedger(
             clock,
             mode,
-            accessTokenTtl,
+            builder.accessTokenTtl,
             builder.reuseGracePeriod,
             counters.familiesRevoked::increment,
             builder.wholeSecondIssueTimes,
             builder.issuedBeforeAnswer,
             builder.jwtAccessTokens);
-    this.executor = Executors.newCachedThreadPool(new DaemonThreads());
-    this.server =
-        HttpServer.create(
+    this.ledger = tokens;
+    this.log = new RequestLog(builder.requestLogLimit);
+    TokenRequestProcessor processor =
+        new TokenRequestProcessor(
+            tokens,
+            new ClientAuthenticator(builder.clientId, builder.clientSecret),
+            mode,
+            builder.accessTokenTtl,
+            builder.issueClientCredentials);
+    this.front =
+        new HttpFront(
             new InetSocketAddress(
                 builder.bindAddress != null
                     ? builder.bindAddress
                     : InetAddress.getByAddress(new byte[] {127, 0, 0, 1}),
                 builder.port),
-            /* backlog= */ 1024);
-    server.setExecutor(executor);
-    server.createContext("/", this::dispatch);
-    server.start();
-    this.uri = URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+            new TokenRequestHandler(
+                processor, scriptedFaults, counters, log, clock, builder.latency, builder.capacity),
+            counters,
+            token -> tokens.isAccessTokenValid(token, clock.instant()),
+            builder.issueClientCredentials);
+    this.uri = front.uri();
   }
 
   /**
@@ -285,7 +258,7 @@ public final class FakeAuthorizationServer implements AutoCloseable {
    */
   public void enqueue(Fault... faults) {
     for (Fault fault : faults) {
-      queuedFaults.add(requireNonNull(fault, "fault"));
+      scriptedFaults.enqueue(requireNonNull(fault, "fault"));
     }
   }
 
@@ -296,18 +269,12 @@ public final class FakeAuthorizationServer implements AutoCloseable {
    * @param fault the fault
    */
   public void failAll(Fault fault) {
-    persistentFault = requireNonNull(fault, "fault");
+    scriptedFaults.failAll(requireNonNull(fault, "fault"));
   }
 
   /** Drops the queued faults and the {@link #failAll} one. */
   public void clearFaults() {
-    queuedFaults.clear();
-    persistentFault = null;
-  }
-
-  private @Nullable Fault nextFault() {
-    Fault queued = queuedFaults.poll();
-    return queued != null ? queued : persistentFault;
+    scriptedFaults.clear();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -347,9 +314,7 @@ public final class FakeAuthorizationServer implements AutoCloseable {
    *     limit} long
    */
   public List<RecordedTokenRequest> requests() {
-    synchronized (log) {
-      return List.copyOf(log);
-    }
+    return log.snapshot();
   }
 
   /**
@@ -361,575 +326,24 @@ public final class FakeAuthorizationServer implements AutoCloseable {
    *     #reset() reset}
    */
   public long droppedRequests() {
-    synchronized (log) {
-      return droppedRequests;
-    }
+    return log.dropped();
   }
 
   /** Zeroes the counters and empties the request log; tokens and faults are kept. */
   public void reset() {
     counters.reset();
-    synchronized (log) {
-      log.clear();
-      droppedRequests = 0;
-    }
-  }
-
-  private void record(
-      Instant receivedAt, Form form, Outcome outcome, int status, @Nullable Fault f) {
-    RecordedTokenRequest entry =
-        new RecordedTokenRequest(
-            receivedAt,
-            form.firstOr("grant_type", ""),
-            Fingerprint.of(form.first("refresh_token")),
-            outcome,
-            status,
-            f == null ? null : f.kind());
-    synchronized (log) {
-      if (requestLogLimit == 0) {
-        droppedRequests++;
-        return; // logging switched off (a removeFirst on the empty log would fail the request)
-      }
-      if (log.size() >= requestLogLimit) {
-        log.removeFirst();
-        droppedRequests++;
-      }
-      log.addLast(entry);
-    }
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // HTTP.
-
-  private void dispatch(HttpExchange exchange) throws IOException {
-    try (exchange) {
-      String path = exchange.getRequestURI().getPath();
-      String method = exchange.getRequestMethod();
-      switch (path) {
-        case "/token" -> {
-          if (method.equals("POST")) {
-            token(exchange);
-          } else {
-            methodNotAllowed(exchange, "POST");
-          }
-        }
-        case "/.well-known/oauth-authorization-server", "/.well-known/openid-configuration" -> {
-          if (method.equals("GET")) {
-            send(exchange, Reply.json(200, metadata()));
-          } else {
-            methodNotAllowed(exchange, "GET");
-          }
-        }
-        case "/stats" -> {
-          if (method.equals("GET")) {
-            send(exchange, Reply.json(200, statsJson(stats())));
-          } else {
-            methodNotAllowed(exchange, "GET");
-          }
-        }
-        case "/resource" -> {
-          if (method.equals("GET")) {
-            resource(exchange);
-          } else {
-            methodNotAllowed(exchange, "GET");
-          }
-        }
-        default -> send(exchange, Reply.text(404, "not found"));
-      }
-    } catch (InterruptedException e) {
-      // The server is closing; the connection closes with the exchange.
-      Thread.currentThread().interrupt();
-    } catch (RuntimeException e) {
-      // A bug in this server must not look like an injected connection fault to the client.
-      if (exchange.getResponseCode() < 0) {
-        send(exchange, Reply.text(500, "fake server bug: " + e.getClass().getName()));
-      }
-    }
-  }
-
-  private void token(HttpExchange exchange) throws IOException, InterruptedException {
-    counters.tokenRequests.increment();
-    Semaphore slots = capacity;
-    if (slots == null) {
-      handleToken(exchange, clock.instant());
-      return;
-    }
-    // A request beyond the capacity is received (counted, its body in the socket) and waits its
-    // turn: it is processed even if its client gave up meanwhile, as on a real server.
-    slots.acquire();
-    try {
-      handleToken(exchange, clock.instant());
-    } finally {
-      slots.release();
-    }
-  }
-
-  private void handleToken(HttpExchange exchange, Instant receivedAt)
-      throws IOException, InterruptedException {
-    byte[] body = exchange.getRequestBody().readAllBytes();
-    Form form = Form.parse(new String(body, StandardCharsets.UTF_8));
-    Fault fault = nextFault();
-    if (fault != null) {
-      counters.faultsInjected.increment();
-    }
-    sleep(latency);
-    if (fault != null && !fault.processesRequest()) {
-      record(receivedAt, form, Outcome.NOT_PROCESSED, answerStatus(fault), fault);
-      answerWithoutProcessing(exchange, fault);
-      return;
-    }
-    Reply reply = grant(exchange, form);
-    countOutcome(reply.outcome());
-    if (fault == null) {
-      record(receivedAt, form, reply.outcome(), reply.status(), null);
-      send(exchange, reply);
-      return;
-    }
-    switch (fault.kind()) {
-      case DELAY_AFTER_PROCESSING -> {
-        record(receivedAt, form, reply.outcome(), reply.status(), fault);
-        sleep(fault.duration());
-        send(exchange, reply);
-      }
-      case MALFORMED_JSON_AFTER_PROCESSING -> {
-        record(receivedAt, form, reply.outcome(), 200, fault);
-        send(exchange, Reply.malformed());
-      }
-      case EXPIRES_IN_AFTER_PROCESSING -> {
-        record(receivedAt, form, reply.outcome(), reply.status(), fault);
-        send(exchange, reply.status() == 200 ? reply.withExpiresIn(fault.expiresIn()) : reply);
-      }
-      default -> {
-        record(receivedAt, form, reply.outcome(), 0, fault);
-        abort(exchange);
-      }
-    }
-  }
-
-  private static int answerStatus(Fault fault) {
-    return fault.kind() == Fault.Kind.CLOSE_BEFORE_PROCESSING ? 0 : fault.status();
-  }
-
-  private static void answerWithoutProcessing(HttpExchange exchange, Fault fault)
-      throws IOException, InterruptedException {
-    switch (fault.kind()) {
-      case STATUS ->
-          send(exchange, Reply.text(fault.status(), "injected fault: " + fault.status()));
-      case TOO_MANY_REQUESTS ->
-          send(
-              exchange,
-              Reply.text(429, "too many requests")
-                  .withHeader("Retry-After", Long.toString(fault.duration().toSeconds())));
-      case OAUTH_ERROR ->
-          send(
-              exchange,
-              Reply.error(
-                  fault.status(),
-                  requireNonNull(fault.error()),
-                  "injected fault",
-                  Outcome.NOT_PROCESSED));
-      case DELAY -> {
-        sleep(fault.duration());
-        send(exchange, Reply.text(504, "upstream timed out (injected fault)"));
-      }
-      case MALFORMED_JSON -> send(exchange, Reply.malformed());
-      default -> abort(exchange);
-    }
-  }
-
-  /**
-   * Closes the connection without an answer. Closing an exchange whose response headers were never
-   * sent closes its socket (on JDK 17 and 25 alike, checked by the testkit's own tests), so the
-   * client reads end-of-stream where it expected a status line.
-   */
-  private static void abort(HttpExchange exchange) {
-    exchange.close();
-  }
-
-  private Reply grant(HttpExchange exchange, Form form) {
-    String contentType = exchange.getRequestHeaders().getFirst("Content-Type");
-    if (contentType == null
-        || !contentType.toLowerCase(Locale.ROOT).startsWith(FORM_TYPE)
-        || !form.valid()) {
-      return Reply.error(
-          400, "invalid_request", "expected a " + FORM_TYPE + " body", Outcome.INVALID_REQUEST);
-    }
-    String duplicate = form.duplicate();
-    if (duplicate != null) {
-      return Reply.error(
-          400, "invalid_request", "parameter repeated: " + duplicate, Outcome.INVALID_REQUEST);
-    }
-    Reply rejected = authenticate(exchange, form);
-    if (rejected != null) {
-      return rejected;
-    }
-    String grantType = form.first("grant_type");
-    if (grantType == null) {
-      return Reply.error(400, "invalid_request", "grant_type is missing", Outcome.INVALID_REQUEST);
-    }
-    switch (grantType) {
-      case "refresh_token" -> {
-        String refreshToken = form.first("refresh_token");
-        if (refreshToken == null || refreshToken.isEmpty()) {
-          return Reply.error(
-              400, "invalid_request", "refresh_token is missing", Outcome.INVALID_REQUEST);
-        }
-        TokenLedger.Result result = ledger.refresh(refreshToken);
-        TokenGrant issued = result.grant();
-        if (issued == null) {
-          return Reply.error(
-              400, "invalid_grant", "the refresh token is invalid", result.outcome());
-        }
-        boolean omit = mode == RotationMode.OMIT_REFRESH_TOKEN;
-        return Reply.json(
-            200,
-            tokenResponse(issued, omit ? null : issued.refreshToken(), !omit),
-            result.outcome());
-      }
-      case "client_credentials" -> {
-        if (!issueClientCredentials) {
-          return Reply.error(
-              400,
-              "unauthorized_client",
-              "client_credentials is not enabled",
-              Outcome.UNAUTHORIZED_CLIENT);
-        }
-        TokenGrant issued = ledger.issue(form.firstOr("scope", ""), /* withRefreshToken= */ false);
-        return Reply.json(
-            200, tokenResponse(issued, null, true), Outcome.CLIENT_CREDENTIALS_ISSUED);
-      }
-      default -> {
-        return Reply.error(
-            400,
-            "unsupported_grant_type",
-            "grant_type is not supported",
-            Outcome.UNSUPPORTED_GRANT_TYPE);
-      }
-    }
-  }
-
-  /** Returns the rejection, or {@code null} if the client authenticated (RFC 6749 sec. 2.3.1). */
-  private @Nullable Reply authenticate(HttpExchange exchange, Form form) {
-    String authorization = exchange.getRequestHeaders().getFirst("Authorization");
-    boolean basic = authorization != null && authorization.regionMatches(true, 0, "Basic ", 0, 6);
-    String postedSecret = form.first("client_secret");
-    if (basic && postedSecret != null) {
-      return Reply.error(
-          400,
-          "invalid_request",
-          "more than one client authentication method",
-          Outcome.INVALID_REQUEST);
-    }
-    String id;
-    String secret;
-    if (basic) {
-      String[] credentials = decodeBasic(requireNonNull(authorization).substring(6).trim());
-      id = credentials == null ? null : credentials[0];
-      secret = credentials == null ? null : credentials[1];
-    } else {
-      id = form.first("client_id");
-      secret = postedSecret;
-    }
-    boolean known =
-        id != null
-            && secret != null
-            && id.equals(clientId)
-            && MessageDigest.isEqual(secret.getBytes(StandardCharsets.UTF_8), clientSecret);
-    if (known) {
-      return null;
-    }
-    Reply reply =
-        Reply.error(401, "invalid_client", "client authentication failed", Outcome.INVALID_CLIENT);
-    // RFC 6749 sec. 5.2: a client that tried the Authorization header must be told the scheme.
-    return postedSecret == null
-        ? reply.withHeader("WWW-Authenticate", "Basic realm=\"fake-authorization-server\"")
-        : reply;
-  }
-
-  /** Decodes {@code base64(urlencode(id) ":" urlencode(secret))}; {@code null} if malformed. */
-  private static String @Nullable [] decodeBasic(String encoded) {
-    try {
-      String decoded = new String(Base64.getDecoder().decode(encoded), StandardCharsets.UTF_8);
-      int colon = decoded.indexOf(':');
-      if (colon < 0) {
-        return null;
-      }
-      return new String[] {
-        URLDecoder.decode(decoded.substring(0, colon), StandardCharsets.UTF_8),
-        URLDecoder.decode(decoded.substring(colon + 1), StandardCharsets.UTF_8)
-      };
-    } catch (IllegalArgumentException e) {
-      return null;
-    }
-  }
-
-  private Map<String, Object> tokenResponse(
-      TokenGrant issued, @Nullable String refreshToken, boolean withScope) {
-    Map<String, Object> body = new LinkedHashMap<>();
-    body.put("access_token", issued.accessToken());
-    body.put("token_type", "Bearer");
-    body.put("expires_in", accessTokenTtl.toSeconds());
-    if (refreshToken != null) {
-      body.put("refresh_token", refreshToken);
-    }
-    if (withScope && !issued.scope().isEmpty()) {
-      body.put("scope", issued.scope());
-    }
-    return body;
-  }
-
-  private void countOutcome(Outcome outcome) {
-    switch (outcome) {
-      case REFRESHED -> counters.refreshEvents.increment();
-      case GRACE_REUSE -> counters.graceReuses.increment();
-      case CLIENT_CREDENTIALS_ISSUED -> counters.clientCredentialsGrants.increment();
-      case REUSE_DETECTED -> {
-        counters.reuseDetections.increment();
-        counters.invalidGrants.increment();
-      }
-      case INVALID_GRANT -> counters.invalidGrants.increment();
-      case INVALID_CLIENT -> counters.invalidClients.increment();
-      default -> {
-        // invalid_request, unsupported_grant_type, unauthorized_client: counted as requests only
-      }
-    }
-  }
-
-  private Map<String, Object> metadata() {
-    Map<String, Object> body = new LinkedHashMap<>();
-    body.put("issuer", uri.toString());
-    body.put("token_endpoint", tokenEndpoint().toString());
-    body.put(
-        "grant_types_supported",
-        issueClientCredentials
-            ? List.of("refresh_token", "client_credentials")
-            : List.of("refresh_token"));
-    body.put(
-        "token_endpoint_auth_methods_supported",
-        List.of("client_secret_basic", "client_secret_post"));
-    return body;
-  }
-
-  private static Map<String, Object> statsJson(ServerStats stats) {
-    Map<String, Object> body = new LinkedHashMap<>();
-    body.put("token_requests", stats.tokenRequests());
-    body.put("refresh_events", stats.refreshEvents());
-    body.put("client_credentials_grants", stats.clientCredentialsGrants());
-    body.put("grace_reuses", stats.graceReuses());
-    body.put("reuse_detections", stats.reuseDetections());
-    body.put("families_revoked", stats.familiesRevoked());
-    body.put("invalid_grants", stats.invalidGrants());
-    body.put("invalid_clients", stats.invalidClients());
-    body.put("faults_injected", stats.faultsInjected());
-    body.put("resource_requests", stats.resourceRequests());
-    body.put("resource_rejections", stats.resourceRejections());
-    return body;
-  }
-
-  private void resource(HttpExchange exchange) throws IOException {
-    counters.resourceRequests.increment();
-    String authorization = exchange.getRequestHeaders().getFirst("Authorization");
-    boolean bearer = authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7);
-    if (bearer && isAccessTokenValid(requireNonNull(authorization).substring(7).trim())) {
-      send(exchange, Reply.json(200, Map.of("ok", true)));
-      return;
-    }
-    counters.resourceRejections.increment();
-    send(
-        exchange,
-        Reply.text(401, "unauthorized")
-            .withHeader("WWW-Authenticate", bearer ? "Bearer error=\"invalid_token\"" : "Bearer"));
-  }
-
-  private static void methodNotAllowed(HttpExchange exchange, String allowed) throws IOException {
-    send(exchange, Reply.text(405, "method not allowed").withHeader("Allow", allowed));
-  }
-
-  private static void send(HttpExchange exchange, Reply reply) throws IOException {
-    reply.headers().forEach((name, value) -> exchange.getResponseHeaders().set(name, value));
-    exchange.getResponseHeaders().set("Cache-Control", "no-store");
-    exchange.getResponseHeaders().set("Pragma", "no-cache");
-    byte[] body = reply.body().getBytes(StandardCharsets.UTF_8);
-    exchange.sendResponseHeaders(reply.status(), body.length == 0 ? -1 : body.length);
-    if (body.length > 0) {
-      exchange.getResponseBody().write(body);
-    }
-  }
-
-  private static void sleep(Duration duration) throws InterruptedException {
-    if (!duration.isZero()) {
-      Thread.sleep(duration.toMillis(), duration.toNanosPart() % 1_000_000);
-    }
+    log.clear();
   }
 
   /** Stops the server at once and its threads; requests in progress are cut off. */
   @Override
   public void close() {
-    server.stop(0);
-    executor.shutdownNow();
+    front.close();
   }
 
   @Override
   public String toString() {
     return "FakeAuthorizationServer[" + uri + ", " + mode + ", client " + clientId + "]";
-  }
-
-  // ---------------------------------------------------------------------------------------------
-
-  /** An answer, and what the server did to produce it. */
-  private record Reply(int status, Map<String, String> headers, String body, Outcome outcome) {
-    static Reply json(int status, Map<String, Object> body) {
-      return json(status, body, Outcome.NOT_PROCESSED);
-    }
-
-    static Reply json(int status, Map<String, Object> body, Outcome outcome) {
-      try {
-        return new Reply(
-            status, Map.of("Content-Type", JSON_TYPE), JSON.writeValueAsString(body), outcome);
-      } catch (JsonProcessingException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-
-    static Reply error(int status, String error, String description, Outcome outcome) {
-      Map<String, Object> body = new LinkedHashMap<>();
-      body.put("error", error);
-      body.put("error_description", description);
-      return json(status, body, outcome);
-    }
-
-    static Reply text(int status, String text) {
-      return new Reply(
-          status, Map.of("Content-Type", "text/plain;charset=UTF-8"), text, Outcome.NOT_PROCESSED);
-    }
-
-    /** This JSON answer with its {@code expires_in} replaced by {@code json}, or left out. */
-    Reply withExpiresIn(@Nullable String json) {
-      try {
-        ObjectNode node = (ObjectNode) JSON.readTree(body);
-        if (json == null) {
-          node.remove("expires_in");
-        } else {
-          node.set("expires_in", JSON.readTree(json));
-        }
-        return new Reply(status, headers, JSON.writeValueAsString(node), outcome);
-      } catch (JsonProcessingException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-
-    static Reply malformed() {
-      return new Reply(
-          200, Map.of("Content-Type", JSON_TYPE), MALFORMED_BODY, Outcome.NOT_PROCESSED);
-    }
-
-    Reply withHeader(String name, String value) {
-      Map<String, String> more = new HashMap<>(headers);
-      more.put(name, value);
-      return new Reply(status, Map.copyOf(more), body, outcome);
-    }
-  }
-
-  /** An {@code application/x-www-form-urlencoded} body. */
-  private record Form(Map<String, List<String>> parameters, boolean valid) {
-    static Form parse(String body) {
-      Map<String, List<String>> parameters = new LinkedHashMap<>();
-      if (body.isEmpty()) {
-        return new Form(parameters, true);
-      }
-      try {
-        for (String pair : body.split("&", -1)) {
-          int equals = pair.indexOf('=');
-          String name = equals < 0 ? pair : pair.substring(0, equals);
-          String value = equals < 0 ? "" : pair.substring(equals + 1);
-          parameters
-              .computeIfAbsent(
-                  URLDecoder.decode(name, StandardCharsets.UTF_8), n -> new ArrayList<>())
-              .add(URLDecoder.decode(value, StandardCharsets.UTF_8));
-        }
-        return new Form(parameters, true);
-      } catch (IllegalArgumentException e) {
-        return new Form(Map.of(), false); // bad percent-encoding
-      }
-    }
-
-    @Nullable String first(String name) {
-      List<String> values = parameters.get(name);
-      return values == null ? null : values.get(0);
-    }
-
-    String firstOr(String name, String otherwise) {
-      String value = first(name);
-      return value == null ? otherwise : value;
-    }
-
-    /** RFC 6749 sec. 3.2: parameters must not be repeated. */
-    @Nullable String duplicate() {
-      for (Map.Entry<String, List<String>> parameter : parameters.entrySet()) {
-        if (parameter.getValue().size() > 1) {
-          return parameter.getKey();
-        }
-      }
-      return null;
-    }
-  }
-
-  private static final class Counters {
-    final LongAdder tokenRequests = new LongAdder();
-    final LongAdder refreshEvents = new LongAdder();
-    final LongAdder clientCredentialsGrants = new LongAdder();
-    final LongAdder graceReuses = new LongAdder();
-    final LongAdder reuseDetections = new LongAdder();
-    final LongAdder familiesRevoked = new LongAdder();
-    final LongAdder invalidGrants = new LongAdder();
-    final LongAdder invalidClients = new LongAdder();
-    final LongAdder faultsInjected = new LongAdder();
-    final LongAdder resourceRequests = new LongAdder();
-    final LongAdder resourceRejections = new LongAdder();
-
-    ServerStats snapshot() {
-      return new ServerStats(
-          tokenRequests.sum(),
-          refreshEvents.sum(),
-          clientCredentialsGrants.sum(),
-          graceReuses.sum(),
-          reuseDetections.sum(),
-          familiesRevoked.sum(),
-          invalidGrants.sum(),
-          invalidClients.sum(),
-          faultsInjected.sum(),
-          resourceRequests.sum(),
-          resourceRejections.sum());
-    }
-
-    void reset() {
-      for (LongAdder adder :
-          List.of(
-              tokenRequests,
-              refreshEvents,
-              clientCredentialsGrants,
-              graceReuses,
-              reuseDetections,
-              familiesRevoked,
-              invalidGrants,
-              invalidClients,
-              faultsInjected,
-              resourceRequests,
-              resourceRejections)) {
-        adder.reset();
-      }
-    }
-  }
-
-  private static final class DaemonThreads implements ThreadFactory {
-    private final AtomicInteger count = new AtomicInteger();
-
-    @Override
-    public Thread newThread(Runnable task) {
-      Thread thread = new Thread(task, "fake-authorization-server-" + count.incrementAndGet());
-      thread.setDaemon(true);
-      return thread;
-    }
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -29,6 +29,11 @@ import org.jspecify.annotations.Nullable;
  *   URI uri = redis.uri();   // redis://127.0.0.1:PORT
  * }
  * }</pre>
+ *
+ * <p>One file, a little over the project's 400 lines, because it is one role, the life of one
+ * process (start, readiness, signals, stop), plus the {@link Builder} that callers name as {@code
+ * RedisServerProcess.Builder}; finding the executable ({@link RedisBinary}) and speaking RESP
+ * ({@link RespClient}) already live in classes of their own.
  */
 public final class RedisServerProcess implements AutoCloseable {
   private final String executable;
