@@ -223,7 +223,7 @@ final class OAuth2TokenEndpointClassificationTest {
     assertThat(failure.getMessage()).contains("no complete answer");
     assertThat(java.time.Duration.ofNanos(System.nanoTime() - started))
         .isGreaterThanOrEqualTo(SHORT_TIMEOUT)
-        .isLessThan(SHORT_TIMEOUT.plus(OAuth2TokenEndpoint.GUARD_GRACE).plusSeconds(5));
+        .isLessThan(SHORT_TIMEOUT.plus(TokenExchange.GUARD_GRACE).plusSeconds(5));
   }
 
   /** An HTTP client whose exchanges never complete, as one JDK 25 exchange was seen to. */
