@@ -3,7 +3,6 @@ package dev.tokenherd.coordinator.oauth2;
 import static java.util.Objects.requireNonNull;
 
 import com.google.errorprone.annotations.CanIgnoreReturnValue;
-import dev.tokenherd.coordinator.GrantType;
 import dev.tokenherd.coordinator.OAuth2Error;
 import dev.tokenherd.coordinator.Redaction;
 import dev.tokenherd.coordinator.spi.TokenEndpoint;

@@ -2,8 +2,8 @@ package dev.tokenherd.coordinator.oauth2;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.tokenherd.coordinator.GrantType;
 import dev.tokenherd.coordinator.Redaction;
-import dev.tokenherd.coordinator.spi.GrantType;
 import dev.tokenherd.coordinator.spi.TokenRequest;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
