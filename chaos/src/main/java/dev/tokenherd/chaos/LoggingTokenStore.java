@@ -4,11 +4,11 @@ import dev.tokenherd.coordinator.ReauthenticationReason;
 import dev.tokenherd.coordinator.Redaction;
 import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.TokenSet;
+import dev.tokenherd.coordinator.spi.ForwardingTokenStore.SimpleForwardingTokenStore;
 import dev.tokenherd.coordinator.spi.RefreshMark;
 import dev.tokenherd.coordinator.spi.TokenRecord;
 import dev.tokenherd.coordinator.spi.TokenStore;
 import dev.tokenherd.coordinator.spi.WriteOutcome;
-import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -19,14 +19,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code write} breakpoints, and remembers the fence of the last applied content write for the
  * {@code unlock} breakpoint.
  */
-final class LoggingTokenStore implements TokenStore {
-  private final TokenStore delegate;
+final class LoggingTokenStore extends SimpleForwardingTokenStore {
   private final EventLog log;
   private final Breakpoints breakpoints;
   private final AtomicLong lastContentFence = new AtomicLong(-1);
 
   LoggingTokenStore(TokenStore delegate, EventLog log, Breakpoints breakpoints) {
-    this.delegate = delegate;
+    super(delegate);
     this.log = log;
     this.breakpoints = breakpoints;
   }
@@ -34,11 +33,6 @@ final class LoggingTokenStore implements TokenStore {
   /** Returns the fence of the last content write this worker applied, or -1. */
   long lastContentFence() {
     return lastContentFence.get();
-  }
-
-  @Override
-  public CompletionStage<Optional<TokenRecord>> read(TokenKey key) {
-    return delegate.read(key);
   }
 
   @Override
@@ -59,8 +53,7 @@ final class LoggingTokenStore implements TokenStore {
     // The store applies the write between this instant and the event's t (when its answer came
     // back): a worker paused in between (SIGSTOP) logs a write long after the store applied it.
     long sentAt = log.nowMicros();
-    return delegate
-        .compareAndSet(key, expectedVersion, next)
+    return super.compareAndSet(key, expectedVersion, next)
         .whenComplete(
             (outcome, error) -> {
               TokenSet tokens = next.tokens();

@@ -50,6 +50,9 @@ import java.time.Instant;
  * @param refreshJitter the largest fraction of the lifetime by which a worker moves a credential's
  *     refresh-ahead point earlier, in [0, {@code refreshAheadFraction}); 0 turns jitter off
  */
+// Over 400 lines on purpose: about half are the documentation of each setting, the manual a user
+// reads in the IDE, and the nested Builder is public API (Foo.Builder), so it cannot move out. The
+// code is one role, about 250 lines.
 public record RefreshPolicy(
     double refreshAheadFraction,
     Duration expirySkew,

@@ -1,7 +1,7 @@
 package dev.tokenherd.coordinator.internal;
 
+import dev.tokenherd.coordinator.spi.ForwardingTokenStore;
 import dev.tokenherd.coordinator.spi.TokenStore;
-import dev.tokenherd.coordinator.testing.ForwardingTokenStore;
 
 /**
  * A store that can fail over to another one, as Redis does when a replica is promoted: what the old

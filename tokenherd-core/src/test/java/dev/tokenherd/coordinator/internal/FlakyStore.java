@@ -1,10 +1,10 @@
 package dev.tokenherd.coordinator.internal;
 
 import dev.tokenherd.coordinator.TokenKey;
+import dev.tokenherd.coordinator.spi.ForwardingTokenStore.SimpleForwardingTokenStore;
 import dev.tokenherd.coordinator.spi.TokenRecord;
 import dev.tokenherd.coordinator.spi.TokenStore;
 import dev.tokenherd.coordinator.spi.WriteOutcome;
-import dev.tokenherd.coordinator.testing.ForwardingTokenStore.SimpleForwardingTokenStore;
 import java.io.UncheckedIOException;
 import java.net.ConnectException;
 import java.util.Optional;

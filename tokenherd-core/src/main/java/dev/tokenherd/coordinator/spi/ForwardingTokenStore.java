@@ -1,17 +1,15 @@
-package dev.tokenherd.coordinator.testing;
+package dev.tokenherd.coordinator.spi;
 
 import dev.tokenherd.coordinator.TokenKey;
-import dev.tokenherd.coordinator.spi.TokenRecord;
-import dev.tokenherd.coordinator.spi.TokenStore;
-import dev.tokenherd.coordinator.spi.WriteOutcome;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 
 /**
  * A store that forwards every call to another one, in the style of Guava's {@code
- * ForwardingObject}: a test's store that fails, counts or holds back some calls extends it and
- * overrides only those, calling {@code super} for the rest.
+ * ForwardingObject}: a decorator that times, logs, counts or holds back some calls (metrics, an
+ * audit log, a test's faulty store) extends it and overrides only those, calling {@code super} for
+ * the rest, and keeps working when {@link TokenStore} gains a method.
  *
  * <p>{@link #delegate()} is asked on every call, so a subclass may swap what it forwards to (a
  * failover, a flushed Redis) while calls are under way. A subclass whose delegate never changes
@@ -22,7 +20,11 @@ public abstract class ForwardingTokenStore implements TokenStore {
   /** Constructor for use by subclasses. */
   protected ForwardingTokenStore() {}
 
-  /** The store that calls are forwarded to; asked again on every call. */
+  /**
+   * Returns the store that calls are forwarded to; asked again on every call.
+   *
+   * @return the store forwarded to
+   */
   protected abstract TokenStore delegate();
 
   @Override
@@ -43,6 +45,11 @@ public abstract class ForwardingTokenStore implements TokenStore {
   public abstract static class SimpleForwardingTokenStore extends ForwardingTokenStore {
     private final TokenStore delegate;
 
+    /**
+     * Constructor for use by subclasses.
+     *
+     * @param delegate the store every call is forwarded to
+     */
     protected SimpleForwardingTokenStore(TokenStore delegate) {
       this.delegate = Objects.requireNonNull(delegate, "delegate");
     }
