@@ -77,4 +77,12 @@ public interface TokenCoordinator {
    * @return a snapshot of the counters since the coordinator was created
    */
   CoordinatorStats stats();
+
+  /**
+   * Returns a snapshot of the credential as this worker serves it: status, expiry, whether a
+   * refresh runs, the last failure; for health checks and metrics. No lock, no I/O.
+   *
+   * @return the snapshot
+   */
+  CredentialState state();
 }

@@ -33,6 +33,9 @@ final class CredentialContext {
   private volatile boolean closed;
   private volatile @Nullable Throwable lastFailure;
 
+  /** Whether {@link #lastFailure} came after the last refresh that succeeded in this worker. */
+  private volatile boolean failedSinceSuccess;
+
   CredentialContext(TokenKey key, TokenEndpoint endpoint, Renewal renewal, Environment env) {
     this.key = key;
     this.endpoint = endpoint;
@@ -85,6 +88,17 @@ final class CredentialContext {
 
   void lastFailure(Throwable failure) {
     lastFailure = failure;
+    failedSinceSuccess = true;
+  }
+
+  /** Records that a flight landed with a record and no failure. */
+  void succeeded() {
+    failedSinceSuccess = false;
+  }
+
+  /** The last failure if no flight succeeded after it; for {@code TokenCoordinator.state()}. */
+  @Nullable Throwable failureSinceSuccess() {
+    return failedSinceSuccess ? lastFailure : null;
   }
 
   /** Reads the stored record; a store that throws instead of failing the stage fails it too. */

@@ -4,6 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import dev.tokenherd.coordinator.AccessToken;
 import dev.tokenherd.coordinator.CoordinatorStats;
+import dev.tokenherd.coordinator.CredentialState;
+import dev.tokenherd.coordinator.ReauthenticationRequiredException;
 import dev.tokenherd.coordinator.RefreshPolicy;
 import dev.tokenherd.coordinator.RefreshTimeoutException;
 import dev.tokenherd.coordinator.Renewal;
@@ -232,6 +234,34 @@ final class CredentialCoordinator extends NearCache implements TokenCoordinator 
   @Override
   public CoordinatorStats stats() {
     return context.counters().snapshot();
+  }
+
+  @Override
+  public CredentialState state() {
+    Entry e = entry();
+    AccessToken token = e.token;
+    ReauthenticationRequiredException failed = e.failure;
+    Throwable last = context.failureSinceSuccess();
+    return new CredentialState(
+        key,
+        context.closed() ? CredentialState.Status.CLOSED : status(e.phase),
+        token == null ? null : token.expiresAt(),
+        token == null ? null : e.refreshAt,
+        e.version,
+        flights.inFlight(),
+        failed == null ? null : failed.reason(),
+        last == null ? null : Failures.typed(key, last),
+        stats());
+  }
+
+  private static CredentialState.Status status(Phase phase) {
+    return switch (phase) {
+      case EMPTY -> CredentialState.Status.EMPTY;
+      case FRESH -> CredentialState.Status.FRESH;
+      case STALE -> CredentialState.Status.STALE;
+      case EXPIRED -> CredentialState.Status.EXPIRED;
+      case FAILED -> CredentialState.Status.REAUTHENTICATION_REQUIRED;
+    };
   }
 
   /** Waits for {@code pending} on the caller's thread, bounded, and rethrows its typed failure. */

@@ -136,9 +136,15 @@ final class SingleFlight {
       }
       mine.completeExceptionally(failure);
     } else {
+      context.succeeded();
       storeAnswers();
       mine.complete(requireNonNull(done));
     }
+  }
+
+  /** Whether a flight is in progress in this process. */
+  boolean inFlight() {
+    return flight.get() != null;
   }
 
   /**
