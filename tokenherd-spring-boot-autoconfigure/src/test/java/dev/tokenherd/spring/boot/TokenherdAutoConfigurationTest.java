@@ -1,0 +1,245 @@
+package dev.tokenherd.spring.boot;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tokenherd.TokenHerd;
+import dev.tokenherd.coordinator.RefreshPolicy;
+import dev.tokenherd.coordinator.redis.RedisBackend;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Base64;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.diagnostics.FailureAnalysis;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/** The herd's auto-configuration: defaults, back-off, property binding, and bad properties. */
+final class TokenherdAutoConfigurationTest {
+  private static final String KEY_A = Base64.getEncoder().encodeToString(new byte[32]);
+  private static final String KEY_B =
+      Base64.getEncoder()
+          .encodeToString(
+              "0123456789abcdef0123456789abcdef"
+                  .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+
+  private final ApplicationContextRunner runner =
+      new ApplicationContextRunner()
+          .withConfiguration(AutoConfigurations.of(TokenherdAutoConfiguration.class))
+          .withPropertyValues("tokenherd.backend=in-memory");
+
+  @Test
+  void inMemoryBackend_givesAHerdAndNoRedis() {
+    runner.run(
+        context -> {
+          assertThat(context).hasSingleBean(TokenHerd.class);
+          assertThat(context).doesNotHaveBean(RedisBackend.class);
+        });
+  }
+
+  @Test
+  void disabled_givesNothing() {
+    runner
+        .withPropertyValues("tokenherd.enabled=false")
+        .run(context -> assertThat(context).doesNotHaveBean(TokenHerd.class));
+  }
+
+  @Test
+  void anApplicationsOwnHerd_isKept() {
+    runner
+        .withUserConfiguration(OwnHerd.class)
+        .run(
+            context -> {
+              assertThat(context).hasSingleBean(TokenHerd.class);
+              assertThat(context.getBean(TokenHerd.class)).isSameAs(OwnHerd.HERD);
+            });
+  }
+
+  @Test
+  void policyProperties_bindToTheRefreshPolicy() {
+    TokenherdProperties.Policy policy = new TokenherdProperties.Policy();
+    policy.setRefreshAheadFraction(0.6);
+    policy.setRefreshJitter(0.0);
+    policy.setMaxAttempts(5);
+
+    RefreshPolicy built = TokenherdAutoConfiguration.policy(policy);
+
+    assertThat(built.refreshAheadFraction()).isEqualTo(0.6);
+    assertThat(built.refreshJitter()).isZero();
+    assertThat(built.maxAttempts()).isEqualTo(5);
+    assertThat(built.leaseTime()).isEqualTo(RefreshPolicy.ofDefaults().leaseTime());
+    runner
+        .withPropertyValues(
+            "tokenherd.policy.refresh-ahead-fraction=0.6", "tokenherd.policy.wait-timeout=3s")
+        .run(
+            context -> {
+              TokenherdProperties bound = context.getBean(TokenherdProperties.class);
+              assertThat(bound.getPolicy().getRefreshAheadFraction()).isEqualTo(0.6);
+              assertThat(bound.getPolicy().getWaitTimeout()).hasSeconds(3);
+            });
+  }
+
+  @Test
+  void aPolicyOutOfRange_failsWithAnAnalysisNamingTheProperty() {
+    runner
+        .withPropertyValues("tokenherd.policy.refresh-ahead-fraction=1.5")
+        .run(
+            context -> {
+              assertThat(context).hasFailed();
+              FailureAnalysis analysis = analyze(context.getStartupFailure());
+              assertThat(analysis.getDescription())
+                  .contains("tokenherd.policy.refresh-ahead-fraction")
+                  .contains("1.5");
+              assertThat(analysis.getAction()).isNotBlank();
+            });
+  }
+
+  @Test
+  void twoKeysWithoutAPrimary_failNamingThePrimary() {
+    runner
+        .withPropertyValues(
+            "tokenherd.backend=redis",
+            "tokenherd.redis.url=redis://127.0.0.1:1",
+            "tokenherd.key-ring.keys.a=" + KEY_A,
+            "tokenherd.key-ring.keys.b=" + KEY_B)
+        .run(
+            context -> {
+              assertThat(context).hasFailed();
+              assertThat(analyze(context.getStartupFailure()).getDescription())
+                  .contains("tokenherd.key-ring.primary")
+                  .doesNotContain(KEY_A)
+                  .doesNotContain(KEY_B);
+            });
+  }
+
+  @Test
+  void aKeyRingFile_isRead_andItsKeysNeverAppearInAFailure(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("keys.properties");
+    Files.writeString(file, "primary=b\na=" + KEY_A + "\nb=not-base64!\n");
+
+    TokenherdProperties.KeyRing settings = new TokenherdProperties.KeyRing();
+    settings.setFile(file);
+    runner
+        .withPropertyValues(
+            "tokenherd.backend=redis",
+            "tokenherd.redis.url=redis://127.0.0.1:1",
+            "tokenherd.key-ring.file=" + file)
+        .run(
+            context -> {
+              assertThat(context).hasFailed();
+              assertThat(analyze(context.getStartupFailure()).getDescription())
+                  .contains("tokenherd.key-ring")
+                  .doesNotContain("not-base64!");
+            });
+
+    Files.writeString(file, "primary=b\na=" + KEY_A + "\nb=" + KEY_B + "\n");
+    assertThat(TokenherdAutoConfiguration.keyRing(settings).primaryId()).isEqualTo("b");
+  }
+
+  @Test
+  void redisSentinelSettings_failWithAClearAnalysis() {
+    runner
+        .withPropertyValues(
+            "tokenherd.backend=redis",
+            "spring.data.redis.sentinel.master=mymaster",
+            "spring.data.redis.sentinel.nodes=127.0.0.1:26379")
+        .run(
+            context -> {
+              assertThat(context).hasFailed();
+              assertThat(analyze(context.getStartupFailure()).getDescription())
+                  .contains("spring.data.redis.sentinel.master");
+            });
+  }
+
+  @Test
+  void springDataRedisSettings_makeTheUri_withThePasswordEncodedAndNeverShown() {
+    runner
+        .withPropertyValues(
+            "spring.data.redis.host=127.0.0.1",
+            "spring.data.redis.port=6390",
+            "spring.data.redis.database=2",
+            "spring.data.redis.username=app",
+            "spring.data.redis.password=p@ss:w/rd")
+        .run(
+            context -> {
+              String uri =
+                  RedisConnection.uri(
+                      context.getBean(TokenherdProperties.class), context.getEnvironment());
+              assertThat(uri).isEqualTo("redis://app:p%40ss:w%2Frd@127.0.0.1:6390/2");
+            });
+  }
+
+  @Test
+  void theRedisUri_comesFromTokenherdFirst_thenSpringDataRedisUrl_thenItsParts() {
+    runner
+        .withPropertyValues(
+            "spring.data.redis.url=redis://boot:6379", "tokenherd.redis.url=rediss://own:6380")
+        .run(context -> assertThat(uri(context)).isEqualTo("rediss://own:6380"));
+    runner
+        .withPropertyValues("spring.data.redis.url=redis://boot:6379")
+        .run(context -> assertThat(uri(context)).isEqualTo("redis://boot:6379"));
+    runner
+        .withPropertyValues("spring.data.redis.ssl.enabled=true", "spring.data.redis.password=pw")
+        .run(context -> assertThat(uri(context)).isEqualTo("rediss://:pw@localhost:6379/0"));
+    runner.run(context -> assertThat(uri(context)).isEqualTo("redis://localhost:6379/0"));
+  }
+
+  @Test
+  void redisClusterSettings_failWithAClearAnalysis() {
+    runner
+        .withPropertyValues(
+            "tokenherd.backend=redis", "spring.data.redis.cluster.nodes=127.0.0.1:7000")
+        .run(
+            context ->
+                assertThat(analyze(context.getStartupFailure()).getDescription())
+                    .contains("spring.data.redis.cluster.nodes"));
+  }
+
+  @Test
+  void badRedisSettings_failNamingTheProperty() {
+    runner
+        .withPropertyValues("tokenherd.backend=redis", "tokenherd.redis.url=http://wrong:1")
+        .run(
+            context ->
+                assertThat(analyze(context.getStartupFailure()).getDescription())
+                    .contains("tokenherd.redis.url"));
+    runner
+        .withPropertyValues(
+            "tokenherd.backend=redis",
+            "tokenherd.redis.url=redis://127.0.0.1:1",
+            "tokenherd.redis.wait-for-replicas=1",
+            "tokenherd.redis.wait-for-replicas-timeout=0s")
+        .run(
+            context ->
+                assertThat(analyze(context.getStartupFailure()).getDescription())
+                    .contains("tokenherd.redis.wait-for-replicas"));
+  }
+
+  private static String uri(org.springframework.context.ApplicationContext context) {
+    return RedisConnection.uri(
+        context.getBean(TokenherdProperties.class), context.getEnvironment());
+  }
+
+  private static FailureAnalysis analyze(Throwable failure) {
+    Throwable cause = failure;
+    while (cause != null && !(cause instanceof TokenherdConfigurationException)) {
+      cause = cause.getCause();
+    }
+    assertThat(cause).as("a TokenherdConfigurationException in %s", failure).isNotNull();
+    FailureAnalysis analysis = new TokenherdFailureAnalyzer().analyze(failure);
+    assertThat(analysis).isNotNull();
+    return analysis;
+  }
+
+  @Configuration(proxyBeanMethods = false)
+  static class OwnHerd {
+    static final TokenHerd HERD = TokenHerd.builder().build();
+
+    @Bean
+    TokenHerd ownHerd() {
+      return HERD;
+    }
+  }
+}
