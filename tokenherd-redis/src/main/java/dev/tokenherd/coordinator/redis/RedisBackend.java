@@ -7,25 +7,13 @@ import dev.tokenherd.TokenHerd;
 import dev.tokenherd.coordinator.spi.ChangeFeed;
 import dev.tokenherd.coordinator.spi.RefreshLock;
 import dev.tokenherd.coordinator.spi.TokenStore;
-import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
-import io.lettuce.core.RedisURI;
-import io.lettuce.core.SocketOptions;
-import io.lettuce.core.TimeoutOptions;
-import io.lettuce.core.resource.ClientResources;
-import io.lettuce.core.resource.Delay;
-import java.net.URI;
-import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
-import org.redisson.Redisson;
 import org.redisson.api.RedissonClient;
-import org.redisson.config.Config;
-import org.redisson.config.EqualJitterDelay;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,14 +46,6 @@ public final class RedisBackend implements AutoCloseable {
 
   /** The connect timeout used when none is configured. */
   public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
-
-  /**
-   * The bounds of the jittered, growing pause between reconnection attempts of the clients this
-   * backend creates: short, so that a fleet is back within seconds of Redis.
-   */
-  static final Duration RECONNECT_DELAY_MIN = Duration.ofMillis(100);
-
-  static final Duration RECONNECT_DELAY_MAX = Duration.ofSeconds(2);
 
   private static final Logger log = LoggerFactory.getLogger(RedisBackend.class);
 
@@ -162,9 +142,7 @@ public final class RedisBackend implements AutoCloseable {
 
   /** Builds a {@link RedisBackend}. */
   public static final class Builder {
-    private @Nullable RedisURI uri;
-    private @Nullable String username;
-    private @Nullable String password;
+    private @Nullable RedisTarget target;
     private @Nullable RedisClient redisClient;
     private @Nullable RedissonClient redissonClient;
     private RedisKeys keys = RedisKeys.defaults();
@@ -187,47 +165,7 @@ public final class RedisBackend implements AutoCloseable {
      */
     @CanIgnoreReturnValue
     public Builder uri(String uri) {
-      requireNonNull(uri, "uri");
-      URI parsed;
-      try {
-        parsed = new URI(uri);
-      } catch (URISyntaxException e) {
-        // Not chained: the parser's own message quotes the whole input, password included.
-        throw new IllegalArgumentException(
-            "not a URI ("
-                + e.getReason()
-                + " at index "
-                + e.getIndex()
-                + "): "
-                + redactUserInfo(uri));
-      }
-      String scheme = parsed.getScheme();
-      if (!"redis".equals(scheme) && !"rediss".equals(scheme)) {
-        throw new IllegalArgumentException(
-            "expected a redis:// or rediss:// URI, got " + redactUserInfo(uri));
-      }
-      if (parsed.getHost() == null) {
-        throw new IllegalArgumentException("the URI names no host: " + redactUserInfo(uri));
-      }
-      try {
-        this.uri = RedisURI.create(parsed);
-      } catch (RuntimeException e) {
-        // Not chained either: Lettuce's messages may quote the input.
-        throw new IllegalArgumentException(
-            "not a valid Redis URI: " + redactUserInfo(uri) + " (" + e.getClass().getName() + ")");
-      }
-      this.username = null;
-      this.password = null;
-      String userInfo = parsed.getUserInfo();
-      if (userInfo != null && !userInfo.isEmpty()) {
-        int colon = userInfo.indexOf(':');
-        if (colon < 0) {
-          password = userInfo;
-        } else {
-          username = userInfo.substring(0, colon).isEmpty() ? null : userInfo.substring(0, colon);
-          password = userInfo.substring(colon + 1);
-        }
-      }
+      this.target = RedisTarget.parse(uri);
       return this;
     }
 
@@ -380,36 +318,24 @@ public final class RedisBackend implements AutoCloseable {
      *     which); nothing is left open
      */
     public RedisBackend build() {
-      RedisURI target = uri;
+      RedisTarget target = this.target;
       if (target == null && (redisClient == null || redissonClient == null)) {
         throw new IllegalStateException(
             "set uri(...), or both redisClient(...) and redissonClient(...)");
       }
+      BackendClients clients = new BackendClients(commandTimeout, connectTimeout);
       List<AutoCloseable> owned = new ArrayList<>();
       boolean checking = false;
       try {
         RedisClient lettuce = redisClient;
         if (lettuce == null) {
-          ClientResources resources =
-              ClientResources.builder()
-                  .ioThreadPoolSize(2)
-                  .computationThreadPoolSize(2)
-                  .reconnectDelay(
-                      Delay.equalJitter(
-                          RECONNECT_DELAY_MIN, RECONNECT_DELAY_MAX, 100, TimeUnit.MILLISECONDS))
-                  .build();
-          owned.add(() -> resources.shutdown(0, 2, TimeUnit.SECONDS).get());
-          lettuce = failFastClient(requireNonNull(target), resources);
-          RedisClient created = lettuce;
-          owned.add(0, () -> created.shutdown(Duration.ZERO, Duration.ofSeconds(2)));
+          lettuce = clients.lettuce(requireNonNull(target), owned);
         } else {
-          warnIfBuffering(lettuce);
+          BackendClients.warnIfBuffering(lettuce);
         }
         RedissonClient redisson = redissonClient;
         if (redisson == null) {
-          redisson = Redisson.create(redissonConfig(requireNonNull(target)));
-          RedissonClient created = redisson;
-          owned.add(0, () -> created.shutdown(0, 2, TimeUnit.SECONDS));
+          redisson = clients.redisson(requireNonNull(target), owned);
         }
         RedisTokenStore.Builder store = RedisTokenStore.builder(lettuce).keys(keys);
         if (keyRing != null) {
@@ -425,7 +351,7 @@ public final class RedisBackend implements AutoCloseable {
         policyCheck.check(
             tokenStore.readConnection(),
             redisClient == null
-                ? address(requireNonNull(target))
+                ? requireNonNull(target).address()
                 : EvictionPolicyCheck.GIVEN_LETTUCE);
         if (redisClient != null || redissonClient != null) {
           // Created from one URI, both clients talk to one server; given, they may not.
@@ -446,108 +372,8 @@ public final class RedisBackend implements AutoCloseable {
           }
         }
         // The policy check's failures already name the server and say what happened.
-        throw target == null || checking ? e : connectFailure(target, e);
+        throw target == null || checking ? e : BackendClients.connectFailure(target, e);
       }
-    }
-
-    private static String address(RedisURI target) {
-      return target.getHost() + ":" + target.getPort();
-    }
-
-    /**
-     * Names the server and, when it refused the URI's credentials, says so in the first line: both
-     * clients bury that several causes deep.
-     */
-    private RuntimeException connectFailure(RedisURI target, RuntimeException e) {
-      boolean connecting = false;
-      String refusal = null;
-      for (Throwable t = e; t != null; t = t.getCause()) {
-        connecting |=
-            t instanceof io.lettuce.core.RedisConnectionException
-                || t instanceof org.redisson.client.RedisConnectionException;
-        String message = t.getMessage();
-        if (refusal == null
-            && message != null
-            && (message.startsWith("WRONGPASS")
-                || message.startsWith("NOAUTH")
-                || message.startsWith("NOPERM"))) {
-          int end = message.indexOf(". channel:");
-          refusal = end < 0 ? message : message.substring(0, end);
-        }
-      }
-      if (!connecting && refusal == null) {
-        return e;
-      }
-      String server = address(target);
-      String message =
-          refusal == null
-              ? "cannot connect to Redis at " + server
-              : "Redis at "
-                  + server
-                  + " refused the credentials of the URI"
-                  + (username == null ? "" : " (user '" + username + "')")
-                  + ": "
-                  + refusal;
-      return new io.lettuce.core.RedisConnectionException(message, e);
-    }
-
-    private RedisClient failFastClient(RedisURI target, ClientResources resources) {
-      RedisURI withTimeout = RedisURI.builder(target).withTimeout(commandTimeout).build();
-      RedisClient client = RedisClient.create(resources, withTimeout);
-      client.setOptions(
-          ClientOptions.builder()
-              .autoReconnect(true)
-              .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-              .timeoutOptions(TimeoutOptions.enabled(commandTimeout))
-              .socketOptions(
-                  SocketOptions.builder().connectTimeout(connectTimeout).keepAlive(true).build())
-              .build());
-      return client;
-    }
-
-    private Config redissonConfig(RedisURI target) {
-      Config config = new Config();
-      config.setNettyThreads(4);
-      config.setThreads(2);
-      config
-          .useSingleServer()
-          .setAddress(
-              (target.isSsl() ? "rediss://" : "redis://")
-                  + target.getHost()
-                  + ":"
-                  + target.getPort())
-          .setDatabase(target.getDatabase())
-          .setConnectionMinimumIdleSize(1)
-          .setConnectionPoolSize(4)
-          .setSubscriptionConnectionMinimumIdleSize(0)
-          .setSubscriptionConnectionPoolSize(1)
-          .setTimeout(millis(commandTimeout))
-          .setConnectTimeout(millis(connectTimeout))
-          .setRetryAttempts(0)
-          .setReconnectionDelay(new EqualJitterDelay(RECONNECT_DELAY_MIN, RECONNECT_DELAY_MAX));
-      config.setTcpKeepAlive(true);
-      if (username != null) {
-        config.setUsername(username);
-      }
-      if (password != null) {
-        config.setPassword(password);
-      }
-      return config;
-    }
-
-    private static void warnIfBuffering(RedisClient client) {
-      ClientOptions options = client.getOptions();
-      if (options.getDisconnectedBehavior() != ClientOptions.DisconnectedBehavior.REJECT_COMMANDS
-          && options.isAutoReconnect()) {
-        log.warn(
-            "the Redis client buffers commands while disconnected and replays them on"
-                + " reconnection; configure ClientOptions.disconnectedBehavior(REJECT_COMMANDS) so"
-                + " that callers fail fast and no stale write is replayed late");
-      }
-    }
-
-    private static int millis(Duration duration) {
-      return (int) Math.min(Integer.MAX_VALUE, duration.toMillis());
     }
 
     private static Duration positive(Duration duration, String name) {
@@ -556,10 +382,6 @@ public final class RedisBackend implements AutoCloseable {
         throw new IllegalArgumentException(name + " must be positive, got " + duration);
       }
       return duration;
-    }
-
-    private static String redactUserInfo(String uri) {
-      return uri.replaceAll("//[^@/]*@", "//***@");
     }
   }
 }

@@ -1,5 +1,6 @@
 package dev.tokenherd.coordinator.redis;
 
+import static dev.tokenherd.coordinator.redis.internal.Dispatch.dispatch;
 import static java.util.Objects.requireNonNull;
 
 import com.google.errorprone.annotations.CanIgnoreReturnValue;
@@ -8,17 +9,14 @@ import dev.tokenherd.coordinator.StoreMisconfiguredException;
 import dev.tokenherd.coordinator.StoreUnavailableException;
 import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.UnreadableRecordException;
-import dev.tokenherd.coordinator.redis.internal.LuaScript;
+import dev.tokenherd.coordinator.redis.internal.CompareAndSetScript;
 import dev.tokenherd.coordinator.redis.internal.RecordCodec;
-import dev.tokenherd.coordinator.redis.internal.RedisErrors;
 import dev.tokenherd.coordinator.redis.internal.SecretCipher;
 import dev.tokenherd.coordinator.spi.FleetTime;
-import dev.tokenherd.coordinator.spi.RefreshMark;
 import dev.tokenherd.coordinator.spi.TokenRecord;
 import dev.tokenherd.coordinator.spi.TokenStore;
 import dev.tokenherd.coordinator.spi.WriteOutcome;
 import dev.tokenherd.coordinator.spi.WriteOutcome.Durability;
-import dev.tokenherd.coordinator.spi.WriteOutcome.Result;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
@@ -26,19 +24,12 @@ import io.lettuce.core.codec.StringCodec;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A {@link TokenStore} in Redis, on Lettuce's asynchronous API: one hash per credential at {@link
@@ -101,17 +92,14 @@ import org.slf4j.LoggerFactory;
  * it. Either way the store is thread-safe; its futures complete on Lettuce's I/O threads.
  */
 public final class RedisTokenStore implements TokenStore, FleetTime, AutoCloseable {
-  private static final Logger log = LoggerFactory.getLogger(RedisTokenStore.class);
-  private static final LuaScript COMPARE_AND_SET = LuaScript.load("compare-and-set.lua");
-
   private final RedisKeys keys;
   private final RecordCodec codec;
   private final int replicas;
-  private final Duration replicaTimeout;
   private final StatefulRedisConnection<String, String> reads;
   private final StatefulRedisConnection<String, String> writes;
   private final List<StatefulRedisConnection<String, String>> owned;
   private final @Nullable KeyRing keyRing;
+  private final WriteJudge judge;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private RedisTokenStore(
@@ -128,10 +116,12 @@ public final class RedisTokenStore implements TokenStore, FleetTime, AutoCloseab
                 ? null
                 : new SecretCipher(ring.primaryId(), ring.copyOfKeys(), new SecureRandom()));
     this.replicas = builder.replicas;
-    this.replicaTimeout = builder.replicaTimeout;
     this.reads = reads;
     this.writes = writes;
     this.owned = List.copyOf(owned);
+    this.judge =
+        new WriteJudge(
+            keys, codec, writes, new ReplicaWait(keys, writes, replicas, builder.replicaTimeout));
   }
 
   /**
@@ -179,7 +169,7 @@ public final class RedisTokenStore implements TokenStore, FleetTime, AutoCloseab
         .handle(
             (fields, error) -> {
               if (error != null) {
-                throw failure(key, error);
+                throw StoreErrors.failure(keys, key, error);
               }
               return fields == null || fields.isEmpty()
                   ? Optional.<TokenRecord>empty()
@@ -215,308 +205,24 @@ public final class RedisTokenStore implements TokenStore, FleetTime, AutoCloseab
     // Without WAIT the script publishes, atomically with the write; with WAIT the publication
     // waits until the replicas had their chance, because WAIT cannot run inside a script.
     boolean publishInScript = contentChange && replicas == 0;
-    String[] args = scriptArguments(key, expectedVersion, next, publishInScript);
-    RedisAsyncCommands<String, String> commands = writes.async();
-    return dispatch(() -> COMPARE_AND_SET.run(commands, new String[] {keys.record(key)}, args))
-        .handle(
-            (reply, error) -> {
-              if (error == null) {
-                return onReply(key, next, contentChange, reply);
-              }
-              if (RedisErrors.isTimeout(error)) {
-                return afterTimeout(key, expectedVersion, next, contentChange, error);
-              }
-              throw failure(key, error);
-            })
-        .thenCompose(stage -> stage);
-  }
-
-  private CompletionStage<WriteOutcome> onReply(
-      TokenKey key, TokenRecord next, boolean contentChange, List<Object> reply) {
-    String result = String.valueOf(reply.get(0));
-    if (result.equals("APPLIED")) {
-      // A second element is the error of the script's PUBLISH: the write stands regardless.
-      String unannounced =
-          reply.size() > 1
-              ? RedisErrors.announcementFailure(
-                  String.valueOf(reply.get(1)), keys.changed(key), keys.namespace())
-              : null;
-      return applied(key, next, contentChange, unannounced);
-    }
-    WriteOutcome outcome = rejected(key, result, reply);
-    if (outcome.result() == Result.VERSION_MOVED && next.equals(outcome.current())) {
-      // Exactly this record is stored: an earlier send of this very write was applied and its
-      // answer lost (a timeout), and this is the retry. Reporting it as lost would make the
-      // writer drop a rotation that is in fact stored.
-      log.debug(
-          "credential '{}': version {} was already stored by this write", key, next.version());
-      return applied(key, next, contentChange, null);
-    }
-    return CompletableFuture.completedFuture(outcome);
-  }
-
-  private CompletionStage<WriteOutcome> applied(
-      TokenKey key, TokenRecord next, boolean contentChange, @Nullable String unannounced) {
-    if (unannounced != null) {
-      log.debug("credential '{}': version {} not announced: {}", key, next.version(), unannounced);
-    }
-    return replicas == 0
-        ? CompletableFuture.completedFuture(
-            new WriteOutcome(Result.APPLIED, next, Durability.NOT_REQUESTED, unannounced))
-        : awaitReplicas(writes.async(), key, next, contentChange);
-  }
-
-  /**
-   * Decides a write whose answer did not come within the command timeout by re-reading the record.
-   * The read goes out on the connection the write went out on, and Redis answers a connection's
-   * commands in order: its answer comes after the write has run, or the write never runs. So the
-   * record read shows the outcome: exactly our record means applied; a moved version, a higher
-   * fence or a newer schema means rejected; the record we expected means not applied (retrying is
-   * safe). Only if the read fails too is the outcome unknown: {@link AmbiguousStoreWriteException}.
-   */
-  private CompletionStage<WriteOutcome> afterTimeout(
-      TokenKey key,
-      long expectedVersion,
-      TokenRecord next,
-      boolean contentChange,
-      Throwable timeout) {
-    String what = "the write of version " + next.version() + " (fence " + next.fence() + ")";
-    return dispatch(() -> writes.async().hgetall(keys.record(key)))
-        .handle(
-            (fields, error) -> {
-              if (error != null) {
-                StoreMisconfiguredException misconfigured = misconfiguration(key, error);
-                if (misconfigured != null) {
-                  throw new CompletionException(misconfigured);
-                }
-                AmbiguousStoreWriteException ambiguous =
-                    new AmbiguousStoreWriteException(
-                        key,
-                        what
-                            + " got no answer within the command timeout, and re-reading the"
-                            + " record failed too ("
-                            + unwrap(error).getClass().getSimpleName()
-                            + "): it may or may not have been applied; retrying it is safe",
-                        timeout);
-                ambiguous.addSuppressed(unwrap(error));
-                throw new CompletionException(ambiguous);
-              }
-              return verdict(key, expectedVersion, next, contentChange, fields, what, timeout);
-            })
-        .thenCompose(stage -> stage);
-  }
-
-  private CompletionStage<WriteOutcome> verdict(
-      TokenKey key,
-      long expectedVersion,
-      TokenRecord next,
-      boolean contentChange,
-      @Nullable Map<String, String> fields,
-      String what,
-      Throwable timeout) {
-    TokenRecord stored = null;
-    if (fields != null && !fields.isEmpty()) {
-      stored = codec.decodeLeniently(key, fields, keys.associatedData(key));
-      if (stored == null) {
-        // Unreadable: the script refuses to judge such a record too (CORRUPT), as decode says.
-        return CompletableFuture.failedFuture(unreadable(key, fields));
-      }
-    }
-    WriteOutcome outcome;
-    if (stored != null && stored.equals(next)) {
-      log.info("credential '{}': {} timed out; a re-read shows it applied", key, what);
-      return applied(key, next, contentChange, null);
-    } else if (stored == null) {
-      outcome = expectedVersion == 0 ? null : new WriteOutcome(Result.VERSION_MOVED, null);
-    } else if (stored.schemaVersion() > next.schemaVersion()) {
-      outcome = new WriteOutcome(Result.SCHEMA_NEWER, stored);
-    } else if (stored.fence() > next.fence()) {
-      outcome = new WriteOutcome(Result.FENCE_REJECTED, stored);
-    } else if (stored.version() != expectedVersion
-        || !stored.generation().equals(next.generation())) {
-      outcome = new WriteOutcome(Result.VERSION_MOVED, stored);
-    } else if (heldByAnother(stored, next)) {
-      // Whether that mark is still live, only the server's clock can tell: say it is, so the
-      // writer waits and tries again rather than send.
-      outcome = new WriteOutcome(Result.MARK_HELD, stored);
-    } else {
-      outcome = null;
-    }
-    if (outcome == null) {
-      return CompletableFuture.failedFuture(
-          new StoreUnavailableException(
-              key,
-              what
-                  + " got no answer within the command timeout; a re-read shows it was not"
-                  + " applied, so retrying it is safe",
-              timeout));
-    }
-    log.info(
-        "credential '{}': {} timed out; a re-read shows it was rejected ({})",
-        key,
-        what,
-        outcome.result());
-    return CompletableFuture.completedFuture(outcome);
-  }
-
-  private UnreadableRecordException unreadable(TokenKey key, Map<String, String> fields) {
-    try {
-      codec.decode(key, fields, keys.associatedData(key));
-    } catch (UnreadableRecordException e) {
-      return e;
-    }
-    return new UnreadableRecordException(
-        key, UnreadableRecordException.Problem.CORRUPT, "the record cannot be read", null);
-  }
-
-  /** The exception a failed command completes with: a misconfiguration typed, else as it was. */
-  private CompletionException failure(TokenKey key, Throwable error) {
-    StoreMisconfiguredException misconfigured = misconfiguration(key, error);
-    if (misconfigured != null) {
-      return new CompletionException(misconfigured);
-    }
-    return error instanceof CompletionException completion
-        ? completion
-        : new CompletionException(error);
-  }
-
-  private static boolean heldByAnother(TokenRecord stored, TokenRecord next) {
-    RefreshMark held = stored.refreshing();
-    RefreshMark mark = next.refreshing();
-    return mark != null && held != null && !held.id().equals(mark.id());
-  }
-
-  private @Nullable StoreMisconfiguredException misconfiguration(TokenKey key, Throwable error) {
-    return RedisErrors.misconfiguration(
-        key, error, RedisErrors.Role.STORE, keys.namespace(), "key '" + keys.record(key) + "'");
-  }
-
-  private static Throwable unwrap(Throwable error) {
-    Throwable current = error;
-    while (current instanceof CompletionException && current.getCause() != null) {
-      current = requireNonNull(current.getCause());
-    }
-    return current;
-  }
-
-  private String[] scriptArguments(
-      TokenKey key, long expectedVersion, TokenRecord next, boolean publish) {
+    String channel = keys.changed(key);
     Map<String, String> fields = codec.encode(next, keys.associatedData(key));
-    List<String> args = new ArrayList<>();
-    args.add(Long.toString(expectedVersion));
-    args.add(Integer.toString(next.schemaVersion()));
-    args.add(Long.toString(next.version()));
-    args.add(Long.toString(next.fence()));
-    args.add(publish ? keys.changed(key) : "");
-    RefreshMark mark = next.refreshing();
-    args.add(mark == null ? "" : mark.id());
-    args.add(mark == null ? "0" : Long.toString(mark.window().toMillis()));
-    args.add(next.generation());
-    args.add(next.version() == expectedVersion ? keys.changed(key) : "");
-    args.add(Integer.toString(fields.size()));
-    fields.forEach(
-        (field, value) -> {
-          args.add(field);
-          args.add(value);
-        });
-    for (String field : RecordCodec.FIELDS) {
-      if (!fields.containsKey(field)) {
-        args.add(field); // absent now: removed, so no stale value outlives the write
-      }
-    }
-    return args.toArray(new String[0]);
-  }
-
-  private CompletionStage<WriteOutcome> awaitReplicas(
-      RedisAsyncCommands<String, String> commands,
-      TokenKey key,
-      TokenRecord next,
-      boolean contentChange) {
-    return dispatch(() -> commands.waitForReplication(replicas, replicaTimeout.toMillis()))
+    RedisAsyncCommands<String, String> commands = writes.async();
+    return dispatch(
+            () ->
+                CompareAndSetScript.run(
+                    commands,
+                    keys.record(key),
+                    expectedVersion,
+                    next,
+                    fields,
+                    /* publishOn= */ publishInScript ? channel : null,
+                    /* announceOn= */ next.version() == expectedVersion ? channel : null))
+        // What the reply, or a re-read after a timeout, says happened; then WAIT if configured.
         .handle(
-            (acknowledged, error) -> {
-              if (error != null) {
-                // The write is applied; only the confirmation failed. Reporting it as
-                // unconfirmed (not failing the write) keeps the caller from retrying a write
-                // that took effect.
-                StoreMisconfiguredException refused = misconfiguration(key, error);
-                if (refused != null) {
-                  log.warn(
-                      "credential '{}': WAIT after version {} was written: {}",
-                      key,
-                      next.version(),
-                      refused.getMessage());
-                } else {
-                  log.warn(
-                      "credential '{}': WAIT for {} replicas failed after version {} was written",
-                      key,
-                      replicas,
-                      next.version(),
-                      error);
-                }
-                return 0;
-              }
-              return acknowledged == null ? 0 : (int) Math.min(acknowledged, Integer.MAX_VALUE);
-            })
-        .thenCompose(
-            acknowledged -> {
-              Durability durability = new Durability(replicas, acknowledged);
-              if (!contentChange) {
-                return CompletableFuture.completedFuture(
-                    new WriteOutcome(Result.APPLIED, next, durability));
-              }
-              String channel = keys.changed(key);
-              return dispatch(() -> commands.publish(channel, Long.toString(next.version())))
-                  .handle(
-                      (receivers, error) -> {
-                        if (error == null) {
-                          return new WriteOutcome(Result.APPLIED, next, durability);
-                        }
-                        // Best effort, like every announcement: waiters also poll the store. The
-                        // outcome names the failure; the engine reports it.
-                        String unannounced =
-                            RedisErrors.announcementFailure(error, channel, keys.namespace());
-                        log.debug(
-                            "credential '{}': version {} not announced: {}",
-                            key,
-                            next.version(),
-                            unannounced);
-                        return new WriteOutcome(Result.APPLIED, next, durability, unannounced);
-                      });
-            });
-  }
-
-  private WriteOutcome rejected(TokenKey key, String result, List<Object> reply) {
-    Map<String, String> fields = new LinkedHashMap<>();
-    for (int i = 1; i + 1 < reply.size(); i += 2) {
-      fields.put(String.valueOf(reply.get(i)), String.valueOf(reply.get(i + 1)));
-    }
-    String associatedData = keys.associatedData(key);
-    return switch (result) {
-      case "SCHEMA_NEWER" ->
-          new WriteOutcome(Result.SCHEMA_NEWER, codec.decodeLeniently(key, fields, associatedData));
-      case "FENCE_REJECTED", "VERSION_MOVED", "MARK_HELD" ->
-          new WriteOutcome(
-              Result.valueOf(result),
-              fields.isEmpty() ? null : codec.decode(key, fields, associatedData));
-      case "CORRUPT" ->
-          throw new UnreadableRecordException(
-              key,
-              UnreadableRecordException.Problem.CORRUPT,
-              "schema, version or fence is missing or not a number; the write was refused",
-              null);
-      default ->
-          throw new IllegalStateException("unexpected reply from the write script: " + result);
-    };
-  }
-
-  /** Turns a command that throws while being sent into a failed stage: callers see one path. */
-  private static <T> CompletionStage<T> dispatch(Supplier<? extends CompletionStage<T>> command) {
-    try {
-      return command.get();
-    } catch (RuntimeException e) {
-      return CompletableFuture.failedFuture(e);
-    }
+            (reply, error) ->
+                judge.outcome(key, expectedVersion, next, contentChange, reply, error))
+        .thenCompose(stage -> stage);
   }
 
   /** Closes the connections this store opened; a connection it was given stays open. */

@@ -186,15 +186,6 @@ final class RedisChangeFeedIT extends ChangeFeedContract {
   }
 
   @Test
-  void parseVersion_acceptsOnlyNonNegativeDecimalLongs() {
-    assertThat(RedisChangeFeed.parseVersion("0")).hasValue(0);
-    assertThat(RedisChangeFeed.parseVersion("9223372036854775807")).hasValue(Long.MAX_VALUE);
-    assertThat(RedisChangeFeed.parseVersion("9223372036854775808")).isEmpty();
-    assertThat(RedisChangeFeed.parseVersion(null)).isEmpty();
-    assertThat(RedisChangeFeed.parseVersion("+1")).isEmpty();
-  }
-
-  @Test
   void closedFeed_rejectsSubscribeAndPublish_closeIsIdempotent() throws Exception {
     RedisChangeFeed feed = RedisChangeFeed.create(clients.lettuce(), KEYS);
     ChangeFeed.Subscription open = feed.subscribe(key, new RecordingFeedListener());

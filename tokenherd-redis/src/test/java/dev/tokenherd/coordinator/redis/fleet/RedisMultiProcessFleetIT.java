@@ -15,6 +15,7 @@ import dev.tokenherd.testkit.FakeAuthorizationServer;
 import dev.tokenherd.testkit.ProcessOutput;
 import dev.tokenherd.testkit.RotationMode;
 import dev.tokenherd.testkit.ServerStats;
+import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,6 +24,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -129,7 +132,7 @@ class RedisMultiProcessFleetIT {
             Path.of(System.getProperty("java.home"), "bin", "java").toString(),
             "-Xmx256m",
             "-cp",
-            System.getProperty("java.class.path"),
+            workerClassPath(),
             FleetWorkerMain.class.getName(),
             "redis=" + redis.uri(),
             "tokenUri=" + server.tokenEndpoint(),
@@ -143,6 +146,18 @@ class RedisMultiProcessFleetIT {
             .redirectError(ProcessBuilder.Redirect.to(stderr.toFile()))
             .start();
     return new Worker(id, process, ProcessOutput.follow(id, process, stderr));
+  }
+
+  /**
+   * Returns this JVM's class path and module path as one class path. Since the module has a
+   * module-info, failsafe runs it from the module path (this module's jar, core, Lettuce, ...) and
+   * only the test classes and non-modular jars from the class path; a worker started on the class
+   * path alone cannot load {@code FleetWorkerMain}'s dependencies.
+   */
+  private static String workerClassPath() {
+    return Stream.of(System.getProperty("java.class.path"), System.getProperty("jdk.module.path"))
+        .filter(path -> path != null && !path.isEmpty())
+        .collect(Collectors.joining(File.pathSeparator));
   }
 
   /**

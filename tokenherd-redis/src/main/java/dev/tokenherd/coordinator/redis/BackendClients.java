@@ -1,0 +1,170 @@
+package dev.tokenherd.coordinator.redis;
+
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.Delay;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.redisson.Redisson;
+import org.redisson.api.RedissonClient;
+import org.redisson.config.Config;
+import org.redisson.config.EqualJitterDelay;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Lettuce and Redisson clients a {@link RedisBackend} creates from a URI, configured to fail
+ * fast (see the backend's class documentation); and what it says about clients: a caller's client
+ * that buffers commands, a server that cannot be reached or refuses the URI's credentials. Logs
+ * under the backend's category, the one users configure.
+ */
+final class BackendClients {
+  /**
+   * The bounds of the jittered, growing pause between reconnection attempts of the clients this
+   * backend creates: short, so that a fleet is back within seconds of Redis.
+   */
+  static final Duration RECONNECT_DELAY_MIN = Duration.ofMillis(100);
+
+  static final Duration RECONNECT_DELAY_MAX = Duration.ofSeconds(2);
+
+  private static final Logger log = LoggerFactory.getLogger(RedisBackend.class);
+
+  private final Duration commandTimeout;
+  private final Duration connectTimeout;
+
+  /**
+   * Creates the factory.
+   *
+   * @param commandTimeout how long a command of the created clients may take
+   * @param connectTimeout how long their connecting may take
+   */
+  BackendClients(Duration commandTimeout, Duration connectTimeout) {
+    this.commandTimeout = commandTimeout;
+    this.connectTimeout = connectTimeout;
+  }
+
+  /**
+   * Creates a Lettuce client, with client resources of its own. Adds what must be shut down to
+   * {@code owned}: the client at the front, its resources at the end, so that they go last.
+   */
+  RedisClient lettuce(RedisTarget target, List<AutoCloseable> owned) {
+    ClientResources resources =
+        ClientResources.builder()
+            .ioThreadPoolSize(2)
+            .computationThreadPoolSize(2)
+            .reconnectDelay(
+                Delay.equalJitter(
+                    RECONNECT_DELAY_MIN, RECONNECT_DELAY_MAX, 100, TimeUnit.MILLISECONDS))
+            .build();
+    owned.add(() -> resources.shutdown(0, 2, TimeUnit.SECONDS).get());
+    RedisURI withTimeout = RedisURI.builder(target.uri()).withTimeout(commandTimeout).build();
+    RedisClient client = RedisClient.create(resources, withTimeout);
+    owned.add(0, () -> client.shutdown(Duration.ZERO, Duration.ofSeconds(2)));
+    client.setOptions(
+        ClientOptions.builder()
+            .autoReconnect(true)
+            .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+            .timeoutOptions(TimeoutOptions.enabled(commandTimeout))
+            .socketOptions(
+                SocketOptions.builder().connectTimeout(connectTimeout).keepAlive(true).build())
+            .build());
+    return client;
+  }
+
+  /** Creates a Redisson client and adds its shutdown to the front of {@code owned}. */
+  RedissonClient redisson(RedisTarget target, List<AutoCloseable> owned) {
+    RedissonClient client = Redisson.create(redissonConfig(target));
+    owned.add(0, () -> client.shutdown(0, 2, TimeUnit.SECONDS));
+    return client;
+  }
+
+  private Config redissonConfig(RedisTarget target) {
+    RedisURI uri = target.uri();
+    Config config = new Config();
+    config.setNettyThreads(4);
+    config.setThreads(2);
+    config
+        .useSingleServer()
+        .setAddress((uri.isSsl() ? "rediss://" : "redis://") + uri.getHost() + ":" + uri.getPort())
+        .setDatabase(uri.getDatabase())
+        .setConnectionMinimumIdleSize(1)
+        .setConnectionPoolSize(4)
+        .setSubscriptionConnectionMinimumIdleSize(0)
+        .setSubscriptionConnectionPoolSize(1)
+        .setTimeout(millis(commandTimeout))
+        .setConnectTimeout(millis(connectTimeout))
+        .setRetryAttempts(0)
+        .setReconnectionDelay(new EqualJitterDelay(RECONNECT_DELAY_MIN, RECONNECT_DELAY_MAX));
+    config.setTcpKeepAlive(true);
+    String username = target.username();
+    if (username != null) {
+      config.setUsername(username);
+    }
+    String password = target.password();
+    if (password != null) {
+      config.setPassword(password);
+    }
+    return config;
+  }
+
+  /** Warns once if a caller's client buffers commands while disconnected. */
+  static void warnIfBuffering(RedisClient client) {
+    ClientOptions options = client.getOptions();
+    if (options.getDisconnectedBehavior() != ClientOptions.DisconnectedBehavior.REJECT_COMMANDS
+        && options.isAutoReconnect()) {
+      log.warn(
+          "the Redis client buffers commands while disconnected and replays them on"
+              + " reconnection; configure ClientOptions.disconnectedBehavior(REJECT_COMMANDS) so"
+              + " that callers fail fast and no stale write is replayed late");
+    }
+  }
+
+  /**
+   * Names the server and, when it refused the URI's credentials, says so in the first line: both
+   * clients bury that several causes deep.
+   *
+   * @return the failure to throw: {@code e} itself if it is not about connecting
+   */
+  static RuntimeException connectFailure(RedisTarget target, RuntimeException e) {
+    boolean connecting = false;
+    String refusal = null;
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      connecting |=
+          t instanceof io.lettuce.core.RedisConnectionException
+              || t instanceof org.redisson.client.RedisConnectionException;
+      String message = t.getMessage();
+      if (refusal == null
+          && message != null
+          && (message.startsWith("WRONGPASS")
+              || message.startsWith("NOAUTH")
+              || message.startsWith("NOPERM"))) {
+        int end = message.indexOf(". channel:");
+        refusal = end < 0 ? message : message.substring(0, end);
+      }
+    }
+    if (!connecting && refusal == null) {
+      return e;
+    }
+    String server = target.address();
+    String username = target.username();
+    String message =
+        refusal == null
+            ? "cannot connect to Redis at " + server
+            : "Redis at "
+                + server
+                + " refused the credentials of the URI"
+                + (username == null ? "" : " (user '" + username + "')")
+                + ": "
+                + refusal;
+    return new io.lettuce.core.RedisConnectionException(message, e);
+  }
+
+  private static int millis(Duration duration) {
+    return (int) Math.min(Integer.MAX_VALUE, duration.toMillis());
+  }
+}

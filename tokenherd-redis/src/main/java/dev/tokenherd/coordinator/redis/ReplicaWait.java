@@ -1,0 +1,131 @@
+package dev.tokenherd.coordinator.redis;
+
+import static dev.tokenherd.coordinator.redis.internal.Dispatch.dispatch;
+
+import dev.tokenherd.coordinator.StoreMisconfiguredException;
+import dev.tokenherd.coordinator.TokenKey;
+import dev.tokenherd.coordinator.redis.internal.ChangeMessage;
+import dev.tokenherd.coordinator.redis.internal.RedisErrors;
+import dev.tokenherd.coordinator.spi.TokenRecord;
+import dev.tokenherd.coordinator.spi.WriteOutcome;
+import dev.tokenherd.coordinator.spi.WriteOutcome.Durability;
+import dev.tokenherd.coordinator.spi.WriteOutcome.Result;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What {@link RedisTokenStore} reports for a write that is applied: at once when it waits for no
+ * replica; otherwise after {@code WAIT} on the write connection, and then the {@code PUBLISH} that
+ * the script left out (a script cannot {@code WAIT}), with the {@link Durability} it got. Logs
+ * under the store's category, the one users configure.
+ */
+final class ReplicaWait {
+  private static final Logger log = LoggerFactory.getLogger(RedisTokenStore.class);
+
+  private final RedisKeys keys;
+  private final StatefulRedisConnection<String, String> writes;
+  private final int replicas;
+  private final Duration timeout;
+
+  /**
+   * Creates the wait.
+   *
+   * @param keys the key layout
+   * @param writes the connection the writes go out on; {@code WAIT} must follow them there
+   * @param replicas how many replicas must confirm; 0 for no {@code WAIT}
+   * @param timeout how long {@code WAIT} waits
+   */
+  ReplicaWait(
+      RedisKeys keys,
+      StatefulRedisConnection<String, String> writes,
+      int replicas,
+      Duration timeout) {
+    this.keys = keys;
+    this.writes = writes;
+    this.replicas = replicas;
+    this.timeout = timeout;
+  }
+
+  /**
+   * Reports {@code next} as applied. {@code contentChange} says whether it is a new version, to be
+   * announced once the replicas had their chance; {@code unannounced} why the script's own {@code
+   * PUBLISH} failed, or {@code null}.
+   */
+  CompletionStage<WriteOutcome> applied(
+      TokenKey key, TokenRecord next, boolean contentChange, @Nullable String unannounced) {
+    if (unannounced != null) {
+      log.debug("credential '{}': version {} not announced: {}", key, next.version(), unannounced);
+    }
+    return replicas == 0
+        ? CompletableFuture.completedFuture(
+            new WriteOutcome(Result.APPLIED, next, Durability.NOT_REQUESTED, unannounced))
+        : awaitReplicas(writes.async(), key, next, contentChange);
+  }
+
+  private CompletionStage<WriteOutcome> awaitReplicas(
+      RedisAsyncCommands<String, String> commands,
+      TokenKey key,
+      TokenRecord next,
+      boolean contentChange) {
+    return dispatch(() -> commands.waitForReplication(replicas, timeout.toMillis()))
+        .handle(
+            (acknowledged, error) -> {
+              if (error != null) {
+                // The write is applied; only the confirmation failed. Reporting it as
+                // unconfirmed (not failing the write) keeps the caller from retrying a write
+                // that took effect.
+                StoreMisconfiguredException refused =
+                    StoreErrors.misconfiguration(keys, key, error);
+                if (refused != null) {
+                  log.warn(
+                      "credential '{}': WAIT after version {} was written: {}",
+                      key,
+                      next.version(),
+                      refused.getMessage());
+                } else {
+                  log.warn(
+                      "credential '{}': WAIT for {} replicas failed after version {} was written",
+                      key,
+                      replicas,
+                      next.version(),
+                      error);
+                }
+                return 0;
+              }
+              return acknowledged == null ? 0 : (int) Math.min(acknowledged, Integer.MAX_VALUE);
+            })
+        .thenCompose(
+            acknowledged -> {
+              Durability durability = new Durability(replicas, acknowledged);
+              if (!contentChange) {
+                return CompletableFuture.completedFuture(
+                    new WriteOutcome(Result.APPLIED, next, durability));
+              }
+              String channel = keys.changed(key);
+              String body = ChangeMessage.changed(next.version());
+              return dispatch(() -> commands.publish(channel, body))
+                  .handle(
+                      (receivers, error) -> {
+                        if (error == null) {
+                          return new WriteOutcome(Result.APPLIED, next, durability);
+                        }
+                        // Best effort, like every announcement: waiters also poll the store. The
+                        // outcome names the failure; the engine reports it.
+                        String unannounced =
+                            RedisErrors.announcementFailure(error, channel, keys.namespace());
+                        log.debug(
+                            "credential '{}': version {} not announced: {}",
+                            key,
+                            next.version(),
+                            unannounced);
+                        return new WriteOutcome(Result.APPLIED, next, durability, unannounced);
+                      });
+            });
+  }
+}
