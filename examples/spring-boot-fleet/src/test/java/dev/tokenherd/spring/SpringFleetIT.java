@@ -10,6 +10,10 @@ import dev.tokenherd.spring.authserver.ResourceServer;
 import dev.tokenherd.spring.authserver.SpringAuthorizationServer;
 import dev.tokenherd.spring.authserver.TokenEndpointRequest;
 import dev.tokenherd.testkit.RedisServerProcess;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -100,6 +104,45 @@ final class SpringFleetIT {
     report("refresh_token", totals, requests);
   }
 
+  @Test
+  void actuator_showsTokenherdHealthAndMeters() throws Exception {
+    OAuthClient client = authorizationServer.clientCredentialsClient();
+    ConfigurableApplicationContext web =
+        new SpringApplicationBuilder(FleetApplication.class)
+            .web(WebApplicationType.SERVLET)
+            .run(
+                asWebServer(arguments(0, client, "client_credentials", null))
+                    .toArray(String[]::new));
+    instances.add(web);
+    assertThat(web.getBean(PartnerCalls.class).hello()).startsWith("hello");
+    int port = web.getEnvironment().getRequiredProperty("local.server.port", Integer.class);
+    HttpClient http = HttpClient.newHttpClient();
+
+    HttpResponse<String> health = get(http, port, "/actuator/health");
+    HttpResponse<String> requests = get(http, port, "/actuator/metrics/tokenherd.token.requests");
+
+    assertThat(health.statusCode()).isEqualTo(200);
+    assertThat(health.body()).contains("\"tokenherd\"").contains("\"store\":\"reachable\"");
+    assertThat(health.body()).doesNotContain(authorizationServer.clientCredentialsClient().clientSecret());
+    assertThat(requests.statusCode()).isEqualTo(200);
+    assertThat(requests.body()).contains("\"credential\"").contains("\"value\":1.0");
+    assertThat(authorizationServer.tokenRequests()).hasSize(1);
+  }
+
+  private static HttpResponse<String> get(HttpClient http, int port, String path) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** The application as it runs on its own: a web server, for Actuator. */
+  private static List<String> asWebServer(List<String> args) {
+    List<String> web = new ArrayList<>(args);
+    web.add("--server.port=0");
+    web.add("--server.address=127.0.0.1");
+    return web;
+  }
+
   /**
    * Every token request refreshed a token that was due: over the run, at least one per expiry and
    * no two within the same refresh window (a second instance's duplicate would follow within
@@ -122,6 +165,13 @@ final class SpringFleetIT {
 
   private ConfigurableApplicationContext start(
       int index, OAuthClient client, String grant, String principal) {
+    return new SpringApplicationBuilder(FleetApplication.class)
+        .web(WebApplicationType.NONE)
+        .run(arguments(index, client, grant, principal).toArray(String[]::new));
+  }
+
+  private List<String> arguments(
+      int index, OAuthClient client, String grant, String principal) {
     String registration = "--spring.security.oauth2.client.registration.partner.";
     List<String> args =
         new ArrayList<>(
@@ -135,10 +185,9 @@ final class SpringFleetIT {
                 registration + "client-secret=" + client.clientSecret(),
                 registration + "authorization-grant-type=" + grant,
                 registration + "scope=api.read",
-                "--spring.security.oauth2.client.provider.partner.token-uri="
-                    + authorizationServer.tokenUri(),
-                "--spring.security.oauth2.client.provider.partner.authorization-uri="
-                    + authorizationServer.authorizationUri(),
+                // Boot discovers the token (and authorization) URI from the issuer's metadata.
+                "--spring.security.oauth2.client.provider.partner.issuer-uri="
+                    + authorizationServer.issuerUri(),
                 registration + "redirect-uri=" + authorizationServer.redirectUri(),
                 "--spring.main.banner-mode=off",
                 "--partner.poll=false",
@@ -146,9 +195,7 @@ final class SpringFleetIT {
     if (principal != null) {
       args.add("--partner.principal=" + principal);
     }
-    return new SpringApplicationBuilder(FleetApplication.class)
-        .web(WebApplicationType.NONE)
-        .run(args.toArray(String[]::new));
+    return args;
   }
 
   private static void seed(ConfigurableApplicationContext instance, GrantedTokens login) {

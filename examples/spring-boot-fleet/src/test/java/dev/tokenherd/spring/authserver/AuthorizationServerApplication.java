@@ -90,11 +90,17 @@ final class AuthorizationServerApplication {
     return http.build();
   }
 
-  /** Everything else, the login form above all. */
+  /**
+   * Everything else, the login form above all. Other well-known metadata (OpenID Connect's, not
+   * enabled here) answers 404 rather than a login page, so that a client discovering the issuer
+   * (Boot's issuer-uri) moves on to RFC 8414's, which the chain above serves.
+   */
   @Bean
   @Order(2)
   SecurityFilterChain formLogin(HttpSecurity http) throws Exception {
-    http.authorizeHttpRequests(requests -> requests.anyRequest().authenticated())
+    http.authorizeHttpRequests(
+            requests ->
+                requests.requestMatchers("/.well-known/**").permitAll().anyRequest().authenticated())
         .formLogin(Customizer.withDefaults());
     return http.build();
   }
