@@ -1,6 +1,7 @@
 package dev.tokenherd.spring.boot;
 
 import dev.tokenherd.TokenHerd;
+import dev.tokenherd.spring.security.ReactiveTokenherdAuthorizedClientService;
 import dev.tokenherd.spring.security.RegistrationCredentials;
 import dev.tokenherd.spring.security.TokenherdAuthorizedClientService;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -14,7 +15,9 @@ import org.springframework.boot.security.oauth2.client.autoconfigure.OAuth2Clien
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Conditional;
 import org.springframework.security.oauth2.client.OAuth2AuthorizedClientService;
+import org.springframework.security.oauth2.client.ReactiveOAuth2AuthorizedClientService;
 import org.springframework.security.oauth2.client.registration.ClientRegistrationRepository;
+import org.springframework.security.oauth2.client.registration.ReactiveClientRegistrationRepository;
 
 /**
  * The fleet's {@link OAuth2AuthorizedClientService}, defined before Boot's in-memory one (which
@@ -54,6 +57,22 @@ public class TokenherdOAuth2ClientServiceAutoConfiguration {
   public OAuth2AuthorizedClientService tokenherdAuthorizedClientService(
       ClientRegistrationRepository registrations, RegistrationCredentials credentials) {
     return new TokenherdAuthorizedClientService(registrations, credentials);
+  }
+
+  /**
+   * The authorized-client service of a WebFlux application.
+   *
+   * @param registrations Boot's reactive client registrations
+   * @param credentials the registrations as credentials
+   * @return the service
+   */
+  @Bean
+  @ConditionalOnMissingBean
+  @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.REACTIVE)
+  @ConditionalOnClass(name = "reactor.core.publisher.Mono")
+  public ReactiveOAuth2AuthorizedClientService reactiveTokenherdAuthorizedClientService(
+      ReactiveClientRegistrationRepository registrations, RegistrationCredentials credentials) {
+    return new ReactiveTokenherdAuthorizedClientService(registrations, credentials);
   }
 
   /** Not a WebFlux application: Boot then makes the (blocking) client registration repository. */

@@ -7,6 +7,7 @@ import dev.tokenherd.coordinator.AccessToken;
 import dev.tokenherd.coordinator.Renewal;
 import dev.tokenherd.coordinator.TokenCoordinator;
 import dev.tokenherd.coordinator.TokenKey;
+import dev.tokenherd.coordinator.TokenSet;
 import dev.tokenherd.coordinator.oauth2.ClientAuthentication;
 import dev.tokenherd.coordinator.oauth2.OAuth2TokenEndpoint;
 import dev.tokenherd.coordinator.spi.TokenEndpoint;
@@ -15,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
@@ -24,11 +26,14 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.security.oauth2.client.OAuth2AuthorizedClient;
 import org.springframework.security.oauth2.client.registration.ClientRegistration;
 import org.springframework.security.oauth2.core.AuthorizationGrantType;
 import org.springframework.security.oauth2.core.ClientAuthenticationMethod;
 import org.springframework.security.oauth2.core.OAuth2AccessToken;
+import org.springframework.security.oauth2.core.OAuth2RefreshToken;
 
 /**
  * Spring Security's client registrations as Tokenherd credentials: which {@link TokenKey} a
@@ -50,6 +55,7 @@ import org.springframework.security.oauth2.core.OAuth2AccessToken;
  * registration.
  */
 public final class RegistrationCredentials {
+  private static final Logger log = LoggerFactory.getLogger(RegistrationCredentials.class);
   private static final Pattern KEY_SAFE = Pattern.compile("[A-Za-z0-9._@/-]{1,100}");
 
   private final TokenHerd herd;
@@ -273,6 +279,34 @@ public final class RegistrationCredentials {
             token.expiresAt(),
             token.scopes());
     return new OAuth2AuthorizedClient(credential.registration(), principalName, accessToken);
+  }
+
+  /**
+   * Returns the token set a login (or another manager's grant) gives the fleet, or {@code null}
+   * when it cannot be shared: a user's credential without a refresh token would die with its access
+   * token.
+   */
+  static @Nullable TokenSet loginTokens(OAuth2AuthorizedClient client) {
+    ClientRegistration registration = client.getClientRegistration();
+    OAuth2RefreshToken refreshToken = client.getRefreshToken();
+    if (refreshToken == null && !clientCredentials(registration)) {
+      log.warn(
+          "client registration '{}': the authorization server issued no refresh token, so the"
+              + " login cannot be shared with the fleet",
+          registration.getRegistrationId());
+      return null;
+    }
+    OAuth2AccessToken access = client.getAccessToken();
+    Instant issuedAt = access.getIssuedAt() == null ? Instant.now() : access.getIssuedAt();
+    // No stated expiry: stored as expired, so the first use refreshes it (never served too long).
+    Instant expiresAt = access.getExpiresAt() == null ? issuedAt : access.getExpiresAt();
+    return TokenSet.builder()
+        .accessToken(access.getTokenValue())
+        .refreshToken(refreshToken == null ? null : refreshToken.getTokenValue())
+        .scopes(access.getScopes())
+        .issuedAt(issuedAt)
+        .expiresAt(expiresAt)
+        .build();
   }
 
   static boolean clientCredentials(ClientRegistration registration) {

@@ -6,7 +6,6 @@ import dev.tokenherd.coordinator.CredentialNotFoundException;
 import dev.tokenherd.coordinator.TokenRefreshException;
 import dev.tokenherd.coordinator.TokenSet;
 import dev.tokenherd.spring.security.RegistrationCredentials.Credential;
-import java.time.Instant;
 import java.util.concurrent.CompletionException;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -16,8 +15,6 @@ import org.springframework.security.oauth2.client.OAuth2AuthorizedClient;
 import org.springframework.security.oauth2.client.OAuth2AuthorizedClientService;
 import org.springframework.security.oauth2.client.registration.ClientRegistration;
 import org.springframework.security.oauth2.client.registration.ClientRegistrationRepository;
-import org.springframework.security.oauth2.core.OAuth2AccessToken;
-import org.springframework.security.oauth2.core.OAuth2RefreshToken;
 
 /**
  * The {@link OAuth2AuthorizedClientService} of a fleet: a login on any instance seeds the
@@ -76,28 +73,11 @@ public final class TokenherdAuthorizedClientService implements OAuth2AuthorizedC
   @Override
   public void saveAuthorizedClient(OAuth2AuthorizedClient client, Authentication principal) {
     ClientRegistration registration = client.getClientRegistration();
-    OAuth2RefreshToken refreshToken = client.getRefreshToken();
-    if (refreshToken == null && !RegistrationCredentials.clientCredentials(registration)) {
-      // Nothing to renew it with: seeding would store a credential that dies with its token.
-      log.warn(
-          "client registration '{}': the authorization server issued no refresh token, so the"
-              + " login cannot be shared with the fleet",
-          registration.getRegistrationId());
+    TokenSet tokens = RegistrationCredentials.loginTokens(client);
+    if (tokens == null) {
       return;
     }
     Credential credential = credentials.credential(registration, principal.getName());
-    OAuth2AccessToken access = client.getAccessToken();
-    Instant issuedAt = access.getIssuedAt() == null ? Instant.now() : access.getIssuedAt();
-    // No stated expiry: stored as expired, so the first use refreshes it (never served too long).
-    Instant expiresAt = access.getExpiresAt() == null ? issuedAt : access.getExpiresAt();
-    TokenSet tokens =
-        TokenSet.builder()
-            .accessToken(access.getTokenValue())
-            .refreshToken(refreshToken == null ? null : refreshToken.getTokenValue())
-            .scopes(access.getScopes())
-            .issuedAt(issuedAt)
-            .expiresAt(expiresAt)
-            .build();
     try {
       credential.coordinator().seed(tokens).join();
     } catch (CompletionException e) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tokenherd.coordinator.CredentialNotFoundException;
 import dev.tokenherd.coordinator.ReauthenticationRequiredException;
+import dev.tokenherd.spring.security.ReactiveTokenherdAuthorizedClientService;
 import dev.tokenherd.testkit.FakeAuthorizationServer;
 import dev.tokenherd.testkit.TokenGrant;
 import java.time.Instant;
@@ -23,8 +24,10 @@ import org.springframework.security.oauth2.client.OAuth2AuthorizedClient;
 import org.springframework.security.oauth2.client.OAuth2AuthorizedClientManager;
 import org.springframework.security.oauth2.client.OAuth2AuthorizedClientService;
 import org.springframework.security.oauth2.client.ReactiveOAuth2AuthorizedClientManager;
+import org.springframework.security.oauth2.client.ReactiveOAuth2AuthorizedClientService;
 import org.springframework.security.oauth2.client.registration.ClientRegistration;
 import org.springframework.security.oauth2.client.registration.ClientRegistrationRepository;
+import org.springframework.security.oauth2.client.registration.ReactiveClientRegistrationRepository;
 import org.springframework.security.oauth2.core.OAuth2AccessToken;
 import org.springframework.security.oauth2.core.OAuth2RefreshToken;
 
@@ -185,6 +188,43 @@ final class LoginCredentialTest {
                                 .authorize(request(BOB))
                                 .block())
                     .isInstanceOf(ClientAuthorizationRequiredException.class));
+  }
+
+  @Test
+  void webFlux_aLoginSeedsTheFleet_andARejectionRefreshesOnce() {
+    new ReactiveWebApplicationContextRunner()
+        .withConfiguration(Starter.AUTO_CONFIGURATIONS)
+        .withPropertyValues(properties())
+        .run(
+            context -> {
+              TokenGrant login = server.issueTokens("read");
+              ClientRegistration crm =
+                  context
+                      .getBean(ReactiveClientRegistrationRepository.class)
+                      .findByRegistrationId("crm")
+                      .block();
+              ReactiveOAuth2AuthorizedClientService service =
+                  context.getBean(ReactiveOAuth2AuthorizedClientService.class);
+              assertThat(service).isInstanceOf(ReactiveTokenherdAuthorizedClientService.class);
+              service
+                  .saveAuthorizedClient(
+                      authorized(crm, login, Instant.now().plusSeconds(600)), ALICE)
+                  .block();
+              ReactiveOAuth2AuthorizedClientManager manager =
+                  context.getBean(ReactiveOAuth2AuthorizedClientManager.class);
+
+              OAuth2AuthorizedClient seeded = manager.authorize(request(ALICE)).block();
+              assertThat(seeded).isNotNull();
+              assertThat(seeded.getAccessToken().getTokenValue()).isEqualTo(login.accessToken());
+
+              service.removeAuthorizedClient("crm", "alice").block();
+              OAuth2AuthorizedClient loaded =
+                  service.<OAuth2AuthorizedClient>loadAuthorizedClient("crm", "alice").block();
+              assertThat(loaded).isNotNull();
+              assertThat(loaded.getAccessToken().getTokenValue()).isNotEqualTo(login.accessToken());
+              assertThat(server.stats().refreshEvents()).isEqualTo(1);
+              assertThat(service.loadAuthorizedClient("crm", "nobody").block()).isNull();
+            });
   }
 
   private static OAuth2AuthorizedClient authorized(
