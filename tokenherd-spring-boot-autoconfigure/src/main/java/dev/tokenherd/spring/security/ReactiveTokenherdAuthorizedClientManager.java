@@ -2,9 +2,7 @@ package dev.tokenherd.spring.security;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.tokenherd.coordinator.TokenRefreshException;
 import dev.tokenherd.spring.security.RegistrationCredentials.Credential;
-import java.util.concurrent.CompletionException;
 import org.springframework.security.oauth2.client.OAuth2AuthorizeRequest;
 import org.springframework.security.oauth2.client.OAuth2AuthorizedClient;
 import org.springframework.security.oauth2.client.ReactiveOAuth2AuthorizedClientManager;
@@ -48,22 +46,14 @@ public final class ReactiveTokenherdAuthorizedClientManager
             registration -> {
               Credential credential = credentials.credential(registration, principalName);
               // suppressCancel: the future may be shared with other callers (TokenCoordinator).
-              return Mono.fromFuture(() -> credentials.tokenAsync(credential), true)
-                  .map(
-                      token ->
-                          RegistrationCredentials.authorizedClient(
-                              credential, principalName, token))
-                  .onErrorMap(
-                      e -> unwrap(e) instanceof TokenRefreshException,
-                      e ->
-                          AuthorizationErrors.of(
-                              registrationId,
-                              !credential.shared(),
-                              (TokenRefreshException) unwrap(e)));
+              return ReactiveErrors.typed(
+                  Mono.fromFuture(() -> credentials.tokenAsync(credential), true)
+                      .map(
+                          token ->
+                              RegistrationCredentials.authorizedClient(
+                                  credential, principalName, token)),
+                  registrationId,
+                  !credential.shared());
             });
-  }
-
-  private static Throwable unwrap(Throwable e) {
-    return e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
   }
 }

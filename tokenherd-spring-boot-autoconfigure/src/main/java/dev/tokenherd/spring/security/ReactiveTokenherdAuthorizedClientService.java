@@ -3,10 +3,8 @@ package dev.tokenherd.spring.security;
 import static java.util.Objects.requireNonNull;
 
 import dev.tokenherd.coordinator.CredentialNotFoundException;
-import dev.tokenherd.coordinator.TokenRefreshException;
 import dev.tokenherd.coordinator.TokenSet;
 import dev.tokenherd.spring.security.RegistrationCredentials.Credential;
-import java.util.concurrent.CompletionException;
 import org.springframework.security.core.Authentication;
 import org.springframework.security.oauth2.client.OAuth2AuthorizedClient;
 import org.springframework.security.oauth2.client.ReactiveOAuth2AuthorizedClientService;
@@ -43,21 +41,18 @@ public final class ReactiveTokenherdAuthorizedClientService
         .flatMap(
             registration -> {
               Credential credential = credentials.credential(registration, principalName);
-              return Mono.fromFuture(() -> credentials.tokenAsync(credential), true)
-                  .map(
-                      token ->
-                          (T)
-                              RegistrationCredentials.authorizedClient(
-                                  credential, principalName, token))
-                  .onErrorResume(
-                      e -> unwrap(e) instanceof CredentialNotFoundException, e -> Mono.empty())
-                  .onErrorMap(
-                      e -> unwrap(e) instanceof TokenRefreshException,
-                      e ->
-                          AuthorizationErrors.of(
-                              clientRegistrationId,
-                              !credential.shared(),
-                              (TokenRefreshException) unwrap(e)));
+              return ReactiveErrors.typed(
+                  Mono.fromFuture(() -> credentials.tokenAsync(credential), true)
+                      .map(
+                          token ->
+                              (T)
+                                  RegistrationCredentials.authorizedClient(
+                                      credential, principalName, token))
+                      .onErrorResume(
+                          e -> ReactiveErrors.unwrap(e) instanceof CredentialNotFoundException,
+                          e -> Mono.empty()),
+                  clientRegistrationId,
+                  !credential.shared());
             });
   }
 
@@ -69,14 +64,10 @@ public final class ReactiveTokenherdAuthorizedClientService
     }
     Credential credential =
         credentials.credential(client.getClientRegistration(), principal.getName());
-    return Mono.fromFuture(() -> credential.coordinator().seed(tokens))
-        .onErrorMap(
-            e -> unwrap(e) instanceof TokenRefreshException,
-            e ->
-                AuthorizationErrors.of(
-                    client.getClientRegistration().getRegistrationId(),
-                    !credential.shared(),
-                    (TokenRefreshException) unwrap(e)))
+    return ReactiveErrors.typed(
+            Mono.fromFuture(() -> credential.coordinator().seed(tokens)),
+            client.getClientRegistration().getRegistrationId(),
+            !credential.shared())
         .then();
   }
 
@@ -93,9 +84,5 @@ public final class ReactiveTokenherdAuthorizedClientService
                     // A failure is the next authorize's to report, typed.
                     .onErrorResume(e -> Mono.empty()))
         .then();
-  }
-
-  private static Throwable unwrap(Throwable e) {
-    return e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
   }
 }
