@@ -132,6 +132,13 @@ public class TokenherdAutoConfiguration {
             e);
       }
       for (String id : entries.stringPropertyNames()) {
+        if (entries.getProperty(id).isBlank()) {
+          // A bare line (a key without "id="): its text would be taken for an id. Never quoted.
+          throw new TokenherdConfigurationException(
+              "tokenherd.key-ring.file",
+              "an entry of " + file + " is not of the form id=base64-key",
+              "Write one key per line as <id>=<32 bytes in base64>, and primary=<id>.");
+        }
         if (id.equals("primary")) {
           primary = primary == null ? entries.getProperty(id).trim() : primary;
         } else {

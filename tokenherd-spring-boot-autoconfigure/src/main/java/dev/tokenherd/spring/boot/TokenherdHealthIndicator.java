@@ -51,6 +51,7 @@ public final class TokenherdHealthIndicator implements HealthIndicator {
   public Health health() {
     Map<String, Object> details = new LinkedHashMap<>();
     boolean down = false;
+    boolean storeDown = false;
     if (store != null) {
       try {
         store.now().toCompletableFuture().get(STORE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
@@ -58,11 +59,11 @@ public final class TokenherdHealthIndicator implements HealthIndicator {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         details.put("store", "interrupted");
-        down = true;
+        storeDown = true;
       } catch (Exception e) {
         Throwable cause = e.getCause() == null ? e : e.getCause();
         details.put("store", "unreachable: " + cause.getClass().getSimpleName());
-        down = true;
+        storeDown = true;
       }
     }
     Map<String, Object> clients = new LinkedHashMap<>();
@@ -75,10 +76,14 @@ public final class TokenherdHealthIndicator implements HealthIndicator {
         }
         continue;
       }
-      if (state.status() == CredentialState.Status.REAUTHENTICATION_REQUIRED) {
+      if (state.status() == CredentialState.Status.REAUTHENTICATION_REQUIRED
+          || (storeDown && !state.status().serving())) {
         down = true;
       }
       clients.put(credential.registration().getRegistrationId(), describe(state));
+    }
+    if (storeDown && clients.isEmpty()) {
+      down = true; // nothing served yet: the first caller needs the store
     }
     details.put("clients", clients);
     details.put("usersNeedingLogin", usersNeedingLogin);

@@ -86,7 +86,7 @@ public final class TokenherdMeterBinder implements MeterBinder {
               ClientRegistration registration, Duration took, @Nullable Throwable failure) {
             Timer.builder("tokenherd.token.endpoint")
                 .description("Token-endpoint latency of this instance's token requests")
-                .tags(tags(registration, true))
+                .tags(tags(registration, RegistrationCredentials.clientCredentials(registration)))
                 .tag("outcome", failure == null ? "success" : "error")
                 .register(registry)
                 .record(took);

@@ -44,6 +44,7 @@ public final class ReactiveTokenherdAuthorizedClientManager
                         "Could not find ClientRegistration with id '" + registrationId + "'")))
         .flatMap(
             registration -> {
+              RegistrationCredentials.checkPrincipal(registration, request.getPrincipal());
               Credential credential = credentials.credential(registration, principalName);
               // suppressCancel: the future may be shared with other callers (TokenCoordinator).
               return ReactiveErrors.typed(

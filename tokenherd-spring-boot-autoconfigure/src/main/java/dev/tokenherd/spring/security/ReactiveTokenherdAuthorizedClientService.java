@@ -58,10 +58,10 @@ public final class ReactiveTokenherdAuthorizedClientService
 
   @Override
   public Mono<Void> saveAuthorizedClient(OAuth2AuthorizedClient client, Authentication principal) {
-    TokenSet tokens = RegistrationCredentials.loginTokens(client);
-    if (tokens == null) {
+    if (RegistrationCredentials.foreignClientToken(client)) {
       return Mono.empty();
     }
+    TokenSet tokens = RegistrationCredentials.loginTokens(client);
     Credential credential =
         credentials.credential(client.getClientRegistration(), principal.getName());
     return ReactiveErrors.typed(

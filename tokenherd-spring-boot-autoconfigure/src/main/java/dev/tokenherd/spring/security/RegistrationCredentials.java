@@ -17,17 +17,18 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.regex.Pattern;
+import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.security.authentication.AnonymousAuthenticationToken;
+import org.springframework.security.core.Authentication;
 import org.springframework.security.oauth2.client.OAuth2AuthorizedClient;
 import org.springframework.security.oauth2.client.registration.ClientRegistration;
 import org.springframework.security.oauth2.core.AuthorizationGrantType;
@@ -56,14 +57,32 @@ import org.springframework.security.oauth2.core.OAuth2RefreshToken;
  */
 public final class RegistrationCredentials {
   private static final Logger log = LoggerFactory.getLogger(RegistrationCredentials.class);
-  private static final Pattern KEY_SAFE = Pattern.compile("[A-Za-z0-9._@/-]{1,100}");
+
+  /**
+   * How long after a rejection-triggered refresh another rejection of the credential only returns
+   * the current token: a resource server that refuses every token (a wrong audience) costs one
+   * token request per window, not one per call.
+   */
+  static final Duration REJECTION_COOLDOWN = Duration.ofSeconds(10);
+
+  /** How long the token a thread was served counts as the one its next 401 was for. */
+  private static final Duration SERVED_MEMORY = Duration.ofSeconds(30);
 
   private final TokenHerd herd;
   private final Map<String, TokenEndpoint> endpoints = new ConcurrentHashMap<>();
   private final Map<TokenKey, Credential> credentials = new ConcurrentHashMap<>();
   private final List<Observer> observers = new CopyOnWriteArrayList<>();
-  private final ThreadLocal<Map<TokenKey, String>> servedHere =
-      ThreadLocal.withInitial(HashMap::new);
+
+  /**
+   * The last token served on each thread: one slot, so a thread holds at most one token. Static
+   * (one per thread, whatever the instance); the key says which credential it was.
+   */
+  private static final ThreadLocal<@Nullable Served> servedHere = new ThreadLocal<>();
+
+  /** The last rejection-triggered refresh per credential (System.nanoTime()). */
+  private final Map<TokenKey, Long> lastRejection = new ConcurrentHashMap<>();
+
+  private record Served(TokenKey key, String token, long at) {}
 
   /**
    * Creates the mapping over a herd.
@@ -94,6 +113,12 @@ public final class RegistrationCredentials {
      */
     public boolean shared() {
       return principalName == null;
+    }
+
+    /** Names the credential only: a {@code ClientRegistration} prints its client secret. */
+    @Override
+    public String toString() {
+      return "Credential[" + coordinator.key() + "]";
     }
   }
 
@@ -127,7 +152,7 @@ public final class RegistrationCredentials {
                   herd.coordinator(k, endpoint(registration), renewal(registration)));
             });
     if (created[0]) {
-      observers.forEach(observer -> observer.created(credential));
+      tell(observer -> observer.created(credential));
     }
     return credential;
   }
@@ -195,7 +220,7 @@ public final class RegistrationCredentials {
     long start = System.nanoTime();
     try {
       AccessToken token = credential.coordinator().token();
-      servedHere.get().put(credential.coordinator().key(), token.value());
+      servedHere.set(new Served(credential.coordinator().key(), token.value(), System.nanoTime()));
       waited(credential, start, null);
       return token;
     } catch (RuntimeException e) {
@@ -227,18 +252,39 @@ public final class RegistrationCredentials {
    */
   public CompletableFuture<AccessToken> rejected(Credential credential) {
     TokenCoordinator coordinator = credential.coordinator();
-    String served = servedHere.get().remove(coordinator.key());
-    if (served != null) {
-      return coordinator.rejected(served);
+    TokenKey key = coordinator.key();
+    Served served = servedHere.get();
+    servedHere.remove();
+    long now = System.nanoTime();
+    Long last = lastRejection.get(key);
+    if (last != null && now - last < REJECTION_COOLDOWN.toNanos()) {
+      return coordinator.tokenAsync(); // refreshed for a rejection moments ago
     }
+    lastRejection.put(key, now);
+    if (served != null && served.key().equals(key) && now - served.at() < SERVED_MEMORY.toNanos()) {
+      return coordinator.rejected(served.token()); // refreshes only if still the current one
+    }
+    // Not served on this thread (a reactive client): the current token, at most once per window.
     return coordinator.tokenAsync().thenCompose(current -> coordinator.rejected(current.value()));
+  }
+
+  /**
+   * Tells every observer, never letting one's failure reach the caller: a meter registry that
+   * throws must not turn a stored rotation into a failed refresh.
+   */
+  private void tell(Consumer<Observer> event) {
+    for (Observer observer : observers) {
+      try {
+        event.accept(observer);
+      } catch (RuntimeException e) {
+        log.warn("a Tokenherd observer failed; the token is unaffected: {}", e.toString());
+      }
+    }
   }
 
   private void waited(Credential credential, long start, @Nullable Throwable failure) {
     Duration waited = Duration.ofNanos(System.nanoTime() - start);
-    for (Observer observer : observers) {
-      observer.waited(credential, waited, failure);
-    }
+    tell(observer -> observer.waited(credential, waited, failure));
   }
 
   /**
@@ -249,15 +295,22 @@ public final class RegistrationCredentials {
    * @return the key
    */
   public static TokenKey key(ClientRegistration registration, @Nullable String principalName) {
-    String id = registration.getRegistrationId();
+    // The client's identity is in the key: two applications sharing a Redis that both name a
+    // registration "keycloak" but are different clients (or servers) never share a credential.
+    String client =
+        registration.getRegistrationId()
+            + "."
+            + sha256(
+                    registration.getProviderDetails().getTokenUri()
+                        + " "
+                        + registration.getClientId())
+                .substring(0, 12);
     if (principalName == null) {
-      return TokenKey.of(id);
+      return TokenKey.of(client);
     }
-    String principal =
-        KEY_SAFE.matcher(principalName).matches()
-            ? principalName
-            : "sha256-" + sha256(principalName);
-    return TokenKey.of(id + ":" + principal);
+    // Always hashed: no user name (often an e-mail) in Redis keys, logs or errors, and no name
+    // that could pass for another user's hash.
+    return TokenKey.of(client + ":u-" + sha256(principalName));
   }
 
   /**
@@ -286,15 +339,15 @@ public final class RegistrationCredentials {
    * when it cannot be shared: a user's credential without a refresh token would die with its access
    * token.
    */
-  static @Nullable TokenSet loginTokens(OAuth2AuthorizedClient client) {
+  static TokenSet loginTokens(OAuth2AuthorizedClient client) {
     ClientRegistration registration = client.getClientRegistration();
     OAuth2RefreshToken refreshToken = client.getRefreshToken();
-    if (refreshToken == null && !clientCredentials(registration)) {
-      log.warn(
-          "client registration '{}': the authorization server issued no refresh token, so the"
-              + " login cannot be shared with the fleet",
+    if (refreshToken == null) {
+      // Shared until it expires; then the user logs in again (once per expiry, not per call).
+      log.info(
+          "client registration '{}': the login brought no refresh token; its access token is"
+              + " shared until it expires",
           registration.getRegistrationId());
-      return null;
     }
     OAuth2AccessToken access = client.getAccessToken();
     Instant issuedAt = access.getIssuedAt() == null ? Instant.now() : access.getIssuedAt();
@@ -309,7 +362,47 @@ public final class RegistrationCredentials {
         .build();
   }
 
-  static boolean clientCredentials(ClientRegistration registration) {
+  /**
+   * Refuses a user's credential for an anonymous principal: every anonymous caller would share one
+   * user's token. Spring keeps such clients in the HTTP session, which no other instance sees.
+   */
+  static void checkPrincipal(ClientRegistration registration, Authentication principal) {
+    if (principal instanceof AnonymousAuthenticationToken && !clientCredentials(registration)) {
+      throw new IllegalStateException(
+          "client registration '"
+              + registration.getRegistrationId()
+              + "' is a user's login ("
+              + registration.getAuthorizationGrantType().getValue()
+              + "), asked for by an anonymous principal: Tokenherd shares a user's credential by"
+              + " the authenticated principal; authenticate the user first, or use"
+              + " client_credentials for the application's own calls");
+    }
+  }
+
+  /**
+   * Whether a save should be ignored: a client's own token saved by another manager (one that
+   * requests tokens itself, outside the fleet's single flight).
+   */
+  static boolean foreignClientToken(OAuth2AuthorizedClient client) {
+    if (!clientCredentials(client.getClientRegistration())) {
+      return false;
+    }
+    log.warn(
+        "client registration '{}': another OAuth2AuthorizedClientManager saved a"
+            + " client_credentials token; it requests tokens outside the fleet's one refresh per"
+            + " expiry. Use Tokenherd's manager (remove your own OAuth2AuthorizedClientManager"
+            + " bean); the token was not stored",
+        client.getClientRegistration().getRegistrationId());
+    return true;
+  }
+
+  /**
+   * Whether a registration is the client's own credential (client_credentials).
+   *
+   * @param registration the client registration
+   * @return true for client_credentials
+   */
+  public static boolean clientCredentials(ClientRegistration registration) {
     return AuthorizationGrantType.CLIENT_CREDENTIALS.equals(
         registration.getAuthorizationGrantType());
   }
@@ -363,9 +456,7 @@ public final class RegistrationCredentials {
           .whenComplete(
               (response, failure) -> {
                 Duration took = Duration.ofNanos(System.nanoTime() - start);
-                for (Observer observer : observers) {
-                  observer.tokenRequest(registration, took, failure);
-                }
+                tell(observer -> observer.tokenRequest(registration, took, failure));
               });
     };
   }

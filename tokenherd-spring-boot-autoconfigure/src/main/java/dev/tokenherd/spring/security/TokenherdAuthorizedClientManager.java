@@ -49,6 +49,7 @@ public final class TokenherdAuthorizedClientManager implements OAuth2AuthorizedC
       throw new IllegalArgumentException(
           "Could not find ClientRegistration with id '" + registrationId + "'");
     }
+    RegistrationCredentials.checkPrincipal(registration, request.getPrincipal());
     String principalName = request.getPrincipal().getName();
     Credential credential = credentials.credential(registration, principalName);
     try {

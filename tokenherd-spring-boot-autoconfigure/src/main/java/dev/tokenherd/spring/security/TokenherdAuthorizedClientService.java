@@ -73,10 +73,10 @@ public final class TokenherdAuthorizedClientService implements OAuth2AuthorizedC
   @Override
   public void saveAuthorizedClient(OAuth2AuthorizedClient client, Authentication principal) {
     ClientRegistration registration = client.getClientRegistration();
-    TokenSet tokens = RegistrationCredentials.loginTokens(client);
-    if (tokens == null) {
+    if (RegistrationCredentials.foreignClientToken(client)) {
       return;
     }
+    TokenSet tokens = RegistrationCredentials.loginTokens(client);
     Credential credential = credentials.credential(registration, principal.getName());
     try {
       credential.coordinator().seed(tokens).join();

@@ -140,33 +140,58 @@ final class LoginCredentialTest {
   }
 
   @Test
-  void aLoginWithoutARefreshToken_isNotShared() {
+  void aLoginWithoutARefreshToken_isSharedUntilItExpires_thenTheUserLogsInAgain() {
     runner.run(
         context -> {
           TokenGrant login = server.issueTokens("read");
           ClientRegistration crm =
               context.getBean(ClientRegistrationRepository.class).findByRegistrationId("crm");
-          OAuth2AuthorizedClient withoutRefresh =
-              new OAuth2AuthorizedClient(
-                  crm,
-                  "alice",
-                  new OAuth2AccessToken(
-                      OAuth2AccessToken.TokenType.BEARER,
-                      login.accessToken(),
-                      Instant.now(),
-                      login.expiresAt(),
-                      Set.of("read")));
-          context
-              .getBean(OAuth2AuthorizedClientService.class)
-              .saveAuthorizedClient(withoutRefresh, ALICE);
+          OAuth2AuthorizedClientService service =
+              context.getBean(OAuth2AuthorizedClientService.class);
+          OAuth2AuthorizedClientManager manager =
+              context.getBean(OAuth2AuthorizedClientManager.class);
+          service.saveAuthorizedClient(withoutRefreshToken(crm, login, login.expiresAt()), ALICE);
 
-          assertThatThrownBy(
-                  () ->
-                      context
-                          .getBean(OAuth2AuthorizedClientManager.class)
-                          .authorize(request(ALICE)))
+          OAuth2AuthorizedClient served = manager.authorize(request(ALICE));
+          assertThat(served).isNotNull();
+          assertThat(served.getAccessToken().getTokenValue()).isEqualTo(login.accessToken());
+
+          service.saveAuthorizedClient(
+              withoutRefreshToken(crm, login, Instant.now().minusSeconds(1)), ALICE);
+          assertThatThrownBy(() -> manager.authorize(request(ALICE)))
               .isInstanceOf(ClientAuthorizationRequiredException.class);
+          assertThat(server.stats().tokenRequests()).as("nothing to refresh with").isZero();
         });
+  }
+
+  @Test
+  void anAnonymousPrincipal_isRefusedForAUsersCredential_withAReason() {
+    runner.run(
+        context ->
+            assertThatThrownBy(
+                    () ->
+                        context
+                            .getBean(OAuth2AuthorizedClientManager.class)
+                            .authorize(
+                                OAuth2AuthorizeRequest.withClientRegistrationId("crm")
+                                    .principal(Starter.ANONYMOUS)
+                                    .build()))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("'crm'")
+                .hasMessageContaining("anonymous"));
+  }
+
+  private static OAuth2AuthorizedClient withoutRefreshToken(
+      ClientRegistration crm, TokenGrant login, Instant expiresAt) {
+    return new OAuth2AuthorizedClient(
+        crm,
+        "alice",
+        new OAuth2AccessToken(
+            OAuth2AccessToken.TokenType.BEARER,
+            login.accessToken(),
+            expiresAt.minusSeconds(3600),
+            expiresAt,
+            Set.of("read")));
   }
 
   @Test

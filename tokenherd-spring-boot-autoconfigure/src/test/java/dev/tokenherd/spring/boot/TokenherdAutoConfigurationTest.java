@@ -1,6 +1,7 @@
 package dev.tokenherd.spring.boot;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -141,6 +142,13 @@ final class TokenherdAutoConfigurationTest {
 
     Files.writeString(file, "primary=b\na=" + KEY_A + "\nb=" + KEY_B + "\n");
     assertThat(TokenherdAutoConfiguration.keyRing(settings).primaryId()).isEqualTo("b");
+
+    // A bare key on its own line (openssl rand -base64 32 > file): never echoed as an "id".
+    Files.writeString(file, KEY_B + "\n");
+    assertThatThrownBy(() -> TokenherdAutoConfiguration.keyRing(settings))
+        .isInstanceOf(TokenherdConfigurationException.class)
+        .hasMessageContaining("tokenherd.key-ring.file")
+        .hasMessageNotContaining(KEY_B.substring(0, 20));
   }
 
   @Test

@@ -4,12 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tokenherd.spring.security.ReactiveTokenherdAuthorizedClientManager;
+import dev.tokenherd.spring.security.RegistrationCredentials;
+import dev.tokenherd.spring.security.RegistrationCredentials.Credential;
 import dev.tokenherd.spring.security.TokenherdAuthorizedClientManager;
 import dev.tokenherd.spring.security.TokenherdAuthorizedClientService;
 import dev.tokenherd.testkit.FakeAuthorizationServer;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -28,6 +31,8 @@ import org.springframework.security.oauth2.client.OAuth2AuthorizedClient;
 import org.springframework.security.oauth2.client.OAuth2AuthorizedClientManager;
 import org.springframework.security.oauth2.client.OAuth2AuthorizedClientService;
 import org.springframework.security.oauth2.client.ReactiveOAuth2AuthorizedClientManager;
+import org.springframework.security.oauth2.client.registration.ClientRegistration;
+import org.springframework.security.oauth2.client.registration.ClientRegistrationRepository;
 
 /**
  * The manager and service auto-configuration against a real authorization server on loopback (the
@@ -107,6 +112,84 @@ final class TokenherdOAuth2ClientAutoConfigurationTest {
               String after = token(manager.authorize(request("billing")));
               assertThat(after).isNotEqualTo(before);
               assertThat(server.stats().clientCredentialsGrants()).isEqualTo(2);
+            });
+  }
+
+  @Test
+  void rejectionsInABurst_refreshOnce() {
+    new ApplicationContextRunner()
+        .withConfiguration(configurations)
+        .withPropertyValues(clientCredentials("billing", "client_secret_basic"))
+        .run(
+            context -> {
+              OAuth2AuthorizedClientManager manager =
+                  context.getBean(OAuth2AuthorizedClientManager.class);
+              OAuth2AuthorizedClientService service =
+                  context.getBean(OAuth2AuthorizedClientService.class);
+              manager.authorize(request("billing"));
+              for (int i = 0; i < 5; i++) {
+                // A resource server that refuses every token (a wrong audience, say).
+                service.removeAuthorizedClient("billing", ANONYMOUS.getName());
+                manager.authorize(request("billing"));
+              }
+              assertThat(server.stats().clientCredentialsGrants())
+                  .as("the first token, and one refresh for the burst of rejections")
+                  .isEqualTo(2);
+            });
+  }
+
+  @Test
+  void keysName_theClient_neverTheUser_andCredentialsPrintNoSecret() {
+    new ApplicationContextRunner()
+        .withConfiguration(configurations)
+        .withPropertyValues(clientCredentials("billing", "client_secret_basic"))
+        .run(
+            context -> {
+              ClientRegistration billing =
+                  context
+                      .getBean(ClientRegistrationRepository.class)
+                      .findByRegistrationId("billing");
+              ClientRegistration otherClient =
+                  ClientRegistration.withClientRegistration(billing).clientId("other").build();
+
+              assertThat(RegistrationCredentials.key(billing, null).name()).startsWith("billing.");
+              assertThat(RegistrationCredentials.key(otherClient, null))
+                  .isNotEqualTo(RegistrationCredentials.key(billing, null));
+              assertThat(RegistrationCredentials.key(billing, "alice@example.com").name())
+                  .doesNotContain("alice")
+                  .isNotEqualTo(RegistrationCredentials.key(billing, "bob@example.com").name());
+              Credential credential =
+                  context.getBean(RegistrationCredentials.class).credential(billing, "anyone");
+              assertThat(credential.toString())
+                  .doesNotContain(FakeAuthorizationServer.DEFAULT_CLIENT_SECRET);
+            });
+  }
+
+  @Test
+  void aFailingObserver_neverCostsAToken() {
+    new ApplicationContextRunner()
+        .withConfiguration(configurations)
+        .withPropertyValues(clientCredentials("billing", "client_secret_basic"))
+        .run(
+            context -> {
+              context
+                  .getBean(RegistrationCredentials.class)
+                  .observe(
+                      new RegistrationCredentials.Observer() {
+                        @Override
+                        public void tokenRequest(
+                            ClientRegistration registration,
+                            java.time.Duration took,
+                            @Nullable Throwable failure) {
+                          throw new IllegalStateException("a meter registry that throws");
+                        }
+                      });
+              OAuth2AuthorizedClient client =
+                  context
+                      .getBean(OAuth2AuthorizedClientManager.class)
+                      .authorize(request("billing"));
+              assertThat(client).isNotNull();
+              assertThat(server.stats().clientCredentialsGrants()).isEqualTo(1);
             });
   }
 

@@ -1,6 +1,7 @@
 package dev.tokenherd.spring.boot;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tokenherd.coordinator.redis.RedisBackend;
 import dev.tokenherd.testkit.FakeAuthorizationServer;
@@ -13,6 +14,7 @@ import org.springframework.boot.health.contributor.Status;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.security.authentication.AnonymousAuthenticationToken;
 import org.springframework.security.core.authority.AuthorityUtils;
+import org.springframework.security.oauth2.client.ClientAuthorizationException;
 import org.springframework.security.oauth2.client.OAuth2AuthorizeRequest;
 import org.springframework.security.oauth2.client.OAuth2AuthorizedClient;
 import org.springframework.security.oauth2.client.OAuth2AuthorizedClientManager;
@@ -38,6 +40,14 @@ final class TokenherdRedisIT {
                   + FakeAuthorizationServer.DEFAULT_CLIENT_SECRET,
               "spring.security.oauth2.client.registration.billing.authorization-grant-type="
                   + "client_credentials",
+              "spring.security.oauth2.client.registration.other.provider=fake",
+              "spring.security.oauth2.client.registration.other.client-id=" + server.clientId(),
+              "spring.security.oauth2.client.registration.other.client-secret="
+                  + FakeAuthorizationServer.DEFAULT_CLIENT_SECRET,
+              "spring.security.oauth2.client.registration.other.scope=other",
+              "spring.security.oauth2.client.registration.other.authorization-grant-type="
+                  + "client_credentials",
+              "tokenherd.policy.wait-timeout=2s",
               "spring.security.oauth2.client.provider.fake.token-uri=" + server.tokenEndpoint());
 
   @AfterEach
@@ -72,10 +82,21 @@ final class TokenherdRedisIT {
                           assertThat(up.getDetails()).containsEntry("store", "reachable");
 
                           redis.stop();
-                          Health down = health.health();
-                          assertThat(down.getStatus()).isEqualTo(Status.DOWN);
-                          assertThat(String.valueOf(down.getDetails().get("store")))
+                          Health served = health.health();
+                          assertThat(served.getStatus())
+                              .as("every client credential still served from the cache")
+                              .isEqualTo(Status.UP);
+                          assertThat(String.valueOf(served.getDetails().get("store")))
                               .startsWith("unreachable");
+
+                          OAuth2AuthorizedClientManager manager =
+                              first.getBean(OAuth2AuthorizedClientManager.class);
+                          assertThatThrownBy(() -> manager.authorize(Starter.anonymous("other")))
+                              .isInstanceOf(ClientAuthorizationException.class);
+                          Health down = health.health();
+                          assertThat(down.getStatus())
+                              .as("a credential that cannot be served without the store")
+                              .isEqualTo(Status.DOWN);
                           assertThat(down.toString()).doesNotContain(a);
                         })));
   }
