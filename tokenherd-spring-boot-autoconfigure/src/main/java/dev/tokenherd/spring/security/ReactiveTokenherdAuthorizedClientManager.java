@@ -44,15 +44,14 @@ public final class ReactiveTokenherdAuthorizedClientManager
                         "Could not find ClientRegistration with id '" + registrationId + "'")))
         .flatMap(
             registration -> {
-              RegistrationCredentials.checkPrincipal(registration, request.getPrincipal());
+              Registrations.checkPrincipal(registration, request.getPrincipal());
               Credential credential = credentials.credential(registration, principalName);
               // suppressCancel: the future may be shared with other callers (TokenCoordinator).
               return ReactiveErrors.typed(
                   Mono.fromFuture(() -> credentials.tokenAsync(credential), true)
                       .map(
                           token ->
-                              RegistrationCredentials.authorizedClient(
-                                  credential, principalName, token)),
+                              Registrations.authorizedClient(credential, principalName, token)),
                   registrationId,
                   !credential.shared());
             });

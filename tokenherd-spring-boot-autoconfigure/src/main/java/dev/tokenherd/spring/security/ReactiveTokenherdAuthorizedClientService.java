@@ -45,9 +45,7 @@ public final class ReactiveTokenherdAuthorizedClientService
                   Mono.fromFuture(() -> credentials.tokenAsync(credential), true)
                       .map(
                           token ->
-                              (T)
-                                  RegistrationCredentials.authorizedClient(
-                                      credential, principalName, token))
+                              (T) Registrations.authorizedClient(credential, principalName, token))
                       .onErrorResume(
                           e -> ReactiveErrors.unwrap(e) instanceof CredentialNotFoundException,
                           e -> Mono.empty()),
@@ -58,10 +56,10 @@ public final class ReactiveTokenherdAuthorizedClientService
 
   @Override
   public Mono<Void> saveAuthorizedClient(OAuth2AuthorizedClient client, Authentication principal) {
-    if (RegistrationCredentials.foreignClientToken(client)) {
+    if (Registrations.foreignClientToken(client)) {
       return Mono.empty();
     }
-    TokenSet tokens = RegistrationCredentials.loginTokens(client);
+    TokenSet tokens = Registrations.loginTokens(client);
     Credential credential =
         credentials.credential(client.getClientRegistration(), principal.getName());
     return ReactiveErrors.typed(

@@ -4,20 +4,12 @@ import static java.util.Objects.requireNonNull;
 
 import dev.tokenherd.TokenHerd;
 import dev.tokenherd.coordinator.AccessToken;
-import dev.tokenherd.coordinator.Renewal;
 import dev.tokenherd.coordinator.TokenCoordinator;
 import dev.tokenherd.coordinator.TokenKey;
-import dev.tokenherd.coordinator.TokenSet;
-import dev.tokenherd.coordinator.oauth2.ClientAuthentication;
 import dev.tokenherd.coordinator.oauth2.OAuth2TokenEndpoint;
 import dev.tokenherd.coordinator.spi.TokenEndpoint;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -27,14 +19,7 @@ import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.security.authentication.AnonymousAuthenticationToken;
-import org.springframework.security.core.Authentication;
-import org.springframework.security.oauth2.client.OAuth2AuthorizedClient;
 import org.springframework.security.oauth2.client.registration.ClientRegistration;
-import org.springframework.security.oauth2.core.AuthorizationGrantType;
-import org.springframework.security.oauth2.core.ClientAuthenticationMethod;
-import org.springframework.security.oauth2.core.OAuth2AccessToken;
-import org.springframework.security.oauth2.core.OAuth2RefreshToken;
 
 /**
  * Spring Security's client registrations as Tokenherd credentials: which {@link TokenKey} a
@@ -149,7 +134,7 @@ public final class RegistrationCredentials {
               return new Credential(
                   registration,
                   principal,
-                  herd.coordinator(k, endpoint(registration), renewal(registration)));
+                  herd.coordinator(k, endpoint(registration), Registrations.renewal(registration)));
             });
     if (created[0]) {
       tell(observer -> observer.created(credential));
@@ -300,7 +285,7 @@ public final class RegistrationCredentials {
     String client =
         registration.getRegistrationId()
             + "."
-            + sha256(
+            + Registrations.sha256(
                     registration.getProviderDetails().getTokenUri()
                         + " "
                         + registration.getClientId())
@@ -310,90 +295,7 @@ public final class RegistrationCredentials {
     }
     // Always hashed: no user name (often an e-mail) in Redis keys, logs or errors, and no name
     // that could pass for another user's hash.
-    return TokenKey.of(client + ":u-" + sha256(principalName));
-  }
-
-  /**
-   * Returns Spring's view of a token a coordinator served: the access token only. The refresh token
-   * stays with Tokenherd, so that nothing in Spring can present it a second time.
-   *
-   * @param credential the credential
-   * @param principalName the principal asking
-   * @param token the token served
-   * @return the authorized client
-   */
-  static OAuth2AuthorizedClient authorizedClient(
-      Credential credential, String principalName, AccessToken token) {
-    OAuth2AccessToken accessToken =
-        new OAuth2AccessToken(
-            OAuth2AccessToken.TokenType.BEARER,
-            token.value(),
-            null,
-            token.expiresAt(),
-            token.scopes());
-    return new OAuth2AuthorizedClient(credential.registration(), principalName, accessToken);
-  }
-
-  /**
-   * Returns the token set a login (or another manager's grant) gives the fleet, or {@code null}
-   * when it cannot be shared: a user's credential without a refresh token would die with its access
-   * token.
-   */
-  static TokenSet loginTokens(OAuth2AuthorizedClient client) {
-    ClientRegistration registration = client.getClientRegistration();
-    OAuth2RefreshToken refreshToken = client.getRefreshToken();
-    if (refreshToken == null) {
-      // Shared until it expires; then the user logs in again (once per expiry, not per call).
-      log.info(
-          "client registration '{}': the login brought no refresh token; its access token is"
-              + " shared until it expires",
-          registration.getRegistrationId());
-    }
-    OAuth2AccessToken access = client.getAccessToken();
-    Instant issuedAt = access.getIssuedAt() == null ? Instant.now() : access.getIssuedAt();
-    // No stated expiry: stored as expired, so the first use refreshes it (never served too long).
-    Instant expiresAt = access.getExpiresAt() == null ? issuedAt : access.getExpiresAt();
-    return TokenSet.builder()
-        .accessToken(access.getTokenValue())
-        .refreshToken(refreshToken == null ? null : refreshToken.getTokenValue())
-        .scopes(access.getScopes())
-        .issuedAt(issuedAt)
-        .expiresAt(expiresAt)
-        .build();
-  }
-
-  /**
-   * Refuses a user's credential for an anonymous principal: every anonymous caller would share one
-   * user's token. Spring keeps such clients in the HTTP session, which no other instance sees.
-   */
-  static void checkPrincipal(ClientRegistration registration, Authentication principal) {
-    if (principal instanceof AnonymousAuthenticationToken && !clientCredentials(registration)) {
-      throw new IllegalStateException(
-          "client registration '"
-              + registration.getRegistrationId()
-              + "' is a user's login ("
-              + registration.getAuthorizationGrantType().getValue()
-              + "), asked for by an anonymous principal: Tokenherd shares a user's credential by"
-              + " the authenticated principal; authenticate the user first, or use"
-              + " client_credentials for the application's own calls");
-    }
-  }
-
-  /**
-   * Whether a save should be ignored: a client's own token saved by another manager (one that
-   * requests tokens itself, outside the fleet's single flight).
-   */
-  static boolean foreignClientToken(OAuth2AuthorizedClient client) {
-    if (!clientCredentials(client.getClientRegistration())) {
-      return false;
-    }
-    log.warn(
-        "client registration '{}': another OAuth2AuthorizedClientManager saved a"
-            + " client_credentials token; it requests tokens outside the fleet's one refresh per"
-            + " expiry. Use Tokenherd's manager (remove your own OAuth2AuthorizedClientManager"
-            + " bean); the token was not stored",
-        client.getClientRegistration().getRegistrationId());
-    return true;
+    return TokenKey.of(client + ":u-" + Registrations.sha256(principalName));
   }
 
   /**
@@ -403,26 +305,7 @@ public final class RegistrationCredentials {
    * @return true for client_credentials
    */
   public static boolean clientCredentials(ClientRegistration registration) {
-    return AuthorizationGrantType.CLIENT_CREDENTIALS.equals(
-        registration.getAuthorizationGrantType());
-  }
-
-  private static Renewal renewal(ClientRegistration registration) {
-    AuthorizationGrantType grant = registration.getAuthorizationGrantType();
-    if (AuthorizationGrantType.CLIENT_CREDENTIALS.equals(grant)) {
-      return Renewal.clientCredentials(registration.getScopes().toArray(String[]::new));
-    }
-    if (AuthorizationGrantType.AUTHORIZATION_CODE.equals(grant)
-        || AuthorizationGrantType.REFRESH_TOKEN.equals(grant)) {
-      return Renewal.refreshToken();
-    }
-    throw new IllegalStateException(
-        "client registration '"
-            + registration.getRegistrationId()
-            + "' uses the grant "
-            + grant.getValue()
-            + "; Tokenherd shares client_credentials and authorization_code (refresh_token)"
-            + " credentials");
+    return Registrations.clientCredentials(registration);
   }
 
   private TokenEndpoint endpoint(ClientRegistration registration) {
@@ -443,7 +326,7 @@ public final class RegistrationCredentials {
         OAuth2TokenEndpoint.builder()
             .tokenUri(URI.create(tokenUri))
             .clientId(registration.getClientId())
-            .clientAuthentication(clientAuthentication(registration));
+            .clientAuthentication(Registrations.clientAuthentication(registration));
     String secret = registration.getClientSecret();
     if (secret != null && !secret.isEmpty()) {
       endpoint.clientSecret(secret);
@@ -459,35 +342,5 @@ public final class RegistrationCredentials {
                 tell(observer -> observer.tokenRequest(registration, took, failure));
               });
     };
-  }
-
-  private static ClientAuthentication clientAuthentication(ClientRegistration registration) {
-    ClientAuthenticationMethod method = registration.getClientAuthenticationMethod();
-    if (ClientAuthenticationMethod.CLIENT_SECRET_BASIC.equals(method)) {
-      return ClientAuthentication.CLIENT_SECRET_BASIC;
-    }
-    if (ClientAuthenticationMethod.CLIENT_SECRET_POST.equals(method)) {
-      return ClientAuthentication.CLIENT_SECRET_POST;
-    }
-    if (ClientAuthenticationMethod.NONE.equals(method)) {
-      return ClientAuthentication.NONE;
-    }
-    throw new IllegalStateException(
-        "client registration '"
-            + registration.getRegistrationId()
-            + "' authenticates with "
-            + method.getValue()
-            + "; Tokenherd's token endpoint supports client_secret_basic, client_secret_post and"
-            + " none");
-  }
-
-  private static String sha256(String value) {
-    try {
-      byte[] digest =
-          MessageDigest.getInstance("SHA-256").digest(value.getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(digest, 0, 16);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("the JDK has no SHA-256", e);
-    }
   }
 }

@@ -49,12 +49,12 @@ public final class TokenherdAuthorizedClientManager implements OAuth2AuthorizedC
       throw new IllegalArgumentException(
           "Could not find ClientRegistration with id '" + registrationId + "'");
     }
-    RegistrationCredentials.checkPrincipal(registration, request.getPrincipal());
+    Registrations.checkPrincipal(registration, request.getPrincipal());
     String principalName = request.getPrincipal().getName();
     Credential credential = credentials.credential(registration, principalName);
     try {
       AccessToken token = credentials.token(credential);
-      return RegistrationCredentials.authorizedClient(credential, principalName, token);
+      return Registrations.authorizedClient(credential, principalName, token);
     } catch (TokenRefreshException e) {
       throw AuthorizationErrors.of(registrationId, !credential.shared(), e);
     }

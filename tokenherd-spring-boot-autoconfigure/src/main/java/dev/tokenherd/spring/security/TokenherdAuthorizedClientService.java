@@ -61,8 +61,7 @@ public final class TokenherdAuthorizedClientService implements OAuth2AuthorizedC
     Credential credential = credentials.credential(registration, principalName);
     try {
       return (T)
-          RegistrationCredentials.authorizedClient(
-              credential, principalName, credentials.token(credential));
+          Registrations.authorizedClient(credential, principalName, credentials.token(credential));
     } catch (CredentialNotFoundException e) {
       return null;
     } catch (TokenRefreshException e) {
@@ -73,10 +72,10 @@ public final class TokenherdAuthorizedClientService implements OAuth2AuthorizedC
   @Override
   public void saveAuthorizedClient(OAuth2AuthorizedClient client, Authentication principal) {
     ClientRegistration registration = client.getClientRegistration();
-    if (RegistrationCredentials.foreignClientToken(client)) {
+    if (Registrations.foreignClientToken(client)) {
       return;
     }
-    TokenSet tokens = RegistrationCredentials.loginTokens(client);
+    TokenSet tokens = Registrations.loginTokens(client);
     Credential credential = credentials.credential(registration, principal.getName());
     try {
       credential.coordinator().seed(tokens).join();
