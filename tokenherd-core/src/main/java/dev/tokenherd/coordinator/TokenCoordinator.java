@@ -1,5 +1,6 @@
 package dev.tokenherd.coordinator;
 
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -13,6 +14,12 @@ import java.util.concurrent.CompletableFuture;
  * RefreshPolicy#waitTimeout()}.
  */
 public interface TokenCoordinator {
+
+  /**
+   * How long after a refresh for a rejection another rejection in this worker is answered with the
+   * current token, without a refresh: 10 seconds.
+   */
+  Duration REJECTION_COOLDOWN = Duration.ofSeconds(10);
 
   /**
    * Returns the credential this coordinator serves.
@@ -52,7 +59,9 @@ public interface TokenCoordinator {
   /**
    * Reports that a resource server rejected {@code accessToken} (HTTP 401) and returns a
    * replacement. The credential is refreshed at most once for the fleet, and only if {@code
-   * accessToken} is still the current one; otherwise the current token is returned.
+   * accessToken} is still the current one; otherwise the current token is returned. At most one
+   * such refresh per {@link #REJECTION_COOLDOWN} in this worker: a resource server that refuses
+   * every token costs one token request per window, not one per call.
    *
    * @param accessToken the rejected access token's value
    * @return a future completing with a different valid token, or with a {@link

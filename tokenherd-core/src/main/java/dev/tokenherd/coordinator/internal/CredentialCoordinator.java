@@ -18,11 +18,13 @@ import dev.tokenherd.coordinator.spi.TokenEndpoint;
 import dev.tokenherd.coordinator.spi.TokenRecord;
 import dev.tokenherd.coordinator.spi.WriteOutcome;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,6 +62,14 @@ final class CredentialCoordinator extends NearCache implements TokenCoordinator 
   private final RotationWriter writer;
   private final RequestSender sender;
   private final SingleFlight flights;
+
+  /**
+   * When this worker last refreshed because a resource server rejected the current token, and the
+   * version that token came from.
+   */
+  private volatile @Nullable RejectionRefresh lastRejection;
+
+  private record RejectionRefresh(Instant at, long rejectedVersion) {}
 
   CredentialCoordinator(TokenKey key, TokenEndpoint endpoint, Renewal renewal, Environment env) {
     this(
@@ -170,6 +180,21 @@ final class CredentialCoordinator extends NearCache implements TokenCoordinator 
     }
     if (e.phase == Phase.FAILED) {
       return CompletableFuture.failedFuture(requireNonNull(e.failure));
+    }
+    Instant now = context.now();
+    RejectionRefresh last = lastRejection;
+    if (e.phase.usable()
+        && last != null
+        && e.version > last.rejectedVersion()
+        && now.isBefore(last.at().plus(TokenCoordinator.REJECTION_COOLDOWN))) {
+      // The token a rejection brought moments ago is rejected too: the resource server refuses
+      // every token (a wrong audience, its clock), and refreshing on each call would rotate the
+      // refresh token on each call. The caller gets the current token and its 401. (Callers that
+      // reject the same token as the refresh under way join that refresh below.)
+      return requireNonNull(e.completed);
+    }
+    if (last == null || e.version > last.rejectedVersion()) {
+      lastRejection = new RejectionRefresh(now, e.version);
     }
     // A flight already under way may have been started for another reason and may adopt the very
     // token that was rejected; then one more flight, triggered by the rejection, is needed.

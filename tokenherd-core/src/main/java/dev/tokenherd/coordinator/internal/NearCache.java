@@ -118,6 +118,9 @@ abstract sealed class NearCache permits CredentialCoordinator {
       ReauthenticationRequiredException failure = requireNonNull(installed.failure);
       context.notifyListener(l -> l.onReauthenticationRequired(key, failure));
     }
+    if (installed.phase.usable()) {
+      context.succeeded(); // a newer usable token (seeded, or another worker's): nothing failing
+    }
     return installed;
   }
 

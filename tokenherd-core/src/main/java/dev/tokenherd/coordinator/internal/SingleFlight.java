@@ -125,18 +125,22 @@ final class SingleFlight {
         error = e;
       }
     }
+    TokenRefreshException failure = error == null ? null : Failures.typed(key, error);
+    // Recorded before the flight is unregistered: a next flight's outcome then always comes later.
+    if (failure != null) {
+      context.lastFailure(failure);
+    } else {
+      context.succeeded();
+    }
     // Unregister before completing, so that callers woken by the completion and finding a stale
     // entry start a new flight.
     flight.compareAndSet(mine, null);
-    if (error != null) {
-      TokenRefreshException failure = Failures.typed(key, error);
-      context.lastFailure(failure);
+    if (failure != null) {
       if (failure instanceof StoreMisconfiguredException store) {
         holdMisconfigured(store);
       }
       mine.completeExceptionally(failure);
     } else {
-      context.succeeded();
       storeAnswers();
       mine.complete(requireNonNull(done));
     }

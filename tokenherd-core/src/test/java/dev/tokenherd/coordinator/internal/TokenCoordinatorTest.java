@@ -429,6 +429,23 @@ final class TokenCoordinatorTest {
   }
 
   @Test
+  void rejected_everyTokenInTurn_refreshesOncePerCooldown() {
+    coordinator.seed(fleet.tokens("access-0", "refresh-0", HOUR)).join();
+    endpoint.issue(HOUR).issue(HOUR);
+
+    AccessToken first = done(coordinator.rejected("access-0"));
+    // A resource server that refuses every token: the new one is rejected at once too.
+    AccessToken second = done(coordinator.rejected(first.value()));
+    assertThat(second.value()).isEqualTo(first.value());
+    assertThat(endpoint.requests()).hasSize(1);
+
+    fleet.advance(TokenCoordinator.REJECTION_COOLDOWN);
+    AccessToken third = done(coordinator.rejected(first.value()));
+    assertThat(third.value()).isNotEqualTo(first.value());
+    assertThat(endpoint.requests()).hasSize(2);
+  }
+
+  @Test
   void rejected_tokenAlreadyReplacedInStore_adoptsWithoutRequest() {
     seedOneHour();
     TokenHerd other = fleet.worker("worker-b", policy, listener);

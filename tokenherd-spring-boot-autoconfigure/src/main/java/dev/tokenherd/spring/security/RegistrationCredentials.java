@@ -43,13 +43,6 @@ import org.springframework.security.oauth2.client.registration.ClientRegistratio
 public final class RegistrationCredentials {
   private static final Logger log = LoggerFactory.getLogger(RegistrationCredentials.class);
 
-  /**
-   * How long after a rejection-triggered refresh another rejection of the credential only returns
-   * the current token: a resource server that refuses every token (a wrong audience) costs one
-   * token request per window, not one per call.
-   */
-  static final Duration REJECTION_COOLDOWN = Duration.ofSeconds(10);
-
   /** How long the token a thread was served counts as the one its next 401 was for. */
   private static final Duration SERVED_MEMORY = Duration.ofSeconds(30);
 
@@ -63,9 +56,6 @@ public final class RegistrationCredentials {
    * (one per thread, whatever the instance); the key says which credential it was.
    */
   private static final ThreadLocal<@Nullable Served> servedHere = new ThreadLocal<>();
-
-  /** The last rejection-triggered refresh per credential (System.nanoTime()). */
-  private final Map<TokenKey, Long> lastRejection = new ConcurrentHashMap<>();
 
   private record Served(TokenKey key, String token, long at) {}
 
@@ -241,15 +231,11 @@ public final class RegistrationCredentials {
     Served served = servedHere.get();
     servedHere.remove();
     long now = System.nanoTime();
-    Long last = lastRejection.get(key);
-    if (last != null && now - last < REJECTION_COOLDOWN.toNanos()) {
-      return coordinator.tokenAsync(); // refreshed for a rejection moments ago
-    }
-    lastRejection.put(key, now);
     if (served != null && served.key().equals(key) && now - served.at() < SERVED_MEMORY.toNanos()) {
       return coordinator.rejected(served.token()); // refreshes only if still the current one
     }
-    // Not served on this thread (a reactive client): the current token, at most once per window.
+    // Not served on this thread (a reactive client): the current token. The coordinator refreshes
+    // for rejections at most once per TokenCoordinator.REJECTION_COOLDOWN.
     return coordinator.tokenAsync().thenCompose(current -> coordinator.rejected(current.value()));
   }
 
