@@ -4,6 +4,8 @@ import dev.tokenherd.TokenHerd;
 import dev.tokenherd.spring.security.ReactiveTokenherdAuthorizedClientService;
 import dev.tokenherd.spring.security.RegistrationCredentials;
 import dev.tokenherd.spring.security.TokenherdAuthorizedClientService;
+import java.time.Clock;
+import java.time.Duration;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -35,12 +37,21 @@ public class TokenherdOAuth2ClientServiceAutoConfiguration {
    * The client registrations as Tokenherd credentials, shared by the service and the managers.
    *
    * @param herd the herd
+   * @param properties Tokenherd's settings
    * @return the mapping
    */
   @Bean
   @ConditionalOnMissingBean
-  public RegistrationCredentials tokenherdRegistrationCredentials(TokenHerd herd) {
-    return new RegistrationCredentials(herd);
+  public RegistrationCredentials tokenherdRegistrationCredentials(
+      TokenHerd herd, TokenherdProperties properties) {
+    Duration idle = properties.getUserIdleTimeout();
+    if (idle.isNegative() || idle.isZero()) {
+      throw new TokenherdConfigurationException(
+          "tokenherd.user-idle-timeout",
+          "must be positive, got " + idle,
+          "Set a positive duration.");
+    }
+    return new RegistrationCredentials(herd, Clock.systemUTC(), idle);
   }
 
   /**

@@ -27,6 +27,12 @@ public class TokenherdProperties {
   /** This instance's name in the store's records and logs; default: HOSTNAME/pid. */
   private @Nullable String workerId;
 
+  /**
+   * How long a user's credential (a login) may go unused before this instance stops serving it (its
+   * coordinator and subscription go; the stored credential stays for the fleet).
+   */
+  private Duration userIdleTimeout = Duration.ofMinutes(30);
+
   private final Redis redis = new Redis();
 
   private final KeyRing keyRing = new KeyRing();
@@ -63,6 +69,14 @@ public class TokenherdProperties {
 
   public void setWorkerId(@Nullable String workerId) {
     this.workerId = workerId;
+  }
+
+  public Duration getUserIdleTimeout() {
+    return userIdleTimeout;
+  }
+
+  public void setUserIdleTimeout(Duration userIdleTimeout) {
+    this.userIdleTimeout = userIdleTimeout;
   }
 
   public Redis getRedis() {

@@ -9,6 +9,7 @@ import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.oauth2.OAuth2TokenEndpoint;
 import dev.tokenherd.coordinator.spi.TokenEndpoint;
 import java.net.URI;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -46,7 +47,17 @@ public final class RegistrationCredentials {
   /** How long the token a thread was served counts as the one its next 401 was for. */
   private static final Duration SERVED_MEMORY = Duration.ofSeconds(30);
 
+  /** Default idle time after which an instance stops serving a user's credential: 30 minutes. */
+  public static final Duration DEFAULT_USER_IDLE_TIMEOUT = Duration.ofMinutes(30);
+
   private final TokenHerd herd;
+  private final Clock clock;
+  private final long userIdleMillis;
+
+  /** Users' credentials only: when each was last asked for (clock millis). */
+  private final Map<TokenKey, Long> lastUsed = new ConcurrentHashMap<>();
+
+  private volatile long nextSweep;
   private final Map<String, TokenEndpoint> endpoints = new ConcurrentHashMap<>();
   private final Map<TokenKey, Credential> credentials = new ConcurrentHashMap<>();
   private final List<Observer> observers = new CopyOnWriteArrayList<>();
@@ -65,7 +76,25 @@ public final class RegistrationCredentials {
    * @param herd the herd whose coordinators serve the registrations
    */
   public RegistrationCredentials(TokenHerd herd) {
+    this(herd, Clock.systemUTC(), DEFAULT_USER_IDLE_TIMEOUT);
+  }
+
+  /**
+   * Creates the mapping over a herd, releasing users' credentials left idle.
+   *
+   * @param herd the herd whose coordinators serve the registrations
+   * @param clock the clock idleness is measured on
+   * @param userIdleTimeout how long a user's credential may go unused before this instance stops
+   *     serving it ({@link TokenHerd#remove}: its coordinator, timers and subscription go; the
+   *     stored credential stays for the fleet, and the user's next call serves it again)
+   */
+  public RegistrationCredentials(TokenHerd herd, Clock clock, Duration userIdleTimeout) {
     this.herd = requireNonNull(herd, "herd");
+    this.clock = requireNonNull(clock, "clock");
+    if (userIdleTimeout.isNegative() || userIdleTimeout.isZero()) {
+      throw new IllegalArgumentException("userIdleTimeout must be positive: " + userIdleTimeout);
+    }
+    this.userIdleMillis = userIdleTimeout.toMillis();
   }
 
   /**
@@ -107,13 +136,32 @@ public final class RegistrationCredentials {
    * @throws IllegalStateException if the registration's grant or client authentication method is
    *     not one Tokenherd renews
    */
+  @SuppressWarnings("ReferenceEquality") // the very instance served, not an equal one
   public Credential credential(ClientRegistration registration, String principalName) {
     boolean clientOwned = clientCredentials(registration);
     String principal = clientOwned ? null : principalName;
     TokenKey key = key(registration, principal);
+    while (true) {
+      Credential credential = credentialFor(key, registration, principal);
+      if (clientOwned) {
+        return credential;
+      }
+      long now = clock.millis();
+      lastUsed.put(key, now);
+      // Still the one served: a sweep that took it before the use above was recorded makes the
+      // loop serve a new one (the stored credential is untouched).
+      if (credentials.get(key) == credential) {
+        sweepIdleUsers(now);
+        return credential;
+      }
+    }
+  }
+
+  private Credential credentialFor(
+      TokenKey key, ClientRegistration registration, @Nullable String principal) {
     Credential known = credentials.get(key);
     if (known != null) {
-      return known; // the common case: no lambda, no allocation
+      return known; // the common case: no lambda
     }
     boolean[] created = {false};
     Credential credential =
@@ -130,6 +178,36 @@ public final class RegistrationCredentials {
       tell(observer -> observer.created(credential));
     }
     return credential;
+  }
+
+  /**
+   * Stops serving users' credentials nobody asked for in {@link #DEFAULT_USER_IDLE_TIMEOUT} (or the
+   * configured time), at most once a minute: a fleet with many logins does not keep a coordinator
+   * and a Redis subscription per user forever.
+   */
+  private void sweepIdleUsers(long now) {
+    if (now < nextSweep) {
+      return;
+    }
+    nextSweep = now + Math.min(userIdleMillis, 60_000);
+    for (TokenKey key : List.copyOf(lastUsed.keySet())) {
+      Credential[] removed = {null};
+      credentials.computeIfPresent(
+          key,
+          (k, credential) -> {
+            Long used = lastUsed.get(k);
+            if (used != null && now - used > userIdleMillis) {
+              removed[0] = credential;
+              return null;
+            }
+            return credential;
+          });
+      if (removed[0] != null) {
+        lastUsed.remove(key);
+        // Settles at once unless a refresh of its was under way; nothing to wait for here.
+        var unused = herd.remove(key);
+      }
+    }
   }
 
   /**
