@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tokenherd.TokenHerd;
+import dev.tokenherd.coordinator.AccessToken;
 import dev.tokenherd.coordinator.CredentialState;
 import dev.tokenherd.coordinator.CredentialState.Status;
 import dev.tokenherd.coordinator.ReauthenticationReason;
@@ -82,16 +83,21 @@ final class CredentialStateTest {
   @Test
   void aFailedRefresh_isTheLastFailure_untilARefreshSucceeds() {
     coordinator.seed(fleet.tokens("access-0", "refresh-0", Duration.ofMinutes(2))).join();
-    endpoint.fail(Kind.TRANSIENT, null, null).fail(Kind.TRANSIENT, null, null);
-    endpoint.fail(Kind.TRANSIENT, null, null).fail(Kind.TRANSIENT, null, null);
-    fleet.advance(Duration.ofMinutes(3)); // expired; the refresh-ahead and a caller's flight fail
+    for (int i = 0; i < 50; i++) {
+      endpoint.fail(Kind.TRANSIENT, null, null); // more than every retry of the run below
+    }
+    fleet.advance(Duration.ofMinutes(3)); // expired; the refresh ahead failed
 
-    assertThatThrownBy(coordinator::accessToken).isInstanceOf(RuntimeException.class);
+    CompletableFuture<AccessToken> waiting = coordinator.tokenAsync();
+    fleet.advance(policy.waitTimeout()); // the caller's wait runs out on the fleet's clock
+    assertThat(waiting).isCompletedExceptionally();
+
     CredentialState failing = coordinator.state();
     assertThat(failing.status()).isEqualTo(Status.EXPIRED);
     assertThat(failing.lastFailure()).isInstanceOf(TransientRefreshException.class);
     assertThat(failing.timeToExpiry(fleet.clock.instant())).isNegative();
 
+    endpoint.clearScript();
     endpoint.issue(HOUR);
     fleet.advance(Duration.ofMinutes(1));
     assertThat(coordinator.accessToken()).isNotNull();

@@ -102,6 +102,11 @@ public final class ScriptedTokenEndpoint implements TokenEndpoint {
     return List.copyOf(requests);
   }
 
+  /** Drops the answers not used yet. */
+  public synchronized void clearScript() {
+    script.clear();
+  }
+
   public synchronized int remaining() {
     return script.size();
   }
