@@ -11,6 +11,7 @@ module dev.tokenherd.coordinator.redis {
   requires transitive lettuce.core;
   requires transitive redisson;
   requires io.netty.common; // Lettuce client resources shut down with a Netty future
+  requires reactor.core; // a sharded change feed watches its client's event bus
   requires com.fasterxml.jackson.databind;
   requires org.slf4j;
   requires static transitive org.jspecify;

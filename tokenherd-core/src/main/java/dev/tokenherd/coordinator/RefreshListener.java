@@ -55,9 +55,13 @@ public interface RefreshListener {
   default void onFencedWriteRejected(TokenKey key, long fence) {}
 
   /**
-   * This worker stored a new version, but fewer replicas confirmed it than the store was told to
-   * wait for: a failover to a replica that missed it would lose the rotation. The write itself
-   * stands; the next refresh after such a failover is reported as a {@link LostRotationException}.
+   * This worker stored a new version, or the refresh mark it writes before a token request, but
+   * fewer replicas confirmed it than the store was told to wait for. For a new version: a failover
+   * to a replica that missed it would lose the rotation; the write itself stands, and the next
+   * refresh after such a failover is reported as a {@link LostRotationException}. For a mark (its
+   * {@code version} is the record's current one): the token request is not sent, because after a
+   * failover to a replica without the mark another worker could present the same refresh token; the
+   * mark is taken back and the refresh tried again later.
    *
    * @param key the credential
    * @param version the version written

@@ -129,6 +129,17 @@ final class RequestSender {
         .thenCompose(
             outcome -> {
               if (outcome.applied()) {
+                if (outcome.durability().isShort()) {
+                  // A failover to a replica without the mark would let the next holder present
+                  // the same refresh token, unaware this one may have: not sent, taken back.
+                  writer.reportDurability(
+                      marked.version(),
+                      outcome.durability(),
+                      " (its refresh mark, written before a token request): not sending, since a"
+                          + " failover to a replica without the mark could let another worker"
+                          + " present the same refresh token; retrying later");
+                  return takeBack(flight, marked);
+                }
                 return call(flight, lease, leaseEnd, marked, request, requestTimeout);
               }
               if (outcome.result() == WriteOutcome.Result.MARK_HELD) {

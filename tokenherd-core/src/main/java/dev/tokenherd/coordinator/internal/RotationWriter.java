@@ -282,15 +282,23 @@ final class RotationWriter {
   }
 
   private void reportDurability(long version, WriteOutcome.Durability durability) {
+    reportDurability(version, durability, "; a failover now could lose this rotation");
+  }
+
+  /**
+   * Counts, logs and reports a write confirmed by fewer replicas than the store waited for; {@code
+   * consequence} says what that means for this write. Does nothing for a confirmed write.
+   */
+  void reportDurability(long version, WriteOutcome.Durability durability, String consequence) {
     if (durability.isShort()) {
       context.counters().underReplicatedWrites.increment();
       log.warn(
-          "credential '{}': version {} confirmed by {} of {} replicas; a failover now could lose"
-              + " this rotation",
+          "credential '{}': version {} confirmed by {} of {} replicas{}",
           key,
           version,
           durability.acknowledged(),
-          durability.requested());
+          durability.requested(),
+          consequence);
       context.notifyListener(
           l ->
               l.onUnderReplicatedWrite(

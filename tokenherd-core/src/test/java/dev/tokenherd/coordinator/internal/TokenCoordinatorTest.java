@@ -24,6 +24,8 @@ import dev.tokenherd.coordinator.spi.TokenEndpointException.Kind;
 import dev.tokenherd.coordinator.spi.TokenRecord;
 import dev.tokenherd.coordinator.spi.TokenRequest;
 import dev.tokenherd.coordinator.spi.TokenStatus;
+import dev.tokenherd.coordinator.spi.TokenStore;
+import dev.tokenherd.coordinator.spi.WriteOutcome;
 import dev.tokenherd.coordinator.testing.RecordingListener;
 import dev.tokenherd.coordinator.testing.ScriptedTokenEndpoint;
 import dev.tokenherd.coordinator.testing.VirtualFleet;
@@ -35,6 +37,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -827,25 +832,34 @@ final class TokenCoordinatorTest {
     assertThat(seeded.version()).isEqualTo(1);
   }
 
+  /** A store whose writes are confirmed by no replica of the one asked for, where {@code short}. */
+  private TokenStore shortWhere(Predicate<TokenRecord> isShort) {
+    return new SimpleForwardingTokenStore(fleet.store) {
+      @Override
+      public CompletionStage<dev.tokenherd.coordinator.spi.WriteOutcome> compareAndSet(
+          TokenKey key, long expectedVersion, TokenRecord next) {
+        return super.compareAndSet(key, expectedVersion, next)
+            .thenApply(
+                o ->
+                    new WriteOutcome(
+                        o.result(),
+                        o.current(),
+                        new WriteOutcome.Durability(1, isShort.test(next) ? 0 : 1)));
+      }
+    };
+  }
+
   @Test
-  void shortReplication_isCountedAndReportedButTheWriteStands() {
-    var shortStore =
-        new SimpleForwardingTokenStore(fleet.store) {
-          @Override
-          public java.util.concurrent.CompletionStage<dev.tokenherd.coordinator.spi.WriteOutcome>
-              compareAndSet(TokenKey key, long expectedVersion, TokenRecord next) {
-            return super.compareAndSet(key, expectedVersion, next)
-                .thenApply(
-                    o ->
-                        new dev.tokenherd.coordinator.spi.WriteOutcome(
-                            o.result(),
-                            o.current(),
-                            new dev.tokenherd.coordinator.spi.WriteOutcome.Durability(1, 0)));
-          }
-        };
+  void shortReplication_ofARotation_isCountedAndReportedButTheWriteStands() {
     TokenCoordinator c =
         fleet
-            .worker("w", policy, listener, shortStore, fleet.lock, fleet.feed)
+            .worker(
+                "w",
+                policy,
+                listener,
+                shortWhere(next -> next.version() > 1 && next.refreshing() == null),
+                fleet.lock,
+                fleet.feed)
             .coordinator(TokenKey.of("replicated"), endpoint);
     c.seed(fleet.tokens("access-0", "refresh-0", HOUR)).join();
     endpoint.issue(HOUR);
@@ -853,5 +867,42 @@ final class TokenCoordinatorTest {
     assertThat(done(c.rejected("access-0")).value()).isEqualTo("access-1");
     assertThat(c.stats().underReplicatedWrites()).isEqualTo(1);
     assertThat(listener.events()).contains("under-replicated replicated v2 0/1");
+  }
+
+  @Test
+  void shortReplication_ofTheRefreshMark_sendsNoRequestUntilAReplicaConfirmsIt() {
+    AtomicBoolean replicasDown = new AtomicBoolean(true);
+    TokenCoordinator c =
+        fleet
+            .worker(
+                "w",
+                policy,
+                listener,
+                shortWhere(next -> replicasDown.get() && next.refreshing() != null),
+                fleet.lock,
+                fleet.feed)
+            .coordinator(TokenKey.of("replicated"), endpoint);
+    c.seed(fleet.tokens("access-0", "refresh-0", HOUR)).join();
+    endpoint.issue(HOUR);
+
+    fleet.advance(Duration.ofMinutes(46)); // past 75 % of the hour: refresh ahead
+    assertThat(c.accessToken()).isEqualTo("access-0");
+    fleet.advance(Duration.ofSeconds(2));
+
+    // A failover to a replica without the mark could let another worker present refresh-0 too.
+    assertThat(endpoint.requests()).isEmpty();
+    assertThat(c.stats().underReplicatedWrites()).isPositive();
+    assertThat(listener.events()).contains("under-replicated replicated v1 0/1");
+    assertThat(stored().map(TokenRecord::refreshing)).as("the mark was taken back").isEmpty();
+    assertThat(c.accessToken()).as("still served while the refresh waits").isEqualTo("access-0");
+
+    replicasDown.set(false);
+    for (int i = 0; i < 600 && endpoint.requests().isEmpty(); i++) {
+      String unused = c.accessToken();
+      fleet.advance(Duration.ofMillis(500));
+    }
+    assertThat(endpoint.requests()).hasSize(1);
+    assertThat(endpoint.requests().get(0).refreshToken()).isEqualTo("refresh-0");
+    assertThat(done(c.tokenAsync()).value()).isEqualTo("access-1");
   }
 }

@@ -1,10 +1,13 @@
 package dev.tokenherd.coordinator.redis;
 
+import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
-import io.lettuce.core.RedisURI;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.cluster.ClusterClientOptions;
+import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
+import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.Delay;
 import java.time.Duration;
@@ -12,8 +15,12 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.redisson.Redisson;
 import org.redisson.api.RedissonClient;
+import org.redisson.config.BaseConfig;
+import org.redisson.config.BaseMasterSlaveServersConfig;
 import org.redisson.config.Config;
 import org.redisson.config.EqualJitterDelay;
+import org.redisson.config.ReadMode;
+import org.redisson.config.SubscriptionMode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,6 +39,13 @@ final class BackendClients {
 
   static final Duration RECONNECT_DELAY_MAX = Duration.ofSeconds(2);
 
+  /**
+   * How often the clients re-read a cluster's or a Sentinel group's topology even when nothing told
+   * them it changed. Lettuce also refreshes at once on {@code MOVED}, {@code ASK} and persistent
+   * reconnection failures; Redisson scans on this period only.
+   */
+  static final Duration TOPOLOGY_REFRESH = Duration.ofSeconds(1);
+
   private static final Logger log = LoggerFactory.getLogger(RedisBackend.class);
 
   private final Duration commandTimeout;
@@ -49,10 +63,12 @@ final class BackendClients {
   }
 
   /**
-   * Creates a Lettuce client, with client resources of its own. Adds what must be shut down to
-   * {@code owned}: the client at the front, its resources at the end, so that they go last.
+   * Creates a Lettuce client, with client resources of its own: a {@link RedisClusterClient} for a
+   * cluster, else a {@link RedisClient} (for Sentinel, one that asks the sentinels for the master
+   * at every connection and reconnection). Adds what must be shut down to {@code owned}: the client
+   * at the front, its resources at the end, so that they go last.
    */
-  RedisClient lettuce(RedisTarget target, List<AutoCloseable> owned) {
+  AbstractRedisClient lettuce(RedisTarget target, List<AutoCloseable> owned) {
     ClientResources resources =
         ClientResources.builder()
             .ioThreadPoolSize(2)
@@ -62,16 +78,47 @@ final class BackendClients {
                     RECONNECT_DELAY_MIN, RECONNECT_DELAY_MAX, 100, TimeUnit.MILLISECONDS))
             .build();
     owned.add(() -> resources.shutdown(0, 2, TimeUnit.SECONDS).get());
-    RedisURI withTimeout = RedisURI.builder(target.uri()).withTimeout(commandTimeout).build();
-    RedisClient client = RedisClient.create(resources, withTimeout);
+    SocketOptions socket =
+        SocketOptions.builder().connectTimeout(connectTimeout).keepAlive(true).build();
+    if (target.topology() == RedisTarget.Topology.CLUSTER) {
+      RedisClusterClient client =
+          RedisClusterClient.create(
+              resources,
+              target.clusterUris().stream()
+                  .map(
+                      uri ->
+                          io.lettuce.core.RedisURI.builder(uri).withTimeout(commandTimeout).build())
+                  .toList());
+      owned.add(0, () -> client.shutdown(Duration.ZERO, Duration.ofSeconds(2)));
+      client.setOptions(
+          ClusterClientOptions.builder()
+              .autoReconnect(true)
+              .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+              .timeoutOptions(TimeoutOptions.enabled(commandTimeout))
+              .socketOptions(socket)
+              .topologyRefreshOptions(
+                  ClusterTopologyRefreshOptions.builder()
+                      // Adaptive refresh (on MOVED, ASK, failed reconnections, an uncovered slot
+                      // or an unknown node) is on by default since Lettuce 7.
+                      .adaptiveRefreshTriggersTimeout(TOPOLOGY_REFRESH)
+                      .enablePeriodicRefresh(TOPOLOGY_REFRESH)
+                      .build())
+              .build());
+      return client;
+    }
+    RedisClient client =
+        RedisClient.create(
+            resources,
+            io.lettuce.core.RedisURI.builder(target.lettuceUri())
+                .withTimeout(commandTimeout)
+                .build());
     owned.add(0, () -> client.shutdown(Duration.ZERO, Duration.ofSeconds(2)));
     client.setOptions(
         ClientOptions.builder()
             .autoReconnect(true)
             .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
             .timeoutOptions(TimeoutOptions.enabled(commandTimeout))
-            .socketOptions(
-                SocketOptions.builder().connectTimeout(connectTimeout).keepAlive(true).build())
+            .socketOptions(socket)
             .build());
     return client;
   }
@@ -84,22 +131,43 @@ final class BackendClients {
   }
 
   private Config redissonConfig(RedisTarget target) {
-    RedisURI uri = target.uri();
     Config config = new Config();
     config.setNettyThreads(4);
     config.setThreads(2);
-    config
-        .useSingleServer()
-        .setAddress((uri.isSsl() ? "rediss://" : "redis://") + uri.getHost() + ":" + uri.getPort())
-        .setDatabase(uri.getDatabase())
-        .setConnectionMinimumIdleSize(1)
-        .setConnectionPoolSize(4)
-        .setSubscriptionConnectionMinimumIdleSize(0)
-        .setSubscriptionConnectionPoolSize(1)
-        .setTimeout(millis(commandTimeout))
-        .setConnectTimeout(millis(connectTimeout))
-        .setRetryAttempts(0)
-        .setReconnectionDelay(new EqualJitterDelay(RECONNECT_DELAY_MIN, RECONNECT_DELAY_MAX));
+    List<String> addresses = target.redissonAddresses();
+    switch (target.topology()) {
+      case STANDALONE ->
+          failFast(
+              config
+                  .useSingleServer()
+                  .setAddress(addresses.get(0))
+                  .setDatabase(target.database())
+                  .setConnectionMinimumIdleSize(1)
+                  .setConnectionPoolSize(4)
+                  .setSubscriptionConnectionMinimumIdleSize(0)
+                  .setSubscriptionConnectionPoolSize(1));
+      case SENTINEL -> {
+        var sentinel =
+            config
+                .useSentinelServers()
+                .setMasterName(target.masterName())
+                .setDatabase(target.database())
+                .setScanInterval(millis(TOPOLOGY_REFRESH));
+        addresses.forEach(sentinel::addSentinelAddress);
+        if (target.sentinelUsername() != null) {
+          sentinel.setSentinelUsername(target.sentinelUsername());
+        }
+        if (target.sentinelPassword() != null) {
+          sentinel.setSentinelPassword(target.sentinelPassword());
+        }
+        failFast(mastersOnly(sentinel));
+      }
+      case CLUSTER -> {
+        var cluster = config.useClusterServers().setScanInterval(millis(TOPOLOGY_REFRESH));
+        addresses.forEach(cluster::addNodeAddress);
+        failFast(mastersOnly(cluster));
+      }
+    }
     config.setTcpKeepAlive(true);
     String username = target.username();
     if (username != null) {
@@ -112,8 +180,33 @@ final class BackendClients {
     return config;
   }
 
+  /**
+   * Reads and subscriptions on masters only (the lock's scripts write anyway), with small pools and
+   * no idle connections to replicas.
+   */
+  private static <T extends BaseMasterSlaveServersConfig<T>> T mastersOnly(T servers) {
+    return servers
+        .setReadMode(ReadMode.MASTER)
+        .setSubscriptionMode(SubscriptionMode.MASTER)
+        .setMasterConnectionMinimumIdleSize(1)
+        .setMasterConnectionPoolSize(4)
+        .setSlaveConnectionMinimumIdleSize(0)
+        .setSlaveConnectionPoolSize(1)
+        .setSubscriptionConnectionMinimumIdleSize(0)
+        .setSubscriptionConnectionPoolSize(1);
+  }
+
+  /** The timeouts, no retries of Redisson's own (the engine owns retries), short reconnects. */
+  private <T extends BaseConfig<T>> void failFast(T servers) {
+    servers
+        .setTimeout(millis(commandTimeout))
+        .setConnectTimeout(millis(connectTimeout))
+        .setRetryAttempts(0)
+        .setReconnectionDelay(new EqualJitterDelay(RECONNECT_DELAY_MIN, RECONNECT_DELAY_MAX));
+  }
+
   /** Warns once if a caller's client buffers commands while disconnected. */
-  static void warnIfBuffering(RedisClient client) {
+  static void warnIfBuffering(AbstractRedisClient client) {
     ClientOptions options = client.getOptions();
     if (options.getDisconnectedBehavior() != ClientOptions.DisconnectedBehavior.REJECT_COMMANDS
         && options.isAutoReconnect()) {

@@ -10,6 +10,8 @@ import dev.tokenherd.coordinator.spi.ChangeFeed.Listener;
 import dev.tokenherd.coordinator.spi.ChangeFeed.Subscription;
 import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisConnectionStateListener;
+import io.lettuce.core.cluster.event.ClusterTopologyChangedEvent;
+import io.lettuce.core.event.connection.DisconnectedEvent;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.net.SocketAddress;
@@ -26,6 +28,7 @@ import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
 
 /**
  * The subscriptions of a {@link RedisChangeFeed} on its pub/sub connection: which channels it
@@ -33,6 +36,16 @@ import org.slf4j.LoggerFactory;
  * across failed {@code SUBSCRIBE}s and reconnections and deliver each channel's messages. The class
  * documentation of {@link RedisChangeFeed} says what listeners see. Logs under the feed's category,
  * the one users configure.
+ *
+ * <p><b>Sharded</b> (a Redis Cluster): channels are shard channels ({@code SSUBSCRIBE}), each sent
+ * alone (two credentials' channels may live in different slots), and Lettuce routes each to the
+ * master of its slot over a connection of its own to that node. When that master fails, its
+ * subscriptions go with it and nothing says so on the feed's own connection; when its slot moves or
+ * it becomes a replica, Redis ends them ({@code SUNSUBSCRIBE} pushed to the client). So a sharded
+ * feed also watches its client's events: after any disconnection or topology change every channel
+ * is marked as possibly missed and subscribed again (a live subscription just confirms again), and
+ * a channel Redis ended is subscribed again; its listeners get {@link
+ * dev.tokenherd.coordinator.spi.ChangeFeed.Listener#onGap} once it is confirmed.
  */
 final class FeedSubscriptions extends RedisPubSubAdapter<String, String>
     implements RedisConnectionStateListener {
@@ -43,7 +56,9 @@ final class FeedSubscriptions extends RedisPubSubAdapter<String, String>
 
   private final RedisKeys keys;
   private final StatefulRedisPubSubConnection<String, String> pubSub;
+  private final boolean sharded;
   private final ScheduledExecutorService scheduler;
+  private final @Nullable Disposable clientEvents;
 
   /** Mutated only under {@code this}; read lock-free by message delivery. */
   private final Map<String, Channel> channels = new ConcurrentHashMap<>();
@@ -60,11 +75,38 @@ final class FeedSubscriptions extends RedisPubSubAdapter<String, String>
    *
    * @param keys the key layout
    * @param pubSub the feed's pub/sub connection
+   * @param sharded whether channels are a cluster's shard channels
    */
-  FeedSubscriptions(RedisKeys keys, StatefulRedisPubSubConnection<String, String> pubSub) {
+  FeedSubscriptions(
+      RedisKeys keys, StatefulRedisPubSubConnection<String, String> pubSub, boolean sharded) {
     this.keys = keys;
     this.pubSub = pubSub;
+    this.sharded = sharded;
     this.scheduler = pubSub.getResources().eventExecutorGroup();
+    this.clientEvents =
+        sharded
+            ? pubSub
+                .getResources()
+                .eventBus()
+                .get()
+                .filter(
+                    e -> e instanceof DisconnectedEvent || e instanceof ClusterTopologyChangedEvent)
+                .subscribe(e -> onClusterEvent(), e -> log.debug("client events ended", e))
+            : null;
+  }
+
+  /** A connection of the client dropped or the cluster changed: subscribe every channel again. */
+  private void onClusterEvent() {
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      for (Channel channel : channels.values()) {
+        channel.confirmed = false;
+        channel.gap = true;
+      }
+    }
+    scheduleResubscribe(Duration.ofMillis(50));
   }
 
   /**
@@ -126,6 +168,9 @@ final class FeedSubscriptions extends RedisPubSubAdapter<String, String>
       names = List.copyOf(channels.keySet());
       channels.clear();
     }
+    if (clientEvents != null) {
+      clientEvents.dispose();
+    }
     if (!names.isEmpty() && pubSub.isOpen()) {
       sendUnsubscribe(names, "feed closed; closing the connection drops it anyway");
     }
@@ -145,26 +190,47 @@ final class FeedSubscriptions extends RedisPubSubAdapter<String, String>
     }
   }
 
-  /** Sends {@code UNSUBSCRIBE}; a failure is only logged (see the callers for why). */
+  /**
+   * Sends {@code UNSUBSCRIBE} (sharded: one {@code SUNSUBSCRIBE} per channel); a failure is only
+   * logged (see the callers for why).
+   */
   private void sendUnsubscribe(List<String> names, String why) {
-    dispatch(() -> pubSub.async().unsubscribe(names.toArray(String[]::new)))
-        .whenComplete(
-            (ignored, error) -> {
-              if (error != null) {
-                log.debug("UNSUBSCRIBE {} ({}) failed", names, why, error);
-              }
-            });
+    for (List<String> batch : batches(names)) {
+      String[] array = batch.toArray(String[]::new);
+      dispatch(
+              () ->
+                  sharded ? pubSub.async().sunsubscribe(array) : pubSub.async().unsubscribe(array))
+          .whenComplete(
+              (ignored, error) -> {
+                if (error != null) {
+                  log.debug("UNSUBSCRIBE {} ({}) failed", batch, why, error);
+                }
+              });
+    }
   }
 
-  /** Sends {@code SUBSCRIBE}; on failure marks a gap and schedules another try. Under lock. */
+  /**
+   * Sends {@code SUBSCRIBE} (sharded: one {@code SSUBSCRIBE} per channel); on failure marks a gap
+   * and schedules another try. Under lock.
+   */
   private void sendSubscribe(List<String> names) {
-    dispatch(() -> pubSub.async().subscribe(names.toArray(String[]::new)))
-        .whenComplete(
-            (ignored, error) -> {
-              if (error != null) {
-                onSubscribeFailed(names, error);
-              }
-            });
+    for (List<String> batch : batches(names)) {
+      String[] array = batch.toArray(String[]::new);
+      dispatch(() -> sharded ? pubSub.async().ssubscribe(array) : pubSub.async().subscribe(array))
+          .whenComplete(
+              (ignored, error) -> {
+                if (error != null) {
+                  onSubscribeFailed(batch, error);
+                }
+              });
+    }
+  }
+
+  /**
+   * All channels in one command, or (sharded) one each: a command's shard channels share a slot.
+   */
+  private List<List<String>> batches(List<String> names) {
+    return sharded ? names.stream().map(List::of).toList() : List.of(names);
   }
 
   private void onSubscribeFailed(List<String> names, Throwable error) {
@@ -291,11 +357,31 @@ final class FeedSubscriptions extends RedisPubSubAdapter<String, String>
   public void unsubscribed(String name, long count) {
     synchronized (this) {
       Channel channel = channels.get(name);
-      if (channel != null) {
-        // Re-subscribed while the UNSUBSCRIBE was in flight: its SUBSCRIBE confirms it again.
-        channel.confirmed = false;
+      if (channel == null) {
+        return;
       }
+      // Re-subscribed while our UNSUBSCRIBE was in flight (its SUBSCRIBE confirms it again), or
+      // ended by Redis (a shard channel whose slot moved or whose master became a replica):
+      // subscribe again, and say that messages may have been missed meanwhile.
+      channel.confirmed = false;
+      channel.gap = true;
     }
+    scheduleResubscribe(RESUBSCRIBE_DELAY);
+  }
+
+  @Override
+  public void smessage(String name, @Nullable String body) {
+    message(name, body);
+  }
+
+  @Override
+  public void ssubscribed(String name, long count) {
+    subscribed(name, count);
+  }
+
+  @Override
+  public void sunsubscribed(String name, long count) {
+    unsubscribed(name, count);
   }
 
   @Override

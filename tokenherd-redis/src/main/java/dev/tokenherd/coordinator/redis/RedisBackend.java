@@ -7,7 +7,9 @@ import dev.tokenherd.TokenHerd;
 import dev.tokenherd.coordinator.spi.ChangeFeed;
 import dev.tokenherd.coordinator.spi.RefreshLock;
 import dev.tokenherd.coordinator.spi.TokenStore;
+import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.cluster.RedisClusterClient;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,6 +30,14 @@ import org.slf4j.LoggerFactory;
  *   String bearer = billing.accessToken();
  * }
  * }</pre>
+ *
+ * <p>Three deployments: one server ({@link Builder#uri}), a Sentinel group ({@link
+ * Builder#sentinel}: the clients ask the sentinels for the master and follow a failover) and a
+ * Redis Cluster ({@link Builder#cluster}: every key and channel of a credential lives in one slot,
+ * notices travel on that slot's shard channel, and {@link Builder#waitForReplicas} waits on the
+ * replicas of the master that applied each write). {@link Builder#credentials} and {@link
+ * Builder#tls} apply to the data nodes of Sentinel and Cluster deployments, {@link
+ * Builder#sentinelCredentials} to the sentinels. docs/redis.md says what each topology survives.
  *
  * <p>Given a URI, the backend creates its Lettuce and Redisson clients configured to fail fast: a
  * command issued while Redis is unreachable is rejected at once instead of being buffered and
@@ -143,7 +153,17 @@ public final class RedisBackend implements AutoCloseable {
   /** Builds a {@link RedisBackend}. */
   public static final class Builder {
     private @Nullable RedisTarget target;
+    private RedisTarget.@Nullable Topology topology;
+    private List<String> addresses = List.of();
+    private @Nullable String masterName;
+    private @Nullable String username;
+    private @Nullable String password;
+    private @Nullable String sentinelUsername;
+    private @Nullable String sentinelPassword;
+    private boolean tls;
+    private int database;
     private @Nullable RedisClient redisClient;
+    private @Nullable RedisClusterClient redisClusterClient;
     private @Nullable RedissonClient redissonClient;
     private RedisKeys keys = RedisKeys.defaults();
     private @Nullable KeyRing keyRing;
@@ -166,7 +186,162 @@ public final class RedisBackend implements AutoCloseable {
     @CanIgnoreReturnValue
     public Builder uri(String uri) {
       this.target = RedisTarget.parse(uri);
+      this.topology = null;
       return this;
+    }
+
+    /**
+     * Connects to the master a Sentinel group monitors under {@code masterName}: the clients ask
+     * the sentinels for it at every connection, and after a failover connect to the new master. The
+     * backend creates and later closes its own clients.
+     *
+     * @param masterName the name in the sentinels' {@code sentinel monitor} line
+     * @param sentinels at least one sentinel as {@code host:port} (port 26379 if left out); give
+     *     all of them, so that the fleet starts while one is down
+     * @return this builder
+     * @throws IllegalArgumentException if the name is blank or an address is not {@code host:port}
+     */
+    @CanIgnoreReturnValue
+    public Builder sentinel(String masterName, List<String> sentinels) {
+      requireNonNull(masterName, "masterName");
+      if (masterName.isBlank()) {
+        throw new IllegalArgumentException("the master name must not be blank");
+      }
+      this.addresses = addresses(sentinels, 26379);
+      this.masterName = masterName;
+      this.topology = RedisTarget.Topology.SENTINEL;
+      this.target = null;
+      return this;
+    }
+
+    /**
+     * Connects to a Redis Cluster (Redis 7 or later: notices use sharded pub/sub). The clients
+     * learn the cluster's layout from these seed nodes, follow {@code MOVED} and {@code ASK}, and
+     * re-read the layout on redirections, failed reconnections and every second. The backend
+     * creates and later closes its own clients.
+     *
+     * @param nodes at least one node as {@code host:port} (port 6379 if left out); several, so that
+     *     the fleet starts while one is down
+     * @return this builder
+     * @throws IllegalArgumentException if an address is not {@code host:port}
+     */
+    @CanIgnoreReturnValue
+    public Builder cluster(List<String> nodes) {
+      this.addresses = addresses(nodes, 6379);
+      this.masterName = null;
+      this.topology = RedisTarget.Topology.CLUSTER;
+      this.target = null;
+      return this;
+    }
+
+    /**
+     * Authenticates to the data nodes of a {@linkplain #sentinel Sentinel} or {@linkplain #cluster
+     * Cluster} deployment (with {@link #uri}, credentials go in the URI).
+     *
+     * @param username the ACL user, or {@code null} for {@code requirepass} (the default user)
+     * @param password the password
+     * @return this builder
+     */
+    @CanIgnoreReturnValue
+    public Builder credentials(@Nullable String username, String password) {
+      this.username = username;
+      this.password = requireNonNull(password, "password");
+      return this;
+    }
+
+    /**
+     * Authenticates to the sentinels, when they require it ({@code requirepass} or an ACL user in
+     * their own configuration, separate from the data nodes').
+     *
+     * @param username the sentinels' ACL user, or {@code null} for the default user
+     * @param password their password
+     * @return this builder
+     */
+    @CanIgnoreReturnValue
+    public Builder sentinelCredentials(@Nullable String username, String password) {
+      this.sentinelUsername = username;
+      this.sentinelPassword = requireNonNull(password, "password");
+      return this;
+    }
+
+    /**
+     * Uses TLS for every connection of a Sentinel or Cluster deployment, sentinels included (with
+     * {@link #uri}, use {@code rediss://}). Certificates are checked against the JVM's trust store.
+     *
+     * @param tls whether to use TLS (default {@code false})
+     * @return this builder
+     */
+    @CanIgnoreReturnValue
+    public Builder tls(boolean tls) {
+      this.tls = tls;
+      return this;
+    }
+
+    /**
+     * Selects the database of a Sentinel deployment (default 0; a cluster has only 0; with {@link
+     * #uri}, the database is the URI's path).
+     *
+     * @param database the database number, at least 0
+     * @return this builder
+     */
+    @CanIgnoreReturnValue
+    public Builder database(int database) {
+      if (database < 0) {
+        throw new IllegalArgumentException("database must not be negative: " + database);
+      }
+      this.database = database;
+      return this;
+    }
+
+    /**
+     * Uses the caller's Lettuce cluster client for the store and the feed; the backend never closes
+     * it. Configure it as {@link #redisClient} says, with topology refresh on ({@code
+     * ClusterTopologyRefreshOptions}: adaptive triggers and a periodic refresh), so that it follows
+     * a failover.
+     *
+     * @param redisClusterClient the client; it takes precedence over the topology settings for the
+     *     store and the feed
+     * @return this builder
+     */
+    @CanIgnoreReturnValue
+    public Builder redisClusterClient(RedisClusterClient redisClusterClient) {
+      this.redisClusterClient = requireNonNull(redisClusterClient, "redisClusterClient");
+      return this;
+    }
+
+    private static List<String> addresses(List<String> given, int defaultPort) {
+      requireNonNull(given, "addresses");
+      if (given.isEmpty()) {
+        throw new IllegalArgumentException("give at least one host:port address");
+      }
+      // Parsed now, so that a bad address fails here rather than at build().
+      return given.stream()
+          .map(a -> RedisTarget.HostPort.parse(a, defaultPort).toString())
+          .toList();
+    }
+
+    /** The target the topology settings describe, or the URI's; {@code null} if neither. */
+    private @Nullable RedisTarget target() {
+      if (topology == null) {
+        if (target != null && (username != null || password != null || tls || database != 0)) {
+          throw new IllegalStateException(
+              "with uri(...), put credentials, TLS (rediss://) and the database in the URI;"
+                  + " credentials(...), tls(...) and database(...) are for sentinel(...) and"
+                  + " cluster(...)");
+        }
+        return target;
+      }
+      int defaultPort = topology == RedisTarget.Topology.SENTINEL ? 26379 : 6379;
+      return new RedisTarget(
+          topology,
+          addresses.stream().map(a -> RedisTarget.HostPort.parse(a, defaultPort)).toList(),
+          masterName,
+          username,
+          password,
+          sentinelUsername,
+          sentinelPassword,
+          tls,
+          database);
     }
 
     /**
@@ -318,16 +493,22 @@ public final class RedisBackend implements AutoCloseable {
      *     which); nothing is left open
      */
     public RedisBackend build() {
-      RedisTarget target = this.target;
-      if (target == null && (redisClient == null || redissonClient == null)) {
+      RedisTarget target = target();
+      if (redisClient != null && redisClusterClient != null) {
         throw new IllegalStateException(
-            "set uri(...), or both redisClient(...) and redissonClient(...)");
+            "set redisClient(...) or redisClusterClient(...), not both");
+      }
+      boolean lettuceGiven = redisClient != null || redisClusterClient != null;
+      if (target == null && (!lettuceGiven || redissonClient == null)) {
+        throw new IllegalStateException(
+            "set uri(...), sentinel(...) or cluster(...); or a Lettuce client (redisClient(...) or"
+                + " redisClusterClient(...)) and redissonClient(...)");
       }
       BackendClients clients = new BackendClients(commandTimeout, connectTimeout);
       List<AutoCloseable> owned = new ArrayList<>();
       boolean checking = false;
       try {
-        RedisClient lettuce = redisClient;
+        AbstractRedisClient lettuce = redisClient != null ? redisClient : redisClusterClient;
         if (lettuce == null) {
           lettuce = clients.lettuce(requireNonNull(target), owned);
         } else {
@@ -337,7 +518,11 @@ public final class RedisBackend implements AutoCloseable {
         if (redisson == null) {
           redisson = clients.redisson(requireNonNull(target), owned);
         }
-        RedisTokenStore.Builder store = RedisTokenStore.builder(lettuce).keys(keys);
+        RedisTokenStore.Builder store =
+            (lettuce instanceof RedisClusterClient cluster
+                    ? RedisTokenStore.builder(cluster)
+                    : RedisTokenStore.builder((RedisClient) lettuce))
+                .keys(keys);
         if (keyRing != null) {
           store.keyRing(keyRing);
         }
@@ -348,17 +533,25 @@ public final class RedisBackend implements AutoCloseable {
         owned.add(0, tokenStore);
         EvictionPolicyCheck policyCheck = new EvictionPolicyCheck(acceptedPolicy);
         checking = true;
-        policyCheck.check(
-            tokenStore.readConnection(),
-            redisClient == null
-                ? requireNonNull(target).address()
-                : EvictionPolicyCheck.GIVEN_LETTUCE);
-        if (redisClient != null || redissonClient != null) {
-          // Created from one URI, both clients talk to one server; given, they may not.
+        var single = tokenStore.readConnection();
+        if (single != null) {
+          policyCheck.check(
+              single,
+              lettuceGiven ? EvictionPolicyCheck.GIVEN_LETTUCE : requireNonNull(target).address());
+        }
+        if (single == null
+            || lettuceGiven
+            || redissonClient != null
+            || requireNonNull(target).topology() != RedisTarget.Topology.STANDALONE) {
+          // Created from one URI, both clients talk to one server; given, they may not. Every
+          // master of a cluster, and a Sentinel group's current master, through Redisson.
           policyCheck.check(redisson);
         }
         checking = false;
-        RedisChangeFeed changeFeed = RedisChangeFeed.create(lettuce, keys);
+        RedisChangeFeed changeFeed =
+            lettuce instanceof RedisClusterClient cluster
+                ? RedisChangeFeed.create(cluster, keys)
+                : RedisChangeFeed.create((RedisClient) lettuce, keys);
         owned.add(0, changeFeed);
         RedissonRefreshLock refreshLock = new RedissonRefreshLock(redisson, keys);
         policyCheck.report(log);

@@ -8,15 +8,23 @@ import dev.tokenherd.coordinator.redis.internal.ChangeMessage;
 import dev.tokenherd.coordinator.spi.ChangeFeed;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisConnectionStateListener;
+import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.cluster.pubsub.StatefulRedisClusterPubSubConnection;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.pubsub.RedisPubSubListener;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
 
 /**
  * A {@link ChangeFeed} on Redis pub/sub through Lettuce: one pub/sub connection per feed (one feed
@@ -42,6 +50,12 @@ import org.slf4j.LoggerFactory;
  * must not block (no store reads, no joins): hand work to an executor. A listener that throws is
  * logged and does not affect other listeners or the connection.
  *
+ * <p><b>On a Redis Cluster</b> ({@link #create(RedisClusterClient, RedisKeys)}) the channels are
+ * shard channels ({@code SSUBSCRIBE} / {@code SPUBLISH}, Redis 7): a notice stays on the shard that
+ * holds its credential instead of being broadcast to every node, and each subscription is made on
+ * the master of its slot. When that master fails or the slot moves, the subscription is made again
+ * on the new owner and its listeners get {@link Listener#onGap}.
+ *
  * <p>The client must keep {@code autoReconnect} on (the default). Its {@code DisconnectedBehavior}
  * may be {@code REJECT_COMMANDS}: subscriptions made while disconnected are retried. The client is
  * shared and never shut down here; {@link #close()} closes only this feed's connections.
@@ -51,17 +65,24 @@ public final class RedisChangeFeed implements ChangeFeed, AutoCloseable {
 
   private final RedisKeys keys;
   private final StatefulRedisPubSubConnection<String, String> pubSub;
-  private final StatefulRedisConnection<String, String> publisher;
+  private final StatefulConnection<String, String> publisher;
+  private final RedisClusterAsyncCommands<String, String> publishing;
+  private final boolean sharded;
   private final FeedSubscriptions subscriptions;
+  private final List<Disposable> connected = new ArrayList<>();
 
   private RedisChangeFeed(
       RedisKeys keys,
       StatefulRedisPubSubConnection<String, String> pubSub,
-      StatefulRedisConnection<String, String> publisher) {
+      StatefulConnection<String, String> publisher,
+      RedisClusterAsyncCommands<String, String> publishing,
+      boolean sharded) {
     this.keys = keys;
     this.pubSub = pubSub;
     this.publisher = publisher;
-    this.subscriptions = new FeedSubscriptions(keys, pubSub);
+    this.publishing = publishing;
+    this.sharded = sharded;
+    this.subscriptions = new FeedSubscriptions(keys, pubSub, sharded);
   }
 
   /**
@@ -83,9 +104,44 @@ public final class RedisChangeFeed implements ChangeFeed, AutoCloseable {
       pubSub.close();
       throw e;
     }
-    RedisChangeFeed feed = new RedisChangeFeed(keys, pubSub, publisher);
-    pubSub.addListener((RedisPubSubListener<String, String>) feed.subscriptions);
-    pubSub.addListener((RedisConnectionStateListener) feed.subscriptions);
+    return listening(new RedisChangeFeed(keys, pubSub, publisher, publisher.async(), false));
+  }
+
+  /**
+   * Opens a feed on a Redis Cluster, on shard channels (Redis 7): connects its pub/sub connection
+   * and its publishing connection.
+   *
+   * @param client the Lettuce cluster client, with topology refresh on; shared, never shut down by
+   *     the feed
+   * @param keys the key layout
+   * @return the feed; close it when the worker stops
+   * @throws io.lettuce.core.RedisConnectionException if the cluster cannot be reached now
+   */
+  public static RedisChangeFeed create(RedisClusterClient client, RedisKeys keys) {
+    requireNonNull(client, "client");
+    requireNonNull(keys, "keys");
+    StatefulRedisClusterPubSubConnection<String, String> pubSub =
+        client.connectPubSub(StringCodec.UTF8);
+    StatefulRedisClusterConnection<String, String> publisher;
+    try {
+      publisher = client.connect(StringCodec.UTF8);
+    } catch (RuntimeException e) {
+      pubSub.close();
+      throw e;
+    }
+    RedisChangeFeed feed = new RedisChangeFeed(keys, pubSub, publisher, publisher.async(), true);
+    feed.connected.add(
+        MasterConnections.keep(
+            pubSub.getResources(), pubSub::getPartitions, pubSub::getConnectionAsync));
+    feed.connected.add(
+        MasterConnections.keep(
+            publisher.getResources(), publisher::getPartitions, publisher::getConnectionAsync));
+    return listening(feed);
+  }
+
+  private static RedisChangeFeed listening(RedisChangeFeed feed) {
+    feed.pubSub.addListener((RedisPubSubListener<String, String>) feed.subscriptions);
+    feed.pubSub.addListener((RedisConnectionStateListener) feed.subscriptions);
     return feed;
   }
 
@@ -117,7 +173,9 @@ public final class RedisChangeFeed implements ChangeFeed, AutoCloseable {
       return CompletableFuture.failedFuture(new IllegalStateException("change feed is closed"));
     }
     String channel = keys.changed(key);
-    return dispatch(() -> publisher.async().publish(channel, body)).thenApply(receivers -> null);
+    return dispatch(
+            () -> sharded ? publishing.spublish(channel, body) : publishing.publish(channel, body))
+        .thenApply(receivers -> null);
   }
 
   /**
@@ -150,11 +208,12 @@ public final class RedisChangeFeed implements ChangeFeed, AutoCloseable {
     if (!subscriptions.close()) {
       return;
     }
+    connected.forEach(Disposable::dispose);
     closeQuietly(pubSub);
     closeQuietly(publisher);
   }
 
-  private static void closeQuietly(StatefulRedisConnection<String, String> connection) {
+  private static void closeQuietly(StatefulConnection<String, String> connection) {
     try {
       connection.close();
     } catch (RuntimeException e) {

@@ -18,8 +18,10 @@ import dev.tokenherd.coordinator.spi.TokenStore;
 import dev.tokenherd.coordinator.spi.WriteOutcome;
 import dev.tokenherd.coordinator.spi.WriteOutcome.Durability;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.codec.StringCodec;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -29,6 +31,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -95,18 +98,12 @@ public final class RedisTokenStore implements TokenStore, FleetTime, AutoCloseab
   private final RedisKeys keys;
   private final RecordCodec codec;
   private final int replicas;
-  private final StatefulRedisConnection<String, String> reads;
-  private final StatefulRedisConnection<String, String> writes;
-  private final List<StatefulRedisConnection<String, String>> owned;
+  private final StoreConnections connections;
   private final @Nullable KeyRing keyRing;
   private final WriteJudge judge;
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  private RedisTokenStore(
-      Builder builder,
-      StatefulRedisConnection<String, String> reads,
-      StatefulRedisConnection<String, String> writes,
-      List<StatefulRedisConnection<String, String>> owned) {
+  private RedisTokenStore(Builder builder, StoreConnections connections) {
     this.keys = builder.keys;
     this.keyRing = builder.keyRing;
     KeyRing ring = builder.keyRing;
@@ -116,12 +113,13 @@ public final class RedisTokenStore implements TokenStore, FleetTime, AutoCloseab
                 ? null
                 : new SecretCipher(ring.primaryId(), ring.copyOfKeys(), new SecureRandom()));
     this.replicas = builder.replicas;
-    this.reads = reads;
-    this.writes = writes;
-    this.owned = List.copyOf(owned);
+    this.connections = connections;
     this.judge =
         new WriteJudge(
-            keys, codec, writes, new ReplicaWait(keys, writes, replicas, builder.replicaTimeout));
+            keys,
+            codec,
+            connections,
+            new ReplicaWait(keys, connections, replicas, builder.replicaTimeout));
   }
 
   /**
@@ -132,7 +130,21 @@ public final class RedisTokenStore implements TokenStore, FleetTime, AutoCloseab
    * @return the builder
    */
   public static Builder builder(RedisClient client) {
-    return new Builder(requireNonNull(client, "client"), null);
+    return new Builder(requireNonNull(client, "client"), null, null);
+  }
+
+  /**
+   * Returns a builder for a store on a Redis Cluster that opens its own connections from {@code
+   * client} and closes them (never the client) in {@link #close()}. Each command goes to the master
+   * of its credential's slot (every key of a credential shares one hash tag); new versions are
+   * published on shard channels ({@code SPUBLISH}, Redis 7), and with {@link
+   * Builder#waitForReplicas} each write waits for the replicas of the master that applied it.
+   *
+   * @param client a cluster client configured to fail fast (see the class documentation)
+   * @return the builder
+   */
+  public static Builder builder(RedisClusterClient client) {
+    return new Builder(null, requireNonNull(client, "client"), null);
   }
 
   /**
@@ -145,7 +157,7 @@ public final class RedisTokenStore implements TokenStore, FleetTime, AutoCloseab
    * @return the builder
    */
   public static Builder builder(StatefulRedisConnection<String, String> connection) {
-    return new Builder(null, requireNonNull(connection, "connection"));
+    return new Builder(null, null, requireNonNull(connection, "connection"));
   }
 
   /**
@@ -157,15 +169,18 @@ public final class RedisTokenStore implements TokenStore, FleetTime, AutoCloseab
     return keys;
   }
 
-  /** Returns the connection reads go through; {@link RedisBackend} checks the server on it. */
-  StatefulRedisConnection<String, String> readConnection() {
-    return reads;
+  /**
+   * Returns the connection reads go through on a single server, where {@link RedisBackend} checks
+   * the server; {@code null} on a cluster.
+   */
+  @Nullable StatefulRedisConnection<String, String> readConnection() {
+    return connections.single();
   }
 
   @Override
   public CompletionStage<Optional<TokenRecord>> read(TokenKey key) {
     requireNonNull(key, "key");
-    return dispatch(() -> reads.async().hgetall(keys.record(key)))
+    return dispatch(() -> connections.reads().hgetall(keys.record(key)))
         .handle(
             (fields, error) -> {
               if (error != null) {
@@ -185,7 +200,7 @@ public final class RedisTokenStore implements TokenStore, FleetTime, AutoCloseab
    */
   @Override
   public CompletionStage<Instant> now() {
-    return dispatch(() -> reads.async().time())
+    return dispatch(() -> connections.reads().time())
         .thenApply(
             time -> {
               if (time == null || time.size() != 2) {
@@ -207,7 +222,7 @@ public final class RedisTokenStore implements TokenStore, FleetTime, AutoCloseab
     boolean publishInScript = contentChange && replicas == 0;
     String channel = keys.changed(key);
     Map<String, String> fields = codec.encode(next, keys.associatedData(key));
-    RedisAsyncCommands<String, String> commands = writes.async();
+    RedisClusterAsyncCommands<String, String> commands = connections.writes();
     return dispatch(
             () ->
                 CompareAndSetScript.run(
@@ -217,7 +232,9 @@ public final class RedisTokenStore implements TokenStore, FleetTime, AutoCloseab
                     next,
                     fields,
                     /* publishOn= */ publishInScript ? channel : null,
-                    /* announceOn= */ next.version() == expectedVersion ? channel : null))
+                    /* announceOn= */ next.version() == expectedVersion ? channel : null,
+                    connections.sharded(),
+                    /* reportNode= */ connections.sharded() && replicas > 0))
         // What the reply, or a re-read after a timeout, says happened; then WAIT if configured.
         .handle(
             (reply, error) ->
@@ -229,9 +246,7 @@ public final class RedisTokenStore implements TokenStore, FleetTime, AutoCloseab
   @Override
   public void close() {
     if (closed.compareAndSet(false, true)) {
-      for (StatefulRedisConnection<String, String> connection : owned) {
-        connection.close();
-      }
+      connections.close();
     }
   }
 
@@ -249,6 +264,7 @@ public final class RedisTokenStore implements TokenStore, FleetTime, AutoCloseab
   /** Builds a {@link RedisTokenStore}. Not thread-safe. */
   public static final class Builder {
     private final @Nullable RedisClient client;
+    private final @Nullable RedisClusterClient clusterClient;
     private final @Nullable StatefulRedisConnection<String, String> connection;
     private RedisKeys keys = RedisKeys.defaults();
     private @Nullable KeyRing keyRing;
@@ -257,8 +273,10 @@ public final class RedisTokenStore implements TokenStore, FleetTime, AutoCloseab
 
     private Builder(
         @Nullable RedisClient client,
+        @Nullable RedisClusterClient clusterClient,
         @Nullable StatefulRedisConnection<String, String> connection) {
       this.client = client;
+      this.clusterClient = clusterClient;
       this.connection = connection;
     }
 
@@ -329,21 +347,38 @@ public final class RedisTokenStore implements TokenStore, FleetTime, AutoCloseab
     public RedisTokenStore build() {
       StatefulRedisConnection<String, String> given = connection;
       if (given != null) {
-        return new RedisTokenStore(this, given, given, List.of());
+        return new RedisTokenStore(this, StoreConnections.single(given, given, List.of()));
       }
-      RedisClient from = requireNonNull(client);
-      StatefulRedisConnection<String, String> reads = from.connect(StringCodec.UTF8);
+      RedisClusterClient cluster = clusterClient;
+      return new RedisTokenStore(
+          this,
+          cluster != null
+              ? open(() -> cluster.connect(StringCodec.UTF8), StoreConnections::cluster)
+              : open(
+                  () -> requireNonNull(client).connect(StringCodec.UTF8),
+                  StoreConnections::single));
+    }
+
+    /** Opens one connection, or two when writes wait for replicas; none is left open on failure. */
+    private <C extends StatefulConnection<String, String>> StoreConnections open(
+        Supplier<C> connect, Connections<C> connections) {
+      C reads = connect.get();
       if (replicas == 0) {
-        return new RedisTokenStore(this, reads, reads, List.of(reads));
+        return connections.of(reads, reads, List.of(reads));
       }
-      StatefulRedisConnection<String, String> writes;
+      C writes;
       try {
-        writes = from.connect(StringCodec.UTF8);
+        writes = connect.get();
       } catch (RuntimeException e) {
         reads.close();
         throw e;
       }
-      return new RedisTokenStore(this, reads, writes, List.of(reads, writes));
+      return connections.of(reads, writes, List.of(reads, writes));
+    }
+
+    /** How a store's connections of one kind become its {@link StoreConnections}. */
+    private interface Connections<C> {
+      StoreConnections of(C reads, C writes, List<C> owned);
     }
   }
 }

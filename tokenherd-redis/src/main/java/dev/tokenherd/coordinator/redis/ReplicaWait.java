@@ -10,8 +10,7 @@ import dev.tokenherd.coordinator.spi.TokenRecord;
 import dev.tokenherd.coordinator.spi.WriteOutcome;
 import dev.tokenherd.coordinator.spi.WriteOutcome.Durability;
 import dev.tokenherd.coordinator.spi.WriteOutcome.Result;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -21,15 +20,21 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What {@link RedisTokenStore} reports for a write that is applied: at once when it waits for no
- * replica; otherwise after {@code WAIT} on the write connection, and then the {@code PUBLISH} that
- * the script left out (a script cannot {@code WAIT}), with the {@link Durability} it got. Logs
- * under the store's category, the one users configure.
+ * replica; otherwise after {@code WAIT} on the connection the write went out on ({@link
+ * StoreConnections#waitOn}), and then the {@code PUBLISH} that the script left out (a script cannot
+ * {@code WAIT}), with the {@link Durability} it got. Logs under the store's category, the one users
+ * configure.
  */
 final class ReplicaWait {
+  /**
+   * The node of a write applied earlier (a retry finds it stored): on a cluster, no WAIT target.
+   */
+  static final String UNKNOWN_NODE = "";
+
   private static final Logger log = LoggerFactory.getLogger(RedisTokenStore.class);
 
   private final RedisKeys keys;
-  private final StatefulRedisConnection<String, String> writes;
+  private final StoreConnections connections;
   private final int replicas;
   private final Duration timeout;
 
@@ -37,17 +42,13 @@ final class ReplicaWait {
    * Creates the wait.
    *
    * @param keys the key layout
-   * @param writes the connection the writes go out on; {@code WAIT} must follow them there
+   * @param connections where the writes go out; {@code WAIT} must follow them there
    * @param replicas how many replicas must confirm; 0 for no {@code WAIT}
    * @param timeout how long {@code WAIT} waits
    */
-  ReplicaWait(
-      RedisKeys keys,
-      StatefulRedisConnection<String, String> writes,
-      int replicas,
-      Duration timeout) {
+  ReplicaWait(RedisKeys keys, StoreConnections connections, int replicas, Duration timeout) {
     this.keys = keys;
-    this.writes = writes;
+    this.connections = connections;
     this.replicas = replicas;
     this.timeout = timeout;
   }
@@ -55,21 +56,44 @@ final class ReplicaWait {
   /**
    * Reports {@code next} as applied. {@code contentChange} says whether it is a new version, to be
    * announced once the replicas had their chance; {@code unannounced} why the script's own {@code
-   * PUBLISH} failed, or {@code null}.
+   * PUBLISH} failed, or {@code null}; {@code node} the cluster node that applied it, as the script
+   * said, or {@link #UNKNOWN_NODE}.
    */
   CompletionStage<WriteOutcome> applied(
-      TokenKey key, TokenRecord next, boolean contentChange, @Nullable String unannounced) {
+      TokenKey key,
+      TokenRecord next,
+      boolean contentChange,
+      @Nullable String unannounced,
+      String node) {
     if (unannounced != null) {
       log.debug("credential '{}': version {} not announced: {}", key, next.version(), unannounced);
     }
     return replicas == 0
         ? CompletableFuture.completedFuture(
             new WriteOutcome(Result.APPLIED, next, Durability.NOT_REQUESTED, unannounced))
-        : awaitReplicas(writes.async(), key, next, contentChange);
+        : connections
+            .waitOn(node)
+            .handle(
+                (commands, error) ->
+                    error == null
+                        ? awaitReplicas(commands, key, next, contentChange)
+                        : unconfirmed(key, next, contentChange, error))
+            .thenCompose(stage -> stage);
+  }
+
+  /** A write whose {@code WAIT} has nowhere to go: confirmed by no replica, announced anyway. */
+  private CompletionStage<WriteOutcome> unconfirmed(
+      TokenKey key, TokenRecord next, boolean contentChange, Throwable why) {
+    log.warn(
+        "credential '{}': cannot WAIT for replicas after version {} was written: {}",
+        key,
+        next.version(),
+        why.getMessage());
+    return announce(connections.writes(), key, next, contentChange, 0);
   }
 
   private CompletionStage<WriteOutcome> awaitReplicas(
-      RedisAsyncCommands<String, String> commands,
+      RedisClusterAsyncCommands<String, String> commands,
       TokenKey key,
       TokenRecord next,
       boolean contentChange) {
@@ -100,32 +124,42 @@ final class ReplicaWait {
               }
               return acknowledged == null ? 0 : (int) Math.min(acknowledged, Integer.MAX_VALUE);
             })
-        .thenCompose(
-            acknowledged -> {
-              Durability durability = new Durability(replicas, acknowledged);
-              if (!contentChange) {
-                return CompletableFuture.completedFuture(
-                    new WriteOutcome(Result.APPLIED, next, durability));
+        .thenCompose(acknowledged -> announce(commands, key, next, contentChange, acknowledged));
+  }
+
+  /** Publishes a new version (not a mark) once its replicas had their chance. */
+  private CompletionStage<WriteOutcome> announce(
+      RedisClusterAsyncCommands<String, String> commands,
+      TokenKey key,
+      TokenRecord next,
+      boolean contentChange,
+      int acknowledged) {
+    Durability durability = new Durability(replicas, acknowledged);
+    if (!contentChange) {
+      return CompletableFuture.completedFuture(new WriteOutcome(Result.APPLIED, next, durability));
+    }
+    String channel = keys.changed(key);
+    String body = ChangeMessage.changed(next.version());
+    return dispatch(
+            () ->
+                connections.sharded()
+                    ? commands.spublish(channel, body)
+                    : commands.publish(channel, body))
+        .handle(
+            (receivers, error) -> {
+              if (error == null) {
+                return new WriteOutcome(Result.APPLIED, next, durability);
               }
-              String channel = keys.changed(key);
-              String body = ChangeMessage.changed(next.version());
-              return dispatch(() -> commands.publish(channel, body))
-                  .handle(
-                      (receivers, error) -> {
-                        if (error == null) {
-                          return new WriteOutcome(Result.APPLIED, next, durability);
-                        }
-                        // Best effort, like every announcement: waiters also poll the store. The
-                        // outcome names the failure; the engine reports it.
-                        String unannounced =
-                            RedisErrors.announcementFailure(error, channel, keys.namespace());
-                        log.debug(
-                            "credential '{}': version {} not announced: {}",
-                            key,
-                            next.version(),
-                            unannounced);
-                        return new WriteOutcome(Result.APPLIED, next, durability, unannounced);
-                      });
+              // Best effort, like every announcement: waiters also poll the store. The
+              // outcome names the failure; the engine reports it.
+              String unannounced =
+                  RedisErrors.announcementFailure(error, channel, keys.namespace());
+              log.debug(
+                  "credential '{}': version {} not announced: {}",
+                  key,
+                  next.version(),
+                  unannounced);
+              return new WriteOutcome(Result.APPLIED, next, durability, unannounced);
             });
   }
 }

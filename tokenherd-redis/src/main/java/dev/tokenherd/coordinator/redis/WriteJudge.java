@@ -14,7 +14,6 @@ import dev.tokenherd.coordinator.spi.RefreshMark;
 import dev.tokenherd.coordinator.spi.TokenRecord;
 import dev.tokenherd.coordinator.spi.WriteOutcome;
 import dev.tokenherd.coordinator.spi.WriteOutcome.Result;
-import io.lettuce.core.api.StatefulRedisConnection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -36,7 +35,7 @@ final class WriteJudge {
 
   private final RedisKeys keys;
   private final RecordCodec codec;
-  private final StatefulRedisConnection<String, String> writes;
+  private final StoreConnections connections;
   private final ReplicaWait replicaWait;
 
   /**
@@ -44,17 +43,14 @@ final class WriteJudge {
    *
    * @param keys the key layout
    * @param codec the store's record codec, to read a rejection's or a re-read's record
-   * @param writes the connection the writes go out on; a re-read must follow them there
+   * @param connections where the writes go out; a re-read must follow them there
    * @param replicaWait what reports an applied write
    */
   WriteJudge(
-      RedisKeys keys,
-      RecordCodec codec,
-      StatefulRedisConnection<String, String> writes,
-      ReplicaWait replicaWait) {
+      RedisKeys keys, RecordCodec codec, StoreConnections connections, ReplicaWait replicaWait) {
     this.keys = keys;
     this.codec = codec;
-    this.writes = writes;
+    this.connections = connections;
     this.replicaWait = replicaWait;
   }
 
@@ -84,13 +80,15 @@ final class WriteJudge {
       TokenKey key, TokenRecord next, boolean contentChange, List<Object> reply) {
     String result = String.valueOf(reply.get(0));
     if (result.equals("APPLIED")) {
-      // A second element is the error of the script's PUBLISH: the write stands regardless.
+      // The second element is the error of the script's PUBLISH (the write stands regardless),
+      // the third the node that applied it (on a cluster, when waiting for replicas).
+      String failure = reply.size() > 1 ? String.valueOf(reply.get(1)) : "";
       String unannounced =
-          reply.size() > 1
-              ? RedisErrors.announcementFailure(
-                  String.valueOf(reply.get(1)), keys.changed(key), keys.namespace())
-              : null;
-      return replicaWait.applied(key, next, contentChange, unannounced);
+          failure.isEmpty()
+              ? null
+              : RedisErrors.announcementFailure(failure, keys.changed(key), keys.namespace());
+      String node = reply.size() > 2 ? String.valueOf(reply.get(2)) : "";
+      return replicaWait.applied(key, next, contentChange, unannounced, node);
     }
     WriteOutcome outcome = rejected(key, result, reply);
     if (outcome.result() == Result.VERSION_MOVED && next.equals(outcome.current())) {
@@ -99,7 +97,7 @@ final class WriteJudge {
       // writer drop a rotation that is in fact stored.
       log.debug(
           "credential '{}': version {} was already stored by this write", key, next.version());
-      return replicaWait.applied(key, next, contentChange, null);
+      return replicaWait.applied(key, next, contentChange, null, ReplicaWait.UNKNOWN_NODE);
     }
     return CompletableFuture.completedFuture(outcome);
   }
@@ -119,7 +117,7 @@ final class WriteJudge {
       boolean contentChange,
       Throwable timeout) {
     String what = "the write of version " + next.version() + " (fence " + next.fence() + ")";
-    return dispatch(() -> writes.async().hgetall(keys.record(key)))
+    return dispatch(() -> connections.writes().hgetall(keys.record(key)))
         .handle(
             (fields, error) -> {
               if (error != null) {
@@ -164,7 +162,7 @@ final class WriteJudge {
     WriteOutcome outcome;
     if (stored != null && stored.equals(next)) {
       log.info("credential '{}': {} timed out; a re-read shows it applied", key, what);
-      return replicaWait.applied(key, next, contentChange, null);
+      return replicaWait.applied(key, next, contentChange, null, ReplicaWait.UNKNOWN_NODE);
     } else if (stored == null) {
       outcome = expectedVersion == 0 ? null : new WriteOutcome(Result.VERSION_MOVED, null);
     } else if (stored.schemaVersion() > next.schemaVersion()) {

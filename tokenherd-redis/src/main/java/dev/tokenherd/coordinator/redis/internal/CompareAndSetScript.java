@@ -29,8 +29,12 @@ public final class CompareAndSetScript {
    * @param publishOn the channel to {@code PUBLISH} the new version on, or {@code null} for none
    * @param announceOn the channel to announce a metadata change (a refresh mark) on, or {@code
    *     null} for none
-   * @return the script's reply: {@code APPLIED} (with a failed {@code PUBLISH}'s error), or a
-   *     rejection followed by the stored record's fields
+   * @param sharded whether to publish with {@code SPUBLISH} (a cluster's shard channels) rather
+   *     than {@code PUBLISH}
+   * @param reportNode whether an applied write's reply names the node that applied it ({@code
+   *     CLUSTER MYID})
+   * @return the script's reply: {@code APPLIED}, the error of a failed {@code PUBLISH} or empty,
+   *     the node or empty; or a rejection followed by the stored record's fields
    */
   public static CompletionStage<List<Object>> run(
       RedisScriptingAsyncCommands<String, String> commands,
@@ -39,8 +43,11 @@ public final class CompareAndSetScript {
       TokenRecord next,
       Map<String, String> fields,
       @Nullable String publishOn,
-      @Nullable String announceOn) {
-    String[] args = arguments(expectedVersion, next, fields, publishOn, announceOn);
+      @Nullable String announceOn,
+      boolean sharded,
+      boolean reportNode) {
+    String[] args =
+        arguments(expectedVersion, next, fields, publishOn, announceOn, sharded, reportNode);
     return SCRIPT.run(commands, new String[] {recordKey}, args);
   }
 
@@ -49,7 +56,9 @@ public final class CompareAndSetScript {
       TokenRecord next,
       Map<String, String> fields,
       @Nullable String publishOn,
-      @Nullable String announceOn) {
+      @Nullable String announceOn,
+      boolean sharded,
+      boolean reportNode) {
     List<String> args = new ArrayList<>();
     args.add(Long.toString(expectedVersion));
     args.add(Integer.toString(next.schemaVersion()));
@@ -61,6 +70,8 @@ public final class CompareAndSetScript {
     args.add(mark == null ? "0" : Long.toString(mark.window().toMillis()));
     args.add(next.generation());
     args.add(announceOn == null ? "" : announceOn);
+    args.add(sharded ? "SPUBLISH" : "PUBLISH");
+    args.add(reportNode ? "1" : "");
     args.add(Integer.toString(fields.size()));
     fields.forEach(
         (field, value) -> {

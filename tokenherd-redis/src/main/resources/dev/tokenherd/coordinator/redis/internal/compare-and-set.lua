@@ -10,11 +10,16 @@
 -- ARGV[9]  channel to announce a metadata change on (a refresh mark written, settled or taken
 --          back: "<version>:<window ms>:<mark id>", window 0 for a record with no live mark, mark
 --          id empty for a record with no mark), or "" for none
--- ARGV[10] n, then n field/value pairs to HSET, then the fields to HDEL (absent in the new record)
+-- ARGV[10] the command both channels are published with: PUBLISH, or SPUBLISH on a Redis Cluster
+--          (a shard channel stays on the credential's slot: its hash tag is the record's)
+-- ARGV[11] "1" to return this node's CLUSTER MYID with an applied write (a cluster store that
+--          waits for replicas sends WAIT to the node that applied the write), else ""
+-- ARGV[12] n, then n field/value pairs to HSET, then the fields to HDEL (absent in the new record)
 --
--- Returns {"APPLIED"}, {"APPLIED", <error of the PUBLISH>} when the write stands but could not be
--- announced, or {reason, <HGETALL of the stored record>} with reason one of SCHEMA_NEWER,
--- FENCE_REJECTED, VERSION_MOVED, MARK_HELD, CORRUPT (schema, version or fence unreadable).
+-- Returns {"APPLIED", <error of the PUBLISH, or "">, <node id, or "">} (the write stands even when
+-- it could not be announced), or {reason, <HGETALL of the stored record>} with reason one of
+-- SCHEMA_NEWER, FENCE_REJECTED, VERSION_MOVED, MARK_HELD, CORRUPT (schema, version or fence
+-- unreadable).
 --
 -- A stored record of another generation than the next one was deleted and created again since the
 -- writer read it: VERSION_MOVED, even where the version numbers match.
@@ -47,6 +52,7 @@ end
 
 local expected, schema, version, fence, channel, mark_id, mark_window, generation, announce =
   ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
+local publish, report_node = ARGV[10], ARGV[11]
 
 local function now_ms()
   local time = redis.call('TIME')
@@ -84,9 +90,9 @@ elseif expected ~= '0' then
   return {'VERSION_MOVED'}
 end
 
-local pairs_count = tonumber(ARGV[10])
+local pairs_count = tonumber(ARGV[12])
 local hset = {'HSET', KEYS[1]}
-for i = 11, 10 + 2 * pairs_count do
+for i = 13, 12 + 2 * pairs_count do
   hset[#hset + 1] = ARGV[i]
 end
 if mark_id ~= '' then
@@ -96,26 +102,37 @@ if mark_id ~= '' then
   hset[#hset + 1] = string.format('%d', now_ms() + tonumber(mark_window))
 end
 redis.call(unpack(hset))
-local first_absent = 11 + 2 * pairs_count
+local first_absent = 13 + 2 * pairs_count
 if #ARGV >= first_absent then
   redis.call('HDEL', KEYS[1], unpack(ARGV, first_absent))
 end
 if mark_id == '' then
   redis.call('HDEL', KEYS[1], 'mark_id', 'mark_until')
 end
+-- pcall from here on: an error would end the script after the writes above, which stand (a script
+-- is not rolled back), and the caller would take an applied write for a failed one.
+local unannounced = ''
 if channel ~= '' then
-  -- Only the version travels on the channel, never a token. pcall: an error would end the script
-  -- after the writes above, which stand (a script is not rolled back), and the caller would take
-  -- an applied write for a failed one. A refused PUBLISH (an ACL without +publish) is reported.
-  local published = redis.pcall('PUBLISH', channel, version)
+  -- Only the version travels on the channel, never a token. A refused PUBLISH (an ACL without
+  -- +publish or +spublish) is reported.
+  local published = redis.pcall(publish, channel, version)
   if type(published) == 'table' and published.err then
-    return {'APPLIED', published.err}
+    unannounced = published.err
   end
 end
 if announce ~= '' and version == expected then
   -- A hint that lets other workers leave their refresh ahead of expiry to this holder; a refused
   -- PUBLISH is reported by the version notices, which need the same permission, so it is dropped.
   local window = mark_id ~= '' and mark_window or '0'
-  redis.pcall('PUBLISH', announce, version .. ':' .. window .. ':' .. mark_id)
+  redis.pcall(publish, announce, version .. ':' .. window .. ':' .. mark_id)
 end
-return {'APPLIED'}
+local node = ''
+if report_node == '1' then
+  -- A refusal (an ACL without +cluster|myid) leaves the node unknown: the store then reports the
+  -- write as confirmed by no replica, never as failed.
+  local id = redis.pcall('CLUSTER', 'MYID')
+  if type(id) == 'string' then
+    node = id
+  end
+end
+return {'APPLIED', unannounced, node}

@@ -19,6 +19,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 /** What the fleet tests share: one credential, short tokens, short backoffs. */
 final class FleetSettings {
@@ -120,10 +121,23 @@ final class FleetSettings {
       int count,
       RefreshPolicy policy,
       Closer resources) {
+    return workers(b -> b.uri(redis.toString()), namespace, server, count, policy, resources);
+  }
+
+  /**
+   * Starts {@code count} independent workers as above, each with a backend that {@code redis} aims
+   * at its Redis deployment (a URI, a Sentinel group, a cluster) and configures.
+   */
+  static List<TokenCoordinator> workers(
+      UnaryOperator<RedisBackend.Builder> redis,
+      String namespace,
+      FakeAuthorizationServer server,
+      int count,
+      RefreshPolicy policy,
+      Closer resources) {
     List<TokenCoordinator> workers = new ArrayList<>();
     for (int i = 0; i < count; i++) {
-      RedisBackend backend =
-          RedisBackend.builder().uri(redis.toString()).namespace(namespace).build();
+      RedisBackend backend = redis.apply(RedisBackend.builder().namespace(namespace)).build();
       resources.add(backend);
       TokenHerd herd =
           backend
