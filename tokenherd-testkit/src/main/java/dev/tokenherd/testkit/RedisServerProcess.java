@@ -40,6 +40,7 @@ public final class RedisServerProcess implements AutoCloseable {
   private final boolean appendOnly;
   private final @Nullable String password;
   private final List<String> extraArguments;
+  private final @Nullable List<String> sentinelConfiguration;
   private final Path dataDirectory;
   private final boolean ownsDataDirectory;
   private final int port;
@@ -51,6 +52,8 @@ public final class RedisServerProcess implements AutoCloseable {
     this.appendOnly = builder.appendOnly;
     this.password = builder.password;
     this.extraArguments = List.copyOf(builder.extraArguments);
+    List<String> sentinel = builder.sentinelConfiguration;
+    this.sentinelConfiguration = sentinel == null ? null : List.copyOf(sentinel);
     this.dataDirectory = dataDirectory;
     this.ownsDataDirectory = owns;
     this.port = port;
@@ -127,6 +130,23 @@ public final class RedisServerProcess implements AutoCloseable {
   private synchronized void launch() {
     List<String> command = new ArrayList<>();
     command.add(executable);
+    List<String> sentinel = sentinelConfiguration;
+    if (sentinel != null) {
+      // Sentinel rewrites its configuration file (what it learns, its own id): the file is written
+      // once and kept across restarts, like a data node's AOF.
+      Path file = dataDirectory.resolve("sentinel.conf");
+      if (!Files.exists(file)) {
+        List<String> lines = new ArrayList<>();
+        lines.add("port " + port);
+        lines.addAll(sentinel);
+        try {
+          Files.write(file, lines);
+        } catch (IOException e) {
+          throw new UncheckedIOException("cannot write " + file, e);
+        }
+      }
+      command.addAll(List.of(file.toString(), "--sentinel"));
+    }
     command.addAll(
         List.of(
             "--port",
@@ -134,17 +154,14 @@ public final class RedisServerProcess implements AutoCloseable {
             "--bind",
             "127.0.0.1",
             "--dir",
-            dataDirectory.toString(),
-            "--save",
-            "",
-            "--appendonly",
-            appendOnly ? "yes" : "no",
-            "--appendfsync",
-            "always",
-            "--daemonize",
-            "no",
-            "--logfile",
-            dataDirectory.resolve("redis.log").toString()));
+            dataDirectory.toString()));
+    if (sentinel == null) {
+      command.addAll(
+          List.of(
+              "--save", "", "--appendonly", appendOnly ? "yes" : "no", "--appendfsync", "always"));
+    }
+    command.addAll(
+        List.of("--daemonize", "no", "--logfile", dataDirectory.resolve("redis.log").toString()));
     if (password != null) {
       command.addAll(List.of("--requirepass", password));
     }
@@ -233,10 +250,24 @@ public final class RedisServerProcess implements AutoCloseable {
    * @throws IOException if the server cannot be reached
    */
   public String command(String... arguments) throws IOException {
-    return RespClient.command(
-        new InetSocketAddress(InetAddress.getLoopbackAddress(), port),
-        password,
-        List.of(arguments));
+    return RespClient.command(address(), password, List.of(arguments));
+  }
+
+  /**
+   * Sends one command (after {@code AUTH} if a password is set) and returns the whole reply, parsed
+   * as {@link RespClient#call} does.
+   */
+  @Nullable Object call(String... arguments) throws IOException {
+    return RespClient.call(address(), password, List.of(arguments));
+  }
+
+  /** {@link #call(String...)} with another read timeout, for commands that block for a while. */
+  @Nullable Object call(Duration readTimeout, String... arguments) throws IOException {
+    return RespClient.call(address(), password, readTimeout, List.of(arguments));
+  }
+
+  private InetSocketAddress address() {
+    return new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
   }
 
   /** Stops the server gracefully ({@code SIGTERM}; Redis flushes the AOF) and waits for it. */
@@ -338,6 +369,7 @@ public final class RedisServerProcess implements AutoCloseable {
     private @Nullable String password;
     private final List<String> extraArguments = new ArrayList<>();
     private @Nullable Path dataDirectory;
+    private @Nullable List<String> sentinelConfiguration;
 
     private Builder() {}
 
@@ -403,6 +435,19 @@ public final class RedisServerProcess implements AutoCloseable {
     }
 
     /**
+     * Runs a Redis Sentinel instead of a data node: {@code redis-server <dir>/sentinel.conf
+     * --sentinel}, the file written at the first start as {@code port <port>} followed by {@code
+     * configuration}, and kept (Sentinel rewrites it) across restarts. The data-node options
+     * (append-only file, {@code save}) are not passed; a {@linkplain #password password} becomes
+     * the Sentinel's own {@code requirepass}.
+     */
+    @CanIgnoreReturnValue
+    Builder sentinel(List<String> configuration) {
+      this.sentinelConfiguration = List.copyOf(configuration);
+      return this;
+    }
+
+    /**
      * Starts the server on a free loopback port and waits until it answers {@code PING}.
      *
      * @return the running server; close it to stop it and delete its temporary data
@@ -424,7 +469,8 @@ public final class RedisServerProcess implements AutoCloseable {
       }
     }
 
-    private static int freePort() throws IOException {
+    /** A loopback port that was free a moment ago. */
+    static int freePort() throws IOException {
       try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
         return socket.getLocalPort();
       }
