@@ -22,6 +22,47 @@ import org.jspecify.annotations.Nullable;
 final class ClusterCreation {
   private ClusterCreation() {}
 
+  /** What {@link RedisCluster.Builder} was told. */
+  record Settings(
+      int masters,
+      int replicasPerMaster,
+      boolean appendOnly,
+      Duration nodeTimeout,
+      boolean requireFullCoverage,
+      @Nullable String password,
+      List<String> extraArguments,
+      boolean useRedisCli) {
+    @Override
+    public String toString() {
+      return "Settings[" + masters + " masters, " + replicasPerMaster + " replicas each]";
+    }
+  }
+
+  /** Starts one node, not yet part of any cluster. */
+  static RedisServerProcess startNode(Settings settings, int busPort) {
+    RedisServerProcess.Builder node =
+        RedisServerProcess.builder()
+            .appendOnly(settings.appendOnly())
+            .arguments(
+                "--cluster-enabled",
+                "yes",
+                "--cluster-config-file",
+                "nodes.conf",
+                "--cluster-port",
+                Integer.toString(busPort),
+                "--cluster-node-timeout",
+                Long.toString(settings.nodeTimeout().toMillis()),
+                "--cluster-require-full-coverage",
+                settings.requireFullCoverage() ? "yes" : "no",
+                "--cluster-replica-validity-factor",
+                "0");
+    String password = settings.password();
+    if (password != null) {
+      node.password(password).arguments("--masterauth", password);
+    }
+    return node.arguments(settings.extraArguments().toArray(new String[0])).start();
+  }
+
   /**
    * Creates the cluster and returns how, for the line printed to standard error.
    *
@@ -30,18 +71,17 @@ final class ClusterCreation {
   static String create(
       List<RedisServerProcess> nodes,
       List<Integer> busPorts,
-      int masters,
-      int replicasPerMaster,
-      @Nullable String password,
-      boolean useRedisCli,
-      Path serverExecutable) {
+      Settings settings,
+      RedisBinary binary) {
+    Path serverExecutable = binary.executable();
+    boolean useRedisCli = settings.useRedisCli();
     Path cli = useRedisCli ? findRedisCli(serverExecutable) : null;
     if (cli != null) {
-      viaRedisCli(cli, nodes, replicasPerMaster, password);
+      viaRedisCli(cli, nodes, settings.replicasPerMaster(), settings.password());
       return "redis-cli --cluster create (" + cli + ")";
     }
     try {
-      viaCommands(nodes, busPorts, masters);
+      viaCommands(nodes, busPorts, settings.masters());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create the cluster", e);
     }

@@ -2,11 +2,8 @@ package dev.tokenherd.testkit;
 
 import static java.util.Objects.requireNonNull;
 
-import com.google.errorprone.annotations.CanIgnoreReturnValue;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.URI;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -29,8 +26,8 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  *
  * <p>Every node runs with {@code cluster-enabled yes}, {@code cluster-node-timeout} (default 2 s),
- * {@code cluster-require-full-coverage no} (unless {@link Builder#requireFullCoverage} says
- * otherwise: while a dead master's replica is not yet promoted, only that master's slots fail,
+ * {@code cluster-require-full-coverage no} (unless {@link RedisClusterBuilder#requireFullCoverage}
+ * says otherwise: while a dead master's replica is not yet promoted, only that master's slots fail,
  * {@code CLUSTERDOWN}, instead of the whole cluster, so a test sees the other slots keep working as
  * in most production set-ups that turn it off) and {@code cluster-replica-validity-factor 0} (a
  * replica always stands for election, however long it was cut off, so a failover never depends on
@@ -45,14 +42,14 @@ import org.jspecify.annotations.Nullable;
  * through {@link #pause}; only they are asked.
  */
 public final class RedisCluster implements AutoCloseable {
-  private final Builder settings;
+  private final ClusterCreation.Settings settings;
   private final List<RedisServerProcess> nodes = new ArrayList<>();
   private final List<Integer> busPorts = new ArrayList<>();
   private final Map<Integer, String> ids = new HashMap<>();
   private final Set<RedisServerProcess> paused = new HashSet<>();
   private final Map<String, Set<String>> replicasAtKill = new HashMap<>();
 
-  private RedisCluster(Builder settings) {
+  RedisCluster(ClusterCreation.Settings settings) {
     this.settings = settings;
   }
 
@@ -62,8 +59,8 @@ public final class RedisCluster implements AutoCloseable {
    *
    * @return a new builder
    */
-  public static Builder builder() {
-    return new Builder();
+  public static RedisClusterBuilder builder() {
+    return new RedisClusterBuilder();
   }
 
   /**
@@ -105,7 +102,7 @@ public final class RedisCluster implements AutoCloseable {
   public List<RedisServerProcess> masters() {
     List<RedisServerProcess> masters = new ArrayList<>();
     for (RedisServerProcess node : liveNodes()) {
-      if (view(node).myself().master()) {
+      if (ClusterFailover.view(node).myself().master()) {
         masters.add(node);
       }
     }
@@ -122,8 +119,10 @@ public final class RedisCluster implements AutoCloseable {
   public List<RedisServerProcess> replicasOf(RedisServerProcess master) {
     String id = nodeId(master);
     List<RedisServerProcess> live = liveNodes();
-    RedisServerProcess asked = live.contains(master) ? master : anyLive();
-    ClusterView view = view(asked);
+    if (live.isEmpty()) {
+      throw new IllegalStateException("no node of " + this + " is live");
+    }
+    ClusterView view = ClusterFailover.view(live.contains(master) ? master : live.get(0));
     List<RedisServerProcess> replicas = new ArrayList<>();
     for (RedisServerProcess node : nodes) {
       ClusterView.Node known = view.byPort(node.port());
@@ -226,29 +225,7 @@ public final class RedisCluster implements AutoCloseable {
    * @throws IllegalArgumentException if it is not a replica
    */
   public void failover(RedisServerProcess replica) {
-    ClusterView.Node before = view(replica).myself();
-    String oldMaster = before.masterId();
-    if (before.master() || oldMaster == null) {
-      throw new IllegalArgumentException(replica + " is not a replica");
-    }
-    String newMaster = before.id();
-    call(() -> Replies.ok(replica, "CLUSTER", "FAILOVER"));
-    Poll.until(
-        replica + " to take over from its master",
-        () -> {
-          ClusterView.Node me = ClusterView.of(replica).myself();
-          if (!me.master() || me.slots().isEmpty()) {
-            return replica + " is " + me.flags();
-          }
-          for (RedisServerProcess node : liveNodes()) {
-            ClusterView.Node self = ClusterView.of(node).myself();
-            if (self.id().equals(oldMaster) && !newMaster.equals(self.masterId())) {
-              return "the old master " + node + " does not replicate " + replica + " yet";
-            }
-          }
-          return ClusterProbe.unstable(liveNodes());
-        },
-        this::describe);
+    ClusterFailover.failover(this, replica);
   }
 
   /**
@@ -260,41 +237,11 @@ public final class RedisCluster implements AutoCloseable {
    * @return the promoted replica
    */
   public RedisServerProcess awaitPromotionAfterKill(RedisServerProcess deadMaster) {
-    if (deadMaster.isRunning()) {
-      throw new IllegalArgumentException(deadMaster + " is still running");
-    }
-    String deadId = nodeId(deadMaster);
-    Set<String> candidates;
+    Set<String> replicas;
     synchronized (this) {
-      candidates = replicasAtKill.get(deadId);
+      replicas = replicasAtKill.get(nodeId(deadMaster));
     }
-    if (candidates == null) {
-      candidates = new HashSet<>();
-      for (ClusterView.Node node : view(anyLive()).nodes()) {
-        if (deadId.equals(node.masterId())) {
-          candidates.add(node.id());
-        }
-      }
-    }
-    if (candidates.isEmpty()) {
-      throw new IllegalStateException(deadMaster + " had no replica to promote\n" + describe());
-    }
-    Set<String> ofDead = Set.copyOf(candidates);
-    RedisServerProcess[] promoted = new RedisServerProcess[1];
-    Poll.until(
-        "a replica of " + deadMaster + " to be promoted",
-        () -> {
-          for (RedisServerProcess node : liveNodes()) {
-            ClusterView.Node me = ClusterView.of(node).myself();
-            if (ofDead.contains(me.id()) && me.master() && !me.slots().isEmpty()) {
-              promoted[0] = node;
-              return ClusterProbe.unstable(liveNodes());
-            }
-          }
-          return "no replica of " + deadMaster + " is a master yet";
-        },
-        this::describe);
-    return requireNonNull(promoted[0]);
+    return ClusterFailover.awaitPromotion(this, deadMaster, replicas);
   }
 
   /**
@@ -347,9 +294,9 @@ public final class RedisCluster implements AutoCloseable {
   @Override
   public synchronized String toString() {
     return "RedisCluster["
-        + settings.masters
+        + settings.masters()
         + " masters, "
-        + settings.replicasPerMaster
+        + settings.replicasPerMaster()
         + " replicas each, ports "
         + nodes.stream().map(RedisServerProcess::port).toList()
         + "]";
@@ -360,85 +307,28 @@ public final class RedisCluster implements AutoCloseable {
   }
 
   @Nullable String password() {
-    return settings.password;
+    return settings.password();
   }
 
   synchronized String describe() {
     return ClusterProbe.describe(nodes, Set.copyOf(paused));
   }
 
-  private RedisServerProcess anyLive() {
-    List<RedisServerProcess> live = liveNodes();
-    if (live.isEmpty()) {
-      throw new IllegalStateException("no node of " + this + " is live");
-    }
-    return live.get(0);
-  }
-
-  private static ClusterView view(RedisServerProcess node) {
-    try {
-      return ClusterView.of(node);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot ask " + node + " for CLUSTER NODES", e);
-    }
-  }
-
-  private interface Command {
-    void run() throws IOException;
-  }
-
-  private static void call(Command command) {
-    try {
-      command.run();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  private void start() throws IOException {
+  /** Starts the nodes and creates the cluster; the builder closes it if this fails. */
+  void start() throws IOException {
     RedisBinary binary = RedisBinary.resolve();
     if (!binary.atLeast(7, 0)) {
       throw new IllegalStateException("RedisCluster needs Redis 7.0 or newer, found " + binary);
     }
-    int count = settings.masters * (1 + settings.replicasPerMaster);
-    for (int i = 0; i < count; i++) {
+    for (int i = 0; i < settings.masters() * (1 + settings.replicasPerMaster()); i++) {
       int busPort = RedisServerProcess.Builder.freePort();
-      RedisServerProcess.Builder node =
-          RedisServerProcess.builder()
-              .appendOnly(settings.appendOnly)
-              .arguments(
-                  "--cluster-enabled",
-                  "yes",
-                  "--cluster-config-file",
-                  "nodes.conf",
-                  "--cluster-port",
-                  Integer.toString(busPort),
-                  "--cluster-node-timeout",
-                  Long.toString(settings.nodeTimeout.toMillis()),
-                  "--cluster-require-full-coverage",
-                  settings.requireFullCoverage ? "yes" : "no",
-                  "--cluster-replica-validity-factor",
-                  "0");
-      String password = settings.password;
-      if (password != null) {
-        node.password(password).arguments("--masterauth", password);
-      }
-      node.arguments(settings.extraArguments.toArray(new String[0]));
-      RedisServerProcess started = node.start();
+      RedisServerProcess node = ClusterCreation.startNode(settings, busPort);
       synchronized (this) {
-        nodes.add(started);
+        nodes.add(node);
         busPorts.add(busPort);
       }
     }
-    String how =
-        ClusterCreation.create(
-            nodes(),
-            List.copyOf(busPorts),
-            settings.masters,
-            settings.replicasPerMaster,
-            settings.password,
-            settings.useRedisCli,
-            binary.executable());
+    String how = ClusterCreation.create(nodes(), List.copyOf(busPorts), settings, binary);
     System.err.println("tokenherd-testkit: " + this + " created with " + how);
     for (RedisServerProcess node : nodes()) {
       String id = Replies.string(node, "CLUSTER", "MYID");
@@ -448,146 +338,5 @@ public final class RedisCluster implements AutoCloseable {
     }
     Poll.until(
         "the new cluster to be stable", () -> ClusterProbe.unstable(liveNodes()), this::describe);
-  }
-
-  /** Builds and starts a {@link RedisCluster}. */
-  public static final class Builder {
-    private int masters = 3;
-    private int replicasPerMaster = 1;
-    private boolean appendOnly = true;
-    private Duration nodeTimeout = Duration.ofSeconds(2);
-    private boolean requireFullCoverage;
-    private @Nullable String password;
-    private final List<String> extraArguments = new ArrayList<>();
-    private boolean useRedisCli = true;
-
-    private Builder() {}
-
-    /**
-     * Sets the number of masters (default 3, at least 3: fewer cannot elect a replica).
-     *
-     * @param masters how many masters share the 16384 slots
-     * @return this builder
-     */
-    @CanIgnoreReturnValue
-    public Builder masters(int masters) {
-      if (masters < 3) {
-        throw new IllegalArgumentException("a cluster needs at least 3 masters, not " + masters);
-      }
-      this.masters = masters;
-      return this;
-    }
-
-    /**
-     * Sets the number of replicas of each master (default 1).
-     *
-     * @param replicasPerMaster zero or more
-     * @return this builder
-     */
-    @CanIgnoreReturnValue
-    public Builder replicasPerMaster(int replicasPerMaster) {
-      if (replicasPerMaster < 0) {
-        throw new IllegalArgumentException("replicasPerMaster " + replicasPerMaster + " < 0");
-      }
-      this.replicasPerMaster = replicasPerMaster;
-      return this;
-    }
-
-    /**
-     * Turns every node's append-only file on (default) or off.
-     *
-     * @param appendOnly whether nodes write an append-only file ({@code appendfsync always})
-     * @return this builder
-     */
-    @CanIgnoreReturnValue
-    public Builder appendOnly(boolean appendOnly) {
-      this.appendOnly = appendOnly;
-      return this;
-    }
-
-    /**
-     * Sets {@code cluster-node-timeout} (default 2 s): how long a node may not answer before it is
-     * considered failing, so about how long a failover takes after a kill.
-     *
-     * @param nodeTimeout a positive duration, in whole milliseconds
-     * @return this builder
-     */
-    @CanIgnoreReturnValue
-    public Builder nodeTimeout(Duration nodeTimeout) {
-      if (nodeTimeout.toMillis() <= 0) {
-        throw new IllegalArgumentException("nodeTimeout must be positive: " + nodeTimeout);
-      }
-      this.nodeTimeout = nodeTimeout;
-      return this;
-    }
-
-    /**
-     * Sets {@code cluster-require-full-coverage} (default {@code false}: slots of a failed master
-     * fail alone; {@code true}: the whole cluster answers {@code CLUSTERDOWN} until its replica
-     * takes over).
-     *
-     * @param requireFullCoverage whether any uncovered slot takes the whole cluster down
-     * @return this builder
-     */
-    @CanIgnoreReturnValue
-    public Builder requireFullCoverage(boolean requireFullCoverage) {
-      this.requireFullCoverage = requireFullCoverage;
-      return this;
-    }
-
-    /**
-     * Requires a password on every node ({@code requirepass}), which replicas use too ({@code
-     * masterauth}); never shown by {@code toString()} or in failure messages.
-     *
-     * @param password the password
-     * @return this builder
-     */
-    @CanIgnoreReturnValue
-    public Builder password(String password) {
-      this.password = requireNonNull(password, "password");
-      return this;
-    }
-
-    /**
-     * Adds {@code redis-server} arguments for every node, after the cluster's own (so they win).
-     *
-     * @param arguments for example {@code "--maxmemory-policy", "noeviction"}
-     * @return this builder
-     */
-    @CanIgnoreReturnValue
-    public Builder arguments(String... arguments) {
-      extraArguments.addAll(List.of(arguments));
-      return this;
-    }
-
-    /** Whether a {@code redis-cli} found may create the cluster; {@code false} forces commands. */
-    @CanIgnoreReturnValue
-    Builder useRedisCli(boolean useRedisCli) {
-      this.useRedisCli = useRedisCli;
-      return this;
-    }
-
-    /**
-     * Starts the nodes, creates the cluster and waits until it is {@linkplain
-     * RedisCluster#awaitStable stable}.
-     *
-     * @return the running cluster; close it to stop every node and delete its data
-     * @throws IllegalStateException if a node does not start or the cluster does not settle within
-     *     {@link StartupTimeout#get()} (the message says what each node said); every node started
-     *     is stopped first
-     */
-    public RedisCluster start() {
-      RedisCluster cluster = new RedisCluster(this);
-      try {
-        cluster.start();
-        return cluster;
-      } catch (IOException e) {
-        cluster.close();
-        throw new UncheckedIOException("cannot start " + cluster, e);
-      } catch (RuntimeException e) {
-        cluster.close();
-        throw e;
-      }
-    }
   }
 }
