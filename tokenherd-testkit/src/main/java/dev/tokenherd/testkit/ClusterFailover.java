@@ -67,9 +67,13 @@ final class ClusterFailover {
         }
       }
     }
+    // A replica that is down itself cannot take over.
+    candidates.removeIf(
+        id ->
+            cluster.nodes().stream().noneMatch(n -> n.isRunning() && cluster.nodeId(n).equals(id)));
     if (candidates.isEmpty()) {
       throw new IllegalStateException(
-          deadMaster + " had no replica to promote\n" + cluster.describe());
+          deadMaster + " had no running replica to promote\n" + cluster.describe());
     }
     RedisServerProcess[] promoted = new RedisServerProcess[1];
     Poll.until(

@@ -38,6 +38,38 @@ final class RedisClusterIT {
   }
 
   @Test
+  void pauseAndKill_checksSkipThoseNodes_andDiagnosticsSayWhatEachNodeIs() {
+    try (RedisCluster cluster = RedisCluster.builder().start();
+        RedisServerProcess stranger = RedisServerProcess.builder().appendOnly(false).start()) {
+      RedisServerProcess master = cluster.masters().get(0);
+      RedisServerProcess replica = cluster.replicasOf(master).get(0);
+
+      cluster.pause(replica);
+      cluster.awaitStable();
+      assertThat(cluster.describe())
+          .contains("127.0.0.1:" + replica.port() + " (paused)")
+          .contains("cluster_state:ok")
+          .contains("myself");
+      cluster.resume(replica);
+      cluster.awaitStable();
+      cluster.kill(replica);
+      assertThat(cluster.describe()).contains("127.0.0.1:" + replica.port() + " (not running)");
+      assertThat(cluster.replicasOf(master)).containsExactly(replica); // still known, as failed
+
+      assertThatThrownBy(() -> cluster.awaitPromotionAfterKill(master))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("still running");
+      cluster.kill(master); // its only replica is dead: nothing to promote
+      assertThatThrownBy(() -> cluster.awaitPromotionAfterKill(master))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("had no running replica to promote");
+      assertThatThrownBy(() -> cluster.nodeId(stranger))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("not a node of this cluster");
+    }
+  }
+
+  @Test
   void kill_aMaster_itsReplicaIsPromotedWithTheData_andTheOldMasterRejoinsAsItsReplica()
       throws IOException {
     try (RedisCluster cluster = RedisCluster.builder().start()) {
@@ -51,6 +83,7 @@ final class RedisClusterIT {
       RedisServerProcess promoted = cluster.awaitPromotionAfterKill(master);
 
       assertThat(promoted).isEqualTo(replica);
+      assertThat(cluster.awaitPromotionAfterKill(master)).isEqualTo(replica); // already done
       assertThat(cluster.masterOf(RedisCluster.slot(key))).isEqualTo(replica);
       assertThat(promoted.call("GET", key)).isEqualTo("kept");
 

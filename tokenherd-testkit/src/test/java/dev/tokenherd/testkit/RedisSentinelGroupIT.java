@@ -30,6 +30,37 @@ final class RedisSentinelGroupIT {
       }
       assertThat(master.command("SET", "k", "v")).isEqualTo("+OK");
       assertThat(master.command("WAIT", "2", "0")).isEqualTo(":2");
+
+      RedisServerProcess sentinel = group.sentinels().get(2);
+      group.pause(sentinel);
+      group.awaitStable();
+      assertThat(group.master()).isEqualTo(master); // two of three are a majority
+      assertThat(group.describe())
+          .contains("Sentinel 127.0.0.1:" + sentinel.port() + " (paused)")
+          .contains("num-other-sentinels=2")
+          .contains("role:master")
+          .contains("+monitor master tokenherd");
+      group.resume(sentinel);
+      group.awaitStable();
+      assertThatThrownBy(() -> group.pauseReplica(master))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("no link to a master");
+    }
+  }
+
+  @Test
+  void members_mustBelongToTheGroup() {
+    try (RedisServerProcess stranger = RedisServerProcess.builder().appendOnly(false).start();
+        RedisSentinelGroup group = RedisSentinelGroup.builder().appendOnly(false).start()) {
+      assertThatThrownBy(() -> group.kill(stranger))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("not a process of this group");
+      RedisServerProcess replica = group.replicas().get(0);
+      group.kill(replica);
+      assertThat(group.describe()).contains("127.0.0.1:" + replica.port() + " (not running)");
+      replica.startAgain();
+      group.awaitStable();
+      assertThat(group.replicas()).contains(replica);
     }
   }
 
@@ -70,11 +101,14 @@ final class RedisSentinelGroupIT {
       assertThat(master.command("SET", "lost", "x")).isEqualTo("+OK");
       assertThat(master.command("WAIT", "1", "0")).isEqualTo(":1"); // the other replica has it
       group.kill(master);
+      long killed = System.nanoTime();
       group.resume(lagging);
       RedisServerProcess promoted = group.awaitNewMasterAfter(master);
       System.err.printf(
-          "RedisSentinelGroupIT: lagging replica promoted %d ms after the pause%n",
-          Duration.ofNanos(System.nanoTime() - start).toMillis());
+          "RedisSentinelGroupIT: lagging replica promoted, the group settled %d ms after the pause,"
+              + " %d ms after the kill%n",
+          Duration.ofNanos(System.nanoTime() - start).toMillis(),
+          Duration.ofNanos(System.nanoTime() - killed).toMillis());
 
       assertThat(promoted).isEqualTo(lagging);
       assertThat(promoted.call("GET", "before")).isEqualTo("kept");
@@ -108,7 +142,7 @@ final class RedisSentinelGroupIT {
   }
 
   @Test
-  void builder_rejectsBadSettings_andMembersMustBelongToTheGroup() {
+  void builder_rejectsBadSettings() {
     assertThatThrownBy(() -> RedisSentinelGroup.builder().masterName("two words"))
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> RedisSentinelGroup.builder().downAfter(Duration.ZERO))
