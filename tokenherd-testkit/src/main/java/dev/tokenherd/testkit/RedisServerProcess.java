@@ -32,8 +32,8 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>One file, a little over the project's 400 lines, because it is one role, the life of one
  * process (start, readiness, signals, stop), plus the {@link Builder} that callers name as {@code
- * RedisServerProcess.Builder}; finding the executable ({@link RedisBinary}) and speaking RESP
- * ({@link RespClient}) already live in classes of their own.
+ * RedisServerProcess.Builder}; finding the executable ({@link RedisBinary}), its command line
+ * ({@code ServerCommand}) and speaking RESP ({@link RespClient}) live in classes of their own.
  */
 public final class RedisServerProcess implements AutoCloseable {
   private final String executable;
@@ -128,44 +128,15 @@ public final class RedisServerProcess implements AutoCloseable {
   }
 
   private synchronized void launch() {
-    List<String> command = new ArrayList<>();
-    command.add(executable);
-    List<String> sentinel = sentinelConfiguration;
-    if (sentinel != null) {
-      // Sentinel rewrites its configuration file (what it learns, its own id): the file is written
-      // once and kept across restarts, like a data node's AOF.
-      Path file = dataDirectory.resolve("sentinel.conf");
-      if (!Files.exists(file)) {
-        List<String> lines = new ArrayList<>();
-        lines.add("port " + port);
-        lines.addAll(sentinel);
-        try {
-          Files.write(file, lines);
-        } catch (IOException e) {
-          throw new UncheckedIOException("cannot write " + file, e);
-        }
-      }
-      command.addAll(List.of(file.toString(), "--sentinel"));
-    }
-    command.addAll(
-        List.of(
-            "--port",
-            Integer.toString(port),
-            "--bind",
-            "127.0.0.1",
-            "--dir",
-            dataDirectory.toString()));
-    if (sentinel == null) {
-      command.addAll(
-          List.of(
-              "--save", "", "--appendonly", appendOnly ? "yes" : "no", "--appendfsync", "always"));
-    }
-    command.addAll(
-        List.of("--daemonize", "no", "--logfile", dataDirectory.resolve("redis.log").toString()));
-    if (password != null) {
-      command.addAll(List.of("--requirepass", password));
-    }
-    command.addAll(extraArguments);
+    List<String> command =
+        ServerCommand.of(
+            executable,
+            port,
+            dataDirectory,
+            appendOnly,
+            password,
+            sentinelConfiguration,
+            extraArguments);
     try {
       process =
           new ProcessBuilder(command)
