@@ -82,13 +82,7 @@ final class BackendClients {
         SocketOptions.builder().connectTimeout(connectTimeout).keepAlive(true).build();
     if (target.topology() == RedisTarget.Topology.CLUSTER) {
       RedisClusterClient client =
-          RedisClusterClient.create(
-              resources,
-              target.clusterUris().stream()
-                  .map(
-                      uri ->
-                          io.lettuce.core.RedisURI.builder(uri).withTimeout(commandTimeout).build())
-                  .toList());
+          RedisClusterClient.create(resources, target.clusterUris(commandTimeout));
       owned.add(0, () -> client.shutdown(Duration.ZERO, Duration.ofSeconds(2)));
       client.setOptions(
           ClusterClientOptions.builder()
@@ -106,12 +100,7 @@ final class BackendClients {
               .build());
       return client;
     }
-    RedisClient client =
-        RedisClient.create(
-            resources,
-            io.lettuce.core.RedisURI.builder(target.lettuceUri())
-                .withTimeout(commandTimeout)
-                .build());
+    RedisClient client = RedisClient.create(resources, target.lettuceUri(commandTimeout));
     owned.add(0, () -> client.shutdown(Duration.ZERO, Duration.ofSeconds(2)));
     client.setOptions(
         ClientOptions.builder()

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.lettuce.core.RedisURI;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.time.Duration;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
 
@@ -168,10 +169,10 @@ record RedisTarget(
 
   /**
    * Returns the URI Lettuce's {@code RedisClient} connects with: the server, or the sentinels (each
-   * with the sentinels' credentials) and the master's name. Cluster targets use {@link
-   * #clusterUris}.
+   * with the sentinels' credentials) and the master's name, with {@code timeout} as its command
+   * timeout. Cluster targets use {@link #clusterUris}.
    */
-  RedisURI lettuceUri() {
+  RedisURI lettuceUri(Duration timeout) {
     RedisURI.Builder builder;
     if (topology == Topology.SENTINEL) {
       // Each sentinel with the sentinels' own credentials, which may differ from the data nodes'.
@@ -185,14 +186,19 @@ record RedisTarget(
     } else {
       throw new IllegalStateException("a cluster has no single URI");
     }
-    builder.withSsl(ssl).withDatabase(database);
+    builder.withSsl(ssl).withDatabase(database).withTimeout(timeout);
     authenticate(builder, username, password);
     return builder.build();
   }
 
-  /** Returns the seed nodes of a cluster, each with the data nodes' credentials. */
-  List<RedisURI> clusterUris() {
-    return addresses.stream().map(a -> node(a, username, password)).toList();
+  /**
+   * Returns the seed nodes of a cluster, each with the data nodes' credentials and {@code timeout}
+   * as its command timeout.
+   */
+  List<RedisURI> clusterUris(Duration timeout) {
+    return addresses.stream()
+        .map(a -> RedisURI.builder(node(a, username, password)).withTimeout(timeout).build())
+        .toList();
   }
 
   /**
