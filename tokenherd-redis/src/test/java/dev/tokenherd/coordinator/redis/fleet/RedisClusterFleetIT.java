@@ -1,24 +1,21 @@
 package dev.tokenherd.coordinator.redis.fleet;
 
 import static dev.tokenherd.coordinator.redis.fleet.FleetSettings.KEY;
+import static dev.tokenherd.coordinator.redis.fleet.TopologyFleet.WORKERS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.tokenherd.coordinator.TokenCoordinator;
 import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.redis.RedisBackend;
 import dev.tokenherd.coordinator.redis.RedisKeys;
 import dev.tokenherd.coordinator.spi.TokenRecord;
-import dev.tokenherd.coordinator.testing.FakeServers;
 import dev.tokenherd.testkit.Closer;
-import dev.tokenherd.testkit.FakeAuthorizationServer;
 import dev.tokenherd.testkit.RedisCluster;
 import dev.tokenherd.testkit.RedisServerProcess;
 import dev.tokenherd.testkit.RespClient;
 import dev.tokenherd.testkit.ServerStats;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,14 +28,9 @@ import org.redisson.RedissonObject;
  * The fleet on a real Redis Cluster (3 masters, 3 replicas, redis-server processes on loopback):
  * every key of a credential in one slot, notices on that slot's shard, one token request per
  * refresh through a master's death mid-refresh and through a slot migration under load. Judged by
- * the rotating server's ledger (reuse detection revokes the family), never by the library's own
- * counters.
+ * the rotating server's ledger (reuse detection revokes the family).
  */
 class RedisClusterFleetIT {
-  private static final int WORKERS = 3;
-  private static final int CALLERS = 8;
-
-  private final Clock clock = Clock.systemUTC();
   private final Closer resources = new Closer();
   private final RedisCluster cluster = RedisCluster.builder().start();
 
@@ -61,57 +53,13 @@ class RedisClusterFleetIT {
     };
   }
 
-  private FakeAuthorizationServer server(Duration ttl) {
-    FakeAuthorizationServer server = FleetSettings.rotatingServer(ttl).start();
-    resources.add(server);
-    return server;
+  private TopologyFleet fleet(Duration ttl, String namespace, int replicas) {
+    return resources.add(
+        new TopologyFleet("RedisClusterFleetIT", ttl, namespace, onCluster(replicas)));
   }
 
-  private List<TokenCoordinator> workers = List.of();
-
-  private static long underReplicated(List<TokenCoordinator> workers) {
-    return workers.stream().mapToLong(w -> w.stats().underReplicatedWrites()).sum();
-  }
-
-  private List<CallerLoad> load(FakeAuthorizationServer server, String namespace, int replicas) {
-    workers =
-        FleetSettings.workers(
-            onCluster(replicas), namespace, server, WORKERS, FleetSettings.policy(), resources);
-    workers.get(0).seed(FakeServers.tokenSet(server.issueTokens("read"), clock.instant())).join();
-    List<CallerLoad> loads = FleetSettings.loads(workers, CALLERS, clock, server);
-    loads.forEach(resources::add);
-    return loads;
-  }
-
-  private static void awaitCalls(List<CallerLoad> loads, long more) {
-    long from = loads.stream().mapToLong(CallerLoad::calls).sum();
-    await()
-        .atMost(Duration.ofMinutes(1))
-        .until(() -> loads.stream().mapToLong(CallerLoad::calls).sum() >= from + more);
-  }
-
-  private static void awaitRefreshes(FakeAuthorizationServer server, long atLeast) {
-    await()
-        .atMost(Duration.ofMinutes(2))
-        .pollInterval(Duration.ofMillis(50))
-        .until(() -> server.stats().refreshEvents() >= atLeast);
-  }
-
-  private static ServerStats stop(
-      List<CallerLoad> loads, FakeAuthorizationServer server, String what) {
-    loads.forEach(CallerLoad::close);
-    ServerStats stats = FakeServers.awaitEveryRequestARefresh(server);
-    System.out.printf(
-        "RedisClusterFleetIT %s: %d calls, errors %s, %d token requests, %d refresh events,"
-            + " %d reuse detections, %d invalid_grant%n",
-        what,
-        loads.stream().mapToLong(CallerLoad::calls).sum(),
-        loads.stream().map(CallerLoad::errors).toList(),
-        stats.tokenRequests(),
-        stats.refreshEvents(),
-        stats.reuseDetections(),
-        stats.invalidGrants());
-    return stats;
+  private int slotOf(String namespace) {
+    return RedisCluster.slot(RedisKeys.of(namespace).record(KEY));
   }
 
   @Test
@@ -139,9 +87,8 @@ class RedisClusterFleetIT {
   @Test
   void threeWorkers_sendOneTokenRequestPerRefresh_andNoticesStayOnTheCredentialsShard()
       throws Exception {
-    FakeAuthorizationServer server = server(FleetSettings.TOKEN_TTL);
-    List<CallerLoad> loads = load(server, "cluster-fleet", 0);
-    awaitRefreshes(server, FleetSettings.EXPIRIES);
+    TopologyFleet fleet = fleet(FleetSettings.TOKEN_TTL, "cluster-fleet", 0);
+    fleet.awaitRefreshes(FleetSettings.EXPIRIES);
 
     String channel = RedisKeys.of("cluster-fleet").changed(KEY);
     RedisServerProcess owner = cluster.masterOf(RedisCluster.slot(channel));
@@ -151,9 +98,10 @@ class RedisClusterFleetIT {
           .as("SSUBSCRIBE on %s", master)
           .isEqualTo(master.equals(owner) ? WORKERS : 0);
     }
-    ServerStats stats = stop(loads, server, "steady");
+    ServerStats stats = fleet.stop("steady");
     assertThat(stats.refreshEvents()).isGreaterThanOrEqualTo(FleetSettings.EXPIRIES);
-    FleetSettings.assertOnlyValidTokensServed(loads, stats);
+    fleet.assertNothingPresentedTwice(stats);
+    FleetSettings.assertOnlyValidTokensServed(fleet.loads, stats);
   }
 
   private static long shardSubscribers(RedisServerProcess node, String channel) throws Exception {
@@ -168,56 +116,40 @@ class RedisClusterFleetIT {
 
   @Test
   void theMasterOfTheCredentialsSlotKilledMidRefresh_withWaitForReplicas_presentsNothingTwice() {
-    FakeAuthorizationServer server = server(Duration.ofSeconds(2));
-    List<CallerLoad> loads = load(server, "cluster-kill", 1);
-    awaitRefreshes(server, 2);
+    TopologyFleet fleet = fleet(Duration.ofSeconds(2), "cluster-kill", 1);
+    fleet.awaitRefreshes(2);
 
-    long before = server.stats().refreshEvents();
+    long before = fleet.refreshes();
     // Mid-refresh: a token request is in flight (received, not yet answered) when the master dies.
     await()
         .atMost(Duration.ofSeconds(60))
         .pollInterval(Duration.ofMillis(1))
-        .until(() -> server.stats().tokenRequests() > server.stats().refreshEvents());
-    RedisServerProcess master =
-        cluster.masterOf(RedisCluster.slot(RedisKeys.of("cluster-kill").record(KEY)));
+        .until(() -> fleet.server.stats().tokenRequests() > fleet.refreshes());
+    RedisServerProcess master = cluster.masterOf(slotOf("cluster-kill"));
     cluster.kill(master);
     RedisServerProcess promoted = cluster.awaitPromotionAfterKill(master);
     // The promoted replica has no replica of its own, so no refresh mark can be confirmed: no
     // token request is sent for this slot until the old master is back, as its replica.
-    long sentWithoutAReplica = server.stats().tokenRequests();
-    await().atMost(Duration.ofSeconds(60)).until(() -> underReplicated(workers) >= 2);
-    assertThat(server.stats().tokenRequests() - sentWithoutAReplica)
+    long sentWithoutAReplica = fleet.server.stats().tokenRequests();
+    await().atMost(Duration.ofSeconds(60)).until(() -> fleet.underReplicated() >= 2);
+    assertThat(fleet.server.stats().tokenRequests() - sentWithoutAReplica)
         .as("token requests sent while the slot's master had no replica")
         .isLessThanOrEqualTo(1);
     master.startAgain();
     cluster.awaitStable();
-    awaitRefreshes(server, before + 5);
+    fleet.awaitRefreshes(before + 5);
 
-    ServerStats stats = stop(loads, server, "master killed, " + promoted + " promoted");
-    assertThat(stats.reuseDetections()).as("refresh tokens presented twice").isZero();
-    assertThat(stats.invalidGrants()).isZero();
-    assertThat(stats.familiesRevoked()).isZero();
-    for (CallerLoad load : loads) {
-      assertThat(load.expiredServed()).as("tokens the server held expired").isZero();
-      assertThat(load.calls()).isPositive();
-      // Callers may get a typed, retryable error while the slot has no master (the load counts
-      // only Tokenherd's typed errors; anything else would end its thread).
-      assertThat(load.errors().keySet())
-          .isSubsetOf(
-              "StoreUnavailableException", "RefreshTimeoutException", "TransientRefreshException");
-    }
+    fleet.assertNothingPresentedTwice(fleet.stop("master killed, " + promoted + " promoted"));
   }
 
   @Test
   void theCredentialsSlotMigratedUnderLoad_noCallFails_andOneRequestPerRefresh() throws Exception {
-    FakeAuthorizationServer server = server(Duration.ofSeconds(3));
-    List<CallerLoad> loads = load(server, "cluster-move", 1);
-    awaitRefreshes(server, 3);
+    TopologyFleet fleet = fleet(Duration.ofSeconds(3), "cluster-move", 1);
+    fleet.awaitRefreshes(3);
     RedisBackend probe =
-        onCluster(0).apply(RedisBackend.builder().namespace("cluster-move")).build();
-    resources.add(probe);
+        resources.add(onCluster(0).apply(RedisBackend.builder().namespace("cluster-move")).build());
 
-    int slot = RedisCluster.slot(RedisKeys.of("cluster-move").record(KEY));
+    int slot = slotOf("cluster-move");
     RedisServerProcess source = cluster.masterOf(slot);
     RedisServerProcess target =
         cluster.masters().stream().filter(m -> !m.equals(source)).findFirst().orElseThrow();
@@ -226,16 +158,17 @@ class RedisClusterFleetIT {
         slot,
         target,
         // Migrating, no key moved yet: the source still serves the record.
-        () -> phases.add("migrating: " + readAndRewrite(probe, loads)),
+        () -> phases.add("migrating: " + readAndRewrite(probe, fleet)),
         // Every key moved: the source answers ASK, and the clients follow it to the target.
-        () -> phases.add("keys moved: " + readAndRewrite(probe, loads)));
+        () -> phases.add("keys moved: " + readAndRewrite(probe, fleet)));
     // The target owns the slot: the source answers MOVED, the clients re-read the layout.
-    phases.add("moved: " + readAndRewrite(probe, loads));
-    awaitRefreshes(server, server.stats().refreshEvents() + 3);
+    phases.add("moved: " + readAndRewrite(probe, fleet));
+    fleet.awaitRefreshes(fleet.refreshes() + 3);
     assertThat(cluster.masterOf(slot)).isEqualTo(target);
 
-    ServerStats stats = stop(loads, server, "slot " + slot + " migrated " + phases);
-    FleetSettings.assertOnlyValidTokensServed(loads, stats);
+    ServerStats stats = fleet.stop("slot " + slot + " migrated " + phases);
+    fleet.assertNothingPresentedTwice(stats);
+    FleetSettings.assertOnlyValidTokensServed(fleet.loads, stats);
     // Redis ended the shard subscriptions on the source when the slot left it (SUNSUBSCRIBE);
     // each feed subscribed again, on the new owner.
     await()
@@ -253,7 +186,7 @@ class RedisClusterFleetIT {
    * fence counter, and Redis answers such a command TRYAGAIN while the slot moves; callers are
    * served their cached tokens meanwhile, and the refresh starts once the slot has moved.
    */
-  private static String readAndRewrite(RedisBackend probe, List<CallerLoad> loads) {
+  private static String readAndRewrite(RedisBackend probe, TopologyFleet fleet) {
     TokenRecord stored = probe.tokenStore().read(KEY).toCompletableFuture().join().orElseThrow();
     // A record with a live refresh mark is only read: rewriting it would extend the mark.
     String rewrite =
@@ -266,7 +199,7 @@ class RedisClusterFleetIT {
                 .join()
                 .result()
                 .toString();
-    awaitCalls(loads, 20_000);
+    fleet.awaitCalls(20_000);
     return "read v" + stored.version() + ", rewrite " + rewrite;
   }
 }
