@@ -65,7 +65,8 @@ class RedisClusterFleetIT {
   @Test
   void everyKeyAndChannelOfACredential_hashToOneSlot_asTheClusterComputesIt() throws Exception {
     RedisServerProcess node = cluster.nodes().get(0);
-    for (String name : List.of("fleet-api", "billing-api", "a", "tenant.7_user-42")) {
+    for (String name :
+        List.of("fleet-api", "billing-api", "a", "tenant.7_user-42", "tenant:42/a@b")) {
       RedisKeys keys = RedisKeys.of("ns");
       TokenKey key = TokenKey.of(name);
       String lock = keys.lock(key);
