@@ -36,7 +36,8 @@ public class TokenherdAutoConfiguration {
 
   /**
    * The Redis backend (store, lock, change feed) from {@code tokenherd.redis.*} and {@code
-   * spring.data.redis.*}.
+   * spring.data.redis.*}: one server, a Sentinel group's master or a Redis Cluster, as {@link
+   * RedisConnection} reads them.
    *
    * @param properties Tokenherd's settings
    * @param environment where {@code spring.data.redis.*} is read
@@ -49,11 +50,7 @@ public class TokenherdAutoConfiguration {
       TokenherdProperties properties, Environment environment) {
     TokenherdProperties.Redis redis = properties.getRedis();
     RedisBackend.Builder backend = RedisBackend.builder();
-    String uri = RedisConnection.uri(properties, environment);
-    configure(
-        redis.getUrl() != null ? "tokenherd.redis.url" : "spring.data.redis",
-        "Set a redis:// or rediss:// URL.",
-        () -> backend.uri(uri));
+    RedisConnection.of(properties, environment).applyTo(backend);
     set("tokenherd.redis.namespace", redis.getNamespace(), backend::namespace);
     set("tokenherd.redis.command-timeout", redis.getCommandTimeout(), backend::commandTimeout);
     set("tokenherd.redis.connect-timeout", redis.getConnectTimeout(), backend::connectTimeout);

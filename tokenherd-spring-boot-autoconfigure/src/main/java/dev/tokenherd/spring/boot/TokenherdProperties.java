@@ -94,8 +94,8 @@ public class TokenherdProperties {
   /** The Redis the fleet shares. */
   public static class Redis {
     /**
-     * redis:// or rediss:// URI of the Redis the fleet shares; default: the connection of
-     * spring.data.redis.*.
+     * redis:// or rediss:// URI of the Redis the fleet shares, whatever spring.data.redis.* says;
+     * default: the connection of spring.data.redis.* (one server, Sentinel or Cluster).
      */
     private @Nullable String url;
 

@@ -152,65 +152,6 @@ final class TokenherdAutoConfigurationTest {
   }
 
   @Test
-  void redisSentinelSettings_failWithAClearAnalysis() {
-    runner
-        .withPropertyValues(
-            "tokenherd.backend=redis",
-            "spring.data.redis.sentinel.master=mymaster",
-            "spring.data.redis.sentinel.nodes=127.0.0.1:26379")
-        .run(
-            context -> {
-              assertThat(context).hasFailed();
-              assertThat(analyze(context.getStartupFailure()).getDescription())
-                  .contains("spring.data.redis.sentinel.master");
-            });
-  }
-
-  @Test
-  void springDataRedisSettings_makeTheUri_withThePasswordEncodedAndNeverShown() {
-    runner
-        .withPropertyValues(
-            "spring.data.redis.host=127.0.0.1",
-            "spring.data.redis.port=6390",
-            "spring.data.redis.database=2",
-            "spring.data.redis.username=app",
-            "spring.data.redis.password=p@ss:w/rd")
-        .run(
-            context -> {
-              String uri =
-                  RedisConnection.uri(
-                      context.getBean(TokenherdProperties.class), context.getEnvironment());
-              assertThat(uri).isEqualTo("redis://app:p%40ss:w%2Frd@127.0.0.1:6390/2");
-            });
-  }
-
-  @Test
-  void theRedisUri_comesFromTokenherdFirst_thenSpringDataRedisUrl_thenItsParts() {
-    runner
-        .withPropertyValues(
-            "spring.data.redis.url=redis://boot:6379", "tokenherd.redis.url=rediss://own:6380")
-        .run(context -> assertThat(uri(context)).isEqualTo("rediss://own:6380"));
-    runner
-        .withPropertyValues("spring.data.redis.url=redis://boot:6379")
-        .run(context -> assertThat(uri(context)).isEqualTo("redis://boot:6379"));
-    runner
-        .withPropertyValues("spring.data.redis.ssl.enabled=true", "spring.data.redis.password=pw")
-        .run(context -> assertThat(uri(context)).isEqualTo("rediss://:pw@localhost:6379/0"));
-    runner.run(context -> assertThat(uri(context)).isEqualTo("redis://localhost:6379/0"));
-  }
-
-  @Test
-  void redisClusterSettings_failWithAClearAnalysis() {
-    runner
-        .withPropertyValues(
-            "tokenherd.backend=redis", "spring.data.redis.cluster.nodes=127.0.0.1:7000")
-        .run(
-            context ->
-                assertThat(analyze(context.getStartupFailure()).getDescription())
-                    .contains("spring.data.redis.cluster.nodes"));
-  }
-
-  @Test
   void badRedisSettings_failNamingTheProperty() {
     runner
         .withPropertyValues("tokenherd.backend=redis", "tokenherd.redis.url=http://wrong:1")
@@ -255,12 +196,7 @@ final class TokenherdAutoConfigurationTest {
             "tokenherd.policy.refresh-ahead-fraction");
   }
 
-  private static String uri(org.springframework.context.ApplicationContext context) {
-    return RedisConnection.uri(
-        context.getBean(TokenherdProperties.class), context.getEnvironment());
-  }
-
-  private static FailureAnalysis analyze(Throwable failure) {
+  static FailureAnalysis analyze(Throwable failure) {
     Throwable cause = failure;
     while (cause != null && !(cause instanceof TokenherdConfigurationException)) {
       cause = cause.getCause();
