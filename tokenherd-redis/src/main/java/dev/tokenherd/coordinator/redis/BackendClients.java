@@ -239,7 +239,7 @@ final class BackendClients {
             ? "cannot connect to Redis at " + server
             : "Redis at "
                 + server
-                + " refused the credentials of the URI"
+                + " refused the credentials"
                 + (username == null ? "" : " (user '" + username + "')")
                 + ": "
                 + refusal;

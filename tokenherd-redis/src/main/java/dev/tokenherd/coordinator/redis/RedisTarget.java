@@ -245,7 +245,13 @@ record RedisTarget(
         + "]";
   }
 
-  private static String redactUserInfo(String uri) {
-    return uri.replaceAll("//[^@/]*@", "//***@");
+  /**
+   * Masks everything between {@code //} and the last {@code @}: a password may hold any character,
+   * {@code /} and {@code @} included, so masking too much is the safe side.
+   */
+  static String redactUserInfo(String uri) {
+    int start = uri.indexOf("//");
+    int at = uri.lastIndexOf('@');
+    return start < 0 || at < start ? uri : uri.substring(0, start + 2) + "***" + uri.substring(at);
   }
 }

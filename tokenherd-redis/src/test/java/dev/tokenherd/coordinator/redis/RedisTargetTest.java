@@ -107,6 +107,12 @@ class RedisTargetTest {
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> RedisTarget.HostPort.parse("a b", 6379))
         .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> RedisTarget.parse("redis://:pa/ss@wo:rd@"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageNotContaining("pa/ss")
+        .hasMessageNotContaining("wo:rd");
+    assertThat(RedisTarget.redactUserInfo("redis://:p@ss/w@rd@host:1/0"))
+        .isEqualTo("redis://***@host:1/0");
     assertThatThrownBy(() -> RedisTarget.parse("redis-sentinel://:pw@s1:26379#m"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("sentinel(...)")

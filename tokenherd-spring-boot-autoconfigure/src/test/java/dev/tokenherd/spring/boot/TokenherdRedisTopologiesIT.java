@@ -8,7 +8,6 @@ import dev.tokenherd.testkit.FakeAuthorizationServer;
 import dev.tokenherd.testkit.RedisCluster;
 import dev.tokenherd.testkit.RedisSentinelGroup;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.security.oauth2.client.OAuth2AuthorizedClientManager;
@@ -44,11 +43,6 @@ final class TokenherdRedisTopologiesIT {
   }
 
   @Test
-  @Disabled(
-      "RedisBackend cannot reach a Sentinel group yet: BackendClients.lettuce copies the sentinel"
-          + " RedisURI with RedisURI.builder(uri), which drops the sentinels and the master id"
-          + " (Lettuce 6.8 and 7.7), so build() fails with 'Cannot build a RedisURI'. Passes once"
-          + " tokenherd-redis sets the timeout on the URI itself (uri.setTimeout(commandTimeout)).")
   void sentinelMasterAndNodes_withADataAndASentinelPassword_twoInstancesShareOneToken() {
     try (RedisSentinelGroup group =
         RedisSentinelGroup.builder()
