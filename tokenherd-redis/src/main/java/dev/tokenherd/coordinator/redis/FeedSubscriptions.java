@@ -1,7 +1,5 @@
 package dev.tokenherd.coordinator.redis;
 
-import static dev.tokenherd.coordinator.redis.internal.Dispatch.dispatch;
-
 import dev.tokenherd.coordinator.StoreMisconfiguredException;
 import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.redis.internal.ChangeMessage;
@@ -56,7 +54,7 @@ final class FeedSubscriptions extends RedisPubSubAdapter<String, String>
 
   private final RedisKeys keys;
   private final StatefulRedisPubSubConnection<String, String> pubSub;
-  private final boolean sharded;
+  private final ChannelCommands commands;
   private final ScheduledExecutorService scheduler;
   private final @Nullable Disposable clientEvents;
 
@@ -81,7 +79,7 @@ final class FeedSubscriptions extends RedisPubSubAdapter<String, String>
       RedisKeys keys, StatefulRedisPubSubConnection<String, String> pubSub, boolean sharded) {
     this.keys = keys;
     this.pubSub = pubSub;
-    this.sharded = sharded;
+    this.commands = new ChannelCommands(pubSub, sharded);
     this.scheduler = pubSub.getResources().eventExecutorGroup();
     this.clientEvents =
         sharded
@@ -190,47 +188,13 @@ final class FeedSubscriptions extends RedisPubSubAdapter<String, String>
     }
   }
 
-  /**
-   * Sends {@code UNSUBSCRIBE} (sharded: one {@code SUNSUBSCRIBE} per channel); a failure is only
-   * logged (see the callers for why).
-   */
   private void sendUnsubscribe(List<String> names, String why) {
-    for (List<String> batch : batches(names)) {
-      String[] array = batch.toArray(String[]::new);
-      dispatch(
-              () ->
-                  sharded ? pubSub.async().sunsubscribe(array) : pubSub.async().unsubscribe(array))
-          .whenComplete(
-              (ignored, error) -> {
-                if (error != null) {
-                  log.debug("UNSUBSCRIBE {} ({}) failed", batch, why, error);
-                }
-              });
-    }
+    commands.unsubscribe(names, why);
   }
 
-  /**
-   * Sends {@code SUBSCRIBE} (sharded: one {@code SSUBSCRIBE} per channel); on failure marks a gap
-   * and schedules another try. Under lock.
-   */
+  /** Sends {@code SUBSCRIBE}; on failure marks a gap and schedules another try. Under lock. */
   private void sendSubscribe(List<String> names) {
-    for (List<String> batch : batches(names)) {
-      String[] array = batch.toArray(String[]::new);
-      dispatch(() -> sharded ? pubSub.async().ssubscribe(array) : pubSub.async().subscribe(array))
-          .whenComplete(
-              (ignored, error) -> {
-                if (error != null) {
-                  onSubscribeFailed(batch, error);
-                }
-              });
-    }
-  }
-
-  /**
-   * All channels in one command, or (sharded) one each: a command's shard channels share a slot.
-   */
-  private List<List<String>> batches(List<String> names) {
-    return sharded ? names.stream().map(List::of).toList() : List.of(names);
+    commands.subscribe(names, this::onSubscribeFailed);
   }
 
   private void onSubscribeFailed(List<String> names, Throwable error) {
