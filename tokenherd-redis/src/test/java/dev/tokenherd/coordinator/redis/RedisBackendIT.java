@@ -71,11 +71,15 @@ final class RedisBackendIT {
     "+set",
   };
 
+  /**
+   * Nothing here waits for a lease to run out, so the timeouts are generous: a loaded machine must
+   * not turn a slow answer into a failed test (a 1 s endpoint timeout once did, under four builds).
+   */
   private static final RefreshPolicy POLICY =
       FleetWorker.shortPolicy()
-          .leaseTime(Duration.ofSeconds(2))
-          .endpointTimeout(Duration.ofSeconds(1))
-          .waitTimeout(Duration.ofSeconds(3))
+          .leaseTime(Duration.ofSeconds(20))
+          .endpointTimeout(Duration.ofSeconds(10))
+          .waitTimeout(Duration.ofSeconds(30))
           .build();
 
   private final FakeAuthorizationServer server =
