@@ -20,6 +20,7 @@ import org.redisson.config.BaseMasterSlaveServersConfig;
 import org.redisson.config.Config;
 import org.redisson.config.EqualJitterDelay;
 import org.redisson.config.ReadMode;
+import org.redisson.config.ShardedSubscriptionMode;
 import org.redisson.config.SubscriptionMode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -152,7 +153,14 @@ final class BackendClients {
         failFast(mastersOnly(sentinel));
       }
       case CLUSTER -> {
-        var cluster = config.useClusterServers().setScanInterval(millis(TOPOLOGY_REFRESH));
+        // Classic pub/sub for Redisson's own channels: the lock's release script PUBLISHes on the
+        // unlock channel, and AUTO would probe the server (PUBSUB SHARDNUMSUB) and, where sharded
+        // pub/sub works, have a waiter SSUBSCRIBE, which a PUBLISH never reaches.
+        var cluster =
+            config
+                .useClusterServers()
+                .setScanInterval(millis(TOPOLOGY_REFRESH))
+                .setShardedSubscriptionMode(ShardedSubscriptionMode.OFF);
         addresses.forEach(cluster::addNodeAddress);
         failFast(mastersOnly(cluster));
       }
@@ -234,15 +242,30 @@ final class BackendClients {
     }
     String server = target.address();
     String username = target.username();
-    String message =
-        refusal == null
-            ? "cannot connect to Redis at " + server
-            : "Redis at "
-                + server
-                + " refused the credentials"
-                + (username == null ? "" : " (user '" + username + "')")
-                + ": "
-                + refusal;
+    String user = username == null ? "" : " (user '" + username + "')";
+    String message;
+    if (refusal == null) {
+      message = "cannot connect to Redis at " + server;
+    } else if (refusal.startsWith("NOPERM")) {
+      // Authenticated, then refused a command the clients send while connecting (the layout of a
+      // cluster, a Sentinel's answer): an ACL that lacks a rule of the deployment's topology.
+      message =
+          "Redis at "
+              + server
+              + " refused a command of the clients while connecting"
+              + user
+              + ": "
+              + refusal
+              + " (docs/redis.md lists the ACL rules of each topology)";
+    } else {
+      message =
+          "Redis at "
+              + server
+              + " refused the credentials"
+              + user
+              + ": "
+              + refusal;
+    }
     return new io.lettuce.core.RedisConnectionException(message, e);
   }
 
