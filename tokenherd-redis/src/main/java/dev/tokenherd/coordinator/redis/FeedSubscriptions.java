@@ -197,6 +197,10 @@ final class FeedSubscriptions extends RedisPubSubAdapter<String, String>
     commands.subscribe(names, this::onSubscribeFailed);
   }
 
+  private String subscribeCommand() {
+    return sharded ? "SSUBSCRIBE" : "SUBSCRIBE";
+  }
+
   private void onSubscribeFailed(List<String> names, Throwable error) {
     Channel first = channels.get(names.get(0));
     StoreMisconfiguredException refused =
@@ -212,12 +216,12 @@ final class FeedSubscriptions extends RedisPubSubAdapter<String, String>
       // Not fatal: workers still find new versions by polling, only later. Said once, not every
       // half second.
       log.warn(
-          "SUBSCRIBE {} refused; workers notice new versions only by polling until it is allowed:"
-              + " {}",
+          "{} {} refused; workers notice new versions only by polling until it is allowed: {}",
+          subscribeCommand(),
           names,
           refused.getMessage());
     }
-    log.debug("SUBSCRIBE {} failed; retrying in {}", names, RESUBSCRIBE_DELAY, error);
+    log.debug("{} {} failed; retrying in {}", subscribeCommand(), names, RESUBSCRIBE_DELAY, error);
     synchronized (this) {
       for (String name : names) {
         Channel channel = channels.get(name);

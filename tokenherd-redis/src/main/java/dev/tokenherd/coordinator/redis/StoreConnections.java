@@ -177,7 +177,8 @@ abstract class StoreConnections implements AutoCloseable {
         return CompletableFuture.failedFuture(
             new IllegalStateException(
                 node.isEmpty()
-                    ? "the write script did not say which node applied the write"
+                    ? "the write script could not say which node applied the write (CLUSTER"
+                        + " MYID refused? allow +cluster|myid for the Redis user)"
                     : "node " + node + " is not in the client's view of the cluster"));
       }
       return writes

@@ -40,18 +40,12 @@ final class FleetWorker implements AutoCloseable {
 
   private FleetWorker(
       String id,
-      URI redis,
-      String namespace,
+      RedisBackend.Builder redis,
       FakeAuthorizationServer server,
       RefreshPolicy policy,
       UnaryOperator<TokenStore> store) {
     this.id = id;
-    this.backend =
-        RedisBackend.builder()
-            .uri(redis.toString())
-            .namespace(namespace)
-            .commandTimeout(Duration.ofSeconds(1))
-            .build();
+    this.backend = redis.commandTimeout(Duration.ofSeconds(1)).build();
     TokenHerd.Builder builder = backend.configure(TokenHerd.builder());
     this.herd =
         builder
@@ -67,8 +61,19 @@ final class FleetWorker implements AutoCloseable {
   /** Starts a worker on the default namespace with the store the backend made. */
   static FleetWorker start(
       String id, URI redis, FakeAuthorizationServer server, RefreshPolicy policy) {
-    return new FleetWorker(
-        id, redis, RedisKeys.DEFAULT_NAMESPACE, server, policy, UnaryOperator.identity());
+    return start(id, redis, RedisKeys.DEFAULT_NAMESPACE, server, policy);
+  }
+
+  /**
+   * Starts a worker on the backend {@code backend} builds (a Sentinel group, a cluster, TLS), with
+   * a 1 s command timeout.
+   */
+  static FleetWorker start(
+      String id,
+      RedisBackend.Builder backend,
+      FakeAuthorizationServer server,
+      RefreshPolicy policy) {
+    return new FleetWorker(id, backend, server, policy, UnaryOperator.identity());
   }
 
   /** Starts a worker whose store is {@code store} applied to the backend's store. */
@@ -78,7 +83,7 @@ final class FleetWorker implements AutoCloseable {
       FakeAuthorizationServer server,
       RefreshPolicy policy,
       UnaryOperator<TokenStore> store) {
-    return new FleetWorker(id, redis, RedisKeys.DEFAULT_NAMESPACE, server, policy, store);
+    return new FleetWorker(id, uri(redis, RedisKeys.DEFAULT_NAMESPACE), server, policy, store);
   }
 
   /** Starts a worker under {@code namespace}. */
@@ -88,7 +93,11 @@ final class FleetWorker implements AutoCloseable {
       String namespace,
       FakeAuthorizationServer server,
       RefreshPolicy policy) {
-    return new FleetWorker(id, redis, namespace, server, policy, UnaryOperator.identity());
+    return new FleetWorker(id, uri(redis, namespace), server, policy, UnaryOperator.identity());
+  }
+
+  private static RedisBackend.Builder uri(URI redis, String namespace) {
+    return RedisBackend.builder().uri(redis.toString()).namespace(namespace);
   }
 
   /**

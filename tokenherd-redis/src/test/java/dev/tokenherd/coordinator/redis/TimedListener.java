@@ -20,6 +20,7 @@ final class TimedListener implements RefreshListener {
   final List<String> failures = new CopyOnWriteArrayList<>();
   final List<TokenRefreshException> failureErrors = new CopyOnWriteArrayList<>();
   final List<String> unannounced = new CopyOnWriteArrayList<>();
+  final List<String> underReplicated = new CopyOnWriteArrayList<>();
   private final AtomicReference<@Nullable Instant> reauthAt = new AtomicReference<>();
 
   @Override
@@ -42,6 +43,11 @@ final class TimedListener implements RefreshListener {
   @Override
   public void onUnannouncedWrite(TokenKey key, long version, String reason) {
     unannounced.add("v" + version + " " + reason);
+  }
+
+  @Override
+  public void onUnderReplicatedWrite(TokenKey key, long version, int requested, int acknowledged) {
+    underReplicated.add("v" + version + " " + acknowledged + "/" + requested);
   }
 
   @Override

@@ -56,8 +56,16 @@ public final class RedisErrors {
         "+evalsha +eval +hexists +hincrby +incr +pexpire +pttl +del +get +set +publish",
         "~%s:* ~redisson_lock_token:* ~redisson_lock__channel:* ~redisson_unlock_latch:*",
         "&redisson_lock__channel:*"),
-    /** The change feed: {@code SUBSCRIBE} and {@code PUBLISH} on the change channels. */
-    FEED("the change feed", "+subscribe +unsubscribe +publish", "", "&%s:*");
+    /**
+     * The change feed: {@code SUBSCRIBE} and {@code PUBLISH} on the change channels; on a Redis
+     * Cluster their sharded forms on shard channels.
+     */
+    FEED(
+        "the change feed",
+        "+subscribe +unsubscribe +publish (on a Redis Cluster: +ssubscribe +sunsubscribe"
+            + " +spublish)",
+        "",
+        "&%s:*");
 
     private final String description;
     private final String commands;
@@ -151,7 +159,7 @@ public final class RedisErrors {
           + channel
           + "' was refused ("
           + detail
-          + "): allow +publish and &"
+          + "): allow +publish (+spublish on a Redis Cluster) and &"
           + namespace
           + ":* for the Redis user";
     }

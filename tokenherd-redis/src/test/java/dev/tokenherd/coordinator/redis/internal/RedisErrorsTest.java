@@ -162,4 +162,33 @@ final class RedisErrorsTest {
         .contains("failed", "RedisConnectionException")
         .doesNotContain("+publish");
   }
+
+  @Test
+  void feedRefusal_onACluster_namesTheShardCommands() {
+    String channel = "channel 'tokenherd:{billing-api}:changed'";
+    StoreMisconfiguredException named =
+        RedisErrors.misconfiguration(
+            KEY,
+            new RedisCommandExecutionException(
+                "NOPERM this user has no permissions to run the 'ssubscribe' command"),
+            Role.FEED,
+            "tokenherd",
+            channel);
+    StoreMisconfiguredException unnamed =
+        RedisErrors.misconfiguration(
+            KEY,
+            new RedisCommandExecutionException(
+                "ERR The user executing the script can't run this command or subcommand"),
+            Role.FEED,
+            "tokenherd",
+            channel);
+
+    assertThat(named).isNotNull();
+    assertThat(named.target()).isEqualTo("command 'ssubscribe' of the change feed");
+    assertThat(named.remedy()).contains("+ssubscribe");
+    assertThat(unnamed).isNotNull();
+    assertThat(unnamed.remedy()).contains("+subscribe", "+ssubscribe", "+sunsubscribe");
+    assertThat(RedisErrors.announcementFailure("NOPERM x", "tokenherd:{a}:changed", "tokenherd"))
+        .contains("+spublish");
+  }
 }
