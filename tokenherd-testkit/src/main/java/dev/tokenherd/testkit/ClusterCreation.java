@@ -31,7 +31,8 @@ final class ClusterCreation {
       boolean requireFullCoverage,
       @Nullable String password,
       List<String> extraArguments,
-      boolean useRedisCli) {
+      boolean useRedisCli,
+      @Nullable TlsCertificates tls) {
     @Override
     public String toString() {
       return "Settings[" + masters + " masters, " + replicasPerMaster + " replicas each]";
@@ -59,6 +60,10 @@ final class ClusterCreation {
     String password = settings.password();
     if (password != null) {
       node.password(password).arguments("--masterauth", password);
+    }
+    TlsCertificates tls = settings.tls();
+    if (tls != null) {
+      node.tls(tls);
     }
     return node.arguments(settings.extraArguments().toArray(new String[0])).start();
   }

@@ -23,6 +23,7 @@ public final class RedisClusterBuilder {
   private @Nullable String password;
   private final List<String> extraArguments = new ArrayList<>();
   private boolean useRedisCli = true;
+  private @Nullable TlsCertificates tls;
 
   RedisClusterBuilder() {}
 
@@ -123,6 +124,21 @@ public final class RedisClusterBuilder {
     return this;
   }
 
+  /**
+   * Runs every node with TLS too ({@link RedisServerProcess.Builder#tls}): the cluster bus and
+   * replication use TLS, and a client connected to a node's {@linkplain RedisServerProcess#tlsPort
+   * TLS port} learns the other nodes' TLS ports ({@code CLUSTER NODES}, {@code MOVED}); the fixture
+   * itself keeps talking to the plain ports.
+   *
+   * @param certificates the nodes' certificate and key and the authority to trust
+   * @return this builder
+   */
+  @CanIgnoreReturnValue
+  public RedisClusterBuilder tls(TlsCertificates certificates) {
+    this.tls = requireNonNull(certificates, "certificates");
+    return this;
+  }
+
   /** Whether a {@code redis-cli} found may create the cluster; {@code false} forces commands. */
   @CanIgnoreReturnValue
   RedisClusterBuilder useRedisCli(boolean useRedisCli) {
@@ -150,7 +166,8 @@ public final class RedisClusterBuilder {
                 requireFullCoverage,
                 password,
                 List.copyOf(extraArguments),
-                useRedisCli));
+                useRedisCli,
+                tls));
     try {
       cluster.start();
       return cluster;

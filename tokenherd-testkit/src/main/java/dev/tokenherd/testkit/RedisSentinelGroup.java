@@ -110,15 +110,16 @@ public final class RedisSentinelGroup implements AutoCloseable {
   }
 
   /**
-   * Returns the Sentinels' addresses, {@code 127.0.0.1} and their ports, as a Sentinel client takes
-   * them (Lettuce: {@code RedisURI.Builder.sentinel(host, port, masterName())}; Redisson: {@code
-   * "redis://" + host + ":" + port}).
+   * Returns the Sentinels' addresses, {@code 127.0.0.1} and their ports (their TLS ports in a group
+   * {@linkplain RedisSentinelGroupBuilder#tls with TLS}), as a Sentinel client takes them (Lettuce:
+   * {@code RedisURI.Builder.sentinel(host, port, masterName())}; Redisson: {@code "redis://" + host
+   * + ":" + port}).
    *
    * @return one address per Sentinel, resolved
    */
   public List<InetSocketAddress> sentinelAddresses() {
     return sentinels().stream()
-        .map(s -> new InetSocketAddress(InetAddress.getLoopbackAddress(), s.port()))
+        .map(s -> new InetSocketAddress(InetAddress.getLoopbackAddress(), s.clientPort()))
         .toList();
   }
 
@@ -159,7 +160,7 @@ public final class RedisSentinelGroup implements AutoCloseable {
     for (Map.Entry<Integer, Integer> vote : votes.entrySet()) {
       if (vote.getValue() * 2 > sentinels().size()) {
         for (RedisServerProcess node : dataNodes()) {
-          if (node.port() == vote.getKey()) {
+          if (node.clientPort() == vote.getKey()) {
             return node;
           }
         }
@@ -212,7 +213,7 @@ public final class RedisSentinelGroup implements AutoCloseable {
         "the Sentinels to replace the master " + old,
         () -> {
           for (RedisServerProcess sentinel : live(sentinels())) {
-            if (SentinelProbe.masterPort(sentinel, masterName()) == old.port()) {
+            if (SentinelProbe.masterPort(sentinel, masterName()) == old.clientPort()) {
               return "Sentinel 127.0.0.1:" + sentinel.port() + " still names " + old;
             }
           }
@@ -236,7 +237,7 @@ public final class RedisSentinelGroup implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    String port = Integer.toString(node.port());
+    String port = Integer.toString(node.clientPort());
     Poll.until(
         "every Sentinel to see replica-priority " + priority + " of " + node,
         () -> {
@@ -280,7 +281,7 @@ public final class RedisSentinelGroup implements AutoCloseable {
         "the master to drop " + replica,
         () ->
             Replies.info(master, "replication").values().stream()
-                    .anyMatch(v -> v.contains("port=" + replica.port() + ","))
+                    .anyMatch(v -> v.contains("port=" + replica.clientPort() + ","))
                 ? "the master still lists it"
                 : null,
         this::describe);
@@ -379,14 +380,20 @@ public final class RedisSentinelGroup implements AutoCloseable {
     }
     for (int i = 0; i < 2; i++) {
       RedisServerProcess replica =
-          dataNode().arguments("--replicaof", "127.0.0.1", Integer.toString(master.port())).start();
+          dataNode()
+              .arguments("--replicaof", "127.0.0.1", Integer.toString(master.clientPort()))
+              .start();
       synchronized (this) {
         data.add(replica);
       }
     }
     for (int i = 0; i < 3; i++) {
       RedisServerProcess.Builder sentinel =
-          RedisServerProcess.builder().sentinel(config.lines(master.port()));
+          RedisServerProcess.builder().sentinel(config.lines(master.clientPort()));
+      TlsCertificates tls = config.tls();
+      if (tls != null) {
+        sentinel.tls(tls);
+      }
       String password = config.sentinelPassword();
       if (password != null) {
         sentinel.password(password);
@@ -401,6 +408,10 @@ public final class RedisSentinelGroup implements AutoCloseable {
 
   private RedisServerProcess.Builder dataNode() {
     RedisServerProcess.Builder node = RedisServerProcess.builder().appendOnly(config.appendOnly());
+    TlsCertificates tls = config.tls();
+    if (tls != null) {
+      node.tls(tls);
+    }
     String password = config.dataPassword();
     if (password != null) {
       node.password(password).arguments("--masterauth", password);

@@ -17,6 +17,7 @@ public final class RedisSentinelGroupBuilder {
   private @Nullable String dataPassword;
   private @Nullable String sentinelPassword;
   private boolean appendOnly = true;
+  private @Nullable TlsCertificates tls;
 
   RedisSentinelGroupBuilder() {}
 
@@ -101,6 +102,22 @@ public final class RedisSentinelGroupBuilder {
   }
 
   /**
+   * Runs every data node and Sentinel with TLS too ({@link RedisServerProcess.Builder#tls}):
+   * replication and the Sentinels' connections use TLS, and the Sentinels name the data nodes and
+   * each other by their {@linkplain RedisServerProcess#tlsPort TLS ports}, so {@link
+   * RedisSentinelGroup#sentinelAddresses()} does too; the fixture itself keeps talking to the plain
+   * ports.
+   *
+   * @param certificates the processes' certificate and key and the authority to trust
+   * @return this builder
+   */
+  @CanIgnoreReturnValue
+  public RedisSentinelGroupBuilder tls(TlsCertificates certificates) {
+    this.tls = requireNonNull(certificates, "certificates");
+    return this;
+  }
+
+  /**
    * Starts the master, its two replicas and three Sentinels, and waits until every Sentinel knows
    * the master, both replicas (linked) and the other two Sentinels.
    *
@@ -118,7 +135,8 @@ public final class RedisSentinelGroupBuilder {
                 failoverTimeout,
                 dataPassword,
                 sentinelPassword,
-                appendOnly));
+                appendOnly,
+                tls));
     try {
       group.start();
       return group;

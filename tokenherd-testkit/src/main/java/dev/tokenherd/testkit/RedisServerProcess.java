@@ -44,14 +44,37 @@ public final class RedisServerProcess implements AutoCloseable {
   private final Path dataDirectory;
   private final boolean ownsDataDirectory;
   private final int port;
+  private final int tlsPort;
   private @Nullable Process process;
 
   private RedisServerProcess(
-      Builder builder, String executable, int port, Path dataDirectory, boolean owns) {
+      Builder builder, String executable, int port, int tlsPort, Path dataDirectory, boolean owns) {
     this.executable = executable;
     this.appendOnly = builder.appendOnly;
     this.password = builder.password;
-    this.extraArguments = List.copyOf(builder.extraArguments);
+    List<String> arguments = new ArrayList<>();
+    TlsCertificates tls = builder.tls;
+    if (tls != null) {
+      arguments.addAll(
+          List.of(
+              "--tls-port",
+              Integer.toString(tlsPort),
+              "--tls-cert-file",
+              tls.certificate().toString(),
+              "--tls-key-file",
+              tls.key().toString(),
+              "--tls-ca-cert-file",
+              tls.caCertificate().toString(),
+              "--tls-auth-clients",
+              "no",
+              "--tls-replication",
+              "yes",
+              "--tls-cluster",
+              "yes"));
+    }
+    arguments.addAll(builder.extraArguments);
+    this.extraArguments = List.copyOf(arguments);
+    this.tlsPort = tlsPort;
     List<String> sentinel = builder.sentinelConfiguration;
     this.sentinelConfiguration = sentinel == null ? null : List.copyOf(sentinel);
     this.dataDirectory = dataDirectory;
@@ -81,12 +104,37 @@ public final class RedisServerProcess implements AutoCloseable {
   }
 
   /**
-   * Returns the port the server listens on (the same across restarts).
+   * Returns the port the server listens on without TLS (the same across restarts); with {@link
+   * Builder#tls} it stays open on 127.0.0.1 for the fixtures' own probes ({@link #command}).
    *
    * @return a loopback port
    */
   public int port() {
     return port;
+  }
+
+  /**
+   * Returns the TLS port of a server started with {@link Builder#tls} (the same across restarts).
+   *
+   * @return a loopback port
+   * @throws IllegalStateException if the server has no TLS port
+   */
+  public int tlsPort() {
+    if (tlsPort == 0) {
+      throw new IllegalStateException(this + " was started without TLS");
+    }
+    return tlsPort;
+  }
+
+  /**
+   * Returns the port other servers and clients know this one by: its {@linkplain #tlsPort TLS port}
+   * if it has one (replicas, Sentinels and cluster nodes then announce and connect to TLS ports),
+   * else {@link #port()}.
+   *
+   * @return a loopback port
+   */
+  public int clientPort() {
+    return tlsPort == 0 ? port : tlsPort;
   }
 
   /**
@@ -341,6 +389,7 @@ public final class RedisServerProcess implements AutoCloseable {
     private final List<String> extraArguments = new ArrayList<>();
     private @Nullable Path dataDirectory;
     private @Nullable List<String> sentinelConfiguration;
+    private @Nullable TlsCertificates tls;
 
     private Builder() {}
 
@@ -394,6 +443,22 @@ public final class RedisServerProcess implements AutoCloseable {
     }
 
     /**
+     * Also listens with TLS, on a second free port ({@link RedisServerProcess#tlsPort()}), with
+     * these certificates, asking clients for none ({@code tls-auth-clients no}); replication, a
+     * cluster's bus and a Sentinel's connections to its nodes use TLS too ({@code tls-replication},
+     * {@code tls-cluster}). The plain port stays open, bound to 127.0.0.1, for the fixtures' own
+     * probes, which speak plain RESP; clients under test use the TLS port.
+     *
+     * @param certificates the server's certificate and key and the authority to trust
+     * @return this builder
+     */
+    @CanIgnoreReturnValue
+    public Builder tls(TlsCertificates certificates) {
+      this.tls = requireNonNull(certificates, "certificates");
+      return this;
+    }
+
+    /**
      * Sets the data directory (default: a new temporary one, deleted at close).
      *
      * @param dataDirectory an existing directory, kept at close
@@ -432,7 +497,12 @@ public final class RedisServerProcess implements AutoCloseable {
         boolean owns = dataDirectory == null;
         Path dir =
             owns ? Files.createTempDirectory("tokenherd-redis-") : requireNonNull(dataDirectory);
-        RedisServerProcess server = new RedisServerProcess(this, command, freePort(), dir, owns);
+        int port = freePort();
+        int tlsPort = 0;
+        while (tls != null && (tlsPort == 0 || tlsPort == port)) {
+          tlsPort = freePort();
+        }
+        RedisServerProcess server = new RedisServerProcess(this, command, port, tlsPort, dir, owns);
         server.launch();
         return server;
       } catch (IOException e) {

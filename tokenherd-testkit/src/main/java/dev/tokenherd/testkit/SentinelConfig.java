@@ -15,7 +15,8 @@ record SentinelConfig(
     Duration failoverTimeout,
     @Nullable String dataPassword,
     @Nullable String sentinelPassword,
-    boolean appendOnly) {
+    boolean appendOnly,
+    @Nullable TlsCertificates tls) {
 
   /** The quorum: two of the three Sentinels must agree that the master is down. */
   static final int QUORUM = 2;

@@ -58,7 +58,7 @@ final class SentinelProbe {
     }
     int masterPort = agreed;
     RedisServerProcess master =
-        liveData.stream().filter(n -> n.port() == masterPort).findFirst().orElse(null);
+        liveData.stream().filter(n -> n.clientPort() == masterPort).findFirst().orElse(null);
     if (master == null) {
       return "the master the Sentinels name, 127.0.0.1:" + masterPort + ", is not live";
     }
@@ -83,7 +83,7 @@ final class SentinelProbe {
         }
         Map<String, String> replica =
             replicas.stream()
-                .filter(r -> String.valueOf(node.port()).equals(r.get("port")))
+                .filter(r -> String.valueOf(node.clientPort()).equals(r.get("port")))
                 .findFirst()
                 .orElse(Map.of());
         if (!"slave".equals(replica.get("flags"))
