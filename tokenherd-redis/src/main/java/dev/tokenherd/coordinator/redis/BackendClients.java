@@ -4,6 +4,7 @@ import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.SocketOptions;
+import io.lettuce.core.SslOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.cluster.ClusterClientOptions;
 import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
@@ -13,6 +14,8 @@ import io.lettuce.core.resource.Delay;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.TrustManagerFactory;
+import org.jspecify.annotations.Nullable;
 import org.redisson.Redisson;
 import org.redisson.api.RedissonClient;
 import org.redisson.config.BaseConfig;
@@ -51,16 +54,20 @@ final class BackendClients {
 
   private final Duration commandTimeout;
   private final Duration connectTimeout;
+  private final @Nullable TrustManagerFactory trust;
 
   /**
    * Creates the factory.
    *
    * @param commandTimeout how long a command of the created clients may take
    * @param connectTimeout how long their connecting may take
+   * @param trust what their TLS connections trust, or {@code null} for the JVM's default
    */
-  BackendClients(Duration commandTimeout, Duration connectTimeout) {
+  BackendClients(
+      Duration commandTimeout, Duration connectTimeout, @Nullable TrustManagerFactory trust) {
     this.commandTimeout = commandTimeout;
     this.connectTimeout = connectTimeout;
+    this.trust = trust;
   }
 
   /**
@@ -87,6 +94,7 @@ final class BackendClients {
       owned.add(0, () -> client.shutdown(Duration.ZERO, Duration.ofSeconds(2)));
       client.setOptions(
           ClusterClientOptions.builder()
+              .sslOptions(sslOptions())
               .autoReconnect(true)
               .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
               .timeoutOptions(TimeoutOptions.enabled(commandTimeout))
@@ -105,12 +113,22 @@ final class BackendClients {
     owned.add(0, () -> client.shutdown(Duration.ZERO, Duration.ofSeconds(2)));
     client.setOptions(
         ClientOptions.builder()
+            .sslOptions(sslOptions())
             .autoReconnect(true)
             .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
             .timeoutOptions(TimeoutOptions.enabled(commandTimeout))
             .socketOptions(socket)
             .build());
     return client;
+  }
+
+  /** Lettuce's TLS settings: the JDK's provider, trusting {@link #trust} if set. */
+  private SslOptions sslOptions() {
+    SslOptions.Builder ssl = SslOptions.builder().jdkSslProvider();
+    if (trust != null) {
+      ssl.trustManager(trust);
+    }
+    return ssl.build();
   }
 
   /** Creates a Redisson client and adds its shutdown to the front of {@code owned}. */
@@ -166,6 +184,9 @@ final class BackendClients {
       }
     }
     config.setTcpKeepAlive(true);
+    if (trust != null) {
+      config.setSslTrustManagerFactory(trust);
+    }
     String username = target.username();
     if (username != null) {
       config.setUsername(username);

@@ -10,10 +10,12 @@ import dev.tokenherd.coordinator.spi.TokenStore;
 import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.cluster.RedisClusterClient;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import javax.net.ssl.TrustManagerFactory;
 import org.jspecify.annotations.Nullable;
 import org.redisson.api.RedissonClient;
 import org.slf4j.Logger;
@@ -37,7 +39,8 @@ import org.slf4j.LoggerFactory;
  * notices travel on that slot's shard channel, and {@link Builder#waitForReplicas} waits on the
  * replicas of the master that applied each write). {@link Builder#credentials} and {@link
  * Builder#tls} apply to the data nodes of Sentinel and Cluster deployments, {@link
- * Builder#sentinelCredentials} to the sentinels. docs/redis.md says what each topology survives.
+ * Builder#sentinelCredentials} to the sentinels; {@link Builder#trustStore} says which authorities
+ * TLS connections trust. docs/redis.md says what each topology survives.
  *
  * <p>Given a URI, the backend creates its Lettuce and Redisson clients configured to fail fast: a
  * command issued while Redis is unreachable is rejected at once instead of being buffered and
@@ -161,6 +164,7 @@ public final class RedisBackend implements AutoCloseable {
     private @Nullable String sentinelUsername;
     private @Nullable String sentinelPassword;
     private boolean tls;
+    private @Nullable TrustManagerFactory trust;
     private int database;
     private @Nullable RedisClient redisClient;
     private @Nullable RedisClusterClient redisClusterClient;
@@ -266,7 +270,9 @@ public final class RedisBackend implements AutoCloseable {
 
     /**
      * Uses TLS for every connection of a Sentinel or Cluster deployment, sentinels included (with
-     * {@link #uri}, use {@code rediss://}). Certificates are checked against the JVM's trust store.
+     * {@link #uri}, use {@code rediss://}). Certificates are checked against the JVM's default
+     * trust store, or the {@linkplain #trustStore given one}, and must name the host the clients
+     * connect to (the addresses given, and those the servers announce).
      *
      * @param tls whether to use TLS (default {@code false})
      * @return this builder
@@ -274,6 +280,25 @@ public final class RedisBackend implements AutoCloseable {
     @CanIgnoreReturnValue
     public Builder tls(boolean tls) {
       this.tls = tls;
+      return this;
+    }
+
+    /**
+     * Trusts the certificates in {@code file} for TLS ({@code rediss://}, or {@link #tls}) instead
+     * of the JVM's default trust store: for servers whose certificates a private authority signed.
+     * Applies to every connection of the clients the backend creates, Lettuce's and Redisson's,
+     * sentinels included.
+     *
+     * @param file a PEM file of one or more certificates (the authority's), or a PKCS#12 trust
+     *     store; read now
+     * @param password the trust store's password, or {@code null} for none and for PEM; not kept
+     * @return this builder
+     * @throws IllegalArgumentException if the file cannot be read, holds no trusted certificate or
+     *     the password is wrong (the message names the file, never the password)
+     */
+    @CanIgnoreReturnValue
+    public Builder trustStore(Path file, char @Nullable [] password) {
+      this.trust = TrustStores.load(file, password);
       return this;
     }
 
@@ -504,7 +529,12 @@ public final class RedisBackend implements AutoCloseable {
             "set uri(...), sentinel(...) or cluster(...); or a Lettuce client (redisClient(...) or"
                 + " redisClusterClient(...)) and redissonClient(...)");
       }
-      BackendClients clients = new BackendClients(commandTimeout, connectTimeout);
+      if (trust != null && (target == null || !target.ssl())) {
+        throw new IllegalStateException(
+            "trustStore(...) is for the TLS connections of the clients the backend creates: use"
+                + " rediss:// or tls(true)");
+      }
+      BackendClients clients = new BackendClients(commandTimeout, connectTimeout, trust);
       List<AutoCloseable> owned = new ArrayList<>();
       boolean checking = false;
       try {

@@ -36,6 +36,14 @@ final class FleetRoundTrip {
    * too).
    */
   static void servesEndToEnd(Supplier<RedisBackend.Builder> backend) {
+    servesEndToEnd(backend, () -> {});
+  }
+
+  /**
+   * {@link #servesEndToEnd(Supplier)}, running {@code whileServing} once the new token is served,
+   * before the workers close: with their connections open.
+   */
+  static void servesEndToEnd(Supplier<RedisBackend.Builder> backend, Runnable whileServing) {
     try (FakeAuthorizationServer server =
             FakeAuthorizationServer.builder()
                 .rotationMode(RotationMode.ROTATE_REVOKE_FAMILY_ON_REUSE)
@@ -57,6 +65,7 @@ final class FleetRoundTrip {
         assertThat(worker.events.underReplicated).as(worker + " under-replicated writes").isEmpty();
         assertThat(worker.events.unannounced).as(worker + " unannounced writes").isEmpty();
       }
+      whileServing.run();
     }
   }
 }
