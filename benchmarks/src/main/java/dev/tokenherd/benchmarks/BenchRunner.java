@@ -58,6 +58,8 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * <p>{@code bench.suites} picks the suites, comma-separated: {@code hotpath}, {@code fleet}, {@code
  * clock}, {@code storm} (default {@code hotpath,fleet}: the others take minutes); {@code
  * bench.fleet.strategies} restricts the fleet suite's strategies (default all); {@code
+ * bench.fleet.redis} its Redis deployments, {@code standalone} and {@code cluster} (default both:
+ * the Tokenherd strategies run on each, the peers on {@code standalone} only); {@code
  * bench.fleet.pods} and {@code bench.fleet.threads} (comma-separated counts) replace the variant's
  * pod and thread counts.
  */
@@ -142,7 +144,9 @@ public final class BenchRunner {
       FleetPlan plan =
           (quick ? FleetPlan.QUICK : FleetPlan.FULL)
               .withStrategies(
-                  FleetStrategy.parseList(System.getProperty("bench.fleet.strategies", "all")));
+                  FleetStrategy.parseList(System.getProperty("bench.fleet.strategies", "all")))
+              .withTopologies(
+                  FleetTopology.parseList(System.getProperty("bench.fleet.redis", "all")));
       plan =
           plan.withGrid(
               parseCounts(System.getProperty("bench.fleet.pods", ""), plan.pods()),

@@ -26,11 +26,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * The fleet suite of issue #6: for each cell of a {@link FleetPlan} (strategy x pods x threads per
- * pod), a fresh fake authorization server (rotation with family revocation on reuse, added latency)
- * and a fresh key namespace on one shared real Redis; the pods run in this JVM, each with its own
- * Redis and HTTP clients, for a few token lifetimes, or until the server revokes the token family
- * (after which a peer's fleet is logged out and everything it does is failing fast).
+ * The fleet suite of issue #6: for each cell of a {@link FleetPlan} (strategy x Redis deployment x
+ * pods x threads per pod), a fresh fake authorization server (rotation with family revocation on
+ * reuse, added latency) and a fresh key namespace on a shared real Redis (one server or a cluster);
+ * the pods run in this JVM, each with its own Redis and HTTP clients, for a few token lifetimes, or
+ * until the server revokes the token family (after which a peer's fleet is logged out and
+ * everything it does is failing fast).
  */
 final class FleetBenchmark {
   /** How many PINGs time the Redis round trip before each cell. */
@@ -40,25 +41,40 @@ final class FleetBenchmark {
   static final int REQUEST_LOG_LIMIT = 1_000_000;
 
   private final FleetPlan plan;
-  private final String redisUri;
-  private final int redisPort;
+  private final Map<FleetTopology, FleetRedis> redis;
   private final PrintStream log;
 
-  FleetBenchmark(FleetPlan plan, String redisUri, int redisPort, PrintStream log) {
+  /**
+   * Creates the benchmark.
+   *
+   * @param redis where each of the plan's deployments is
+   */
+  FleetBenchmark(FleetPlan plan, Map<FleetTopology, FleetRedis> redis, PrintStream log) {
     this.plan = requireNonNull(plan, "plan");
-    this.redisUri = requireNonNull(redisUri, "redisUri");
-    this.redisPort = redisPort;
+    this.redis = Map.copyOf(redis);
     this.log = requireNonNull(log, "log");
+    for (FleetTopology topology : plan.topologies()) {
+      if (plan.uses(topology) && !this.redis.containsKey(topology)) {
+        throw new IllegalArgumentException("no " + topology.id() + " Redis given");
+      }
+    }
   }
 
   /**
    * Runs every cell of the plan, in order, and returns their rows. A short unreported cell per
-   * strategy runs first, so that class loading and the JIT's first compilations (the first HTTP
-   * request of the JVM alone takes hundreds of milliseconds) do not land in the first cell.
+   * strategy and deployment runs first, so that class loading and the JIT's first compilations (the
+   * first HTTP request of the JVM alone takes hundreds of milliseconds, a cluster client's first
+   * topology read some more) do not land in the first cell.
    */
   List<FleetRow> run() throws IOException, InterruptedException {
     for (FleetStrategy strategy : plan.strategies()) {
-      runCell(new FleetPlan.Cell(strategy, 2, 2), "fleet-warmup-" + strategy.id());
+      for (FleetTopology topology : plan.topologies()) {
+        if (topology.runs(strategy)) {
+          runCell(
+              new FleetPlan.Cell(strategy, topology, 2, 2),
+              "fleet-warmup-" + strategy.id() + "-" + topology.id());
+        }
+      }
     }
     log.println("warm-up done");
     List<FleetRow> rows = new ArrayList<>();
@@ -70,11 +86,12 @@ final class FleetBenchmark {
       rows.add(row);
       log.printf(
           Locale.ROOT,
-          "[%d/%d] %-17s pods %d threads %2d: refreshes %d, token requests %d, reuse %d%s,"
+          "[%d/%d] %-17s %-10s pods %d threads %2d: refreshes %d, token requests %d, reuse %d%s,"
               + " wait p99 %s us, propagation p99 %s us, redis cmds/refresh %s, rtt %s us%s%n",
           index,
           cells.size(),
           row.strategy(),
+          row.redis(),
           row.pods(),
           row.threads(),
           row.refreshEvents(),
@@ -102,6 +119,8 @@ final class FleetBenchmark {
 
   /** Runs one cell. */
   FleetRow runCell(FleetPlan.Cell cell, String namespace) throws IOException, InterruptedException {
+    FleetRedis shared =
+        requireNonNull(redis.get(cell.topology()), () -> "no " + cell.topology().id() + " Redis");
     try (FakeAuthorizationServer server =
         FakeAuthorizationServer.builder()
             .rotationMode(RotationMode.ROTATE_REVOKE_FAMILY_ON_REUSE)
@@ -111,21 +130,22 @@ final class FleetBenchmark {
             .start()) {
       FleetTarget target =
           new FleetTarget(
-              redisUri,
+              shared,
               server.tokenEndpoint(),
               server.clientId(),
               FakeAuthorizationServer.DEFAULT_CLIENT_SECRET,
               namespace);
       double rtt =
-          FleetStats.median(RedisCommandStats.pingRoundTripsMicros(redisPort, RTT_SAMPLES));
+          FleetStats.median(RedisCommandStats.pingRoundTripsMicros(shared.slotPort(), RTT_SAMPLES));
 
       FleetClock clock = FleetClock.start();
       ConcurrentHashMap<String, Long> answeredAt = new ConcurrentHashMap<>();
       ConcurrentHashMap<Long, TokenCall> tokenCalls = new ConcurrentHashMap<>();
       Queue<Request> sent = new ConcurrentLinkedQueue<>();
       // Tokenherd's pods reach Redis through a counting proxy each; the peers' directly, so that
-      // the extra hop does not change their numbers (a naive pod reads Redis on every call).
-      boolean countRequests = cell.strategy().isTokenHerd();
+      // the extra hop does not change their numbers (a naive pod reads Redis on every call). On a
+      // cluster, no proxy: the clients connect to the addresses the nodes announce.
+      boolean countRequests = cell.strategy().isTokenHerd() && shared.countsRequests();
       List<RequestCountingProxy> proxies = new ArrayList<>();
       List<FleetPod> pods = new ArrayList<>();
       List<String> podNames = new ArrayList<>();
@@ -138,9 +158,10 @@ final class FleetBenchmark {
               new TimedEndpoint(target.endpoint(), name, clock, answeredAt, tokenCalls);
           FleetTarget podTarget = target;
           if (countRequests) {
-            RequestCountingProxy proxy = RequestCountingProxy.start(name, redisPort, clock, sent);
+            RequestCountingProxy proxy =
+                RequestCountingProxy.start(name, shared.slotPort(), clock, sent);
             proxies.add(proxy);
-            podTarget = target.withRedisUri(proxy.uri());
+            podTarget = target.withRedis(shared.through(proxy.uri()));
           }
           pods.add(
               new FleetPod(
@@ -152,7 +173,7 @@ final class FleetBenchmark {
         // seeded last, so that the first lifetime is not spent opening clients
         grant = server.issueTokens("read");
         target.seed(cell.strategy(), grant, Clock.systemUTC().instant());
-        Map<String, Long> before = RedisCommandStats.snapshot(redisPort);
+        Map<String, Long> before = shared.commandStats();
         long startMicros = clock.nowMicros();
         pods.forEach(FleetPod::start);
         long end = System.nanoTime() + plan.cellDuration().toNanos();
@@ -163,7 +184,7 @@ final class FleetBenchmark {
           pod.stop();
         }
         long stopMicros = clock.nowMicros();
-        Map<String, Long> after = RedisCommandStats.snapshot(redisPort);
+        Map<String, Long> after = shared.commandStats();
         Map<String, Long> commands =
             RedisCommandStats.withoutProbes(RedisCommandStats.delta(before, after));
         ServerStats stats = settle(server);
@@ -263,6 +284,7 @@ final class FleetBenchmark {
     firstErrors.forEach((type, message) -> log.println("   first " + type + ": " + message));
     return new FleetRow(
         cell.strategy().id(),
+        cell.topology().id(),
         cell.pods(),
         cell.threads(),
         refreshEvents,

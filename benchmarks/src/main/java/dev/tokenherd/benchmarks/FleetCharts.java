@@ -16,14 +16,25 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
  * Draws the fleet suite's PNG charts with XChart (headless AWT): one metric against the number of
- * pods, one line per strategy, at one thread count per pod. Both y axes are logarithmic, because
- * the strategies differ by orders of magnitude (1 token request per refresh against hundreds).
+ * pods, one line per strategy and Redis deployment ({@link #series}), at one thread count per pod.
+ * Both y axes are logarithmic, because the strategies differ by orders of magnitude (1 token
+ * request per refresh against hundreds).
  */
 final class FleetCharts {
   /** The smallest value drawn on a logarithmic axis; zero and below are drawn there. */
   static final double FLOOR = 0.1;
 
   private FleetCharts() {}
+
+  /**
+   * The line a row belongs to: its strategy on a standalone Redis, {@code strategy (cluster)} on a
+   * cluster.
+   */
+  static String series(FleetRow row) {
+    return row.redis().equals(FleetTopology.STANDALONE.id())
+        ? row.strategy()
+        : row.strategy() + " (" + row.redis() + ")";
+  }
 
   /** File name of the chart of token requests per refresh at {@code threads} per pod. */
   static String requestsChartName(int threads) {
@@ -90,7 +101,7 @@ final class FleetCharts {
     ordered.sort(java.util.Comparator.comparing(r -> r.strategy().startsWith("tokenherd")));
     for (FleetRow row : ordered) {
       if (row.threads() == threads) {
-        byStrategy.computeIfAbsent(row.strategy(), s -> new ArrayList<>()).add(row);
+        byStrategy.computeIfAbsent(series(row), s -> new ArrayList<>()).add(row);
       }
     }
     byStrategy.forEach(

@@ -12,6 +12,8 @@ import java.util.Locale;
  *
  * @param name the variant's name
  * @param strategies the strategies, in report order
+ * @param topologies the Redis deployments each strategy runs on where it can ({@link
+ *     FleetTopology#runs}), side by side in the same run
  * @param pods the fleet sizes
  * @param threads the caller threads per pod
  * @param tokenTtl the access tokens' lifetime at the fake server
@@ -21,28 +23,37 @@ import java.util.Locale;
 record FleetPlan(
     String name,
     List<FleetStrategy> strategies,
+    List<FleetTopology> topologies,
     List<Integer> pods,
     List<Integer> threads,
     Duration tokenTtl,
     Duration endpointLatency,
     int lifetimes) {
 
-  /** The full grid of issue #6: 5 strategies x pods {1,2,4,8} x threads {1,16,64}, 3 lifetimes. */
+  /**
+   * The full grid of issue #6: 5 strategies x pods {1,2,4,8} x threads {1,16,64}, 3 lifetimes; the
+   * Tokenherd strategies on a cluster too.
+   */
   static final FleetPlan FULL =
       new FleetPlan(
           "full",
           List.of(FleetStrategy.values()),
+          List.of(FleetTopology.values()),
           List.of(1, 2, 4, 8),
           List.of(1, 16, 64),
           Duration.ofSeconds(2),
           Duration.ofMillis(50),
           3);
 
-  /** Under five minutes on a loaded 2-core machine: pods {1,4} x threads {1,16}, 2 lifetimes. */
+  /**
+   * Pods {1,4} x threads {1,16}, 2 lifetimes; the Tokenherd strategies on a cluster too: 28 cells,
+   * about five minutes on a loaded 2-core machine.
+   */
   static final FleetPlan QUICK =
       new FleetPlan(
           "quick",
           List.of(FleetStrategy.values()),
+          List.of(FleetTopology.values()),
           List.of(1, 4),
           List.of(1, 16),
           Duration.ofSeconds(2),
@@ -52,6 +63,7 @@ record FleetPlan(
   FleetPlan {
     requireNonNull(name, "name");
     strategies = List.copyOf(strategies);
+    topologies = List.copyOf(topologies);
     pods = List.copyOf(pods);
     threads = List.copyOf(threads);
     requireNonNull(tokenTtl, "tokenTtl");
@@ -68,25 +80,52 @@ record FleetPlan(
 
   /** Returns this plan with only {@code selected} strategies. */
   FleetPlan withStrategies(List<FleetStrategy> selected) {
-    return new FleetPlan(name, selected, pods, threads, tokenTtl, endpointLatency, lifetimes);
+    return new FleetPlan(
+        name, selected, topologies, pods, threads, tokenTtl, endpointLatency, lifetimes);
+  }
+
+  /** Returns this plan on only {@code selected} Redis deployments. */
+  FleetPlan withTopologies(List<FleetTopology> selected) {
+    return new FleetPlan(
+        name, strategies, selected, pods, threads, tokenTtl, endpointLatency, lifetimes);
+  }
+
+  /** Returns whether some cell runs on {@code topology}. */
+  boolean uses(FleetTopology topology) {
+    return topologies.contains(topology) && strategies.stream().anyMatch(topology::runs);
   }
 
   /** Returns this plan with other pod and thread counts. */
   FleetPlan withGrid(List<Integer> selectedPods, List<Integer> selectedThreads) {
     return new FleetPlan(
-        name, strategies, selectedPods, selectedThreads, tokenTtl, endpointLatency, lifetimes);
+        name,
+        strategies,
+        topologies,
+        selectedPods,
+        selectedThreads,
+        tokenTtl,
+        endpointLatency,
+        lifetimes);
   }
 
   /** A cell of the grid. */
-  record Cell(FleetStrategy strategy, int pods, int threads) {}
+  record Cell(FleetStrategy strategy, FleetTopology topology, int pods, int threads) {}
 
-  /** Returns the cells: for each pod count and thread count, every strategy side by side. */
+  /**
+   * Returns the cells: for each pod count and thread count, every strategy side by side, each on
+   * every deployment it runs on, one after the other (so that a strategy's standalone and cluster
+   * cells run seconds apart, under the same load).
+   */
   List<Cell> cells() {
     List<Cell> cells = new ArrayList<>();
     for (int p : pods) {
       for (int t : threads) {
         for (FleetStrategy s : strategies) {
-          cells.add(new Cell(s, p, t));
+          for (FleetTopology r : topologies) {
+            if (r.runs(s)) {
+              cells.add(new Cell(s, r, p, t));
+            }
+          }
         }
       }
     }
@@ -96,11 +135,12 @@ record FleetPlan(
   String describe() {
     return String.format(
         Locale.ROOT,
-        "%s: pods %s x threads per pod %s; token lifetime %d ms, token endpoint latency %d ms,"
-            + " %d ms of calls per cell",
+        "%s: pods %s x threads per pod %s, Redis %s; token lifetime %d ms, token endpoint"
+            + " latency %d ms, %d ms of calls per cell",
         name,
         pods,
         threads,
+        topologies.stream().map(FleetTopology::id).toList(),
         tokenTtl.toMillis(),
         endpointLatency.toMillis(),
         cellDuration().toMillis());

@@ -9,10 +9,14 @@ import java.util.function.Function;
  * Writes the fleet suite's rows as {@code fleet.csv} and as the Markdown table of {@code fleet.md}.
  */
 final class FleetReport {
-  /** The CSV header: the columns issue #6 asks for first, then the ones that explain them. */
+  /**
+   * The CSV header: the cell's key (strategy, Redis deployment, pods, threads), the rest of the
+   * columns issue #6 asks for, then the ones that explain them.
+   */
   static final List<String> COLUMNS =
       List.of(
           "strategy",
+          "redis",
           "pods",
           "threads",
           "refresh_events",
@@ -52,6 +56,7 @@ final class FleetReport {
     for (FleetRow r : rows) {
       StringJoiner line = new StringJoiner(",");
       line.add(r.strategy())
+          .add(r.redis())
           .add(Integer.toString(r.pods()))
           .add(Integer.toString(r.threads()))
           .add(Long.toString(r.refreshEvents()))
@@ -93,10 +98,10 @@ final class FleetReport {
   static String table(List<FleetRow> rows) {
     StringBuilder out = new StringBuilder();
     out.append(
-        "| strategy | pods | threads | refreshes | token requests | requests / refresh | reuse"
-            + " detected | revoked after | wait p50 (µs) | wait p99 (µs) | wait max (µs) |"
+        "| strategy | redis | pods | threads | refreshes | token requests | requests / refresh |"
+            + " reuse detected | revoked after | wait p50 (µs) | wait p99 (µs) | wait max (µs) |"
             + " propagation p99 (µs) | propagation / RTT | Redis cmds / refresh | RTT (µs) |\n");
-    out.append("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+    out.append("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
     for (FleetRow r : rows) {
       cellKey(out, r)
           .append(r.refreshEvents())
@@ -127,6 +132,74 @@ final class FleetReport {
     return out.toString();
   }
 
+  /**
+   * Returns the Markdown table that sets each cell run on both deployments side by side: per
+   * strategy, pods and threads, every number as {@code standalone / cluster}, and where a ratio
+   * means something, the cluster's as a multiple of the standalone baseline measured in the same
+   * run. Empty if no cell ran on both.
+   */
+  static String topologyComparison(List<FleetRow> rows) {
+    String standalone = FleetTopology.STANDALONE.id();
+    String cluster = FleetTopology.CLUSTER.id();
+    StringBuilder out = new StringBuilder();
+    for (FleetRow s : rows) {
+      if (!s.redis().equals(standalone)) {
+        continue;
+      }
+      java.util.Optional<FleetRow> onCluster =
+          rows.stream()
+              .filter(
+                  r ->
+                      r.redis().equals(cluster)
+                          && r.strategy().equals(s.strategy())
+                          && r.pods() == s.pods()
+                          && r.threads() == s.threads())
+              .findFirst();
+      if (onCluster.isEmpty()) {
+        continue;
+      }
+      FleetRow c = onCluster.get();
+      List<String> cells =
+          List.of(
+              s.strategy(),
+              Integer.toString(s.pods()),
+              Integer.toString(s.threads()),
+              s.refreshEvents() + " / " + c.refreshEvents(),
+              pair(s.requestsPerRefresh(), c.requestsPerRefresh(), 2, false),
+              s.reuseDetected() + " / " + c.reuseDetected(),
+              pair(s.p99Wait(), c.p99Wait(), 1, false),
+              pair(s.maxWait(), c.maxWait(), 0, true),
+              pair(s.propagationP99(), c.propagationP99(), 0, true),
+              pair(s.redisCommandsPerRefresh(), c.redisCommandsPerRefresh(), 1, true),
+              pair(
+                  s.redisCommandsPerRefresh() - s.topologyCommandsPerRefresh(),
+                  c.redisCommandsPerRefresh() - c.topologyCommandsPerRefresh(),
+                  1,
+                  true),
+              pair(s.redisRtt(), c.redisRtt(), 0, false));
+      out.append("| ").append(String.join(" | ", cells)).append(" |\n");
+    }
+    if (out.length() == 0) {
+      return "";
+    }
+    return "| strategy | pods | threads | refreshes | requests / refresh | reuse detected | wait p99"
+        + " (µs) | wait max (µs) | propagation p99 (µs) | Redis cmds / refresh | without topology"
+        + " reads and handshakes | RTT (µs) |\n"
+        + "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n"
+        + out;
+  }
+
+  /**
+   * {@code standalone / cluster}, and with {@code ratio} the cluster's multiple: {@code (x1.45)}.
+   */
+  private static String pair(double standalone, double cluster, int decimals, boolean ratio) {
+    String text = cell(standalone, decimals) + " / " + cell(cluster, decimals);
+    if (ratio && standalone > 0 && !Double.isNaN(cluster)) {
+      text += " (×" + number(cluster / standalone, 2) + ")";
+    }
+    return text;
+  }
+
   /** The commands by name, e.g. {@code evalsha=12 hgetall=30}: no commas, so one CSV field. */
   private static String byName(FleetRow r) {
     StringJoiner names = new StringJoiner(" ");
@@ -140,8 +213,8 @@ final class FleetReport {
    */
   static String commandBreakdown(List<FleetRow> rows) {
     StringBuilder out = new StringBuilder();
-    out.append("| strategy | pods | threads | Redis cmds / refresh / pod | by command |\n");
-    out.append("|---|--:|--:|--:|---|\n");
+    out.append("| strategy | redis | pods | threads | Redis cmds / refresh / pod | by command |\n");
+    out.append("|---|---|--:|--:|--:|---|\n");
     for (FleetRow r : rows) {
       if (r.refreshEvents() == 0) {
         continue;
@@ -165,9 +238,9 @@ final class FleetReport {
   static String roundTrips(List<FleetRow> rows) {
     StringBuilder out = new StringBuilder();
     out.append(
-        "| strategy | pods | threads | refreshes | holder / refresh | holder max | other pod /"
-            + " refresh | other pod max | outside refreshes | cut refreshes |\n");
-    out.append("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+        "| strategy | redis | pods | threads | refreshes | holder / refresh | holder max | other"
+            + " pod / refresh | other pod max | outside refreshes | cut refreshes |\n");
+    out.append("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
     List<FleetRow> counted = rows.stream().filter(r -> r.roundTrips().refreshes() > 0).toList();
     for (FleetRow r : counted) {
       RoundTrips t = r.roundTrips();
@@ -216,8 +289,8 @@ final class FleetReport {
       List<FleetRow> rows,
       String header,
       Function<RoundTrips, String>... columns) {
-    out.append("| strategy | pods | threads | ").append(header).append(" |\n");
-    out.append("|---|--:|--:|").append("---|".repeat(columns.length)).append('\n');
+    out.append("| strategy | redis | pods | threads | ").append(header).append(" |\n");
+    out.append("|---|---|--:|--:|").append("---|".repeat(columns.length)).append('\n');
     for (FleetRow r : rows) {
       cellKey(out, r);
       StringJoiner cells = new StringJoiner(" | ", "", " |\n");
@@ -234,10 +307,15 @@ final class FleetReport {
     return kinds.length() == 0 ? "–" : kinds.toString();
   }
 
-  /** Appends a table line's first three cells (strategy, pods, threads) and the next separator. */
+  /**
+   * Appends a table line's first four cells (strategy, Redis deployment, pods, threads) and the
+   * next separator.
+   */
   private static StringBuilder cellKey(StringBuilder out, FleetRow r) {
     return out.append("| ")
         .append(r.strategy())
+        .append(" | ")
+        .append(r.redis())
         .append(" | ")
         .append(r.pods())
         .append(" | ")

@@ -14,6 +14,7 @@ import java.util.TreeMap;
  * reached every pod) and is written as an empty CSV field.
  *
  * @param strategy the strategy's id
+ * @param redis the Redis deployment's id ({@link FleetTopology#id()})
  * @param pods pods in the fleet
  * @param threads caller threads per pod
  * @param refreshEvents refresh_token grants that advanced the credential
@@ -33,17 +34,20 @@ import java.util.TreeMap;
  *     pod serving it
  * @param propagatedTokens how many new tokens reached every pod (the propagation sample size)
  * @param redisCommands Redis commands during the cell ({@code INFO commandstats} delta, without
- *     {@code info} and {@code ping})
+ *     {@code info} and {@code ping}; summed over a cluster's masters)
  * @param redisCommandsByName the same commands by name (lower case), for the breakdown
- * @param redisRtt median round trip of a {@code PING} just before the cell
+ * @param redisRtt median round trip of a {@code PING} just before the cell (to a cluster's master
+ *     of the credential's slot)
  * @param calls calls made by the fleet
  * @param errors calls that failed
  * @param durationMillis how long the callers ran
  * @param roundTrips the requests the pods' Redis clients sent per refresh, holder and others
- *     ({@link RoundTrips#NONE} for the peers, whose pods are not behind the counting proxies)
+ *     ({@link RoundTrips#NONE} for the peers and on a cluster, whose pods are not behind the
+ *     counting proxies)
  */
 record FleetRow(
     String strategy,
+    String redis,
     int pods,
     int threads,
     long refreshEvents,
@@ -69,6 +73,7 @@ record FleetRow(
 
   FleetRow {
     requireNonNull(strategy, "strategy");
+    requireNonNull(redis, "redis");
     requireNonNull(roundTrips, "roundTrips");
     redisCommandsByName = Collections.unmodifiableMap(new TreeMap<>(redisCommandsByName));
   }
@@ -99,6 +104,30 @@ record FleetRow(
                 .thenComparing(Map.Entry.comparingByKey()))
         .map(e -> Map.entry(e.getKey(), e.getValue() / per))
         .toList();
+  }
+
+  /**
+   * Returns whether a command is one a cluster client sends to learn the layout or to open a
+   * connection ({@code cluster|nodes}, {@code hello}, {@code client|setname}, ...), at a pace set
+   * by the clock and the topology refresh period, not by refreshes.
+   */
+  static boolean isTopologyOrHandshake(String command) {
+    return command.startsWith("cluster|")
+        || command.startsWith("client|")
+        || command.equals("hello");
+  }
+
+  /** Topology reads and connection handshakes ({@link #isTopologyOrHandshake}) per refresh. */
+  double topologyCommandsPerRefresh() {
+    if (refreshEvents == 0) {
+      return Double.NaN;
+    }
+    long topology =
+        redisCommandsByName.entrySet().stream()
+            .filter(e -> isTopologyOrHandshake(e.getKey()))
+            .mapToLong(Map.Entry::getValue)
+            .sum();
+    return (double) topology / refreshEvents;
   }
 
   /** The propagation time as a multiple of the Redis round trip; NaN if either is undefined. */

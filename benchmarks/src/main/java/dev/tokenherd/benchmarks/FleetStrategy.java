@@ -79,7 +79,7 @@ enum FleetStrategy {
   /**
    * Opens one pod's token source, with its own Redis clients.
    *
-   * @param target the Redis and the credential's keys
+   * @param target the Redis and the credential's keys (a cluster for the Tokenherd variants only)
    * @param podName the pod's worker id
    * @param endpoint the pod's token endpoint client
    * @param listener Tokenherd's refresh events of this pod (ignored by the peers)
@@ -90,17 +90,17 @@ enum FleetStrategy {
     return switch (this) {
       case TOKENHERD, TOKENHERD_NOAHEAD ->
           new TokenHerdSource(
-              target.redisUri(),
-              target.namespace(),
+              target.backend(),
               FleetTarget.KEY,
               endpoint,
               podName,
               this == TOKENHERD ? TokenHerdSource.POLICY : NO_AHEAD_POLICY,
               listener);
-      case NAIVE -> new NaiveSource(target.redisUri(), target.peerHash(), endpoint, clock);
+      case NAIVE -> new NaiveSource(target.peerRedisUri(), target.peerHash(), endpoint, clock);
       case LOCAL ->
-          new LocalSingleFlightSource(target.redisUri(), target.peerHash(), endpoint, clock);
-      case LOCKPOLL -> new LockPollSource(target.redisUri(), target.peerHash(), endpoint, clock);
+          new LocalSingleFlightSource(target.peerRedisUri(), target.peerHash(), endpoint, clock);
+      case LOCKPOLL ->
+          new LockPollSource(target.peerRedisUri(), target.peerHash(), endpoint, clock);
     };
   }
 }

@@ -1,5 +1,7 @@
 package dev.tokenherd.benchmarks;
 
+import dev.tokenherd.coordinator.redis.RedisKeys;
+import dev.tokenherd.testkit.RedisCluster;
 import dev.tokenherd.testkit.RedisServerProcess;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -8,12 +10,18 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /**
- * Runs the fleet suite against its own {@code redis-server} (a free loopback port, no persistence)
- * and writes {@code fleet.csv}, {@code fleet.md} and the PNG charts into the output directory.
+ * Runs the fleet suite against its own {@code redis-server} and, when the plan has cluster cells,
+ * its own Redis Cluster (3 masters, 3 replicas), both on free loopback ports with no persistence
+ * and both running for the whole suite, and writes {@code fleet.csv}, {@code fleet.md} and the PNG
+ * charts into the output directory.
  */
 final class FleetSuite {
   private FleetSuite() {}
@@ -30,9 +38,19 @@ final class FleetSuite {
     System.out.println("fleet suite, " + plan.describe());
     List<FleetRow> rows;
     String redisVersion;
+    Map<FleetTopology, FleetRedis> targets = new EnumMap<>(FleetTopology.class);
     try (RedisServerProcess redis = RedisServerProcess.builder().appendOnly(false).start()) {
       redisVersion = RedisCommandStats.serverVersion(redis.port());
-      rows = new FleetBenchmark(plan, redis.uri().toString(), redis.port(), System.out).run();
+      targets.put(FleetTopology.STANDALONE, FleetRedis.standalone(redis));
+      @Nullable RedisCluster cluster =
+          plan.uses(FleetTopology.CLUSTER) ? startCluster(targets) : null;
+      try {
+        rows = new FleetBenchmark(plan, targets, System.out).run();
+      } finally {
+        if (cluster != null) {
+          cluster.close();
+        }
+      }
     }
     String load = Machine.currentLoadAverage();
     Files.writeString(output.resolve("fleet.csv"), FleetReport.csv(rows), StandardCharsets.UTF_8);
@@ -58,6 +76,28 @@ final class FleetSuite {
     return failed;
   }
 
+  /** Starts a cluster of 3 masters and 3 replicas, and notes it in {@code targets}. */
+  private static RedisCluster startCluster(Map<FleetTopology, FleetRedis> targets) {
+    long started = System.nanoTime();
+    RedisCluster cluster = RedisCluster.builder().appendOnly(false).start();
+    try {
+      FleetRedis redis =
+          FleetRedis.cluster(
+              cluster, RedisKeys.of("fleet").record(FleetTarget.KEY)); // any namespace: same slot
+      targets.put(FleetTopology.CLUSTER, redis);
+      System.out.printf(
+          Locale.ROOT,
+          "cluster started in %d ms: masters %s, the credential's slot on %d%n",
+          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started),
+          redis.statsPorts(),
+          redis.slotPort());
+      return cluster;
+    } catch (RuntimeException e) {
+      cluster.close();
+      throw e;
+    }
+  }
+
   static String markdown(
       FleetPlan plan,
       List<FleetRow> rows,
@@ -80,10 +120,13 @@ final class FleetSuite {
     out.append(
         "Each cell: a fresh fake authorization server (refresh-token rotation; a rotated-away"
             + " refresh token presented again is reuse and revokes the whole token family), a"
-            + " fresh key namespace on one real `redis-server`, and the pods in one JVM, each with"
-            + " its own Redis and HTTP clients; every caller thread asks for a token, uses it for"
-            + " 0.5-1.5 ms and asks again. A cell stops early when the server revokes the family:"
-            + " from then on that fleet is logged out, and its counts stop at the revocation.\n\n");
+            + " fresh key namespace on one real `redis-server` (`redis` standalone) or on a real"
+            + " Redis Cluster of 3 masters and 3 replicas (`redis` cluster: Tokenherd's strategies"
+            + " only, built with `RedisBackend.Builder.cluster(seeds)`), both running for the whole"
+            + " suite, and the pods in one JVM, each with its own Redis and HTTP clients; every"
+            + " caller thread asks for a token, uses it for 0.5-1.5 ms and asks again. A cell stops"
+            + " early when the server revokes the family: from then on that fleet is logged out,"
+            + " and its counts stop at the revocation.\n\n");
     out.append(
         "- **requests / refresh**: token requests that presented a refresh token rotated in the"
             + " cell (a stampede presents the same one many times), plus any other received before"
@@ -95,9 +138,11 @@ final class FleetSuite {
             + " follows, one round trip) to the moment the last pod first served it; tokens that"
             + " never reached every pod are left out. With a handful of refreshes per cell, p99 is"
             + " the maximum. `/ RTT` divides it by the median `PING` round trip measured just"
-            + " before the cell.\n"
+            + " before the cell (on a cluster, to the master of the credential's slot).\n"
             + "- **Redis cmds / refresh**: `INFO commandstats` calls during the cell, without"
-            + " `info` and `ping`, per refresh.\n"
+            + " `info` and `ping`, per refresh; on a cluster summed over the 3 masters, without"
+            + " `replconf` (the replicas' acknowledgements). Replicas are not counted: their"
+            + " counters include every write replicated to them.\n"
             + "- **tokenherd-noahead**: Tokenherd with `refreshAheadFraction` "
             + FleetStrategy.NO_AHEAD_FRACTION
             + " (the policy requires < 1): refresh-ahead as good as off.\n\n");
@@ -107,6 +152,22 @@ final class FleetSuite {
       out.append("![").append(chart).append("](").append(chart).append(")\n");
     }
     out.append('\n');
+    String comparison = FleetReport.topologyComparison(rows);
+    if (!comparison.isEmpty()) {
+      out.append("## Standalone vs Cluster\n\n");
+      out.append(
+          "The cells that ran on both deployments, side by side: `standalone / cluster`, and in"
+              + " brackets the cluster's number as a multiple of the standalone one measured in the"
+              + " same run, seconds apart. `without topology reads and handshakes` leaves out"
+              + " `cluster|*`, `client|*` and `hello`: what the cluster clients send to learn the"
+              + " layout (Lettuce and Redisson every second, per pod) and to open the connections"
+              + " of Lettuce's topology refresh; they follow the clock, not the refreshes (the"
+              + " refresh's `INFO` is left out with the probes', and what it sends to replicas is"
+              + " not counted). The proxies that count each pod's requests (below) cannot stand in"
+              + " front of a cluster, whose clients connect to the addresses the nodes"
+              + " announce.\n\n");
+      out.append(comparison).append('\n');
+    }
     out.append("## Redis commands by name\n\n");
     out.append(
         "What one refresh costs each pod in Redis commands, from the same `INFO commandstats`"
@@ -120,7 +181,7 @@ final class FleetSuite {
           "Requests the pods' Redis clients sent (Lettuce for the store and the change feed,"
               + " Redisson for the lock), counted by a TCP proxy per pod that parses what the pod"
               + " sends: commands run inside scripts are not requests and are not counted. Only the"
-              + " Tokenherd cells run behind the proxies. Each request goes to the nearest token"
+              + " Tokenherd cells on the standalone Redis run behind the proxies. Each request goes to the nearest token"
               + " request in time (within "
               + RoundTrips.WINDOW_MICROS / 1_000
               + " ms), whose pod is that refresh's holder; `outside refreshes` are the rest (a"

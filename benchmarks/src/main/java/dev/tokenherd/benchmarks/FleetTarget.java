@@ -15,32 +15,50 @@ import java.time.Duration;
 import java.time.Instant;
 
 /**
- * What one cell's fleet works against: the shared Redis, a fresh fake authorization server and a
- * fresh key namespace. Tokenherd keeps its record under {@code namespace:{K}:…}; the peers keep
- * theirs in the plain hash {@link #peerHash()}, as in the fleet demo.
+ * What one cell's fleet works against: the shared Redis (one server or a cluster), a fresh fake
+ * authorization server and a fresh key namespace. Tokenherd keeps its record under {@code
+ * namespace:{K}:…}; the peers keep theirs in the plain hash {@link #peerHash()}, as in the fleet
+ * demo.
  *
- * @param redisUri the Redis, {@code redis://host:port}
+ * @param redis the Redis
  * @param tokenUri the fake server's token endpoint
  * @param clientId the client identifier
  * @param clientSecret the client secret
  * @param namespace the key namespace of this cell
  */
 record FleetTarget(
-    String redisUri, URI tokenUri, String clientId, String clientSecret, String namespace) {
+    FleetRedis redis, URI tokenUri, String clientId, String clientSecret, String namespace) {
   /** The one credential the fleet shares. */
   static final TokenKey KEY = TokenKey.of("bench-api");
 
   FleetTarget {
-    requireNonNull(redisUri, "redisUri");
+    requireNonNull(redis, "redis");
     requireNonNull(tokenUri, "tokenUri");
     requireNonNull(clientId, "clientId");
     requireNonNull(clientSecret, "clientSecret");
     requireNonNull(namespace, "namespace");
   }
 
-  /** Returns this target with the pod's clients connecting to {@code uri} instead. */
-  FleetTarget withRedisUri(String uri) {
-    return new FleetTarget(uri, tokenUri, clientId, clientSecret, namespace);
+  /** Returns this target with the pod's clients connecting to {@code redis} instead. */
+  FleetTarget withRedis(FleetRedis other) {
+    return new FleetTarget(other, tokenUri, clientId, clientSecret, namespace);
+  }
+
+  /** A backend builder aimed at this target's Redis and namespace. */
+  RedisBackend.Builder backend() {
+    return redis.connect(RedisBackend.builder()).namespace(namespace);
+  }
+
+  /**
+   * The peers' Redis, {@code redis://host:port}.
+   *
+   * @throws IllegalStateException on a cluster, which the peers do not support
+   */
+  String peerRedisUri() {
+    if (redis.topology() != FleetTopology.STANDALONE) {
+      throw new IllegalStateException("the peers run on a standalone Redis only");
+    }
+    return redis.uri();
   }
 
   /** The peers' hash. */
@@ -61,8 +79,7 @@ record FleetTarget(
   /** Stores {@code grant} where {@code strategy} reads it, as a user's login would. */
   void seed(FleetStrategy strategy, TokenGrant grant, Instant now) {
     if (strategy.isTokenHerd()) {
-      try (RedisBackend backend =
-              RedisBackend.builder().uri(redisUri).namespace(namespace).build();
+      try (RedisBackend backend = backend().build();
           TokenHerd herd = backend.configure(TokenHerd.builder()).workerId("seed").build()) {
         herd.coordinator(KEY, endpoint())
             .seed(dev.tokenherd.examples.Grants.tokenSet(grant, now))
@@ -75,7 +92,7 @@ record FleetTarget(
             grant.accessToken(),
             requireNonNull(grant.refreshToken(), "refreshToken"),
             grant.expiresAt());
-    RedisClient client = RedisClient.create(redisUri);
+    RedisClient client = RedisClient.create(peerRedisUri());
     try (StatefulRedisConnection<String, String> connection = client.connect()) {
       connection.sync().hset(peerHash(), token.toHash());
     } finally {

@@ -22,6 +22,7 @@ final class FleetBenchmarkIT {
         new FleetPlan(
             "smoke",
             List.of(FleetStrategy.values()),
+            List.of(FleetTopology.STANDALONE),
             List.of(2),
             List.of(2),
             Duration.ofSeconds(1),
@@ -32,7 +33,8 @@ final class FleetBenchmarkIT {
     try (RedisServerProcess redis = RedisServerProcess.builder().appendOnly(false).start();
         PrintStream log = new PrintStream(progress, true, StandardCharsets.UTF_8)) {
       FleetBenchmark benchmark =
-          new FleetBenchmark(plan, redis.uri().toString(), redis.port(), log);
+          new FleetBenchmark(
+              plan, java.util.Map.of(FleetTopology.STANDALONE, FleetRedis.standalone(redis)), log);
       rows = new java.util.ArrayList<>();
       for (FleetPlan.Cell cell : plan.cells()) {
         rows.add(benchmark.runCell(cell, "fleet-it-" + cell.strategy().id()));

@@ -10,17 +10,29 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 final class FleetReportTest {
-  /** The columns issue #6 asks for, in its order. */
+  /** The columns issue #6 asks for, in its order, with the Redis deployment in the cell's key. */
   static final List<String> REQUIRED =
       List.of(
-          ("strategy,pods,threads,refresh_events,token_requests,requests_per_refresh,"
+          ("strategy,redis,pods,threads,refresh_events,token_requests,requests_per_refresh,"
                   + "reuse_detected,p50_wait_us,p99_wait_us,max_wait_us,propagation_p99_us,"
                   + "redis_cmds_per_refresh,redis_rtt_us")
               .split(",", -1));
 
   private static FleetRow row(String strategy, int pods, long refreshes, long requests) {
+    return row(
+        strategy, "standalone", pods, refreshes, requests, Map.of("evalsha", 96L, "hgetall", 24L));
+  }
+
+  private static FleetRow row(
+      String strategy,
+      String redis,
+      int pods,
+      long refreshes,
+      long requests,
+      Map<String, Long> commands) {
     return new FleetRow(
         strategy,
+        redis,
         pods,
         16,
         refreshes,
@@ -36,8 +48,8 @@ final class FleetReportTest {
         900.0,
         4_200.0,
         3,
-        120,
-        Map.of("evalsha", 96L, "hgetall", 24L),
+        commands.values().stream().mapToLong(Long::longValue).sum(),
+        commands,
         30.0,
         50_000,
         0,
@@ -50,6 +62,7 @@ final class FleetReportTest {
     FleetRow revoked =
         new FleetRow(
             "naive",
+            "standalone",
             4,
             16,
             1,
@@ -81,16 +94,17 @@ final class FleetReportTest {
     assertThat(header.subList(0, REQUIRED.size())).isEqualTo(REQUIRED);
     assertThat(lines.get(1).split(",", -1)).hasSameSizeAs(header.toArray());
     assertThat(lines.get(1))
-        .startsWith("tokenherd,4,16,3,3,1.00,0,0.3,1.5,900.0,4200,40.0,30,0,3,0,,");
+        .startsWith("tokenherd,standalone,4,16,3,3,1.00,0,0.3,1.5,900.0,4200,40.0,30,0,3,0,,");
     assertThat(lines.get(2))
-        .startsWith("naive,4,16,1,64,64.00,1,433.4,2053.1,302514.2,,72200.0,18,1,80,70,2057,");
+        .startsWith(
+            "naive,standalone,4,16,1,64,64.00,1,433.4,2053.1,302514.2,,72200.0,18,1,80,70,2057,");
   }
 
   @Test
   void csv_noRefresh_leavesRatiosEmpty() {
     String line = FleetReport.csv(List.of(row("local", 1, 0, 2))).lines().toList().get(1);
 
-    assertThat(line).startsWith("local,1,16,0,2,,0,");
+    assertThat(line).startsWith("local,standalone,1,16,0,2,,0,");
   }
 
   @Test
@@ -100,7 +114,7 @@ final class FleetReportTest {
     assertThat(table.lines()).hasSize(3);
     assertThat(table.lines().toList().get(2))
         .isEqualTo(
-            "| tokenherd | 8 | 16 | 3 | 3 | 1.00 | 0 | – | 0.3 | 1.5 | 900 | 4200 | 140.0 | 40.0 |"
+            "| tokenherd | standalone | 8 | 16 | 3 | 3 | 1.00 | 0 | – | 0.3 | 1.5 | 900 | 4200 | 140.0 | 40.0 |"
                 + " 30 |");
   }
 
@@ -119,7 +133,39 @@ final class FleetReportTest {
     assertThat(table.lines()).hasSize(3);
     // 120 commands over 3 refreshes and 4 pods: 10 per refresh and pod, 8 evalsha and 2 hgetall
     assertThat(table.lines().toList().get(2))
-        .isEqualTo("| tokenherd | 4 | 16 | 10.0 | `evalsha` 8.0, `hgetall` 2.0 |");
+        .isEqualTo("| tokenherd | standalone | 4 | 16 | 10.0 | `evalsha` 8.0, `hgetall` 2.0 |");
+  }
+
+  @Test
+  void topologyComparison_pairsEachCellWithItsClusterTwin_ratiosAgainstStandalone() {
+    FleetRow standalone = row("tokenherd", "standalone", 4, 3, 3, Map.of("evalsha", 60L));
+    FleetRow cluster =
+        row(
+            "tokenherd",
+            "cluster",
+            4,
+            3,
+            3,
+            Map.of("evalsha", 60L, "cluster|nodes", 24L, "hello", 6L, "client|setname", 6L));
+
+    String table =
+        FleetReport.topologyComparison(
+            List.of(standalone, cluster, row("naive", 4, 1, 64), row("tokenherd", 8, 3, 3)));
+
+    assertThat(table.lines()).hasSize(3);
+    // 60 and 96 commands over 3 refreshes; without the 36 topology reads and handshakes, 20 both
+    assertThat(table.lines().toList().get(2))
+        .isEqualTo(
+            "| tokenherd | 4 | 16 | 3 / 3 | 1.00 / 1.00 | 0 / 0 | 1.5 / 1.5 | 900 / 900 (×1.00) |"
+                + " 4200 / 4200 (×1.00) | 20.0 / 32.0 (×1.60) | 20.0 / 20.0 (×1.00) | 30 / 30 |");
+    assertThat(FleetReport.topologyComparison(List.of(standalone))).isEmpty();
+  }
+
+  @Test
+  void charts_oneLinePerStrategyAndDeployment() {
+    assertThat(FleetCharts.series(row("tokenherd", "cluster", 4, 3, 3, Map.of())))
+        .isEqualTo("tokenherd (cluster)");
+    assertThat(FleetCharts.series(row("tokenherd", 4, 3, 3))).isEqualTo("tokenherd");
   }
 
   @Test

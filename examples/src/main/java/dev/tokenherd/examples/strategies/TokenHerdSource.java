@@ -68,7 +68,35 @@ public final class TokenHerdSource implements TokenSource {
       String workerId,
       RefreshPolicy policy,
       RefreshListener listener) {
-    this.backend = RedisBackend.builder().uri(redisUri).namespace(namespace).build();
+    this(
+        RedisBackend.builder().uri(redisUri).namespace(namespace),
+        key,
+        endpoint,
+        workerId,
+        policy,
+        listener);
+  }
+
+  /**
+   * Creates the pod's herd on a backend the caller has aimed (a Redis Cluster's seed nodes, say);
+   * the fleet benchmark uses this to run the same pods against a standalone Redis and a cluster.
+   *
+   * @param redis the backend's builder, with its Redis and namespace set; built here, and closed
+   *     with this source
+   * @param key the credential
+   * @param endpoint the token endpoint client
+   * @param workerId this pod's identity, recorded with its writes
+   * @param policy when to refresh, how long to wait
+   * @param listener receives this pod's refresh events, on the herd's executor
+   */
+  public TokenHerdSource(
+      RedisBackend.Builder redis,
+      TokenKey key,
+      TokenEndpoint endpoint,
+      String workerId,
+      RefreshPolicy policy,
+      RefreshListener listener) {
+    this.backend = redis.build();
     this.herd =
         backend
             .configure(TokenHerd.builder())
