@@ -279,13 +279,7 @@ final class BackendClients {
               + refusal
               + " (docs/redis.md lists the ACL rules of each topology)";
     } else {
-      message =
-          "Redis at "
-              + server
-              + " refused the credentials"
-              + user
-              + ": "
-              + refusal;
+      message = "Redis at " + server + " refused the credentials" + user + ": " + refusal;
     }
     return new io.lettuce.core.RedisConnectionException(message, e);
   }

@@ -25,6 +25,11 @@ final class ChannelCommands {
     this.sharded = sharded;
   }
 
+  /** Returns the subscribing command's name, for messages. */
+  String subscribeCommand() {
+    return sharded ? "SSUBSCRIBE" : "SUBSCRIBE";
+  }
+
   /** Sends the subscriptions; {@code failed} gets each command's channels and error. */
   void subscribe(List<String> names, BiConsumer<List<String>, Throwable> failed) {
     for (List<String> batch : batches(names)) {

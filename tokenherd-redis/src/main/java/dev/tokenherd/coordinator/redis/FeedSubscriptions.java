@@ -9,7 +9,6 @@ import dev.tokenherd.coordinator.spi.ChangeFeed.Subscription;
 import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.cluster.event.ClusterTopologyChangedEvent;
-import io.lettuce.core.event.connection.DisconnectedEvent;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.net.SocketAddress;
@@ -40,10 +39,13 @@ import reactor.core.Disposable;
  * master of its slot over a connection of its own to that node. When that master fails, its
  * subscriptions go with it and nothing says so on the feed's own connection; when its slot moves or
  * it becomes a replica, Redis ends them ({@code SUNSUBSCRIBE} pushed to the client). So a sharded
- * feed also watches its client's events: after any disconnection or topology change every channel
- * is marked as possibly missed and subscribed again (a live subscription just confirms again), and
- * a channel Redis ended is subscribed again; its listeners get {@link
- * dev.tokenherd.coordinator.spi.ChangeFeed.Listener#onGap} once it is confirmed.
+ * feed also listens to each of its node connections ({@link RedisChangeFeed} registers it) and to
+ * its client's topology changes: after either every channel is marked as possibly missed and
+ * subscribed again (a live subscription just confirms again), and a channel Redis ended is
+ * subscribed again; its listeners get {@link
+ * dev.tokenherd.coordinator.spi.ChangeFeed.Listener#onGap} once it is confirmed. Other connections
+ * of the client come and go without effect (Lettuce opens and closes one per node at every topology
+ * refresh, every second: reacting to those would re-read every record every second).
  */
 final class FeedSubscriptions extends RedisPubSubAdapter<String, String>
     implements RedisConnectionStateListener {
@@ -87,13 +89,12 @@ final class FeedSubscriptions extends RedisPubSubAdapter<String, String>
                 .getResources()
                 .eventBus()
                 .get()
-                .filter(
-                    e -> e instanceof DisconnectedEvent || e instanceof ClusterTopologyChangedEvent)
+                .filter(e -> e instanceof ClusterTopologyChangedEvent)
                 .subscribe(e -> onClusterEvent(), e -> log.debug("client events ended", e))
             : null;
   }
 
-  /** A connection of the client dropped or the cluster changed: subscribe every channel again. */
+  /** The cluster's layout changed: subscribe every channel again. */
   private void onClusterEvent() {
     synchronized (this) {
       if (closed) {
@@ -197,10 +198,6 @@ final class FeedSubscriptions extends RedisPubSubAdapter<String, String>
     commands.subscribe(names, this::onSubscribeFailed);
   }
 
-  private String subscribeCommand() {
-    return sharded ? "SSUBSCRIBE" : "SUBSCRIBE";
-  }
-
   private void onSubscribeFailed(List<String> names, Throwable error) {
     Channel first = channels.get(names.get(0));
     StoreMisconfiguredException refused =
@@ -217,11 +214,16 @@ final class FeedSubscriptions extends RedisPubSubAdapter<String, String>
       // half second.
       log.warn(
           "{} {} refused; workers notice new versions only by polling until it is allowed: {}",
-          subscribeCommand(),
+          commands.subscribeCommand(),
           names,
           refused.getMessage());
     }
-    log.debug("{} {} failed; retrying in {}", subscribeCommand(), names, RESUBSCRIBE_DELAY, error);
+    log.debug(
+        "{} {} failed; retrying in {}",
+        commands.subscribeCommand(),
+        names,
+        RESUBSCRIBE_DELAY,
+        error);
     synchronized (this) {
       for (String name : names) {
         Channel channel = channels.get(name);

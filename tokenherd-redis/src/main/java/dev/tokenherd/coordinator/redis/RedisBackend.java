@@ -52,6 +52,12 @@ import org.slf4j.LoggerFactory;
  * keys (anything but {@code noeviction}) with a {@link RedisConfigurationException}, unless the
  * policy was {@linkplain Builder#acceptMaxmemoryPolicy accepted}; where {@code CONFIG GET} is
  * denied it warns once and starts.
+ *
+ * <p>One file over the project's 400 lines, like {@code TokenHerd}: the public nested {@link
+ * Builder}, which users name, documents every setting (three topologies, credentials, TLS and its
+ * trust store, replicas, timeouts, the eviction check) in its own javadoc; what the deployment
+ * means lives in {@code RedisTarget}, the clients in {@code BackendClients}, and {@link
+ * Builder#build()} is the start-up order and its clean-up.
  */
 public final class RedisBackend implements AutoCloseable {
   /** The command timeout used when none is configured. */

@@ -20,8 +20,10 @@ import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
@@ -130,9 +132,23 @@ public final class RedisChangeFeed implements ChangeFeed, AutoCloseable {
       throw e;
     }
     RedisChangeFeed feed = new RedisChangeFeed(keys, pubSub, publisher, publisher.async(), true);
+    // Each node connection the shard subscriptions go out on reports its own disconnection to the
+    // feed (the cluster connection's listeners hear only its default node).
+    Set<Object> watched = ConcurrentHashMap.newKeySet();
     feed.connected.add(
         MasterConnections.keep(
-            pubSub.getResources(), pubSub::getPartitions, pubSub::getConnectionAsync));
+            pubSub.getResources(),
+            pubSub::getPartitions,
+            (host, port) ->
+                pubSub
+                    .getConnectionAsync(host, port)
+                    .thenApply(
+                        node -> {
+                          if (watched.add(node)) {
+                            node.addListener((RedisConnectionStateListener) feed.subscriptions);
+                          }
+                          return node;
+                        })));
     feed.connected.add(
         MasterConnections.keep(
             publisher.getResources(), publisher::getPartitions, publisher::getConnectionAsync));

@@ -20,6 +20,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.UnaryOperator;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.redisson.RedissonObject;
@@ -99,10 +101,26 @@ class RedisClusterFleetIT {
           .as("SSUBSCRIBE on %s", master)
           .isEqualTo(master.equals(owner) ? WORKERS : 0);
     }
+    // Subscribed once per worker, not again at every topology refresh (Lettuce opens and closes a
+    // connection per node every second; the feed must not take those for its own).
+    assertThat(commandCalls(owner, "ssubscribe"))
+        .as("SSUBSCRIBE sent to the owner over %d refreshes", fleet.refreshes())
+        .isLessThanOrEqualTo(2L * WORKERS);
     ServerStats stats = fleet.stop("steady");
     assertThat(stats.refreshEvents()).isGreaterThanOrEqualTo(FleetSettings.EXPIRIES);
     fleet.assertNothingPresentedTwice(stats);
     FleetSettings.assertOnlyValidTokensServed(fleet.loads, stats);
+  }
+
+  private static long commandCalls(RedisServerProcess node, String command) throws Exception {
+    Object reply =
+        RespClient.call(
+            new InetSocketAddress(InetAddress.getLoopbackAddress(), node.port()),
+            null,
+            List.of("INFO", "commandstats"));
+    Matcher calls =
+        Pattern.compile("cmdstat_" + command + ":calls=(\\d+)").matcher(String.valueOf(reply));
+    return calls.find() ? Long.parseLong(calls.group(1)) : 0;
   }
 
   private static long shardSubscribers(RedisServerProcess node, String channel) throws Exception {
