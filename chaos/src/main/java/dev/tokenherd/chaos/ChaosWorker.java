@@ -43,13 +43,14 @@ import org.jspecify.annotations.Nullable;
  * own herd and caller threads on {@link ChaosSettings#KEY}, and a JSON-lines event log that the
  * {@link InvariantChecker} reads.
  *
- * <p>Arguments are {@code name=value} pairs: {@code redis}, {@code tokenUri}, {@code clientId},
- * {@code clientSecret}, {@code namespace}, {@code workerId}, {@code log} (the event log file),
- * {@code threads} (default 3), {@code seed}, {@code break} ({@code mark|endpoint|write|unlock}, see
- * {@link Breakpoints}), {@code waitForReplicas} (a replica count; default none), {@code
- * endpointTimeoutMillis} and {@code leaseMillis} (default {@link ChaosSettings#policy()}), {@code
- * announcements} ({@code off}: the worker ignores refresh announcements, as earlier versions do;
- * see {@link UnannouncedFeed}).
+ * <p>Arguments are {@code name=value} pairs: where Redis is, one of {@code redis} (a URI), {@code
+ * sentinel} ({@code <master>@host:port,...}) and {@code cluster} ({@code host:port,...}), see
+ * {@link WorkerTarget}; {@code tokenUri}, {@code clientId}, {@code clientSecret}, {@code
+ * namespace}, {@code workerId}, {@code log} (the event log file), {@code threads} (default 3),
+ * {@code seed}, {@code break} ({@code mark|endpoint|write|unlock}, see {@link Breakpoints}), {@code
+ * waitForReplicas} (a replica count; default none), {@code endpointTimeoutMillis} and {@code
+ * leaseMillis} (default {@link ChaosSettings#policy()}), {@code announcements} ({@code off}: the
+ * worker ignores refresh announcements, as earlier versions do; see {@link UnannouncedFeed}).
  *
  * <p>Before it prints {@code ready} the worker warms up what a first refresh would otherwise pay
  * for on a loaded machine (class loading, JIT, TCP and TLS-less HTTP connection set-up, Redisson's
@@ -66,9 +67,9 @@ import org.jspecify.annotations.Nullable;
  * <p>Events: {@code served} and {@code served_last} (the first and the latest serve of each token,
  * see {@link ServeLog}), {@code version_regression}, {@code error} (each change of a caller's error
  * type), {@code slow_call}, {@code untyped_error}, {@code lock}/{@code refence}/{@code unlock},
- * {@code request}/{@code response}/{@code request_failed}, {@code write}, and the {@link
- * RefreshListener} events {@code refreshed}, {@code refresh_failed}, {@code reauth}, {@code
- * lost_rotation}, {@code fence_rejected}, {@code under_replicated}.
+ * {@code lock_failed}, {@code request}/{@code response}/{@code request_failed}, {@code write}, and
+ * the {@link RefreshListener} events {@code refreshed}, {@code refresh_failed}, {@code reauth},
+ * {@code lost_rotation}, {@code fence_rejected}, {@code under_replicated}.
  */
 public final class ChaosWorker {
   private static final TokenKey WARM_UP_KEY = TokenKey.of("chaos-warm-up");
@@ -93,8 +94,8 @@ public final class ChaosWorker {
       Breakpoints breakpoints =
           new Breakpoints(armed == null ? null : Breakpoints.Point.parse(armed), log, stdout);
       RedisBackend.Builder backendBuilder =
-          RedisBackend.builder()
-              .uri(options.required("redis"))
+          WorkerTarget.parse(options)
+              .aim(RedisBackend.builder())
               .namespace(options.get("namespace", "chaos"));
       String replicas = options.get("waitForReplicas");
       if (replicas != null) {

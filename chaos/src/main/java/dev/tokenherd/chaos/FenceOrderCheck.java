@@ -36,7 +36,7 @@ final class FenceOrderCheck {
             .filter(w -> w.get("outcome").asText().equals("APPLIED"))
             .sorted(
                 Comparator.<JsonNode>comparingLong(w -> w.get("version").asLong())
-                    .thenComparingLong(FenceOrderCheck::sentAt))
+                    .thenComparingLong(Events::sentAt))
             .toList();
     figures.put(
         "fenceRejectedWrites",
@@ -69,7 +69,7 @@ final class FenceOrderCheck {
         group.clear();
         groupVersion = write.get("version").asLong();
       }
-      long sentAt = sentAt(write);
+      long sentAt = Events.sentAt(write);
       @Nullable JsonNode earlier = maxBefore;
       for (JsonNode before : group) {
         if (before.get("t").asLong() < sentAt) {
@@ -135,12 +135,6 @@ final class FenceOrderCheck {
               "callers saw versions go back",
               regressions.stream().map(Evidence::line).toList()));
     }
-  }
-
-  /** When a write was sent (older logs: when it was logged). */
-  private static long sentAt(JsonNode write) {
-    JsonNode sent = write.get("sentAt");
-    return sent == null ? write.get("t").asLong() : sent.asLong();
   }
 
   /** Returns whichever write has the higher fence ({@code b} on a tie); either may be null. */

@@ -64,7 +64,11 @@ import java.util.stream.Stream;
  * fleet reported it: a rolled-back rotation's refresh token presented again (I2) counts as expected
  * only if a worker then reported {@code lost_rotation} or {@code reauth}; the same version written
  * again after the failover (I3) and a caller's version going back over the rolled-back range are
- * expected. A rolled-back rotation reused with nothing reported stays a violation.
+ * expected. A rolled-back rotation reused with nothing reported stays a violation. Where the
+ * harness knows when the promoted replica stopped receiving (a Sentinel group's replica cut off
+ * before the master died), the event also carries {@code lostAfter}: every write sent after it and
+ * applied before the failover was rolled back too, whatever its version (refresh marks keep the
+ * version, and their fences went back with the lock's counter).
  */
 public final class InvariantChecker {
   private static final ObjectMapper JSON = new ObjectMapper();

@@ -6,6 +6,7 @@ import dev.tokenherd.coordinator.spi.RefreshLock;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -14,8 +15,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * A {@link RefreshLock} decorator that logs acquisitions, re-fences and releases with their fence
- * and the lease's serial number, tells the endpoint decorator which lease the worker holds, and
- * stops at the {@code unlock} breakpoint after a content write under the lease.
+ * and the lease's serial number, and failed acquisitions ({@code lock_failed}, with what Redis
+ * answered), tells the endpoint decorator which lease the worker holds, and stops at the {@code
+ * unlock} breakpoint after a content write under the lease.
  *
  * <p>A lease is one acquisition: its serial ({@code lease} in the events) stays the same when the
  * engine re-fences it ({@link LockLease#advancePast}, after the lock's fence counter was lost),
@@ -54,7 +56,7 @@ final class LoggingRefreshLock implements RefreshLock {
   public CompletionStage<Optional<LockLease>> tryAcquire(TokenKey key, Duration leaseTime) {
     return delegate
         .tryAcquire(key, leaseTime)
-        .thenApply(
+        .<Optional<LockLease>>thenApply(
             lease -> {
               if (lease.isEmpty()) {
                 return lease;
@@ -66,7 +68,34 @@ final class LoggingRefreshLock implements RefreshLock {
                   "lock",
                   e -> e.put("fence", inner.fence()).put("lease", h.serial).put("acquired", true));
               return Optional.of(new Lease(inner, h));
+            })
+        .whenComplete(
+            (lease, error) -> {
+              if (error != null) {
+                log.emit("lock_failed", e -> e.put("error", describe(error)));
+              }
             });
+  }
+
+  /**
+   * Names a failed acquisition's error and its root cause, whose message carries what Redis
+   * answered (a slot migration's {@code TRYAGAIN}, a {@code CLUSTERDOWN}).
+   */
+  private static String describe(Throwable error) {
+    Throwable outer = error;
+    Throwable cause = error.getCause();
+    if (error instanceof CompletionException && cause != null) {
+      outer = cause;
+    }
+    Throwable root = outer;
+    for (Throwable next = root.getCause(); next != null && next != root; next = root.getCause()) {
+      root = next;
+    }
+    return outer.getClass().getSimpleName()
+        + ": "
+        + root.getClass().getSimpleName()
+        + ": "
+        + root.getMessage();
   }
 
   /** One acquisition: its serial, and its fence, which a re-fence raises. */

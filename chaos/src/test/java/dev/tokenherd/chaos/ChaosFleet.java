@@ -46,6 +46,9 @@ import org.jspecify.annotations.Nullable;
  * links come from the {@link ChaosEnvironment} that {@code -Dchaos.environment} names: processes
  * and {@link TcpProxy} by default, or containers and Toxiproxy (the scenario is skipped without a
  * Docker engine); containers' scenario names end in {@code @containers}.
+ *
+ * <p>Or, instead of that single node, a {@link FleetTopology}: a Redis Cluster or a Sentinel group
+ * that the workers reach directly (no link faults: see there), which the scenario drives itself.
  */
 final class ChaosFleet implements AutoCloseable {
   static final Path SUMMARY = Path.of("target", "chaos", "summary.json");
@@ -55,7 +58,8 @@ final class ChaosFleet implements AutoCloseable {
   final long seed;
   final Path logs;
   final ChaosEnvironment environment;
-  final RedisNode redis;
+  private final @Nullable RedisNode redis;
+  private final @Nullable FleetTopology topology;
   final FakeAuthorizationServer server;
   final EventLog harness;
   final List<Worker> workers = new ArrayList<>();
@@ -70,7 +74,42 @@ final class ChaosFleet implements AutoCloseable {
 
   ChaosFleet(
       String scenario, long seed, RotationMode mode, Duration tokenTtl, String... redisArguments) {
-    this.environment = ChaosEnvironment.fromSystemProperty();
+    this(
+        scenario,
+        seed,
+        mode,
+        tokenTtl,
+        ChaosEnvironment.fromSystemProperty(),
+        null,
+        redisArguments);
+  }
+
+  /**
+   * A fleet on a Redis Cluster or a Sentinel group, which the scenario started ({@link
+   * FleetTopology#startCluster()}, {@link FleetTopology#startSentinelGroup()}) and closes after the
+   * fleet; there is no {@link #redis()} node. The run's seed, and a server that rotates and revokes
+   * the family on reuse.
+   */
+  ChaosFleet(String scenario, Duration tokenTtl, FleetTopology topology) {
+    this(scenario, ChaosSeed.get(), RotationMode.ROTATE_REVOKE_FAMILY_ON_REUSE, tokenTtl, topology);
+  }
+
+  ChaosFleet(
+      String scenario, long seed, RotationMode mode, Duration tokenTtl, FleetTopology topology) {
+    // An environment that starts nothing: the topology's fixture is made of processes already.
+    this(scenario, seed, mode, tokenTtl, new ProcessEnvironment(), topology);
+  }
+
+  private ChaosFleet(
+      String scenario,
+      long seed,
+      RotationMode mode,
+      Duration tokenTtl,
+      ChaosEnvironment environment,
+      @Nullable FleetTopology topology,
+      String... redisArguments) {
+    this.environment = environment;
+    this.topology = topology;
     this.scenario = scenario + environment.scenarioSuffix();
     this.seed = seed;
     try {
@@ -87,7 +126,7 @@ final class ChaosFleet implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    this.redis = environment.startRedis(redisArguments);
+    this.redis = topology == null ? environment.startRedis(redisArguments) : null;
     this.server =
         FakeAuthorizationServer.builder()
             .rotationMode(mode)
@@ -98,7 +137,25 @@ final class ChaosFleet implements AutoCloseable {
             .requestLogLimit(Integer.MAX_VALUE)
             .start();
     System.out.printf(
-        "chaos %s: seed %d (set -Dchaos.seed=%d to repeat)%n", this.scenario, seed, seed);
+        "chaos %s: seed %d (set -Dchaos.seed=%d to repeat)%s%n",
+        this.scenario, seed, seed, topology == null ? "" : ", on " + topology);
+  }
+
+  /**
+   * Returns the scenario's Redis primary.
+   *
+   * @throws IllegalStateException if the fleet runs on a {@link FleetTopology}
+   */
+  RedisNode redis() {
+    if (redis == null) {
+      throw new IllegalStateException(scenario + " runs on " + topology + ", not on one node");
+    }
+    return redis;
+  }
+
+  /** Where the seeder (and, for a topology, every worker) finds Redis. */
+  private WorkerTarget target() {
+    return topology != null ? topology.target : WorkerTarget.server(redis().uri().toString());
   }
 
   /** Seeds a fresh token set from this JVM, the way an operator's login would, and logs it. */
@@ -111,8 +168,7 @@ final class ChaosFleet implements AutoCloseable {
             .issuedAt(clock.instant())
             .expiresAt(grant.expiresAt())
             .build();
-    try (RedisBackend backend =
-            RedisBackend.builder().uri(redis.uri().toString()).namespace("chaos").build();
+    try (RedisBackend backend = target().aim(RedisBackend.builder()).namespace("chaos").build();
         TokenHerd herd =
             backend.configure(TokenHerd.builder()).refreshPolicy(ChaosSettings.policy()).build()) {
       herd.coordinator(
@@ -146,10 +202,11 @@ final class ChaosFleet implements AutoCloseable {
   }
 
   private Worker startWorker(String id, @Nullable String breakAt, String... extra) {
-    WorkerLink link = environment.link(redis);
+    WorkerLink link = topology != null ? topology.directLink() : environment.link(redis());
+    WorkerTarget target =
+        topology != null ? topology.target : WorkerTarget.server(link.uri().toString());
     List<String> command =
-        workerCommand(
-            link.uri().toString(), server, id, seed + workers.size(), logs.resolve(id + ".jsonl"));
+        workerCommand(target, server, id, seed + workers.size(), logs.resolve(id + ".jsonl"));
     if (breakAt != null) {
       command.add("break=" + breakAt);
     }
@@ -169,11 +226,11 @@ final class ChaosFleet implements AutoCloseable {
   }
 
   /**
-   * Returns the command line of a {@link ChaosWorker} JVM (without break or extra arguments), for
-   * this fleet and for the Testcontainers variant, whose workers reach Redis through Toxiproxy.
+   * Returns the command line of a {@link ChaosWorker} JVM (without break or extra arguments) that
+   * reaches Redis at {@code target}: its link's URI, or a topology.
    */
   static List<String> workerCommand(
-      String redisUri, FakeAuthorizationServer server, String id, long seed, Path log) {
+      WorkerTarget target, FakeAuthorizationServer server, String id, long seed, Path log) {
     return withCoverageAgent(
         List.of(
             Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -186,7 +243,7 @@ final class ChaosFleet implements AutoCloseable {
             "-cp",
             System.getProperty("java.class.path"),
             ChaosWorker.class.getName(),
-            "redis=" + redisUri,
+            target.argument(),
             "tokenUri=" + server.tokenEndpoint(),
             "clientId=" + server.clientId(),
             "clientSecret=" + FakeAuthorizationServer.DEFAULT_CLIENT_SECRET,
@@ -295,7 +352,7 @@ final class ChaosFleet implements AutoCloseable {
    * start: for at most {@link StartupTimeout#get()}.
    */
   RedisNode startReplica() {
-    RedisNode replica = environment.startReplica(redis);
+    RedisNode replica = environment.startReplica(redis());
     replicas.add(replica);
     awaitReplicated(StartupTimeout.get());
     return replica;
@@ -312,7 +369,7 @@ final class ChaosFleet implements AutoCloseable {
         .pollInterval(Duration.ofMillis(50))
         .until(
             () ->
-                redis
+                redis()
                     .command("WAIT", Integer.toString(replicas.size()), "500")
                     .equals(":" + replicas.size()));
   }
@@ -340,13 +397,52 @@ final class ChaosFleet implements AutoCloseable {
     return held;
   }
 
+  /**
+   * Logs a failover that a topology makes by itself (the Sentinels promote a replica), for the
+   * checker: log it once nothing more can be written on the old master (it is killed next), after
+   * every write it lost. The promoted replica holds version {@code held} and everything the master
+   * applied up to {@code lostAfterMicros}, when the replica stopped receiving; every write sent
+   * after that instant is rolled back (see {@link InvariantChecker}, Failovers).
+   */
+  void topologyFailover(String target, long held, long lostAfterMicros) {
+    harness.emit(
+        "fault",
+        e ->
+            e.put("kind", "failover")
+                .put("target", target)
+                .put("rolledBackAbove", held)
+                .put("lostAfter", lostAfterMicros));
+  }
+
+  /**
+   * Awaits {@code replica} holding the credential's record as {@code primary} holds it now: the
+   * same version, fence and refresh mark, what a promotion of that replica would keep. (A {@code
+   * WAIT} sent by the harness cannot tell: it counts the replicas that acknowledged the writes of
+   * its own connection, which has written nothing.)
+   */
+  static void awaitRecordReplicated(RedisCommands primary, RedisCommands replica) {
+    List<String> fields = List.of("version", "fence", "mark");
+    await("the record replicated")
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(20))
+        .until(
+            () -> {
+              for (String field : fields) {
+                if (!recordField(primary, field, "").equals(recordField(replica, field, ""))) {
+                  return false;
+                }
+              }
+              return true;
+            });
+  }
+
   /** Returns the version of the credential's record on {@code server} (0 if none). */
-  static long storedVersion(RedisNode server) throws IOException {
+  static long storedVersion(RedisCommands server) throws IOException {
     return Long.parseLong(recordField(server, "version", "0"));
   }
 
   /** Returns one field of the credential's record hash on {@code server}, or {@code absent}. */
-  static String recordField(RedisNode server, String field, String absent) throws IOException {
+  static String recordField(RedisCommands server, String field, String absent) throws IOException {
     String reply =
         server.command(
             "EVAL",
@@ -430,6 +526,15 @@ final class ChaosFleet implements AutoCloseable {
         .pollInterval(Duration.ofMillis(100))
         .until(() -> !events(type, filter).isEmpty());
     return events(type, filter).get(0);
+  }
+
+  /** Awaits {@code count} events of {@code type} that match, and returns them. */
+  List<JsonNode> awaitEvents(String type, Predicate<JsonNode> filter, int count, Duration atMost) {
+    await(count + " " + type + " events")
+        .atMost(atMost)
+        .pollInterval(Duration.ofMillis(100))
+        .until(() -> events(type, filter).size() >= count);
+    return events(type, filter);
   }
 
   /** Stops every live worker (end of standard input) and awaits its summary. */

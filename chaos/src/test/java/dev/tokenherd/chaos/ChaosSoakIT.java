@@ -212,7 +212,7 @@ class ChaosSoakIT {
         pause(ChaosSettings.LEASE.plusMillis(500));
         target.signal("CONT");
       }
-      case REDIS_RESTART -> fleet.redis.restart();
+      case REDIS_RESTART -> fleet.redis().restart();
       case PROXY_CUT -> {
         target.link.cut();
         pause(Duration.ofSeconds(3));
@@ -236,9 +236,9 @@ class ChaosSoakIT {
         pause(Duration.ofSeconds(4));
         target.link.heal();
       }
-      case PUBSUB_KILLED -> fleet.redis.command("CLIENT", "KILL", "TYPE", "pubsub");
-      case REDIS_CLIENT_PAUSE -> fleet.redis.command("CLIENT", "PAUSE", "1500", "ALL");
-      case REDIS_DEBUG_SLEEP -> fleet.redis.command("DEBUG", "SLEEP", "1.5");
+      case PUBSUB_KILLED -> fleet.redis().command("CLIENT", "KILL", "TYPE", "pubsub");
+      case REDIS_CLIENT_PAUSE -> fleet.redis().command("CLIENT", "PAUSE", "1500", "ALL");
+      case REDIS_DEBUG_SLEEP -> fleet.redis().command("DEBUG", "SLEEP", "1.5");
       case ENDPOINT_503 -> fleet.server.enqueue(Fault.status(503), Fault.status(503));
       case ENDPOINT_429 -> fleet.server.enqueue(Fault.tooManyRequests(Duration.ofSeconds(1)));
       case ENDPOINT_STALL -> fleet.server.enqueue(Fault.delay(Duration.ofSeconds(2)));
@@ -247,7 +247,7 @@ class ChaosSoakIT {
               "DEL "
                   + RedisLockFaultsIT.FENCE_COUNTER
                   + ": "
-                  + fleet.redis.command("DEL", RedisLockFaultsIT.FENCE_COUNTER),
+                  + fleet.redis().command("DEL", RedisLockFaultsIT.FENCE_COUNTER),
               "redis");
       case LOCK_KEY_DELETED -> deleteHeldLock(fleet);
       case STOP_HOLDER_BEFORE_MARK -> stopHolderBeforeMark(fleet);
@@ -269,7 +269,7 @@ class ChaosSoakIT {
           .pollInterval(Duration.ofMillis(5))
           .until(
               () -> {
-                reply.set(fleet.redis.command("EVAL", script, "1", RedisLockFaultsIT.LOCK));
+                reply.set(fleet.redis().command("EVAL", script, "1", RedisLockFaultsIT.LOCK));
                 return reply.get().equals(":1");
               });
     } catch (ConditionTimeoutException e) {

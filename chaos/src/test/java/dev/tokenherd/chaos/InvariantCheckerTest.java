@@ -172,6 +172,45 @@ final class InvariantCheckerTest {
         .containsExactlyInAnyOrder("I2", "I3", "I3");
   }
 
+  /**
+   * Scenario 14b: with {@code waitForReplicas} the marks written while the replica was cut off were
+   * confirmed by nobody and taken back; the promoted replica never saw them nor the fences they
+   * took, so the lock issues those fences again. Only the failover's {@code lostAfter} (when the
+   * replica stopped receiving) tells that those marks, of an unchanged version, were rolled back.
+   */
+  @Test
+  void check_marksSentAfterTheReplicaWasCut_areRolledBackByTheFailover_notAFenceGoingBack() {
+    cleanRefresh(0, "w0", 1, "rt0", "rt1", 2);
+    markWrite(100, 101, "w1", 2, 2);
+    markWrite(200, 201, "w2", 2, 3);
+    markWrite(300, 301, "w0", 2, 4);
+    ObjectNode failover =
+        event(400, "harness", "fault")
+            .put("kind", "failover")
+            .put("target", "replica")
+            .put("rolledBackAbove", 2);
+    // sent before the failover, answered after it (the master killed under the WAIT)
+    markWrite(350, 450, "w2", 2, 5);
+    markWrite(500, 501, "w1", 2, 2);
+    assertThat(check().of("I3"))
+        .extracting(Violation::message)
+        .containsExactly("a write with fence 2 was applied after one with fence 5");
+
+    failover.put("lostAfter", EventLog.micros(T0.plusMillis(150)));
+    assertThat(check().of("I3"))
+        .as("fences 3 to 5 died with the old master; fence 2 before it survived")
+        .isEmpty();
+    failover.put("lostAfter", EventLog.micros(T0.plusMillis(250)));
+    assertThat(check().of("I3"))
+        .extracting(Violation::message)
+        .containsExactly("a write with fence 2 was applied after one with fence 3");
+    failover.put("lostAfter", EventLog.micros(T0.plusMillis(400)));
+    assertThat(check().of("I3"))
+        .as("cut off at the failover: nothing was lost")
+        .extracting(Violation::message)
+        .containsExactly("a write with fence 2 was applied after one with fence 5");
+  }
+
   @Test
   void check_lowerFenceAppliedAfterHigher_andDuplicateVersion_areI3() {
     cleanRefresh(0, "w0", 2, "rt0", "rt1", 2);

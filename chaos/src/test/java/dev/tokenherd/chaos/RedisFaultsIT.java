@@ -27,7 +27,7 @@ class RedisFaultsIT {
       long before = fleet.refreshes();
       fleet.fault("redis restart", "redis");
       long restartedAt = ChaosFleet.micros();
-      fleet.redis.restart();
+      fleet.redis().restart();
       fleet.awaitRefreshes(before + 2, AT_MOST);
       Map<String, Object> figures = new LinkedHashMap<>();
       figures.put(
@@ -109,7 +109,7 @@ class RedisFaultsIT {
       int kills = 0;
       for (int i = 1; i <= 5; i++) {
         fleet.awaitRefreshes(i, AT_MOST);
-        String killed = fleet.redis.command("CLIENT", "KILL", "TYPE", "pubsub");
+        String killed = fleet.redis().command("CLIENT", "KILL", "TYPE", "pubsub");
         fleet.fault("CLIENT KILL TYPE pubsub: " + killed, "redis");
         kills++;
       }

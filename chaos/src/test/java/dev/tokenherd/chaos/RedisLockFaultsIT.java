@@ -55,7 +55,7 @@ class RedisLockFaultsIT {
       Map<String, Object> figures = new LinkedHashMap<>();
       for (int i = 1; i <= 2; i++) {
         long deletedAt = ChaosFleet.micros();
-        String reply = fleet.redis.command("DEL", FENCE_COUNTER);
+        String reply = fleet.redis().command("DEL", FENCE_COUNTER);
         fleet.fault("DEL " + FENCE_COUNTER + ": " + reply, "redis");
         assertThat(reply).as("the counter existed").isEqualTo(":1");
         JsonNode refence =
@@ -100,7 +100,7 @@ class RedisLockFaultsIT {
           .pollInterval(Duration.ofMillis(5))
           .until(() -> fleet.server.requests().size() > before);
       long deletedAt = ChaosFleet.micros();
-      String reply = fleet.redis.command("DEL", LOCK);
+      String reply = fleet.redis().command("DEL", LOCK);
       fleet.fault("DEL " + LOCK + " mid-lease: " + reply, "redis");
       assertThat(reply).as("the lock was held").isEqualTo(":1");
       String presented = fleet.server.requests().get(before).refreshTokenFingerprint();

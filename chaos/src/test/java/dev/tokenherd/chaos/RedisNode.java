@@ -1,11 +1,10 @@
 package dev.tokenherd.chaos;
 
-import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 
 /** One Redis server of a scenario ({@link ChaosEnvironment}), as the harness drives it. */
-interface RedisNode {
+interface RedisNode extends RedisCommands {
   /**
    * Returns the URI the harness itself connects to (the seeder); the same across {@link
    * #restart()}.
@@ -17,14 +16,6 @@ interface RedisNode {
    * 127.0.0.1} and the port for a process, the network alias and 6379 for a container.
    */
   InetSocketAddress linkAddress();
-
-  /**
-   * Sends one command and returns the first line of the reply, for example {@code +OK}, {@code :1}
-   * or {@code -ERR ...} (as {@link dev.tokenherd.testkit.RedisServerProcess#command}).
-   *
-   * @throws IOException if the node cannot be reached or does not answer in time
-   */
-  String command(String... arguments) throws IOException;
 
   /** Restarts the server and awaits its {@code PING}; the data stays (AOF). */
   void restart();
