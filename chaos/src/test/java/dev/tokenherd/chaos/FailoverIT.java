@@ -6,10 +6,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tokenherd.testkit.RecordedTokenRequest;
 import dev.tokenherd.testkit.RecordedTokenRequest.Outcome;
 import dev.tokenherd.testkit.RotationMode;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -19,7 +21,7 @@ import org.junit.jupiter.api.Test;
  * depends on what the replica had acknowledged; {@code waitForReplicas} is the fleet's answer.
  */
 class FailoverIT {
-  private static final Duration AT_MOST = Duration.ofSeconds(90);
+  static final Duration AT_MOST = Duration.ofSeconds(90);
 
   /**
    * 10a, without WAIT: replication stops after the holder's refresh mark reached the replica but
@@ -50,7 +52,7 @@ class FailoverIT {
       fleet.startWorkers(3, "endpoint");
       ChaosFleet.Worker holder = fleet.awaitBreak("endpoint");
       // The mark is on the primary; make sure the replica has it too, then cut replication.
-      assertThat(fleet.redis.command("WAIT", "1", "10000")).isEqualTo(":1");
+      ChaosFleet.awaitRecordReplicated(fleet.redis(), replica);
       fleet.fault("replication stopped (REPLICAOF NO ONE)", "replica");
       assertThat(replica.command("REPLICAOF", "NO", "ONE")).isEqualTo("+OK");
       holder.send("go");
@@ -58,83 +60,104 @@ class FailoverIT {
       long failoverAt = ChaosFleet.micros();
       long held = fleet.failover(replica);
       assertThat(held).as("the promoted replica lags").isLessThan(rotation.get("version").asLong());
-      JsonNode reauth =
-          fleet.awaitEvent(
-              "write",
-              e ->
-                  e.get("t").asLong() > failoverAt
-                      && e.get("status").asText().equals("REAUTH_REQUIRED")
-                      && e.get("outcome").asText().equals("APPLIED"),
-              AT_MOST);
-      String reason = ChaosFleet.recordField(replica, "reauth_reason", "none");
-      JsonNode typed =
-          fleet.awaitEvent(
-              "error",
-              e ->
-                  e.get("t").asLong() > failoverAt
-                      && e.get("error").asText().endsWith("Exception")
-                      && !e.get("retryable").asBoolean(),
-              AT_MOST);
-      String presented =
-          fleet
-              .events("request", e -> e.get("worker").asText().equals(holder.id))
-              .get(0)
-              .get("rtFp")
-              .asText();
-      List<Outcome> outcomes =
-          fleet.server.requests().stream()
-              .filter(r -> presented.equals(r.refreshTokenFingerprint()))
-              .map(RecordedTokenRequest::outcome)
-              .toList();
-      long reauthAt = reauth.get("t").asLong();
-      long lastListenerEvent = 0;
-      for (ChaosFleet.Worker worker : fleet.workers) {
-        JsonNode told =
-            fleet.awaitEvent(
-                "reauth",
-                e ->
-                    e.get("worker").asText().equals(worker.id)
-                        && e.get("t").asLong() > failoverAt
-                        && e.get("reason").asText().equals("LOST_ROTATION"),
-                AT_MOST);
-        lastListenerEvent = Math.max(lastListenerEvent, told.get("t").asLong());
-      }
-      Map<String, Object> figures = new LinkedHashMap<>();
-      figures.put("rotatedVersion", rotation.get("version").asLong());
-      figures.put("promotedReplicaVersion", held);
-      figures.put("reauthReason", reason);
-      figures.put("reauthVersion", reauth.get("version").asLong());
-      figures.put("reauthAfterFailoverMillis", (reauthAt - failoverAt) / 1000);
-      figures.put("lastWorkerToldAfterReauthMillis", (lastListenerEvent - reauthAt) / 1000);
-      figures.put("firstCallerError", typed.get("error").asText());
-      figures.put("presentationsOfRolledBackToken", outcomes.size());
-      InvariantChecker.Report report = fleet.finish(figures);
-      assertThat(reason).isEqualTo("LOST_ROTATION");
-      assertThat(outcomes)
-          .as("the rolled-back refresh token is presented once more, and only once")
-          .containsExactly(Outcome.REFRESHED, Outcome.REUSE_DETECTED);
-      assertThat(report.expected())
-          .extracting(Violation::invariant)
-          .as("the loss is classified as expected and reported")
-          .contains("I2");
-      assertThat(typed.get("error").asText())
-          .isIn("LostRotationException", "ReauthenticationRequiredException");
-      assertThat(fleet.events("lost_rotation", e -> true))
-          .as("one detector, one lost_rotation listener event")
-          .hasSize(1);
-      long counted =
-          fleet.events("summary", e -> true).stream()
-              .mapToLong(e -> e.path("lostRotations").asLong())
-              .sum();
-      assertThat(counted).as("stats.lostRotations over the fleet").isEqualTo(1);
+      finishWithTheLossReported(fleet, holder, rotation, failoverAt, held, replica);
     }
+  }
+
+  /**
+   * What 10a and 14a expect after a lagging replica was promoted and the holder's rotation rolled
+   * back: the next holder presents the rolled-back refresh token once (the server detects the reuse
+   * and revokes the family), the fleet marks the credential {@code REAUTH_REQUIRED} with reason
+   * {@code LOST_ROTATION}, every worker's listener is told, callers get a typed permanent error,
+   * one worker counts the lost rotation; the checker lists the reuse as an expected finding. Awaits
+   * all that, ends the scenario and asserts it.
+   */
+  static void finishWithTheLossReported(
+      ChaosFleet fleet,
+      ChaosFleet.Worker holder,
+      JsonNode rotation,
+      long failoverAt,
+      long held,
+      RedisCommands promoted)
+      throws IOException {
+    JsonNode reauth =
+        fleet.awaitEvent(
+            "write",
+            e ->
+                e.get("t").asLong() > failoverAt
+                    && e.get("status").asText().equals("REAUTH_REQUIRED")
+                    && e.get("outcome").asText().equals("APPLIED"),
+            AT_MOST);
+    String reason = ChaosFleet.recordField(promoted, "reauth_reason", "none");
+    JsonNode typed =
+        fleet.awaitEvent(
+            "error",
+            e ->
+                e.get("t").asLong() > failoverAt
+                    && e.get("error").asText().endsWith("Exception")
+                    && !e.get("retryable").asBoolean(),
+            AT_MOST);
+    long rotatedAt = rotation.get("t").asLong();
+    List<JsonNode> sent =
+        fleet.events(
+            "request",
+            e -> e.get("worker").asText().equals(holder.id) && e.get("t").asLong() < rotatedAt);
+    String presented = sent.get(sent.size() - 1).get("rtFp").asText();
+    List<Outcome> outcomes =
+        fleet.server.requests().stream()
+            .filter(r -> presented.equals(r.refreshTokenFingerprint()))
+            .map(RecordedTokenRequest::outcome)
+            .toList();
+    long reauthAt = reauth.get("t").asLong();
+    long lastListenerEvent = 0;
+    for (ChaosFleet.Worker worker : fleet.workers) {
+      JsonNode told =
+          fleet.awaitEvent(
+              "reauth",
+              e ->
+                  e.get("worker").asText().equals(worker.id)
+                      && e.get("t").asLong() > failoverAt
+                      && e.get("reason").asText().equals("LOST_ROTATION"),
+              AT_MOST);
+      lastListenerEvent = Math.max(lastListenerEvent, told.get("t").asLong());
+    }
+    Map<String, Object> figures = new LinkedHashMap<>();
+    figures.put("rotatedVersion", rotation.get("version").asLong());
+    figures.put("promotedReplicaVersion", held);
+    figures.put("reauthReason", reason);
+    figures.put("reauthVersion", reauth.get("version").asLong());
+    figures.put("reauthAfterFailoverMillis", (reauthAt - failoverAt) / 1000);
+    figures.put("lastWorkerToldAfterReauthMillis", (lastListenerEvent - reauthAt) / 1000);
+    figures.put("firstCallerError", typed.get("error").asText());
+    figures.put("presentationsOfRolledBackToken", outcomes.size());
+    InvariantChecker.Report report = fleet.finish(figures);
+    assertThat(reason).isEqualTo("LOST_ROTATION");
+    assertThat(outcomes)
+        .as("the rolled-back refresh token is presented once more, and only once")
+        .containsExactly(Outcome.REFRESHED, Outcome.REUSE_DETECTED);
+    assertThat(report.expected())
+        .extracting(Violation::invariant)
+        .as("the loss is classified as expected and reported")
+        .contains("I2");
+    assertThat(typed.get("error").asText())
+        .isIn("LostRotationException", "ReauthenticationRequiredException");
+    assertThat(fleet.events("lost_rotation", e -> true))
+        .as("one detector, one lost_rotation listener event")
+        .hasSize(1);
+    long counted =
+        fleet.events("summary", e -> true).stream()
+            .mapToLong(e -> e.path("lostRotations").asLong())
+            .sum();
+    assertThat(counted).as("stats.lostRotations over the fleet").isEqualTo(1);
   }
 
   /**
    * 10b, with {@code waitForReplicas(1, 1 s)}: the replica is promoted the moment the holder's
    * write returns (replication stopped before anything else happens). The acknowledged rotation
-   * survives: the promoted replica holds the rotated version, the fleet keeps refreshing there, no
-   * refresh token is presented twice and nobody has to re-authenticate.
+   * survives: the promoted replica holds the rotated version, no refresh token is presented twice
+   * and nobody has to re-authenticate. The promoted node has no replica, so every refresh mark
+   * there is confirmed by nobody and taken back, and nothing is sent (since a7c0484, which also
+   * waits on marks); once a new replica of it has synchronised, the fleet refreshes there again.
    */
   @Test
   void failoverRightAfterRotation_withWait_rotationSurvives() throws Exception {
@@ -152,6 +175,14 @@ class FailoverIT {
       long failoverAt = ChaosFleet.micros();
       long held = fleet.failover(replica);
       holder.send("go");
+      fleet.awaitEvents("under_replicated", e -> e.get("t").asLong() > failoverAt, 2, AT_MOST);
+      long sentWithoutReplica =
+          fleet.server.requests().stream()
+              .filter(r -> EventLog.micros(r.receivedAt()) > failoverAt)
+              .count();
+      fleet.fault("replica of the promoted node started", "redis");
+      long replicaAt = ChaosFleet.micros();
+      fleet.environment.startReplica(replica);
       long before = fleet.refreshes();
       fleet.awaitRefreshes(before + 2, AT_MOST);
       long after = ChaosFleet.storedVersion(replica);
@@ -159,11 +190,15 @@ class FailoverIT {
       figures.put("rotatedVersion", rotation.get("version").asLong());
       figures.put("promotedReplicaVersion", held);
       figures.put("versionAfterTwoMoreRefreshes", after);
+      figures.put("requestsWithoutAReplica", sentWithoutReplica);
       figures.put(
-          "firstRefreshAfterFailoverMillis",
-          (fleet.firstRefreshAfter(failoverAt) - failoverAt) / 1000);
+          "firstRefreshAfterNewReplicaMillis",
+          (fleet.firstRefreshAfter(replicaAt) - replicaAt) / 1000);
       InvariantChecker.Report report = fleet.finish(figures);
       assertThat(held).isEqualTo(rotation.get("version").asLong());
+      assertThat(sentWithoutReplica)
+          .as("token requests while the promoted node had no replica")
+          .isZero();
       assertThat(report.expected()).isEmpty();
       assertThat(report.figures().get("reauthRequired")).isEqualTo(0);
       assertThat(fleet.server.requests())
@@ -217,14 +252,20 @@ class FailoverIT {
     }
   }
 
-  private static JsonNode awaitRotationBy(ChaosFleet fleet, String worker) {
+  /** Awaits {@code worker}'s first stored rotation (an applied content write, status ACTIVE). */
+  static JsonNode awaitRotationBy(ChaosFleet fleet, String worker) {
+    return awaitRotation(fleet, e -> e.get("worker").asText().equals(worker));
+  }
+
+  /** Awaits the first stored rotation (an applied content write, status ACTIVE) that matches. */
+  static JsonNode awaitRotation(ChaosFleet fleet, Predicate<JsonNode> which) {
     return fleet.awaitEvent(
         "write",
         e ->
-            e.get("worker").asText().equals(worker)
-                && e.get("content").asBoolean()
+            e.get("content").asBoolean()
                 && e.get("status").asText().equals("ACTIVE")
-                && e.get("outcome").asText().equals("APPLIED"),
+                && e.get("outcome").asText().equals("APPLIED")
+                && which.test(e),
         AT_MOST);
   }
 }
