@@ -130,15 +130,7 @@ final class RequestSender {
             outcome -> {
               if (outcome.applied()) {
                 if (outcome.durability().isShort()) {
-                  // A failover to a replica without the mark would let the next holder present
-                  // the same refresh token, unaware this one may have: not sent, taken back.
-                  writer.reportDurability(
-                      marked.version(),
-                      outcome.durability(),
-                      " (its refresh mark, written before a token request): not sending, since a"
-                          + " failover to a replica without the mark could let another worker"
-                          + " present the same refresh token; retrying later");
-                  return takeBack(flight, marked);
+                  return unconfirmedMark(flight, marked, outcome.durability());
                 }
                 return call(flight, lease, leaseEnd, marked, request, requestTimeout);
               }
@@ -222,6 +214,38 @@ final class RequestSender {
   /** Below this a token request is not worth sending: a quarter of the endpoint timeout. */
   private Duration minimumTimeout() {
     return policy.endpointTimeout().dividedBy(4);
+  }
+
+  /**
+   * A mark fewer replicas confirmed than the store waited for: a failover to a replica without it
+   * would let the next holder present the same refresh token, unaware that this one may have. So
+   * nothing is sent: the mark is taken back and the attempt fails transiently, so that the flight's
+   * retry backoff paces the next one (and the caller's timeout, if it comes, says why).
+   */
+  private CompletionStage<Optional<FlightResult>> unconfirmedMark(
+      Flight flight, TokenRecord marked, WriteOutcome.Durability durability) {
+    writer.reportDurability(
+        marked.version(),
+        durability,
+        " (its refresh mark, written before a token request): not sending");
+    TransientRefreshException failure =
+        new TransientRefreshException(
+            key,
+            "the refresh mark was confirmed by "
+                + durability.acknowledged()
+                + " of the "
+                + durability.requested()
+                + " replicas the store waits for, so no token request was sent (a failover to a"
+                + " replica without the mark could let another worker present the same refresh"
+                + " token); retrying",
+            null,
+            null);
+    context.lastFailure(failure);
+    return rewrite(marked, m -> RefreshMarks.takenBack(m, flight.found()))
+        .handle(
+            (ignored, takeBackError) -> {
+              throw new CompletionException(failure);
+            });
   }
 
   /** Takes this attempt's mark back (its request was not sent); the attempt starts over. */

@@ -569,6 +569,8 @@ public final class RedisBackend implements AutoCloseable {
         owned.add(0, tokenStore);
         EvictionPolicyCheck policyCheck = new EvictionPolicyCheck(acceptedPolicy);
         checking = true;
+        tokenStore.checkReplicaWaitAllowed(
+            target == null ? EvictionPolicyCheck.GIVEN_LETTUCE : target.address());
         var single = tokenStore.readConnection();
         if (single != null) {
           policyCheck.check(

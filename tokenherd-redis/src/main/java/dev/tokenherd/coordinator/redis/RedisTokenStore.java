@@ -170,6 +170,14 @@ public final class RedisTokenStore implements TokenStore, FleetTime, AutoCloseab
   }
 
   /**
+   * Checks that the server allows what {@link Builder#waitForReplicas} needs; see {@link
+   * ReplicaWait#checkAllowed}.
+   */
+  void checkReplicaWaitAllowed(String server) {
+    judge.replicaWait().checkAllowed(server);
+  }
+
+  /**
    * Returns the connection reads go through on a single server, where {@link RedisBackend} checks
    * the server; {@code null} on a cluster.
    */

@@ -10,10 +10,17 @@ import dev.tokenherd.coordinator.spi.TokenRecord;
 import dev.tokenherd.coordinator.spi.WriteOutcome;
 import dev.tokenherd.coordinator.spi.WriteOutcome.Durability;
 import dev.tokenherd.coordinator.spi.WriteOutcome.Result;
+import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,6 +58,82 @@ final class ReplicaWait {
     this.connections = connections;
     this.replicas = replicas;
     this.timeout = timeout;
+  }
+
+  /**
+   * Checks at start-up that the server lets the store wait for replicas: {@code WAIT} (0 replicas,
+   * so it answers at once) and, on a cluster, {@code CLUSTER MYID} inside a script. Refused, every
+   * refresh mark would count as confirmed by no replica and no refresh could ever be sent; so the
+   * start fails instead, naming the command and the ACL rule.
+   *
+   * @param server how messages name the deployment
+   * @throws RedisConfigurationException if a command is refused
+   */
+  void checkAllowed(String server) {
+    if (replicas == 0) {
+      return;
+    }
+    probe(server, "wait", () -> connections.writes().waitForReplication(0, 1));
+    if (connections.sharded()) {
+      probe(
+          server,
+          "cluster|myid",
+          () ->
+              connections
+                  .writes()
+                  .eval(
+                      "return redis.call('CLUSTER', 'MYID')",
+                      ScriptOutputType.VALUE,
+                      new String[0]));
+    }
+  }
+
+  private static void probe(String server, String command, Supplier<CompletionStage<?>> call) {
+    try {
+      dispatch(call::get).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while checking " + command, e);
+    } catch (ExecutionException | TimeoutException e) {
+      Throwable cause = e.getCause() == null ? e : e.getCause();
+      if (!(cause instanceof RedisCommandExecutionException refused)
+          || !isRefusal(refused.getMessage())) {
+        // Not a refusal (a timeout, a lost connection; on a cluster, a replica answering WAIT
+        // that it cannot be used there): the writes will report anything real themselves.
+        return;
+      }
+      throw new RedisConfigurationException(
+          server,
+          "waitForReplicas",
+          command,
+          "Redis at "
+              + server
+              + " refused "
+              + command.toUpperCase(Locale.ROOT)
+              + ", which waitForReplicas needs ("
+              + firstLine(refused.getMessage())
+              + "): without it no refresh mark could be confirmed and no token request sent."
+              + " Allow +"
+              + command
+              + " for the Redis user (docs/redis.md lists the rules of each topology), or do not"
+              + " set waitForReplicas.");
+    }
+  }
+
+  /** An ACL refusal, or a command the server does not know (renamed or disabled). */
+  private static boolean isRefusal(@Nullable String message) {
+    return message != null
+        && (message.startsWith("NOPERM")
+            || message.contains("unknown command")
+            || message.contains("no permissions"));
+  }
+
+  private static String firstLine(@Nullable String message) {
+    if (message == null) {
+      return "no message";
+    }
+    int end = message.indexOf('\n');
+    return end < 0 ? message : message.substring(0, end);
   }
 
   /**

@@ -54,6 +54,11 @@ final class WriteJudge {
     this.replicaWait = replicaWait;
   }
 
+  /** Returns what reports an applied write. */
+  ReplicaWait replicaWait() {
+    return replicaWait;
+  }
+
   /**
    * Returns the outcome of the write of {@code next} over {@code expectedVersion}, given the
    * script's {@code reply} or {@code error} (exactly one of them is set). {@code contentChange}

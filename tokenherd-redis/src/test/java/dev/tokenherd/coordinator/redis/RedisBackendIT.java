@@ -170,6 +170,30 @@ final class RedisBackendIT {
   }
 
   @Test
+  void waitForReplicas_whereWaitIsRefused_failsTheStartNamingTheRule() throws Exception {
+    RedisServerProcess redis = resources.add(RedisServerProcess.builder().start());
+    List<String> setUser =
+        new ArrayList<>(List.of("ACL", "SETUSER", "tokenherd", "on", ">" + PASSWORD));
+    setUser.addAll(List.of(ACL_RULES));
+    setUser.add("-wait");
+    if (RedisBinary.resolve().atLeast(7, 2)) {
+      setUser.add("+client|setinfo");
+    }
+    assertThat(redis.command(setUser.toArray(new String[0]))).isEqualTo("+OK");
+    String uri = "redis://tokenherd:" + PASSWORD + "@127.0.0.1:" + redis.port();
+
+    // Refused, every refresh mark would count as confirmed by no replica: no refresh, ever.
+    assertThatThrownBy(
+            () -> RedisBackend.builder().uri(uri).waitForReplicas(1, Duration.ofMillis(50)).build())
+        .isInstanceOf(RedisConfigurationException.class)
+        .hasMessageContaining("refused WAIT")
+        .hasMessageContaining("+wait")
+        .satisfies(e -> assertThat(chain(e)).doesNotContain(PASSWORD));
+    // Without waitForReplicas the same user starts.
+    RedisBackend.builder().uri(uri).build().close();
+  }
+
+  @Test
   void close_builtFromUri_shutsDownItsOwnClients() {
     RedisTestServer redis = resources.add(RedisTestServer.start());
     RedisClient admin = RedisClient.create(redis.uri().toString());
