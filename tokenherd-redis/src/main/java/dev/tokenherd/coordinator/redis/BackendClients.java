@@ -76,6 +76,7 @@ final class BackendClients {
    * at every connection and reconnection). Adds what must be shut down to {@code owned}: the client
    * at the front, its resources at the end, so that they go last.
    */
+  @SuppressWarnings("deprecation") // enableAllAdaptiveRefreshTriggers: see where it is called
   AbstractRedisClient lettuce(RedisTarget target, List<AutoCloseable> owned) {
     ClientResources resources =
         ClientResources.builder()
@@ -102,7 +103,9 @@ final class BackendClients {
               .topologyRefreshOptions(
                   ClusterTopologyRefreshOptions.builder()
                       // Adaptive refresh (on MOVED, ASK, failed reconnections, an uncovered slot
-                      // or an unknown node) is on by default since Lettuce 7.
+                      // or an unknown node): the default since Lettuce 7, which deprecated the
+                      // switch, but not in the 6.8 a Spring Boot 4.0 application runs.
+                      .enableAllAdaptiveRefreshTriggers()
                       .adaptiveRefreshTriggersTimeout(TOPOLOGY_REFRESH)
                       .enablePeriodicRefresh(TOPOLOGY_REFRESH)
                       .build())

@@ -70,13 +70,19 @@ record RedisTarget(
       try {
         uri = new URI("redis://" + trimmed);
       } catch (URISyntaxException e) {
-        throw new IllegalArgumentException("not a host:port address: '" + address + "'");
+        throw new IllegalArgumentException("not a host:port address: '" + shown(address) + "'");
       }
       if (uri.getHost() == null || uri.getUserInfo() != null || !uri.getRawPath().isEmpty()) {
         throw new IllegalArgumentException(
-            "not a host:port address: '" + address + "' (no scheme, user or path)");
+            "not a host:port address: '" + shown(address) + "' (no scheme, user or path)");
       }
       return new HostPort(uri.getHost(), uri.getPort() < 0 ? defaultPort : uri.getPort());
+    }
+
+    /** An address as messages quote it: anything up to an {@code @} may be a secret. */
+    private static String shown(String address) {
+      int at = address.lastIndexOf('@');
+      return at < 0 ? address : "***" + address.substring(at);
     }
 
     @Override

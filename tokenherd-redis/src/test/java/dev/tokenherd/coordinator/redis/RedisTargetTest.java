@@ -100,9 +100,10 @@ class RedisTargetTest {
 
   @Test
   void badTargets_areRefusedNamingWhatIsWrong() {
-    assertThatThrownBy(() -> RedisTarget.HostPort.parse("user@host:1", 6379))
+    assertThatThrownBy(() -> RedisTarget.HostPort.parse("app:s3cret@host:1", 6379))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("no scheme, user or path");
+        .hasMessageContaining("no scheme, user or path")
+        .hasMessageNotContaining("s3cret");
     assertThatThrownBy(() -> RedisTarget.HostPort.parse("host:99999", 6379))
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> RedisTarget.HostPort.parse("a b", 6379))
