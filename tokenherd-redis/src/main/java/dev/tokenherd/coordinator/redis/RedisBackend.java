@@ -452,9 +452,9 @@ public final class RedisBackend implements AutoCloseable {
      * Sets how long a Redis command may take before it fails, for the clients this backend creates
      * (default 2 s). Keep it well below the refresh lease and the callers' wait timeout.
      *
-     * @param commandTimeout the timeout; positive. Keep it longer than the {@linkplain
-     *     #waitForReplicas replica wait}, if one is set: a {@code WAIT} cut short by it is reported
-     *     as confirmed by no replica
+     * @param commandTimeout the timeout; positive, and longer than the {@linkplain #waitForReplicas
+     *     replica wait} if one is set ({@link #build()} refuses it otherwise: a {@code WAIT} the
+     *     client gives up on still holds its connection on the server)
      * @return this builder
      * @throws IllegalArgumentException if {@code commandTimeout} is zero or negative
      */
@@ -539,6 +539,17 @@ public final class RedisBackend implements AutoCloseable {
         throw new IllegalStateException(
             "trustStore(...) is for the TLS connections of the clients the backend creates: use"
                 + " rediss:// or tls(true)");
+      }
+      if (replicas > 0 && !lettuceGiven && replicaTimeout.compareTo(commandTimeout) >= 0) {
+        // A WAIT the client gives up on still blocks its connection on the server: the next
+        // writes queue behind it, time out, and become ambiguous.
+        throw new IllegalStateException(
+            "the waitForReplicas timeout ("
+                + replicaTimeout
+                + ") must be shorter than the command timeout ("
+                + commandTimeout
+                + "): a WAIT the client gives up on still holds its connection on the server, and"
+                + " the writes queued behind it time out");
       }
       BackendClients clients = new BackendClients(commandTimeout, connectTimeout, trust);
       List<AutoCloseable> owned = new ArrayList<>();

@@ -167,6 +167,15 @@ class RedisTargetTest {
             () -> RedisBackend.builder().cluster(List.of("127.0.0.1:1")).database(1).build())
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("database 0 only");
+    assertThatThrownBy(
+            () ->
+                RedisBackend.builder()
+                    .uri("redis://127.0.0.1:1")
+                    .commandTimeout(Duration.ofSeconds(1))
+                    .waitForReplicas(1, Duration.ofSeconds(1))
+                    .build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("shorter than the command timeout");
     assertThatThrownBy(() -> RedisBackend.builder().build())
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("sentinel(...) or cluster(...)");
