@@ -112,7 +112,7 @@ final class RedisTlsIT {
                 .sentinel(group.masterName(), sentinels)
                 .tls(true)
                 .trustStore(certificates().caCertificate(), null)
-                .waitForReplicas(1, Duration.ofSeconds(1)),
+                .waitForReplicas(1, Duration.ofMillis(500)),
         () -> assertEveryConnectionOnTls(processes));
   }
 
@@ -127,7 +127,7 @@ final class RedisTlsIT {
                 .cluster(seeds)
                 .tls(true)
                 .trustStore(certificates().caCertificate(), null)
-                .waitForReplicas(1, Duration.ofSeconds(1)),
+                .waitForReplicas(1, Duration.ofMillis(500)),
         () -> assertEveryConnectionOnTls(cluster.nodes()));
   }
 

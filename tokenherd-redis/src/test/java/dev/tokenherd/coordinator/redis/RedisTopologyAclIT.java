@@ -123,7 +123,7 @@ final class RedisTopologyAclIT {
             RedisBackend.builder()
                 .cluster(seeds)
                 .credentials(USER, PASSWORD)
-                .waitForReplicas(1, Duration.ofSeconds(1)));
+                .waitForReplicas(1, Duration.ofMillis(500)));
 
     assertNothingDenied(nodes);
   }
@@ -160,7 +160,7 @@ final class RedisTopologyAclIT {
                 .sentinel(group.masterName(), sentinels)
                 .credentials(USER, PASSWORD)
                 .sentinelCredentials(USER, SENTINEL_PASSWORD)
-                .waitForReplicas(1, Duration.ofSeconds(1)));
+                .waitForReplicas(1, Duration.ofMillis(500)));
 
     assertNothingDenied(nodes);
   }
