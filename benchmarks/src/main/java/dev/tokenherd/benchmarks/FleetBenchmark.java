@@ -2,9 +2,10 @@ package dev.tokenherd.benchmarks;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.tokenherd.benchmarks.RequestCountingProxy.Request;
+import dev.tokenherd.benchmarks.RoundTrips.Request;
 import dev.tokenherd.benchmarks.TimedEndpoint.TokenCall;
 import dev.tokenherd.coordinator.RefreshListener;
+import dev.tokenherd.examples.resp.RequestCountingProxy;
 import dev.tokenherd.testkit.FakeAuthorizationServer;
 import dev.tokenherd.testkit.RecordedTokenRequest;
 import dev.tokenherd.testkit.RecordedTokenRequest.Outcome;
@@ -159,7 +160,12 @@ final class FleetBenchmark {
           FleetTarget podTarget = target;
           if (countRequests) {
             RequestCountingProxy proxy =
-                RequestCountingProxy.start(name, shared.slotPort(), clock, sent);
+                RequestCountingProxy.start(
+                    name,
+                    shared.slotPort(),
+                    (arrived, connection, arguments) ->
+                        sent.add(
+                            new Request(clock.toMicros(arrived), name, connection, arguments)));
             proxies.add(proxy);
             podTarget = target.withRedis(shared.through(proxy.uri()));
           }

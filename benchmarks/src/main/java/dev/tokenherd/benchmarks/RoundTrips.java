@@ -2,7 +2,6 @@ package dev.tokenherd.benchmarks;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.tokenherd.benchmarks.RequestCountingProxy.Request;
 import dev.tokenherd.benchmarks.TimedEndpoint.TokenCall;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -55,6 +54,17 @@ record RoundTrips(
     Map<String, Double> otherByLabel,
     Map<String, Long> outsideByLabel,
     int cut) {
+
+  /**
+   * A request a pod sent to Redis, as its {@link dev.tokenherd.examples.resp.RequestCountingProxy}
+   * saw it.
+   *
+   * @param micros when it reached the proxy, on the cell's time base
+   * @param pod the pod whose proxy it went through
+   * @param connection the proxy's number for the connection
+   * @param arguments the command and its arguments
+   */
+  record Request(long micros, String pod, int connection, List<String> arguments) {}
 
   /** A request further than this from every token request belongs to none. */
   static final long WINDOW_MICROS = 700_000;

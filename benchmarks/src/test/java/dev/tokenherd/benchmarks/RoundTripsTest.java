@@ -2,8 +2,9 @@ package dev.tokenherd.benchmarks;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.tokenherd.benchmarks.RequestCountingProxy.Request;
+import dev.tokenherd.benchmarks.RoundTrips.Request;
 import dev.tokenherd.benchmarks.TimedEndpoint.TokenCall;
+import dev.tokenherd.examples.resp.RespRequestParser;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -1,5 +1,6 @@
 package dev.tokenherd.examples;
 
+import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -18,7 +19,8 @@ import org.jspecify.annotations.Nullable;
  * are {@link UsageException}s.
  */
 final class Args {
-  private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m)?");
+  /** One part of a duration: a number and its unit ({@code 1m30s} has two, {@code 1.5s} one). */
+  private static final Pattern DURATION_PART = Pattern.compile("(\\d+(?:\\.\\d{1,3})?)(ms|s|m|h)");
 
   private final Map<String, String> values = new HashMap<>();
   private final Set<String> flags = new HashSet<>();
@@ -124,23 +126,45 @@ final class Args {
     }
   }
 
-  /** A duration such as {@code 3s}, {@code 500ms}, {@code 2m}, or a number of seconds. */
+  /**
+   * A duration as people type it: {@code 500ms}, {@code 3s}, {@code 1.5s}, {@code 2m}, {@code
+   * 1m30s}, {@code 1h}, or a whole number of seconds.
+   */
   Duration duration(String name, Duration otherwise) {
     String value = values.get(name);
     return value == null ? otherwise : parseDuration(name, value);
   }
 
   static Duration parseDuration(String name, String value) {
-    Matcher m = DURATION.matcher(value.trim().toLowerCase(Locale.ROOT));
-    if (!m.matches()) {
-      throw new UsageException("--" + name + " must be a duration such as 3s or 500ms: " + value);
+    String text = value.trim().toLowerCase(Locale.ROOT);
+    if (text.matches("\\d{1,12}")) {
+      return Duration.ofSeconds(Long.parseLong(text));
     }
-    long amount = Long.parseLong(m.group(1));
-    String unit = m.group(2) == null ? "s" : m.group(2);
-    return switch (unit) {
-      case "ms" -> Duration.ofMillis(amount);
-      case "m" -> Duration.ofMinutes(amount);
-      default -> Duration.ofSeconds(amount);
-    };
+    Matcher m = DURATION_PART.matcher(text);
+    Duration total = Duration.ZERO;
+    int at = 0;
+    while (at < text.length() && m.find(at) && m.start() == at) {
+      BigDecimal amount = new BigDecimal(m.group(1));
+      long unitMillis =
+          switch (m.group(2)) {
+            case "ms" -> 1;
+            case "s" -> 1_000;
+            case "m" -> 60_000;
+            default -> 3_600_000;
+          };
+      BigDecimal millis = amount.multiply(BigDecimal.valueOf(unitMillis));
+      boolean fractional = millis.stripTrailingZeros().scale() > 0;
+      if (fractional || millis.precision() > 15) {
+        throw new UsageException(
+            "--" + name + " must be whole milliseconds, at most a few years: " + value);
+      }
+      total = total.plusMillis(millis.longValueExact());
+      at = m.end();
+    }
+    if (text.isEmpty() || at != text.length()) {
+      throw new UsageException(
+          "--" + name + " must be a duration such as 500ms, 3s, 1.5s or 1m30s: " + value);
+    }
+    return total;
   }
 }

@@ -1,5 +1,6 @@
 package dev.tokenherd.examples;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -17,6 +18,7 @@ import org.jspecify.annotations.Nullable;
  * @param redisUri an existing Redis, or {@code null} to start one
  * @param processes whether each pod runs in its own JVM
  * @param json whether to end with one JSON line per strategy
+ * @param chart where to draw the PNG of caller waits around expiries; null: none
  */
 record DemoOptions(
     int pods,
@@ -27,17 +29,24 @@ record DemoOptions(
     List<Strategy> strategies,
     @Nullable String redisUri,
     boolean processes,
-    boolean json) {
+    boolean json,
+    @Nullable Path chart) {
+
+  /** Where the chart goes unless {@code --chart} says otherwise: the working directory. */
+  static final String DEFAULT_CHART = "fleet-demo-waits.png";
 
   static final Set<String> VALUED =
-      Set.of("pods", "threads", "ttl", "duration", "latency", "strategy", "redis");
+      Set.of("pods", "threads", "ttl", "duration", "latency", "strategy", "redis", "chart");
   static final Set<String> FLAGS = Set.of("compare", "processes", "json");
 
   static DemoOptions parse(List<String> arguments) {
     Args args = Args.parse(arguments, VALUED, FLAGS);
     Duration ttl = args.duration("ttl", Duration.ofSeconds(3));
     if (ttl.toMillis() < 1000 || ttl.toMillis() % 1000 != 0) {
-      throw new UsageException("--ttl must be whole seconds, at least 1s: " + ttl);
+      throw new UsageException(
+          "--ttl must be whole seconds, at least 1s (a token response's expires_in counts"
+              + " seconds): "
+              + Durations.format(ttl));
     }
     Duration duration = args.duration("duration", Duration.ofSeconds(20));
     if (duration.isZero()) {
@@ -61,6 +70,18 @@ record DemoOptions(
         strategies,
         args.value("redis"),
         args.flag("processes"),
-        args.flag("json"));
+        args.flag("json"),
+        chart(args.string("chart", DEFAULT_CHART)));
+  }
+
+  private static @Nullable Path chart(String value) {
+    if (value.equals("none")) {
+      return null;
+    }
+    try {
+      return Path.of(value);
+    } catch (java.nio.file.InvalidPathException e) {
+      throw new UsageException("--chart must be a file name, or none: " + value);
+    }
   }
 }

@@ -2,8 +2,10 @@ package dev.tokenherd.examples;
 
 import static java.util.Objects.requireNonNull;
 
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -21,13 +23,15 @@ public final class FleetDemo {
                --pods N          pods (default 4)
                --threads N       caller threads per pod (default 16)
                --ttl D           access token lifetime, whole seconds (default 3s)
-               --duration D      how long each strategy runs (default 20s)
+               --duration D      how long each strategy runs (default 20s; 90s, 1m30s, 500ms)
                --latency D       the fake server's time per token request (default 50ms)
                --strategy S      tokenherd|naive|local|lockpoll (default tokenherd)
                --compare         run all four, one after the other, side by side
                --redis URI       use this Redis instead of starting one
                --processes       each pod its own JVM
                --json            end with one JSON line per strategy
+               --chart FILE      the PNG of caller waits around expiries
+                                 (default fleet-demo-waits.png; --chart none: no picture)
              java -jar fleet-demo.jar worker --redis URI --token-endpoint URI [--client-id ID]
                [--client-secret S] [--threads N] [--strategy S] [--name NAME] [--namespace NS]
                [--duration D] [--json] [--stdin] [--health-port P [--unhealthy-after D]]
@@ -110,18 +114,23 @@ public final class FleetDemo {
     LocalRedis local = given == null ? LocalRedis.start(redisOnPath, err) : null;
     try {
       String redisUri = local != null ? local.uri() : requireNonNull(given);
-      for (Strategy strategy : options.strategies()) {
+      List<Strategy> strategies = options.strategies();
+      for (int i = 0; i < strategies.size(); i++) {
+        Strategy strategy = strategies.get(i);
         err.printf(
-            "== %s: %s%n   %d pods x %d threads%s, %ds tokens (rotation, family revoked on"
-                + " reuse), %ds%n",
+            "== %s (%d of %d): %s%n   %d pods x %d threads%s, %s tokens (rotation, family"
+                + " revoked on reuse), server latency %s, for %s%n",
             strategy.id(),
+            i + 1,
+            strategies.size(),
             strategy.description(),
             options.pods(),
             options.threads(),
             options.processes() ? " (one JVM each)" : "",
-            options.ttl().toSeconds(),
-            options.duration().toSeconds());
-        results.add(FleetRun.run(strategy, options, redisUri, err));
+            Durations.format(options.ttl()),
+            Durations.format(options.latency()),
+            Durations.format(options.duration()));
+        results.add(FleetRun.run(strategy, options, redisUri, err, i + 1, strategies.size()));
       }
     } finally {
       if (local != null) {
@@ -130,6 +139,17 @@ public final class FleetDemo {
     }
     out.println();
     out.print(Report.table(results));
+    Path chart = options.chart();
+    if (chart != null) {
+      try {
+        out.println(
+            "Chart of the waits around expiries: "
+                + WaitChart.write(results, chart).toAbsolutePath());
+      } catch (IOException | RuntimeException | LinkageError e) {
+        // a JDK without AWT or fonts cannot draw; the numbers above stand without the picture
+        err.println("fleet-demo: could not draw " + chart + ": " + e);
+      }
+    }
     if (options.json()) {
       for (RunResult result : results) {
         out.println(result.toJson());

@@ -1,15 +1,18 @@
 package dev.tokenherd.examples;
 
 import dev.tokenherd.testkit.FakeAuthorizationServer;
+import dev.tokenherd.testkit.IssuedAccessToken;
 import dev.tokenherd.testkit.RotationMode;
 import dev.tokenherd.testkit.ServerStats;
 import java.io.PrintStream;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.HdrHistogram.Histogram;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Runs one strategy: a fresh fake authorization server (rotation, family revocation on reuse), a
@@ -19,20 +22,30 @@ import org.HdrHistogram.Histogram;
 final class FleetRun {
   private FleetRun() {}
 
+  /**
+   * Runs {@code strategy}, the {@code index}-th of {@code count} strategies this demo runs (for the
+   * progress line's "2/4, about 45s left").
+   */
   static RunResult run(
-      Strategy strategy, DemoOptions options, String redisUri, PrintStream progress) {
+      Strategy strategy,
+      DemoOptions options,
+      String redisUri,
+      PrintStream progress,
+      int index,
+      int count) {
     String namespace =
         "fleet-demo-" + strategy.id() + "-" + Long.toString(System.currentTimeMillis(), 36);
     try (FakeAuthorizationServer server =
-        FakeAuthorizationServer.builder()
-            .rotationMode(RotationMode.ROTATE_REVOKE_FAMILY_ON_REUSE)
-            .accessTokenTtl(options.ttl())
-            .latency(options.latency())
-            .requestLogLimit(0)
-            .start()) {
+            FakeAuthorizationServer.builder()
+                .rotationMode(RotationMode.ROTATE_REVOKE_FAMILY_ON_REUSE)
+                .accessTokenTtl(options.ttl())
+                .latency(options.latency())
+                .requestLogLimit(0)
+                .start();
+        RedisRequests redis = RedisRequests.start(redisUri, namespace + Target.TOTALS_SUFFIX)) {
       Target target =
           new Target(
-              redisUri,
+              redis.podUri(),
               server.tokenEndpoint(),
               server.clientId(),
               FakeAuthorizationServer.DEFAULT_CLIENT_SECRET,
@@ -40,7 +53,10 @@ final class FleetRun {
       target.seed(server.issueTokens("read"), server.issueTokens("read"));
       List<PodHandle> pods = new ArrayList<>();
       Histogram latencies = Pod.newHistogram();
+      WaitTimeline timeline = new WaitTimeline();
       PodHandle.Counts counts;
+      Instant from;
+      Instant to;
       long started;
       try {
         for (int i = 1; i <= options.pods(); i++) {
@@ -55,8 +71,13 @@ final class FleetRun {
         for (PodHandle pod : pods) {
           if (pod instanceof WorkerProcess process) {
             process.awaitReady();
-          } else {
-            ((Pod) pod).start();
+          }
+        }
+        redis.startCounting();
+        from = Instant.now();
+        for (PodHandle pod : pods) {
+          if (pod instanceof Pod local) {
+            local.start();
           }
         }
         started = System.nanoTime();
@@ -65,14 +86,24 @@ final class FleetRun {
         while (System.nanoTime() < end) {
           LockSupport.parkNanos(Math.min(next, end) - System.nanoTime());
           if (System.nanoTime() >= next) {
+            Duration elapsed = Duration.ofNanos(next - started);
+            Duration left =
+                options
+                    .duration()
+                    .minus(elapsed)
+                    .plus(options.duration().plus(SETTLING).multipliedBy(count - index));
             progress.println(
-                progressLine(strategy, (next - started) / 1_000_000_000L, total(pods), server));
+                progressLine(strategy, index, count, elapsed, left, total(pods), server));
             next += TimeUnit.SECONDS.toNanos(1);
           }
         }
       } finally {
+        redis.stopCounting();
+        to = Instant.now();
         for (PodHandle pod : pods) {
-          latencies.add(pod.stop());
+          PodHandle.Waits waits = pod.stop();
+          latencies.add(waits.latencies());
+          timeline.add(waits.timeline());
         }
         counts = total(pods);
       }
@@ -84,18 +115,62 @@ final class FleetRun {
       }
       errors.forEach((type, message) -> progress.println("   first " + type + ": " + message));
       Duration ran = Duration.ofNanos(System.nanoTime() - started);
-      return RunResult.of(strategy, options, ran, counts, settle(server, options), latencies);
+      ServerStats stats = settle(server, options);
+      List<IssuedAccessToken> issued = server.issuedAccessTokens();
+      return RunResult.of(
+          strategy,
+          options,
+          ran,
+          counts,
+          stats,
+          latencies,
+          ExpiryWaits.of(timeline, expiries(issued), from, to),
+          redis.count(),
+          revokedAfter(issued, from));
     }
   }
 
+  /**
+   * The expiries callers could meet: of every access token issued, those whose family was not
+   * revoked before they expired (a revoked token's callers fail fast, without waiting).
+   */
+  static List<Instant> expiries(List<IssuedAccessToken> issued) {
+    return issued.stream()
+        .filter(t -> t.revokedAt() == null || t.revokedAt().isAfter(t.expiresAt()))
+        .map(IssuedAccessToken::expiresAt)
+        .toList();
+  }
+
+  /** When the server revoked the token family, counted from {@code from}; null if it did not. */
+  static @Nullable Duration revokedAfter(List<IssuedAccessToken> issued, Instant from) {
+    return issued.stream()
+        .map(IssuedAccessToken::revokedAt)
+        .filter(java.util.Objects::nonNull)
+        .min(java.util.Comparator.naturalOrder())
+        .map(revoked -> revoked.isBefore(from) ? Duration.ZERO : Duration.between(from, revoked))
+        .orElse(null);
+  }
+
+  /** What a strategy's start-up and settling take besides its run, for the time left. */
+  private static final Duration SETTLING = Duration.ofSeconds(3);
+
   static String progressLine(
-      Strategy strategy, long seconds, PodHandle.Counts counts, FakeAuthorizationServer server) {
+      Strategy strategy,
+      int index,
+      int count,
+      Duration elapsed,
+      Duration left,
+      PodHandle.Counts counts,
+      FakeAuthorizationServer server) {
     ServerStats stats = server.stats();
     return String.format(
-        "[%3ds] %-9s calls %,11d  refreshes %,4d  token requests %,7d  reuse detected %,5d"
-            + "  errors %,9d",
-        seconds,
+        "[%3ds] %-9s %d/%d, about %s left  calls %,11d  refreshes %,4d  token requests %,7d"
+            + "  reuse detected %,5d  errors %,9d",
+        elapsed.toSeconds(),
         strategy.id(),
+        index,
+        count,
+        Durations.format(Durations.roundToSeconds(left)),
         counts.calls(),
         stats.refreshEvents(),
         stats.tokenRequests(),

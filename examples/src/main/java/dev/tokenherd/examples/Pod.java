@@ -55,18 +55,20 @@ final class Pod implements PodHandle {
     return java.util.Map.copyOf(firstErrors);
   }
 
-  /** Stops the callers, waits for them, closes the source and returns the merged latencies. */
+  /** Stops the callers, waits for them, closes the source and returns their merged waits. */
   @Override
-  public Histogram stop() {
+  public Waits stop() {
     try {
       callers.stop(Duration.ofSeconds(20));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
     Histogram merged = newHistogram();
+    WaitTimeline timeline = new WaitTimeline();
     for (Caller caller : callers.calls()) {
       synchronized (caller.latencies) {
         merged.add(caller.latencies);
+        timeline.add(caller.timeline);
       }
     }
     try {
@@ -76,10 +78,11 @@ final class Pod implements PodHandle {
       // and latencies are complete, and the process is ending anyway
       System.err.println(name + ": closing the token source failed: " + e);
     }
-    return merged;
+    return new Waits(merged, timeline);
   }
 
-  private void call(Histogram latencies) {
+  private void call(Histogram latencies, WaitTimeline timeline) {
+    long startMillis = System.currentTimeMillis();
     long start = System.nanoTime();
     try {
       String token = source.accessToken();
@@ -93,19 +96,22 @@ final class Pod implements PodHandle {
       errors.increment();
       firstErrors.putIfAbsent(e.getClass().getSimpleName(), String.valueOf(e.getMessage()));
     }
-    long micros = Math.max(1, (System.nanoTime() - start) / 1_000);
+    long nanos = System.nanoTime() - start;
+    long micros = Math.max(1, nanos / 1_000);
     synchronized (latencies) {
       latencies.recordValue(Math.min(micros, latencies.getHighestTrackableValue()));
+      timeline.record(startMillis, nanos);
     }
   }
 
-  /** One caller thread's call, with its own latencies. */
+  /** One caller thread's call, with its own latencies and timeline (guarded by latencies). */
   private final class Caller implements Runnable {
     final Histogram latencies = newHistogram();
+    final WaitTimeline timeline = new WaitTimeline();
 
     @Override
     public void run() {
-      call(latencies);
+      call(latencies, timeline);
     }
   }
 }

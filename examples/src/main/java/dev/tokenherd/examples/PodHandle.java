@@ -20,6 +20,15 @@ interface PodHandle {
   /** Returns the counters so far. */
   Counts counts();
 
-  /** Stops the pod and returns every call's latency in microseconds. */
-  Histogram stop();
+  /**
+   * What a pod's calls took: every call's latency, and the slowest and waiting calls on the wall
+   * clock.
+   *
+   * @param latencies every call's latency, microseconds
+   * @param timeline the calls by when they started
+   */
+  record Waits(Histogram latencies, WaitTimeline timeline) {}
+
+  /** Stops the pod and returns what its calls took. */
+  Waits stop();
 }

@@ -5,9 +5,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tokenherd.testkit.ServerStats;
 import java.io.UncheckedIOException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.HdrHistogram.Histogram;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What one strategy's run came to: the server's counters and the callers'.
@@ -22,6 +25,10 @@ import org.HdrHistogram.Histogram;
  * @param p50Micros median call latency
  * @param p99Micros 99th percentile call latency
  * @param maxMicros slowest call
+ * @param atExpiries what callers went through around the access token's expiries
+ * @param redisRequests the Redis requests the pods sent while their callers ran; -1 if unknown
+ * @param revokedAfter when the server revoked the token family, from the callers' start; null if it
+ *     did not
  */
 record RunResult(
     Strategy strategy,
@@ -33,7 +40,10 @@ record RunResult(
     ServerStats server,
     long p50Micros,
     long p99Micros,
-    long maxMicros) {
+    long maxMicros,
+    ExpiryWaits atExpiries,
+    long redisRequests,
+    @Nullable Duration revokedAfter) {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -43,7 +53,10 @@ record RunResult(
       Duration duration,
       PodHandle.Counts counts,
       ServerStats server,
-      Histogram latencies) {
+      Histogram latencies,
+      ExpiryWaits atExpiries,
+      long redisRequests,
+      @Nullable Duration revokedAfter) {
     boolean empty = latencies.getTotalCount() == 0;
     return new RunResult(
         strategy,
@@ -55,7 +68,22 @@ record RunResult(
         server,
         empty ? 0 : latencies.getValueAtPercentile(50),
         empty ? 0 : latencies.getValueAtPercentile(99),
-        empty ? 0 : latencies.getMaxValue());
+        empty ? 0 : latencies.getMaxValue(),
+        atExpiries,
+        redisRequests,
+        revokedAfter);
+  }
+
+  /** Redis requests per refresh; NaN if unknown or without a refresh. */
+  double redisRequestsPerRefresh() {
+    return redisRequests < 0 || server.refreshEvents() == 0
+        ? Double.NaN
+        : (double) redisRequests / server.refreshEvents();
+  }
+
+  /** Whether the server caught a rotated refresh token presented again (and so revoked). */
+  boolean loggedOut() {
+    return server.reuseDetections() > 0 || server.familiesRevoked() > 0;
   }
 
   /** The JSON object of the {@code --json} line; the keys are the demo's documented contract. */
@@ -77,6 +105,13 @@ record RunResult(
     map.put("max_us", maxMicros);
     map.put("duration_ms", duration.toMillis());
     map.put("processes", processes);
+    map.put("expiries", atExpiries.expiries());
+    map.put("waited_calls", atExpiries.waitedCalls());
+    map.put("slowest_at_expiry_us", atExpiries.slowestMicros());
+    map.put("redis_requests", redisRequests < 0 ? null : redisRequests);
+    double perRefresh = redisRequestsPerRefresh();
+    map.put("redis_requests_per_refresh", Double.isNaN(perRefresh) ? null : perRefresh);
+    map.put("revoked_after_ms", revokedAfter == null ? null : revokedAfter.toMillis());
     return map;
   }
 
@@ -88,35 +123,85 @@ record RunResult(
     }
   }
 
-  /** One sentence on what happened, in the terms of production. */
+  /** What happened, in the terms of production: one sentence, facts joined by semicolons. */
   String verdict() {
     long requests = server.tokenRequests();
     long refreshes = server.refreshEvents();
-    StringBuilder b = new StringBuilder(strategy.id()).append(": ");
+    List<String> facts = new ArrayList<>();
+    String asked =
+        Words.count(requests, "token request")
+            + " for "
+            + Words.count(refreshes, "refresh", "refreshes");
     if (requests == refreshes) {
-      b.append(
-          String.format(
-              "%,d token requests for %,d refreshes (one per refresh)", requests, refreshes));
-    } else {
-      b.append(String.format("%,d token requests for %,d refreshes", requests, refreshes));
+      asked += refreshes == 1 ? "" : ", one each";
+    } else if (requests > refreshes) {
+      asked += ", " + String.format("%,d", requests - refreshes) + " more than needed";
     }
-    if (server.reuseDetections() > 0) {
-      b.append(
-          String.format(
-              "; the server detected refresh-token reuse %,d times and revoked %,d token"
-                  + " families: the fleet is logged out until a person logs in again",
-              server.reuseDetections(), server.familiesRevoked()));
+    facts.add(asked);
+    if (loggedOut()) {
+      long families = Math.max(1, server.familiesRevoked());
+      facts.add(
+          "the server caught a rotated refresh token presented again"
+              + (server.reuseDetections() > 1
+                  ? " (" + Words.times(server.reuseDetections()) + ")"
+                  : "")
+              + " and revoked "
+              + (families == 1
+                  ? "the token family"
+                  : Words.count(families, "token family", "token families"))
+              + (revokedAfter == null ? "" : " after " + Durations.tenths(revokedAfter))
+              + ": the fleet is logged out until a person logs in again");
     } else {
-      b.append("; no refresh token presented twice");
+      facts.add("no refresh token presented twice");
+    }
+    facts.add(expiryFact());
+    double perRefresh = redisRequestsPerRefresh();
+    if (!Double.isNaN(perRefresh)) {
+      facts.add(
+          Report.decimal(perRefresh)
+              + " Redis requests per refresh ("
+              + strategy.redisTraffic()
+              + ")");
     }
     if (counts.errors() > 0) {
-      b.append(
-          String.format(
-              "; %,d calls failed (%,d needing a new login)",
-              counts.errors(), counts.reauthRequired()));
+      facts.add(
+          Words.count(counts.errors(), "call")
+              + " failed"
+              + (counts.reauthRequired() == counts.errors()
+                  ? ", every one needing a new login"
+                  : " ("
+                      + String.format("%,d", counts.reauthRequired())
+                      + " needing a new login)"));
     } else {
-      b.append("; no call failed");
+      facts.add("no call failed");
     }
-    return b.append('.').toString();
+    return strategy.id() + ": " + String.join("; ", facts) + ".";
+  }
+
+  private String expiryFact() {
+    int expiries = atExpiries.expiries();
+    if (expiries == 0) {
+      return "no token expiry fell inside the run (run longer than the token lifetime)";
+    }
+    String slowest = Report.micros(atExpiries.slowestMicros());
+    if (atExpiries.waitedCalls() == 0) {
+      return "no caller waited at any of the "
+          + Words.count(expiries, "expiry", "expiries")
+          + " ("
+          + strategy.whyNoWait()
+          + "; slowest call within half a second of one: "
+          + slowest
+          + ")";
+    }
+    return Words.count(atExpiries.waitedCalls(), "call")
+        + " waited "
+        + WaitTimeline.WAITED_MILLIS
+        + " ms or more at the "
+        + Words.count(expiries, "expiry", "expiries")
+        + ", the slowest "
+        + slowest
+        + " ("
+        + strategy.whyWait()
+        + ")";
   }
 }

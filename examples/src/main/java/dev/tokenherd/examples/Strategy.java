@@ -13,18 +13,56 @@ import java.util.stream.Collectors;
 /** How the pods share the credential. */
 enum Strategy {
   /** Tokenherd on Redis: fenced lock, compare-and-set store, change feed. */
-  TOKENHERD("Tokenherd: one fenced refresh for the fleet, refreshed ahead of expiry"),
+  TOKENHERD(
+      "Tokenherd: one fenced refresh for the fleet, refreshed ahead of expiry",
+      "it refreshes ahead of expiry and the change feed brings the new token to every pod",
+      "a refresh ahead that failed or came late: callers waited for the refresh",
+      "a pod is told of a new token, nobody polls"),
   /** Every caller that sees an expired token refreshes it. */
-  NAIVE("naive: every caller that sees an expired token refreshes it"),
+  NAIVE(
+      "naive: every caller that sees an expired token refreshes it",
+      "no caller met the token expired",
+      "every caller that meets the expired token sends its own token request",
+      "every call reads the token from Redis"),
   /** One refresh in flight per pod, no lock across pods. */
-  LOCAL("per-process single-flight over the shared store, no cross-pod lock"),
+  LOCAL(
+      "per-process single-flight over the shared store, no cross-pod lock",
+      "no caller met the token expired",
+      "each pod's callers wait for that pod's own token request",
+      "a pod reads the store when its copy expires"),
   /** A plain Redisson lock, store polling, no fence, no notification. */
-  LOCKPOLL("lock-and-poll: a plain Redisson lock, waiters poll the store, no fence");
+  LOCKPOLL(
+      "lock-and-poll: a plain Redisson lock, waiters poll the store, no fence",
+      "no caller met the token expired",
+      "it refreshes only once the token has expired, and the other callers sleep 100 ms between"
+          + " store reads",
+      "waiting callers poll the store");
 
   private final String description;
+  private final String whyNoWait;
+  private final String whyWait;
+  private final String redisTraffic;
 
-  Strategy(String description) {
+  Strategy(String description, String whyNoWait, String whyWait, String redisTraffic) {
     this.description = description;
+    this.whyNoWait = whyNoWait;
+    this.whyWait = whyWait;
+    this.redisTraffic = redisTraffic;
+  }
+
+  /** Why no caller waited at an expiry, for the verdict. */
+  String whyNoWait() {
+    return whyNoWait;
+  }
+
+  /** Why callers waited at expiries, for the verdict. */
+  String whyWait() {
+    return whyWait;
+  }
+
+  /** What the strategy's Redis requests are, for the verdict. */
+  String redisTraffic() {
+    return redisTraffic;
   }
 
   String id() {

@@ -64,9 +64,12 @@ record Target(
     return namespace + ":peer:{" + KEY.name() + "}";
   }
 
+  /** What {@link #totalsHash()} adds to the namespace. */
+  static final String TOTALS_SUFFIX = ":totals";
+
   /** Where worker processes add up their counters for the {@code totals} mode. */
   String totalsHash() {
-    return namespace + ":totals";
+    return namespace + TOTALS_SUFFIX;
   }
 
   /** A new token endpoint client with its own HttpClient, as each pod has. */

@@ -184,12 +184,12 @@ final class WorkerMode {
         }
       }
       health.stopping();
-      Histogram latencies = pod.stop();
+      PodHandle.Waits waits = pod.stop();
       addTotals(totals, target, pod.counts(), reported);
       print(
           out,
           json,
-          report("result", name, pod.counts(), latencies),
+          report("result", name, pod.counts(), waits),
           line(name, pod, started) + " (stopped)");
       return 0;
     } finally {
@@ -258,18 +258,20 @@ final class WorkerMode {
   }
 
   private static Map<String, Object> report(
-      String type, String name, PodHandle.Counts counts, @Nullable Histogram latencies) {
+      String type, String name, PodHandle.Counts counts, PodHandle.@Nullable Waits waits) {
     Map<String, Object> map = new LinkedHashMap<>();
     map.put("type", type);
     map.put("pod", name);
     map.put("calls", counts.calls());
     map.put("errors", counts.errors());
     map.put("reauth_required", counts.reauthRequired());
-    if (latencies != null) {
+    if (waits != null) {
+      Histogram latencies = waits.latencies();
       map.put("p50_us", latencies.getTotalCount() == 0 ? 0 : latencies.getValueAtPercentile(50));
       map.put("p99_us", latencies.getTotalCount() == 0 ? 0 : latencies.getValueAtPercentile(99));
       map.put("max_us", latencies.getMaxValue());
       map.put("histogram", WorkerProcess.encode(latencies));
+      map.put("timeline", waits.timeline().toMap());
     }
     return map;
   }

@@ -1,7 +1,6 @@
 package dev.tokenherd.examples;
 
-import static java.util.Objects.requireNonNull;
-
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tokenherd.testkit.ProcessOutput;
@@ -27,11 +26,14 @@ import org.jspecify.annotations.Nullable;
  */
 final class WorkerProcess implements PodHandle {
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final TypeReference<List<Long>> LONGS = new TypeReference<>() {};
+  private static final TypeReference<List<Integer>> INTEGERS = new TypeReference<>() {};
 
   private final String name;
   private final Process process;
   private volatile Counts counts = Counts.ZERO;
   private volatile @Nullable Histogram histogram;
+  private volatile WaitTimeline timeline = new WaitTimeline();
   private final ProcessOutput output;
 
   private WorkerProcess(String name, Process process) {
@@ -95,7 +97,7 @@ final class WorkerProcess implements PodHandle {
     }
     try {
       report(JSON.readTree(line));
-    } catch (IOException | DataFormatException e) {
+    } catch (IOException | DataFormatException | IllegalArgumentException e) {
       // a garbled line: the counts so far stand, and if it was the last, stop() reports no
       // latencies
     }
@@ -115,6 +117,14 @@ final class WorkerProcess implements PodHandle {
           histogram =
               Histogram.decodeFromCompressedByteBuffer(
                   ByteBuffer.wrap(Base64.getDecoder().decode(encoded)), 0);
+        }
+        JsonNode calls = line.path("timeline");
+        if (calls.isObject()) {
+          timeline =
+              WaitTimeline.fromMap(
+                  calls.path("origin").asLong(),
+                  JSON.convertValue(calls.path("slowest_us"), LONGS),
+                  JSON.convertValue(calls.path("waited"), INTEGERS));
         }
       }
       default -> {
@@ -151,7 +161,7 @@ final class WorkerProcess implements PodHandle {
 
   /** Closes the worker's standard input, waits for its last report and for it to exit. */
   @Override
-  public Histogram stop() {
+  public Waits stop() {
     try {
       process.getOutputStream().close();
     } catch (IOException e) {
@@ -167,7 +177,7 @@ final class WorkerProcess implements PodHandle {
       process.destroyForcibly();
     }
     Histogram h = histogram;
-    return h == null ? Pod.newHistogram() : requireNonNull(h);
+    return new Waits(h == null ? Pod.newHistogram() : h, timeline);
   }
 
   static String encode(Histogram histogram) {

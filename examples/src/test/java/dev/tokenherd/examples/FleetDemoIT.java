@@ -9,11 +9,14 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The demo's main, in this JVM, against the {@code redis-server} it starts, with short settings: 2
@@ -39,12 +42,22 @@ final class FleetDemoIT {
           "errors",
           "p50_us",
           "p99_us",
-          "max_us");
+          "max_us",
+          "expiries",
+          "waited_calls",
+          "slowest_at_expiry_us",
+          "redis_requests",
+          "redis_requests_per_refresh",
+          "revoked_after_ms");
 
   @Test
-  void compare_json_tokenherdSendsOneRequestPerRefresh_andNaiveIsCaughtReusing() throws Exception {
+  void compare_json_tokenherdSendsOneRequestPerRefresh_andNaiveIsCaughtReusing(@TempDir Path dir)
+      throws Exception {
+    Path chart = dir.resolve("waits.png");
     Output output =
         run(
+            "--chart",
+            chart.toString(),
             "--compare",
             "--pods",
             "2",
@@ -85,8 +98,27 @@ final class FleetDemoIT {
     assertThat(local.get("token_requests").asLong())
         .isGreaterThanOrEqualTo(local.get("refresh_events").asLong());
 
-    assertThat(output.stdout).contains("strategy", "tokenherd: ", "one per refresh");
-    assertThat(output.stderr).contains("[  1s] tokenherd", "calls", "token requests");
+    // lock-and-poll refreshes when the token has expired: its callers wait at least the server's
+    // 50 ms then, and poll the store
+    JsonNode lockpoll = byStrategy.get("lockpoll");
+    assertThat(lockpoll.get("expiries").asInt()).isPositive();
+    assertThat(lockpoll.get("waited_calls").asLong()).isPositive();
+    assertThat(lockpoll.get("slowest_at_expiry_us").asLong()).isGreaterThanOrEqualTo(50_000);
+    assertThat(herd.get("redis_requests_per_refresh").asDouble())
+        .isLessThan(lockpoll.get("redis_requests_per_refresh").asDouble());
+    assertThat(naive.get("revoked_after_ms").asLong()).isPositive();
+    assertThat(herd.get("revoked_after_ms").isNull()).isTrue();
+
+    assertThat(output.stdout)
+        .contains("strategy", "tokenherd: ", "one each", "waited", "Redis/refresh")
+        .containsPattern("Ranking: 1\\. (tokenherd|lockpoll) .*  2\\. (tokenherd|lockpoll) ")
+        .contains("Chart of the waits around expiries: " + chart.toAbsolutePath());
+    assertThat(chart).isNotEmptyFile();
+    assertThat(Files.readAllBytes(chart))
+        .startsWith((byte) 0x89, (byte) 'P', (byte) 'N', (byte) 'G');
+    assertThat(output.stderr)
+        .contains("== tokenherd (1 of 4)", "1s tokens", "for 4s")
+        .contains("[  1s] tokenherd 1/4, about ", "calls", "token requests");
   }
 
   @Test
@@ -102,9 +134,12 @@ final class FleetDemoIT {
             "1s",
             "--duration",
             "3s",
-            "--json");
+            "--json",
+            "--chart",
+            "none");
 
     assertThat(output.status).isZero();
+    assertThat(output.stdout).doesNotContain("Chart of");
     JsonNode herd = output.jsonLines(1).get("tokenherd");
     assertThat(herd.get("calls").asLong()).isPositive();
     assertThat(herd.get("refresh_events").asLong()).isPositive();

@@ -1,4 +1,4 @@
-package dev.tokenherd.benchmarks;
+package dev.tokenherd.examples.resp;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -13,19 +13,22 @@ import org.jspecify.annotations.Nullable;
  * argument is kept up to {@link #KEPT_ARGUMENT_LENGTH} characters (a script's body is long; its
  * start and length are enough to tell scripts apart); a request is counted once, whole.
  */
-final class RespRequestParser {
+public final class RespRequestParser {
   /** How many characters of each argument a parsed request keeps. */
-  static final int KEPT_ARGUMENT_LENGTH = 200;
+  public static final int KEPT_ARGUMENT_LENGTH = 200;
 
   private byte[] buffer = new byte[8192];
   private int length;
+
+  /** Creates a parser for one connection's stream, at its start. */
+  public RespRequestParser() {}
 
   /**
    * Feeds {@code count} bytes and returns the requests they complete, in order.
    *
    * @throws IllegalStateException if the stream is not RESP
    */
-  List<List<String>> feed(byte[] bytes, int offset, int count) {
+  public List<List<String>> feed(byte[] bytes, int offset, int count) {
     if (length + count > buffer.length) {
       buffer = Arrays.copyOf(buffer, Math.max(buffer.length * 2, length + count));
     }
