@@ -19,6 +19,7 @@ import org.jspecify.annotations.Nullable;
  * @param processes whether each pod runs in its own JVM
  * @param json whether to end with one JSON line per strategy
  * @param chart where to draw the PNG of caller waits around expiries; null: none
+ * @param faults the faults of {@code --chaos}, each a run of its own per strategy; empty: none
  */
 record DemoOptions(
     int pods,
@@ -30,25 +31,29 @@ record DemoOptions(
     @Nullable String redisUri,
     boolean processes,
     boolean json,
-    @Nullable Path chart) {
+    @Nullable Path chart,
+    List<ChaosFault> faults) {
 
   /** Where the chart goes unless {@code --chart} says otherwise: the working directory. */
   static final String DEFAULT_CHART = "fleet-demo-waits.png";
 
   static final Set<String> VALUED =
-      Set.of("pods", "threads", "ttl", "duration", "latency", "strategy", "redis", "chart");
-  static final Set<String> FLAGS = Set.of("compare", "processes", "json");
+      Set.of(
+          "pods", "threads", "ttl", "duration", "latency", "strategy", "redis", "chart", "chaos");
+  static final Set<String> FLAGS = Set.of("compare", "processes", "json", "chaos");
 
   static DemoOptions parse(List<String> arguments) {
     Args args = Args.parse(arguments, VALUED, FLAGS);
-    Duration ttl = args.duration("ttl", Duration.ofSeconds(3));
+    List<ChaosFault> faults = faults(args);
+    Duration ttl = args.duration("ttl", faults.isEmpty() ? Duration.ofSeconds(3) : ChaosFault.TTL);
     if (ttl.toMillis() < 1000 || ttl.toMillis() % 1000 != 0) {
       throw new UsageException(
           "--ttl must be whole seconds, at least 1s (a token response's expires_in counts"
               + " seconds): "
               + Durations.format(ttl));
     }
-    Duration duration = args.duration("duration", Duration.ofSeconds(20));
+    Duration duration =
+        args.duration("duration", faults.isEmpty() ? Duration.ofSeconds(20) : ChaosFault.DURATION);
     if (duration.isZero()) {
       throw new UsageException("--duration must be positive");
     }
@@ -69,9 +74,26 @@ record DemoOptions(
         args.duration("latency", Duration.ofMillis(50)),
         strategies,
         args.value("redis"),
-        args.flag("processes"),
+        // a kill and a pause are signals to a process: chaos runs each pod in its own JVM
+        args.flag("processes") || !faults.isEmpty(),
         args.flag("json"),
-        chart(args.string("chart", DEFAULT_CHART)));
+        chart(args.string("chart", DEFAULT_CHART)),
+        faults);
+  }
+
+  /** {@code --chaos}: both faults; {@code --chaos=kill} or {@code --chaos=pause}: that one. */
+  private static List<ChaosFault> faults(Args args) {
+    String value = args.value("chaos");
+    if (value == null) {
+      return args.flag("chaos") ? List.of(ChaosFault.KILL, ChaosFault.PAUSE) : List.of();
+    }
+    for (ChaosFault fault : ChaosFault.values()) {
+      if (fault.id().equals(value.trim().toLowerCase(java.util.Locale.ROOT))) {
+        return List.of(fault);
+      }
+    }
+    throw new UsageException(
+        "--chaos takes kill or pause (--chaos=kill), or nothing for both: " + value);
   }
 
   private static @Nullable Path chart(String value) {

@@ -29,6 +29,11 @@ public final class FleetDemo {
                --compare         run all four, one after the other, side by side
                --redis URI       use this Redis instead of starting one
                --processes       each pod its own JVM
+               --chaos           run each strategy under faults, pods in worker processes: the pod
+                                 about to send a token request is killed (SIGKILL), and in a run
+                                 of its own paused (SIGSTOP) past its 2s lease; which fleets keep
+                                 the credential alive? (--chaos=kill or --chaos=pause for one;
+                                 tokens then default to 20s, runs to 30s)
                --json            end with one JSON line per strategy
                --chart FILE      the PNG of caller waits around expiries
                                  (default fleet-demo-waits.png; --chart none: no picture)
@@ -115,22 +120,36 @@ public final class FleetDemo {
     try {
       String redisUri = local != null ? local.uri() : requireNonNull(given);
       List<Strategy> strategies = options.strategies();
-      for (int i = 0; i < strategies.size(); i++) {
-        Strategy strategy = strategies.get(i);
-        err.printf(
-            "== %s (%d of %d): %s%n   %d pods x %d threads%s, %s tokens (rotation, family"
-                + " revoked on reuse), server latency %s, for %s%n",
-            strategy.id(),
-            i + 1,
-            strategies.size(),
-            strategy.description(),
-            options.pods(),
-            options.threads(),
-            options.processes() ? " (one JVM each)" : "",
-            Durations.format(options.ttl()),
-            Durations.format(options.latency()),
-            Durations.format(options.duration()));
-        results.add(FleetRun.run(strategy, options, redisUri, err, i + 1, strategies.size()));
+      List<@Nullable ChaosFault> faults =
+          options.faults().isEmpty()
+              ? java.util.Collections.singletonList(null)
+              : List.copyOf(options.faults());
+      int count = strategies.size() * faults.size();
+      int index = 0;
+      for (Strategy strategy : strategies) {
+        for (ChaosFault fault : faults) {
+          index++;
+          err.printf(
+              "== %s%s (%d of %d): %s%n   %d pods x %d threads%s, %s tokens (rotation, family"
+                  + " revoked on reuse), server latency %s, for %s%n",
+              strategy.id(),
+              fault == null ? "" : ", chaos: " + fault.id(),
+              index,
+              count,
+              strategy.description(),
+              options.pods(),
+              options.threads(),
+              options.processes() ? " (one JVM each)" : "",
+              Durations.format(options.ttl()),
+              Durations.format(options.latency()),
+              Durations.format(options.duration()));
+          if (fault != null) {
+            err.printf(
+                "   the pod about to send a token request will be %s; lease %s%n",
+                fault.description(strategy), Durations.format(ChaosFault.LEASE));
+          }
+          results.add(FleetRun.run(strategy, fault, options, redisUri, err, index, count));
+        }
       }
     } finally {
       if (local != null) {

@@ -28,6 +28,7 @@ final class FleetRun {
    */
   static RunResult run(
       Strategy strategy,
+      @Nullable ChaosFault fault,
       DemoOptions options,
       String redisUri,
       PrintStream progress,
@@ -50,11 +51,13 @@ final class FleetRun {
               server.clientId(),
               FakeAuthorizationServer.DEFAULT_CLIENT_SECRET,
               namespace);
-      target.seed(server.issueTokens("read"), server.issueTokens("read"));
       List<PodHandle> pods = new ArrayList<>();
       Histogram latencies = Pod.newHistogram();
       WaitTimeline timeline = new WaitTimeline();
       PodHandle.Counts counts;
+      ChaosRun chaos = null;
+      boolean armed = false;
+      long errorsAtStrike = -1;
       Instant from;
       Instant to;
       long started;
@@ -62,12 +65,24 @@ final class FleetRun {
         for (int i = 1; i <= options.pods(); i++) {
           String name = "pod-" + i;
           if (options.processes()) {
-            pods.add(WorkerProcess.start(target, strategy, options.threads(), name));
+            pods.add(
+                fault == null
+                    ? WorkerProcess.start(target, strategy, options.threads(), name)
+                    : WorkerProcess.start(
+                        target, strategy, options.threads(), name, ChaosFault.LEASE, true));
           } else {
             Pod pod = new Pod(name, strategy.open(target, name), options.threads());
             pods.add(pod);
           }
         }
+        // Seeded once the pods' clients are open (worker processes wait for it), so that the
+        // first token's lifetime is not spent starting JVMs and opening clients.
+        for (PodHandle pod : pods) {
+          if (pod instanceof WorkerProcess process) {
+            process.awaitOpened();
+          }
+        }
+        target.seed(server.issueTokens("read"), server.issueTokens("read"));
         for (PodHandle pod : pods) {
           if (pod instanceof WorkerProcess process) {
             process.awaitReady();
@@ -75,6 +90,15 @@ final class FleetRun {
         }
         redis.startCounting();
         from = Instant.now();
+        chaos =
+            fault == null
+                ? null
+                : new ChaosRun(
+                    fault,
+                    strategy,
+                    pods.stream().map(WorkerProcess.class::cast).toList(),
+                    progress,
+                    from);
         for (PodHandle pod : pods) {
           if (pod instanceof Pod local) {
             local.start();
@@ -83,8 +107,18 @@ final class FleetRun {
         started = System.nanoTime();
         long end = started + options.duration().toNanos();
         long next = started + TimeUnit.SECONDS.toNanos(1);
+        // a third into the run: the fleet has settled, and there is time left to recover
+        long armAt = started + options.duration().toNanos() / 3;
         while (System.nanoTime() < end) {
-          LockSupport.parkNanos(Math.min(next, end) - System.nanoTime());
+          if (chaos != null && !armed && System.nanoTime() >= armAt) {
+            armed = true;
+            chaos.arm();
+          }
+          if (chaos != null && chaos.strike() != null && errorsAtStrike < 0) {
+            errorsAtStrike = total(pods).errors();
+          }
+          LockSupport.parkNanos(
+              Math.min(Math.min(next, end), armed ? end : armAt) - System.nanoTime());
           if (System.nanoTime() >= next) {
             Duration elapsed = Duration.ofNanos(next - started);
             Duration left =
@@ -100,6 +134,9 @@ final class FleetRun {
       } finally {
         redis.stopCounting();
         to = Instant.now();
+        if (chaos != null) {
+          chaos.close();
+        }
         for (PodHandle pod : pods) {
           PodHandle.Waits waits = pod.stop();
           latencies.add(waits.latencies());
@@ -117,6 +154,18 @@ final class FleetRun {
       Duration ran = Duration.ofNanos(System.nanoTime() - started);
       ServerStats stats = settle(server, options);
       List<IssuedAccessToken> issued = server.issuedAccessTokens();
+      boolean loggedOut = stats.reuseDetections() > 0 || stats.familiesRevoked() > 0;
+      ChaosOutcome outcome =
+          chaos == null
+              ? null
+              : ChaosOutcome.of(
+                  chaos.fault(),
+                  chaos.strike(),
+                  loggedOut,
+                  issued,
+                  timeline,
+                  to,
+                  counts.errors() - Math.max(0, errorsAtStrike));
       return RunResult.of(
           strategy,
           options,
@@ -126,7 +175,8 @@ final class FleetRun {
           latencies,
           ExpiryWaits.of(timeline, expiries(issued), from, to),
           redis.count(),
-          revokedAfter(issued, from));
+          revokedAfter(issued, from),
+          outcome);
     }
   }
 

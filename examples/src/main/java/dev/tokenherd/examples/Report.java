@@ -50,7 +50,9 @@ final class Report {
       b.append(
           String.format(
               ROW,
-              r.strategy().id(),
+              r.chaos() == null
+                  ? r.strategy().id()
+                  : r.strategy().id() + "/" + r.chaos().fault().id(),
               r.pods() + " x " + r.threads(),
               String.format("%,d", r.counts().calls()),
               String.format("%,d", r.server().refreshEvents()),
@@ -76,9 +78,44 @@ final class Report {
     for (RunResult r : results) {
       b.append(r.verdict()).append('\n');
     }
-    if (results.size() > 1) {
+    if (results.stream().anyMatch(r -> r.chaos() != null)) {
+      b.append('\n').append(chaos(results));
+    } else if (results.size() > 1) {
       b.append('\n').append(ranking(results)).append('\n');
     }
+    return b.toString();
+  }
+
+  /** The chaos runs: one sentence each, then which strategies kept the credential alive. */
+  static String chaos(List<RunResult> results) {
+    StringBuilder b = new StringBuilder("Chaos (judged by the authorization server's ledger):\n");
+    java.util.Map<Strategy, List<String>> lost = new java.util.LinkedHashMap<>();
+    for (RunResult r : results) {
+      ChaosOutcome outcome = r.chaos();
+      if (outcome == null) {
+        continue;
+      }
+      b.append(outcome.sentence(r.strategy(), r.revokedAfter())).append('\n');
+      List<String> faults = lost.computeIfAbsent(r.strategy(), s -> new ArrayList<>());
+      if (!outcome.alive()) {
+        faults.add(outcome.fault().id());
+      }
+    }
+    List<String> kept = new ArrayList<>();
+    List<String> died = new ArrayList<>();
+    lost.forEach(
+        (strategy, faults) -> {
+          if (faults.isEmpty()) {
+            kept.add(strategy.id());
+          } else {
+            died.add(strategy.id() + " (" + String.join(", ", faults) + ")");
+          }
+        });
+    b.append("\nKept the credential alive through every fault: ")
+        .append(kept.isEmpty() ? "none" : String.join(", ", kept))
+        .append(". Lost it: ")
+        .append(died.isEmpty() ? "none" : String.join(", ", died))
+        .append(".\n");
     return b.toString();
   }
 

@@ -43,7 +43,8 @@ record RunResult(
     long maxMicros,
     ExpiryWaits atExpiries,
     long redisRequests,
-    @Nullable Duration revokedAfter) {
+    @Nullable Duration revokedAfter,
+    @Nullable ChaosOutcome chaos) {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -56,7 +57,8 @@ record RunResult(
       Histogram latencies,
       ExpiryWaits atExpiries,
       long redisRequests,
-      @Nullable Duration revokedAfter) {
+      @Nullable Duration revokedAfter,
+      @Nullable ChaosOutcome chaos) {
     boolean empty = latencies.getTotalCount() == 0;
     return new RunResult(
         strategy,
@@ -71,7 +73,8 @@ record RunResult(
         empty ? 0 : latencies.getMaxValue(),
         atExpiries,
         redisRequests,
-        revokedAfter);
+        revokedAfter,
+        chaos);
   }
 
   /** Redis requests per refresh; NaN if unknown or without a refresh. */
@@ -112,6 +115,14 @@ record RunResult(
     double perRefresh = redisRequestsPerRefresh();
     map.put("redis_requests_per_refresh", Double.isNaN(perRefresh) ? null : perRefresh);
     map.put("revoked_after_ms", revokedAfter == null ? null : revokedAfter.toMillis());
+    if (chaos != null) {
+      ChaosRun.Strike strike = chaos.strike();
+      map.put("chaos", chaos.fault().id());
+      map.put("chaos_pod", strike == null ? null : strike.pod());
+      map.put("chaos_alive", chaos.alive());
+      map.put("chaos_failed_calls_after", chaos.failedCallsAfter());
+      map.put("chaos_slowest_after_us", chaos.slowestAfterMicros());
+    }
     return map;
   }
 
@@ -168,7 +179,9 @@ record RunResult(
           Words.count(counts.errors(), "call")
               + " failed"
               + (counts.reauthRequired() == counts.errors()
-                  ? ", every one needing a new login"
+                  ? (counts.errors() == 1
+                      ? ", needing a new login"
+                      : ", every one needing a new login")
                   : " ("
                       + String.format("%,d", counts.reauthRequired())
                       + " needing a new login)"));
@@ -185,8 +198,10 @@ record RunResult(
     }
     String slowest = Report.micros(atExpiries.slowestMicros());
     if (atExpiries.waitedCalls() == 0) {
-      return "no caller waited at any of the "
-          + Words.count(expiries, "expiry", "expiries")
+      return "no caller waited at "
+          + (expiries == 1
+              ? "the expiry"
+              : "any of the " + Words.count(expiries, "expiry", "expiries"))
           + " ("
           + strategy.whyNoWait()
           + "; slowest call within half a second of one: "
@@ -196,8 +211,8 @@ record RunResult(
     return Words.count(atExpiries.waitedCalls(), "call")
         + " waited "
         + WaitTimeline.WAITED_MILLIS
-        + " ms or more at the "
-        + Words.count(expiries, "expiry", "expiries")
+        + " ms or more at "
+        + (expiries == 1 ? "the expiry" : "the " + Words.count(expiries, "expiry", "expiries"))
         + ", the slowest "
         + slowest
         + " ("

@@ -1,14 +1,19 @@
 package dev.tokenherd.examples;
 
+import dev.tokenherd.coordinator.RefreshListener;
+import dev.tokenherd.coordinator.spi.TokenEndpoint;
 import dev.tokenherd.examples.strategies.LocalSingleFlightSource;
 import dev.tokenherd.examples.strategies.LockPollSource;
 import dev.tokenherd.examples.strategies.NaiveSource;
 import dev.tokenherd.examples.strategies.TokenHerdSource;
 import dev.tokenherd.examples.strategies.TokenSource;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
 
 /** How the pods share the credential. */
 enum Strategy {
@@ -50,6 +55,11 @@ enum Strategy {
     this.redisTraffic = redisTraffic;
   }
 
+  /** Whether the strategy takes a lock (with a lease) before it refreshes. */
+  boolean hasLock() {
+    return this == TOKENHERD || this == LOCKPOLL;
+  }
+
   /** Why no caller waited at an expiry, for the verdict. */
   String whyNoWait() {
     return whyNoWait;
@@ -88,17 +98,42 @@ enum Strategy {
 
   /** Opens one pod's token source. */
   TokenSource open(Target target, String podName) {
+    return open(target, podName, null, UnaryOperator.identity());
+  }
+
+  /**
+   * Opens one pod's token source.
+   *
+   * @param lease the refresh lock's lease of the strategies that have one; null: their default
+   * @param endpoint wraps the pod's token endpoint client (the chaos runs' hook)
+   */
+  TokenSource open(
+      Target target,
+      String podName,
+      @Nullable Duration lease,
+      UnaryOperator<TokenEndpoint> endpoint) {
     Clock clock = Clock.systemUTC();
+    TokenEndpoint client = endpoint.apply(target.endpoint());
     return switch (this) {
       case TOKENHERD ->
           new TokenHerdSource(
-              target.redisUri(), target.namespace(), Target.KEY, target.endpoint(), podName);
-      case NAIVE -> new NaiveSource(target.redisUri(), target.peerHash(), target.endpoint(), clock);
+              target.redisUri(),
+              target.namespace(),
+              Target.KEY,
+              client,
+              podName,
+              lease == null ? TokenHerdSource.POLICY : TokenHerdSource.policyWithLease(lease),
+              RefreshListener.NONE);
+      case NAIVE -> new NaiveSource(target.redisUri(), target.peerHash(), client, clock);
       case LOCAL ->
-          new LocalSingleFlightSource(
-              target.redisUri(), target.peerHash(), target.endpoint(), clock);
+          new LocalSingleFlightSource(target.redisUri(), target.peerHash(), client, clock);
       case LOCKPOLL ->
-          new LockPollSource(target.redisUri(), target.peerHash(), target.endpoint(), clock);
+          new LockPollSource(
+              target.redisUri(),
+              target.peerHash(),
+              client,
+              clock,
+              lease == null ? LockPollSource.LEASE : lease);
     };
   }
 }

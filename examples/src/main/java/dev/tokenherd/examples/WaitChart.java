@@ -74,6 +74,10 @@ final class WaitChart {
       Look look = Look.of(r.strategy());
       series.setMarker(look.marker()).setMarkerColor(look.color()).setLineColor(look.color());
       series.setLineStyle(look.stroke());
+      if (r.chaos() != null && r.chaos().fault() == ChaosFault.PAUSE) {
+        // the pause runs in the colour of their strategy, with open markers
+        series.setMarker(look.openMarker());
+      }
     }
     Path parent = file.toAbsolutePath().getParent();
     if (parent != null) {
@@ -89,7 +93,9 @@ final class WaitChart {
 
   private static String label(RunResult r) {
     ExpiryWaits waits = r.atExpiries();
+    ChaosOutcome chaos = r.chaos();
     return r.strategy().id()
+        + (chaos == null ? "" : ", " + chaos.fault().id())
         + " ("
         + Words.count(waits.waitedCalls(), "call")
         + " waited at "
@@ -100,6 +106,14 @@ final class WaitChart {
 
   /** A strategy's colour, marker and line, the same on every chart. */
   private record Look(Color color, Marker marker, BasicStroke stroke) {
+    Marker openMarker() {
+      return marker == SeriesMarkers.CIRCLE
+          ? SeriesMarkers.TRIANGLE_DOWN
+          : marker == SeriesMarkers.SQUARE
+              ? SeriesMarkers.CROSS
+              : marker == SeriesMarkers.DIAMOND ? SeriesMarkers.PLUS : SeriesMarkers.OVAL;
+    }
+
     static Look of(Strategy strategy) {
       return switch (strategy) {
         case TOKENHERD ->

@@ -5,11 +5,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tokenherd.testkit.StartupTimeout;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -20,6 +23,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
+import java.util.function.UnaryOperator;
 import org.HdrHistogram.Histogram;
 import org.jspecify.annotations.Nullable;
 
@@ -47,8 +51,9 @@ final class WorkerMode {
           "duration",
           "startup-timeout",
           "health-port",
-          "unhealthy-after");
-  private static final Set<String> FLAGS = Set.of("json", "stdin");
+          "unhealthy-after",
+          "lease");
+  private static final Set<String> FLAGS = Set.of("json", "stdin", "chaos-hook");
 
   /**
    * What one run does, from the command line and the environment.
@@ -61,6 +66,9 @@ final class WorkerMode {
    * @param stdin stop at the end of standard input
    * @param duration stop after this long; zero: run until stopped
    * @param startupTimeout how long to wait for the credential to be seeded
+   * @param lease the refresh lock's lease; null: the strategy's default
+   * @param chaosHook whether standard input also carries the demo's chaos commands ({@link
+   *     ChaosHook}); needs {@code stdin}
    */
   private record Plan(
       Target target,
@@ -70,7 +78,9 @@ final class WorkerMode {
       boolean json,
       boolean stdin,
       Duration duration,
-      Duration startupTimeout) {}
+      Duration startupTimeout,
+      @Nullable Duration lease,
+      boolean chaosHook) {}
 
   private WorkerMode() {}
 
@@ -103,7 +113,15 @@ final class WorkerMode {
             args.flag("json"),
             args.flag("stdin"),
             args.duration("duration", Duration.ZERO),
-            args.duration("startup-timeout", StartupTimeout.get()));
+            args.duration("startup-timeout", StartupTimeout.get()),
+            args.value("lease") == null ? null : args.duration("lease", Duration.ZERO),
+            args.flag("chaos-hook"));
+    if (plan.chaosHook() && !plan.stdin()) {
+      throw new UsageException("--chaos-hook reads its commands from standard input: add --stdin");
+    }
+    if (plan.lease() != null && plan.lease().isZero()) {
+      throw new UsageException("--lease must be positive");
+    }
     Duration unhealthyAfter = args.duration("unhealthy-after", Duration.ofSeconds(10));
     if (unhealthyAfter.isZero()) {
       throw new UsageException("--unhealthy-after must be positive: " + unhealthyAfter);
@@ -132,25 +150,23 @@ final class WorkerMode {
     String name = plan.name();
     boolean json = plan.json();
     Duration duration = plan.duration();
-    // How long to wait for the fake-auth-server (or a login) to seed the credential: it starts
-    // beside this worker, in compose as in the tests.
     long startupDeadline = System.nanoTime() + plan.startupTimeout().toNanos();
-    while (!target.isSeeded(plan.strategy())) {
-      if (System.nanoTime() > startupDeadline) {
-        out.println(name + ": no credential was seeded in Redis; is the fake-auth-server up?");
-        return 1;
-      }
-      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200));
-    }
-
     CountDownLatch stop = new CountDownLatch(1);
     CountDownLatch done = new CountDownLatch(1);
+    ChaosHook hook =
+        new ChaosHook(
+            () ->
+                print(
+                    out,
+                    json,
+                    Map.of("type", "chaos", "event", "sending", "pod", name),
+                    name + ": chaos: about to send a token request, holding"));
     if (plan.stdin()) {
-      Thread watcher = new Thread(() -> awaitEndOfInput(in, stop), name + "-stdin");
+      Thread watcher = new Thread(() -> readInput(in, hook, stop), name + "-stdin");
       watcher.setDaemon(true);
       watcher.start();
     }
-    Thread hook =
+    Thread shutdown =
         new Thread(
             () -> {
               stop.countDown();
@@ -161,11 +177,33 @@ final class WorkerMode {
               }
             },
             name + "-shutdown");
-    Runtime.getRuntime().addShutdownHook(hook);
+    Runtime.getRuntime().addShutdownHook(shutdown);
 
     RedisClient redis = RedisClient.create(target.redisUri());
     try (StatefulRedisConnection<String, String> totals = redis.connect()) {
-      Pod pod = new Pod(name, plan.strategy().open(target, name), plan.threads());
+      Pod pod =
+          new Pod(
+              name,
+              plan.strategy()
+                  .open(
+                      target,
+                      name,
+                      plan.lease(),
+                      plan.chaosHook() ? hook::wrap : UnaryOperator.identity()),
+              plan.threads());
+      // The pod's clients are open: whoever seeds can now do it without the first token's
+      // lifetime running out while JVMs start (the fleet demo waits for this line).
+      print(out, json, Map.of("type", "opened", "pod", name), name + ": clients open");
+      // How long to wait for the fake-auth-server (or a login) to seed the credential: it starts
+      // beside this worker, in compose as in the tests.
+      while (!target.isSeeded(plan.strategy())) {
+        if (System.nanoTime() > startupDeadline) {
+          out.println(name + ": no credential was seeded in Redis; is the fake-auth-server up?");
+          pod.stop();
+          return 1;
+        }
+        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200));
+      }
       pod.start();
       health.started(pod::counts);
       print(
@@ -196,7 +234,7 @@ final class WorkerMode {
       redis.shutdown(Duration.ZERO, Duration.ofSeconds(2));
       done.countDown();
       try {
-        Runtime.getRuntime().removeShutdownHook(hook);
+        Runtime.getRuntime().removeShutdownHook(shutdown);
       } catch (IllegalStateException e) {
         // the JVM is shutting down: the hook is running
       }
@@ -208,15 +246,21 @@ final class WorkerMode {
     return (host == null ? "worker" : host) + "/" + ProcessHandle.current().pid();
   }
 
-  private static void awaitEndOfInput(InputStream in, CountDownLatch stop) {
-    try {
-      byte[] buffer = new byte[256];
-      while (in.read(buffer) >= 0) {
-        // input is ignored; only its end matters
+  /**
+   * Reads standard input until it ends, which stops the worker; its lines are the chaos hook's
+   * commands (ignored unless {@code --chaos-hook} put the hook on the endpoint).
+   */
+  private static void readInput(InputStream in, ChaosHook hook, CountDownLatch stop) {
+    try (BufferedReader lines =
+        new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = lines.readLine()) != null) {
+        hook.command(line);
       }
     } catch (IOException e) {
       // treated as the end
     }
+    hook.close();
     stop.countDown();
   }
 

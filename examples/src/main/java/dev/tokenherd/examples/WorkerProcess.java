@@ -31,6 +31,7 @@ final class WorkerProcess implements PodHandle {
 
   private final String name;
   private final Process process;
+  private volatile java.util.function.Consumer<WorkerProcess> onChaos = pod -> {};
   private volatile Counts counts = Counts.ZERO;
   private volatile @Nullable Histogram histogram;
   private volatile WaitTimeline timeline = new WaitTimeline();
@@ -43,6 +44,40 @@ final class WorkerProcess implements PodHandle {
   }
 
   static WorkerProcess start(Target target, Strategy strategy, int threads, String name) {
+    return start(target, strategy, threads, name, List.of());
+  }
+
+  /**
+   * Starts a worker.
+   *
+   * @param lease the refresh lock's lease; null: the strategy's default
+   * @param chaos whether the worker's chaos hook is on ({@link ChaosHook}): its token requests can
+   *     then be held for {@link #send commands}
+   */
+  static WorkerProcess start(
+      Target target,
+      Strategy strategy,
+      int threads,
+      String name,
+      @Nullable Duration lease,
+      boolean chaos) {
+    return start(target, strategy, threads, name, workerOptions(lease, chaos));
+  }
+
+  private static List<String> workerOptions(@Nullable Duration lease, boolean chaos) {
+    List<String> options = new ArrayList<>();
+    if (lease != null) {
+      options.add("--lease");
+      options.add(lease.toMillis() + "ms");
+    }
+    if (chaos) {
+      options.add("--chaos-hook");
+    }
+    return options;
+  }
+
+  private static WorkerProcess start(
+      Target target, Strategy strategy, int threads, String name, List<String> extraOptions) {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-cp");
@@ -68,6 +103,7 @@ final class WorkerProcess implements PodHandle {
             "--json",
             "--stdin"));
     command.addAll(startupTimeoutArguments());
+    command.addAll(extraOptions);
     // standard error piped: ProcessOutput copies it to ours and keeps its tail for failures
     ProcessBuilder builder = new ProcessBuilder(command);
     // the secret travels in the environment, not on a command line that ps shows; what this
@@ -106,6 +142,7 @@ final class WorkerProcess implements PodHandle {
   private void report(JsonNode line) throws DataFormatException {
     String type = line.path("type").asText();
     switch (type) {
+      case "chaos" -> onChaos.accept(this);
       case "progress", "result" -> {
         counts =
             new Counts(
@@ -134,6 +171,17 @@ final class WorkerProcess implements PodHandle {
   }
 
   /**
+   * Waits for the worker's {@code opened} line (its clients are open; it waits for the credential
+   * to be seeded), for at most {@link StartupTimeout#get()} from its start.
+   *
+   * @throws IllegalStateException if it does not come: with the deadline and the tail of what the
+   *     worker wrote
+   */
+  void awaitOpened() {
+    awaitLine("opened");
+  }
+
+  /**
    * Waits for the worker's {@code ready} line, for at most {@link StartupTimeout#get()} from its
    * start.
    *
@@ -141,8 +189,12 @@ final class WorkerProcess implements PodHandle {
    *     worker wrote
    */
   void awaitReady() {
+    awaitLine("ready");
+  }
+
+  private void awaitLine(String type) {
     try {
-      output.awaitStartup("\"type\":\"ready\"");
+      output.awaitStartup("\"type\":\"" + type + "\"");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted", e);
@@ -154,6 +206,58 @@ final class WorkerProcess implements PodHandle {
     return name;
   }
 
+  /** Calls {@code listener}, on this worker's output thread, when its chaos hook holds. */
+  void onChaos(java.util.function.Consumer<WorkerProcess> listener) {
+    this.onChaos = listener;
+  }
+
+  /** Sends the worker one line on its standard input (a chaos command); false if it is gone. */
+  boolean send(String line) {
+    synchronized (process) {
+      try {
+        process
+            .getOutputStream()
+            .write((line + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        process.getOutputStream().flush();
+        return true;
+      } catch (IOException e) {
+        return false;
+      }
+    }
+  }
+
+  /** Kills the worker at once: SIGKILL, no shutdown hook, no last report. */
+  void kill() {
+    process.destroyForcibly();
+  }
+
+  /**
+   * Stops ({@code SIGSTOP}) or continues ({@code SIGCONT}) the worker's whole JVM, every thread and
+   * timer of it, as a long GC pause or a frozen container would; Java has no call for these
+   * signals, so {@code kill(1)} sends them.
+   *
+   * @throws IllegalStateException if the signal could not be sent
+   */
+  void signal(String signal) {
+    try {
+      Process kill =
+          new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid()))
+              .redirectErrorStream(true)
+              .start();
+      String said =
+          new String(kill.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      if (!kill.waitFor(30, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+        throw new IllegalStateException(
+            "kill -" + signal + " " + process.pid() + " failed: " + said.trim());
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot run kill -" + signal + ": " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
+
   @Override
   public Counts counts() {
     return counts;
@@ -162,10 +266,12 @@ final class WorkerProcess implements PodHandle {
   /** Closes the worker's standard input, waits for its last report and for it to exit. */
   @Override
   public Waits stop() {
-    try {
-      process.getOutputStream().close();
-    } catch (IOException e) {
-      // already gone
+    synchronized (process) {
+      try {
+        process.getOutputStream().close();
+      } catch (IOException e) {
+        // already gone
+      }
     }
     try {
       output.awaitEnd(Duration.ofSeconds(30));

@@ -36,10 +36,10 @@ final class ReportTest {
     assertThat(one.verdict())
         .isEqualTo(
             "lockpoll: 1 token request for 1 refresh; no refresh token presented twice; 1 call"
-                + " waited 1 ms or more at the 1 expiry, the slowest 52 ms (it refreshes only"
+                + " waited 1 ms or more at the expiry, the slowest 52 ms (it refreshes only"
                 + " once the token has expired, and the other callers sleep 100 ms between store"
                 + " reads); 7.0 Redis requests per refresh (waiting callers poll the store); 1 call"
-                + " failed, every one needing a new login.");
+                + " failed, needing a new login.");
     assertThat(naive.verdict())
         .contains("3 token requests for 1 refresh, 2 more than needed")
         .contains("revoked the token family after 2.1s")
@@ -82,6 +82,7 @@ final class ReportTest {
         slowestMicros,
         new ExpiryWaits(waited == 1 ? 1 : 2, waited, List.of(slowestMicros, 1L), List.of()),
         redisRequestsPerRefresh * refreshes,
-        revokedAfter);
+        revokedAfter,
+        null);
   }
 }

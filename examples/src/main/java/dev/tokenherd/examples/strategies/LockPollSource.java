@@ -25,7 +25,7 @@ public final class LockPollSource implements TokenSource {
   /** How long a waiting caller sleeps between store reads. */
   public static final Duration POLL_INTERVAL = Duration.ofMillis(100);
 
-  /** The lock's lease: it frees itself if a holder dies. */
+  /** The lock's lease unless given: it frees itself if a holder dies. */
   public static final Duration LEASE = Duration.ofSeconds(10);
 
   /** How long a caller waits for a token before it fails. */
@@ -34,6 +34,7 @@ public final class LockPollSource implements TokenSource {
   private final PeerClient client;
   private final RedissonClient redisson;
   private final RLock lock;
+  private final Duration lease;
   private volatile @Nullable SharedToken cached;
 
   /**
@@ -45,6 +46,21 @@ public final class LockPollSource implements TokenSource {
    * @param clock the time source
    */
   public LockPollSource(String redisUri, String hashKey, TokenEndpoint endpoint, Clock clock) {
+    this(redisUri, hashKey, endpoint, clock, LEASE);
+  }
+
+  /**
+   * Creates the peer with its own lease.
+   *
+   * @param redisUri the shared Redis
+   * @param hashKey the hash holding the {@link SharedToken}; the lock is {@code hashKey + ":lock"}
+   * @param endpoint the token endpoint client
+   * @param clock the time source
+   * @param lease how long the lock holds without its holder
+   */
+  public LockPollSource(
+      String redisUri, String hashKey, TokenEndpoint endpoint, Clock clock, Duration lease) {
+    this.lease = requireNonNull(lease, "lease");
     this.client = new PeerClient(redisUri, hashKey, endpoint, clock);
     Config config = new Config();
     config.useSingleServer().setAddress(requireNonNull(redisUri, "redisUri"));
@@ -91,7 +107,7 @@ public final class LockPollSource implements TokenSource {
 
   private boolean tryLock() {
     try {
-      return lock.tryLock(0, LEASE.toMillis(), TimeUnit.MILLISECONDS);
+      return lock.tryLock(0, lease.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted", e);

@@ -30,6 +30,23 @@ public final class TokenHerdSource implements TokenSource {
           .pollBackoff(new Backoff(Duration.ofMillis(5), Duration.ofMillis(100), 2.0, 0.2))
           .build();
 
+  /**
+   * The demo's policy with a lease of {@code lease} (the chaos runs use a short one, so that a dead
+   * holder's lease ends well within a token's lifetime, as an hour-long token's does) and an
+   * endpoint timeout of half of it.
+   *
+   * @param lease the lease
+   * @return the policy
+   */
+  public static RefreshPolicy policyWithLease(Duration lease) {
+    Duration half = lease.dividedBy(2);
+    return POLICY.toBuilder()
+        .leaseTime(lease)
+        .endpointTimeout(
+            half.compareTo(POLICY.endpointTimeout()) < 0 ? half : POLICY.endpointTimeout())
+        .build();
+  }
+
   private final RedisBackend backend;
   private final TokenHerd herd;
   private final TokenCoordinator coordinator;
