@@ -30,31 +30,10 @@ final class FleetReportTest {
       long refreshes,
       long requests,
       Map<String, Long> commands) {
-    return new FleetRow(
-        strategy,
-        redis,
-        pods,
-        16,
-        refreshes,
-        requests,
-        0,
-        0,
-        requests,
-        0,
-        -1,
-        1_000,
-        0.25,
-        1.5,
-        900.0,
-        4_200.0,
-        3,
-        commands.values().stream().mapToLong(Long::longValue).sum(),
-        commands,
-        30.0,
-        50_000,
-        0,
-        4_600,
-        RoundTrips.NONE);
+    return FleetRowBuilder.cell(strategy, pods, refreshes, requests)
+        .redis(redis)
+        .commands(commands)
+        .build();
   }
 
   @Test
