@@ -308,6 +308,40 @@ final class FleetReport {
   }
 
   /**
+   * Returns the Markdown that shows the charts: per kind, what it shows in one sentence, then its
+   * files, one per thread count per pod; a note where the run has no proxy counts to draw.
+   */
+  static String charts(List<FleetCharts.Drawn> drawn) {
+    StringBuilder out = new StringBuilder();
+    out.append(
+        "Charts against the number of pods, one per thread count per pod (`-t<threads>` in the"
+            + " name). Each line keeps its colour, marker and dashes on every chart, and is nudged"
+            + " sideways a little so that lines with equal values show their markers side by"
+            + " side.\n\n");
+    for (FleetCharts.Chart chart : FleetCharts.Chart.values()) {
+      List<String> files =
+          drawn.stream()
+              .filter(d -> d.chart() == chart)
+              .map(d -> d.file().getFileName().toString())
+              .toList();
+      if (files.isEmpty()) {
+        if (chart == FleetCharts.Chart.REDIS_REQUESTS) {
+          out.append("**")
+              .append(chart.title())
+              .append("**: no chart, no cell of this run ran behind the counting proxies.\n\n");
+        }
+        continue;
+      }
+      out.append("**").append(chart.title()).append("**: ").append(chart.caption()).append(".\n\n");
+      for (String file : files) {
+        out.append("![").append(file).append("](").append(file).append(")\n");
+      }
+      out.append('\n');
+    }
+    return out.toString();
+  }
+
+  /**
    * Appends a table line's first four cells (strategy, Redis deployment, pods, threads) and the
    * next separator.
    */

@@ -54,17 +54,19 @@ final class FleetSuite {
     }
     String load = Machine.currentLoadAverage();
     Files.writeString(output.resolve("fleet.csv"), FleetReport.csv(rows), StandardCharsets.UTF_8);
-    List<String> charts = new ArrayList<>();
+    List<FleetCharts.Drawn> charts = new ArrayList<>();
     for (int threads : plan.threads()) {
-      for (Path chart : FleetCharts.write(rows, threads, output)) {
-        charts.add(chart.getFileName().toString());
-      }
+      charts.addAll(FleetCharts.write(rows, threads, output, "fleet"));
     }
     String markdown = markdown(plan, rows, machine, load, started, quick, charts, redisVersion);
     Files.writeString(output.resolve("fleet.md"), markdown, StandardCharsets.UTF_8);
     System.out.println();
     System.out.println(markdown);
-    System.out.println("Written: " + output.resolve("fleet.md") + ", fleet.csv, " + charts);
+    System.out.println(
+        "Written: "
+            + output.resolve("fleet.md")
+            + ", fleet.csv, "
+            + charts.stream().map(d -> d.file().getFileName().toString()).toList());
 
     List<String> failed = new ArrayList<>();
     for (FleetRow row : rows) {
@@ -105,7 +107,7 @@ final class FleetSuite {
       String loadAfter,
       Instant started,
       boolean quick,
-      List<String> charts,
+      List<FleetCharts.Drawn> charts,
       String redisVersion) {
     StringBuilder out = new StringBuilder();
     out.append("# Fleet benchmark: one credential, many pods\n\n");
@@ -147,11 +149,7 @@ final class FleetSuite {
             + FleetStrategy.NO_AHEAD_FRACTION
             + " (the policy requires < 1): refresh-ahead as good as off.\n\n");
     out.append(FleetReport.table(rows)).append('\n');
-    out.append("Charts (log scales; the thread count per pod in the name):\n\n");
-    for (String chart : charts) {
-      out.append("![").append(chart).append("](").append(chart).append(")\n");
-    }
-    out.append('\n');
+    out.append(FleetReport.charts(charts));
     String comparison = FleetReport.topologyComparison(rows);
     if (!comparison.isEmpty()) {
       out.append("## Standalone vs Cluster\n\n");

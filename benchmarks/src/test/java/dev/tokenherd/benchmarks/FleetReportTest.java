@@ -2,12 +2,9 @@ package dev.tokenherd.benchmarks;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 final class FleetReportTest {
   /** The columns issue #6 asks for, in its order, with the Redis deployment in the cell's key. */
@@ -138,34 +135,5 @@ final class FleetReportTest {
             "| tokenherd | 4 | 16 | 3 / 3 | 1.00 / 1.00 | 0 / 0 | 1.5 / 1.5 | 900 / 900 (×1.00) |"
                 + " 4200 / 4200 (×1.00) | 20.0 / 32.0 (×1.60) | 20.0 / 20.0 (×1.00) | 30 / 30 |");
     assertThat(FleetReport.topologyComparison(List.of(standalone))).isEmpty();
-  }
-
-  @Test
-  void charts_oneLinePerStrategyAndDeployment() {
-    assertThat(FleetCharts.series(row("tokenherd", "cluster", 4, 3, 3, Map.of())))
-        .isEqualTo("tokenherd (cluster)");
-    assertThat(FleetCharts.series(row("tokenherd", 4, 3, 3))).isEqualTo("tokenherd");
-  }
-
-  @Test
-  void charts_writeReadablePngs(@TempDir Path dir) throws Exception {
-    List<FleetRow> rows =
-        List.of(
-            row("tokenherd", 1, 3, 3),
-            row("tokenherd", 4, 3, 3),
-            row("naive", 1, 1, 16),
-            row("naive", 4, 1, 64));
-
-    List<Path> files = FleetCharts.write(rows, 16, dir);
-
-    assertThat(files)
-        .extracting(p -> p.getFileName().toString())
-        .containsExactly(FleetCharts.requestsChartName(16), FleetCharts.waitChartName(16));
-    for (Path file : files) {
-      byte[] png = Files.readAllBytes(file);
-      assertThat(png.length).isGreaterThan(1_000);
-      assertThat(new String(png, 1, 3, java.nio.charset.StandardCharsets.US_ASCII))
-          .isEqualTo("PNG");
-    }
   }
 }
