@@ -55,13 +55,19 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * expiring within the same second, several pods on one Redis. It fails the run if a refresh token
  * was presented twice, a family was revoked or a token POST was not a refresh.
  *
+ * <p>The charts suite ({@code charts}) runs nothing: it redraws the fleet suite's charts from the
+ * CSVs that {@code bench.charts.from} names (comma-separated; default the committed {@code
+ * ../docs/benchmarks/fleet.csv} and {@code fleet-quick.csv}), each beside its CSV and named after
+ * it ({@code fleet-quick.csv} gives {@code fleet-quick-max-wait-t16.png}, ...), so that a change to
+ * the charts does not need the suite's minutes and keeps the numbers the Markdown quotes.
+ *
  * <p>{@code bench.suites} picks the suites, comma-separated: {@code hotpath}, {@code fleet}, {@code
- * clock}, {@code storm} (default {@code hotpath,fleet}: the others take minutes); {@code
- * bench.fleet.strategies} restricts the fleet suite's strategies (default all); {@code
- * bench.fleet.redis} its Redis deployments, {@code standalone} and {@code cluster} (default both:
- * the Tokenherd strategies run on each, the peers on {@code standalone} only); {@code
- * bench.fleet.pods} and {@code bench.fleet.threads} (comma-separated counts) replace the variant's
- * pod and thread counts.
+ * clock}, {@code storm}, {@code charts} (default {@code hotpath,fleet}: the others take minutes or
+ * redraw committed files); {@code bench.fleet.strategies} restricts the fleet suite's strategies
+ * (default all); {@code bench.fleet.redis} its Redis deployments, {@code standalone} and {@code
+ * cluster} (default both: the Tokenherd strategies run on each, the peers on {@code standalone}
+ * only); {@code bench.fleet.pods} and {@code bench.fleet.threads} (comma-separated counts) replace
+ * the variant's pod and thread counts.
  */
 public final class BenchRunner {
   /** The system property naming the output directory; also read by the forked benchmarks. */
@@ -118,7 +124,11 @@ public final class BenchRunner {
   }
 
   /** The suites {@code bench.suites} can name. */
-  static final Set<String> SUITES = Set.of("hotpath", "fleet", "clock", "storm");
+  static final Set<String> SUITES = Set.of("hotpath", "fleet", "clock", "storm", "charts");
+
+  /** The CSVs the charts suite redraws when {@code bench.charts.from} is not set. */
+  static final String COMMITTED_CSVS =
+      "../docs/benchmarks/fleet.csv,../docs/benchmarks/fleet-quick.csv";
 
   /**
    * Runs the selected suites.
@@ -158,6 +168,13 @@ public final class BenchRunner {
     }
     if (suites.contains("storm")) {
       failed.addAll(StormSuite.run(quick ? StormSuite.Plan.QUICK : StormSuite.Plan.FULL, output));
+    }
+    if (suites.contains("charts")) {
+      for (String csv : System.getProperty("bench.charts.from", COMMITTED_CSVS).split(",", -1)) {
+        if (!csv.isBlank()) {
+          FleetCharts.redraw(Path.of(csv.trim()).toAbsolutePath(), System.out);
+        }
+      }
     }
     if (!failed.isEmpty()) {
       System.err.println("benchmark targets failed: " + failed);
@@ -200,7 +217,9 @@ public final class BenchRunner {
       }
       if (!SUITES.contains(suite)) {
         throw new IllegalArgumentException(
-            "bench.suites: unknown suite " + suite + " (known: hotpath, fleet, clock, storm)");
+            "bench.suites: unknown suite "
+                + suite
+                + " (known: hotpath, fleet, clock, storm, charts)");
       }
       suites.add(suite);
     }

@@ -2,6 +2,7 @@ package dev.tokenherd.benchmarks;
 
 import java.awt.Color;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -172,6 +173,42 @@ final class FleetCharts {
       Path file = dir.resolve(chart.fileName(prefix, threads));
       draw(plot, cells, file);
       drawn.add(new Drawn(chart, file));
+    }
+    return drawn;
+  }
+
+  /**
+   * Redraws the charts of a {@code fleet.csv} ({@link FleetCsv}) beside it, one set per thread
+   * count in it, named after it: {@code fleet-quick.csv} gives {@code fleet-quick-max-wait-t16.png}
+   * and so on. Says on {@code out} what it wrote and which columns the file lacked.
+   *
+   * @return the files written
+   * @throws IOException if the CSV cannot be read or a chart cannot be written
+   */
+  static List<Drawn> redraw(Path csv, PrintStream out) throws IOException {
+    FleetCsv table = FleetCsv.read(csv);
+    String name = csv.getFileName().toString();
+    String prefix =
+        name.endsWith(".csv") ? name.substring(0, name.length() - ".csv".length()) : name;
+    Path dir = java.util.Objects.requireNonNull(csv.toAbsolutePath().getParent(), "directory");
+    List<Drawn> drawn = new ArrayList<>();
+    for (int threads : table.rows().stream().map(FleetRow::threads).distinct().sorted().toList()) {
+      drawn.addAll(write(table.rows(), threads, dir, prefix));
+    }
+    out.println(
+        name
+            + ": "
+            + table.rows().size()
+            + " rows; wrote "
+            + drawn.stream().map(d -> d.file().getFileName().toString()).toList());
+    if (!table.absentColumns().isEmpty()) {
+      out.println(
+          name
+              + " has no "
+              + table.absentColumns()
+              + (drawn.stream().noneMatch(d -> d.chart() == Chart.REDIS_REQUESTS)
+                  ? ": no chart of the Redis requests per refresh"
+                  : ""));
     }
     return drawn;
   }

@@ -19,6 +19,7 @@ final class BenchRunnerTest {
   @Test
   void parseSuites_listWithSpacesAndCase_keepsOrder() {
     assertThat(BenchRunner.parseSuites(" Fleet, hotpath ,")).containsExactly("fleet", "hotpath");
+    assertThat(BenchRunner.parseSuites("charts")).containsExactly("charts");
   }
 
   @Test

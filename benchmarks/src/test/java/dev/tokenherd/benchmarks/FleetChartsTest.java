@@ -2,6 +2,8 @@ package dev.tokenherd.benchmarks;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -131,5 +133,27 @@ final class FleetChartsTest {
         .contains("![fleet-max-wait-t16.png](fleet-max-wait-t16.png)")
         .contains("**Slowest caller**: ")
         .contains("no cell of this run ran behind the counting proxies");
+  }
+
+  @Test
+  void redraw_csvBesideItsCharts_namedAfterIt(@TempDir Path dir) throws Exception {
+    Path csv = dir.resolve("fleet-quick.csv");
+    Files.writeString(
+        csv,
+        FleetReport.csv(
+            List.of(
+                FleetRowBuilder.cell("tokenherd", 4, 3, 3).threads(1).build(),
+                FleetRowBuilder.cell("tokenherd", 4, 3, 3).roundTrips(COUNTED).build())));
+    ByteArrayOutputStream log = new ByteArrayOutputStream();
+
+    List<FleetCharts.Drawn> drawn =
+        FleetCharts.redraw(csv, new PrintStream(log, true, StandardCharsets.UTF_8));
+
+    // the proxies counted the 16-thread cell only
+    assertThat(drawn).hasSize(9);
+    assertThat(dir.resolve("fleet-quick-max-wait-t1.png")).exists();
+    assertThat(dir.resolve("fleet-quick-redis-requests-per-refresh-t16.png")).exists();
+    assertThat(dir.resolve("fleet-quick-redis-requests-per-refresh-t1.png")).doesNotExist();
+    assertThat(log.toString(StandardCharsets.UTF_8)).startsWith("fleet-quick.csv: 2 rows; wrote");
   }
 }
