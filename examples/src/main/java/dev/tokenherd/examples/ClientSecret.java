@@ -67,32 +67,47 @@ final class ClientSecret {
    *     is not UTF-8, is larger than {@value #MAX_FILE_BYTES} bytes, or holds no secret
    */
   static String read(String location) {
+    return read(FILE_VARIABLE, location);
+  }
+
+  /**
+   * Reads a secret from the file at {@code location} as {@link #read(String)} does, with errors
+   * that name {@code source} (an option such as {@code --refresh-token-file}) instead of {@value
+   * #FILE_VARIABLE}: the same rules serve every secret the demo reads from a file.
+   *
+   * @param source where the path came from, for the messages
+   * @param location the path
+   * @throws DemoException naming {@code source} and the path, never the content
+   */
+  static String read(String source, String location) {
     Path path;
     try {
       path = Path.of(location);
     } catch (InvalidPathException e) {
-      throw new DemoException(FILE_VARIABLE + " is not a valid path: " + location);
+      throw new DemoException(source + " is not a valid path: " + location);
     }
     if (Files.isDirectory(path)) {
-      throw unreadable(location, "it is a directory");
+      throw unreadable(source, location, "it is a directory");
     }
     byte[] bytes;
     try (InputStream in = Files.newInputStream(path)) {
       bytes = in.readNBytes(MAX_FILE_BYTES + 1);
     } catch (NoSuchFileException e) {
-      throw unreadable(location, "no such file");
+      throw unreadable(source, location, "no such file");
     } catch (AccessDeniedException e) {
       throw unreadable(
-          location, "permission denied (the file must be readable by the user this runs as)");
+          source,
+          location,
+          "permission denied (the file must be readable by the user this runs as)");
     } catch (FileSystemException e) {
       // the reason is the operating system's (its message would repeat the path)
-      throw unreadable(location, String.valueOf(e.getReason()));
+      throw unreadable(source, location, String.valueOf(e.getReason()));
     } catch (IOException e) {
       // the class only: nothing read from the file may reach a message
-      throw unreadable(location, e.getClass().getSimpleName());
+      throw unreadable(source, location, e.getClass().getSimpleName());
     }
     if (bytes.length > MAX_FILE_BYTES) {
-      throw unreadable(location, "larger than " + MAX_FILE_BYTES + " bytes");
+      throw unreadable(source, location, "larger than " + MAX_FILE_BYTES + " bytes");
     }
     String text;
     try {
@@ -104,20 +119,20 @@ final class ClientSecret {
               .decode(ByteBuffer.wrap(bytes))
               .toString();
     } catch (CharacterCodingException e) {
-      throw unreadable(location, "not UTF-8 text");
+      throw unreadable(source, location, "not UTF-8 text");
     }
     int end = text.length();
     while (end > 0 && (text.charAt(end - 1) == '\n' || text.charAt(end - 1) == '\r')) {
       end--;
     }
     if (end == 0) {
-      throw unreadable(location, "it is empty");
+      throw unreadable(source, location, "it is empty");
     }
     return text.substring(0, end);
   }
 
-  private static DemoException unreadable(String location, String reason) {
-    return new DemoException("cannot read " + FILE_VARIABLE + " " + location + ": " + reason);
+  private static DemoException unreadable(String source, String location, String reason) {
+    return new DemoException("cannot read " + source + " " + location + ": " + reason);
   }
 
   private static @Nullable String nonEmpty(@Nullable String value) {

@@ -4,6 +4,7 @@ import dev.tokenherd.TokenHerd;
 import dev.tokenherd.coordinator.Backoff;
 import dev.tokenherd.coordinator.RefreshListener;
 import dev.tokenherd.coordinator.RefreshPolicy;
+import dev.tokenherd.coordinator.Renewal;
 import dev.tokenherd.coordinator.TokenCoordinator;
 import dev.tokenherd.coordinator.TokenKey;
 import dev.tokenherd.coordinator.redis.RedisBackend;
@@ -113,6 +114,30 @@ public final class TokenHerdSource implements TokenSource {
       String workerId,
       RefreshPolicy policy,
       RefreshListener listener) {
+    this(redis, key, endpoint, Renewal.refreshToken(), workerId, policy, listener);
+  }
+
+  /**
+   * Creates the pod's herd with its own renewal; the demo's run against a user's own authorization
+   * server uses this to request the scopes the user named on every refresh.
+   *
+   * @param redis the backend's builder, with its Redis and namespace set; built here, and closed
+   *     with this source
+   * @param key the credential
+   * @param endpoint the token endpoint client
+   * @param renewal the grant and the scopes of each refresh
+   * @param workerId this pod's identity, recorded with its writes
+   * @param policy when to refresh, how long to wait
+   * @param listener receives this pod's refresh events, on the herd's executor
+   */
+  public TokenHerdSource(
+      RedisBackend.Builder redis,
+      TokenKey key,
+      TokenEndpoint endpoint,
+      Renewal renewal,
+      String workerId,
+      RefreshPolicy policy,
+      RefreshListener listener) {
     this.backend = redis.build();
     this.herd =
         backend
@@ -121,7 +146,7 @@ public final class TokenHerdSource implements TokenSource {
             .listener(listener)
             .workerId(workerId)
             .build();
-    this.coordinator = herd.coordinator(key, endpoint);
+    this.coordinator = herd.coordinator(key, endpoint, renewal);
   }
 
   /** Returns the pod's coordinator. */
