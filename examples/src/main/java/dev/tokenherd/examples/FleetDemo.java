@@ -37,6 +37,14 @@ public final class FleetDemo {
                --json            end with one JSON line per strategy
                --chart FILE      the PNG of caller waits around expiries
                                  (default fleet-demo-waits.png; --chart none: no picture)
+             java -jar fleet-demo.jar --issuer URL|--token-uri URL --client-id ID
+               --refresh-token-file F [--client-secret-file F | --public-client] [--scope S]
+               [--refresh-ahead FRACTION] [--allow-insecure-http] [--pods N] [--threads N]
+               [--duration D] [--redis URI] [--json]
+                                 Tokenherd alone against your own authorization server,
+                                 starting from the refresh token in F and writing the
+                                 rotated one back to F; the client secret from its file
+                                 or TOKENHERD_CLIENT_SECRET(_FILE), never the command line
              java -jar fleet-demo.jar worker --redis URI --token-endpoint URI [--client-id ID]
                [--client-secret S] [--threads N] [--strategy S] [--name NAME] [--namespace NS]
                [--duration D] [--json] [--stdin] [--health-port P [--unhealthy-after D]]
@@ -101,6 +109,9 @@ public final class FleetDemo {
       if (args.contains("--help")) {
         out.print(USAGE);
         return 0;
+      }
+      if (OwnServerOptions.isRequested(args)) {
+        return OwnServerRun.run(OwnServerOptions.parse(args), out, err, environment);
       }
       return demo(DemoOptions.parse(args), out, err, /* redisOnPath= */ true);
     } catch (UsageException e) {
