@@ -48,6 +48,8 @@ public final class FleetDemo {
              java -jar fleet-demo.jar worker --redis URI --token-endpoint URI [--client-id ID]
                [--client-secret S] [--threads N] [--strategy S] [--name NAME] [--namespace NS]
                [--duration D] [--json] [--stdin] [--health-port P [--unhealthy-after D]]
+               [--lease D] [--chaos-hook]    (the demo's --chaos: lock lease; hold token
+                                             requests on the commands read from stdin)
              java -jar fleet-demo.jar fake-auth-server [--port P] [--bind ADDRESS] [--ttl D]
                [--mode revoke-family|grace-period|no-family-revocation|no-rotation|
                 omit-refresh-token] [--latency D] [--client-id ID] [--client-secret S]

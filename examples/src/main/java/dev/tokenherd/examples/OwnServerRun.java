@@ -249,7 +249,7 @@ final class OwnServerRun {
     }
     podsStopped = true;
     for (Pod pod : pods) {
-      latencies.add(pod.stop());
+      latencies.add(pod.stop().latencies());
     }
   }
 
