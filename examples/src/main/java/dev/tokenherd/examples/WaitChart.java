@@ -106,22 +106,27 @@ final class WaitChart {
 
   /** A strategy's colour, marker and line, the same on every chart. */
   private record Look(Color color, Marker marker, BasicStroke stroke) {
+    /** The marker of the same strategy's pause run: another shape in the same colour. */
     Marker openMarker() {
       return marker == SeriesMarkers.CIRCLE
-          ? SeriesMarkers.TRIANGLE_DOWN
-          : marker == SeriesMarkers.SQUARE
-              ? SeriesMarkers.CROSS
-              : marker == SeriesMarkers.DIAMOND ? SeriesMarkers.PLUS : SeriesMarkers.OVAL;
+          ? SeriesMarkers.DIAMOND
+          : marker == SeriesMarkers.CROSS
+              ? SeriesMarkers.PLUS
+              : marker == SeriesMarkers.TRAPEZOID
+                  ? SeriesMarkers.RECTANGLE
+                  : SeriesMarkers.TRIANGLE_DOWN;
     }
 
     static Look of(Strategy strategy) {
+      // the fleet benchmark's colours and markers (Okabe-Ito), so that a strategy looks the same
+      // in the demo's picture and the benchmark's charts
       return switch (strategy) {
         case TOKENHERD ->
-            new Look(new Color(0, 114, 178), SeriesMarkers.CIRCLE, new BasicStroke(3f));
-        case NAIVE -> new Look(new Color(213, 94, 0), SeriesMarkers.SQUARE, dashed(1.5f, 8f, 4f));
-        case LOCAL -> new Look(new Color(0, 158, 115), SeriesMarkers.DIAMOND, dashed(1.5f, 2f, 3f));
+            new Look(new Color(0x0072B2), SeriesMarkers.CIRCLE, new BasicStroke(3.5f));
+        case NAIVE -> new Look(new Color(0x4D4D4D), SeriesMarkers.CROSS, dashed(2f, 9f, 3f));
+        case LOCAL -> new Look(new Color(0xCC79A7), SeriesMarkers.TRAPEZOID, dashed(2f, 2f, 4f));
         case LOCKPOLL ->
-            new Look(new Color(204, 121, 167), SeriesMarkers.TRIANGLE_UP, dashed(2f, 10f, 3f));
+            new Look(new Color(0xD55E00), SeriesMarkers.TRIANGLE_UP, dashed(2.5f, 14f, 5f));
       };
     }
 
