@@ -16,9 +16,18 @@ import java.util.List;
  * @param profile per {@value #BIN_MILLIS} ms from {@link #HALF_WINDOW_MILLIS} before an expiry to
  *     as long after, the slowest call that started then around any expiry, microseconds (0: no
  *     call)
+ * @param awayWaited the baseline: calls of 1 ms or more in windows as wide, half a token lifetime
+ *     before each expiry (where no strategy refreshes); what the machine's own pauses (GC, more
+ *     threads than cores) cost; -1 if not measured (a lifetime under 2 s leaves no room)
+ * @param awaySlowestMicros the slowest call in those windows; -1 if not measured
  */
 record ExpiryWaits(
-    int expiries, long waitedCalls, List<Long> slowestPerExpiry, List<Long> profile) {
+    int expiries,
+    long waitedCalls,
+    List<Long> slowestPerExpiry,
+    List<Long> profile,
+    long awayWaited,
+    long awaySlowestMicros) {
   /** Half the width of the window around an expiry: the second around it. */
   static final long HALF_WINDOW_MILLIS = 500;
 
@@ -26,7 +35,7 @@ record ExpiryWaits(
   static final long BIN_MILLIS = 50;
 
   /** Nothing measured (no expiry in the run). */
-  static final ExpiryWaits NONE = new ExpiryWaits(0, 0, List.of(), List.of());
+  static final ExpiryWaits NONE = new ExpiryWaits(0, 0, List.of(), List.of(), -1, -1);
 
   ExpiryWaits {
     slowestPerExpiry = List.copyOf(slowestPerExpiry);
@@ -41,8 +50,14 @@ record ExpiryWaits(
    * @param expiries when the access tokens expired, by the authorization server
    * @param from when the callers started
    * @param to when they stopped
+   * @param lifetime the access token lifetime, for the baseline half a lifetime away
    */
-  static ExpiryWaits of(WaitTimeline timeline, List<Instant> expiries, Instant from, Instant to) {
+  static ExpiryWaits of(
+      WaitTimeline timeline,
+      List<Instant> expiries,
+      Instant from,
+      Instant to,
+      java.time.Duration lifetime) {
     List<Long> inside =
         expiries.stream()
             .map(Instant::toEpochMilli)
@@ -70,7 +85,42 @@ record ExpiryWaits(
       }
       profile.add(worst);
     }
-    return new ExpiryWaits(inside.size(), waited, slowest, profile);
+    long awayWaited = -1;
+    long awaySlowest = -1;
+    long half = lifetime.toMillis() / 2;
+    if (half >= 2 * HALF_WINDOW_MILLIS) {
+      awayWaited = 0;
+      awaySlowest = 0;
+      for (long e : inside) {
+        long away = e - half;
+        if (away - HALF_WINDOW_MILLIS >= from.toEpochMilli()) {
+          awayWaited += timeline.waited(away - HALF_WINDOW_MILLIS, away + HALF_WINDOW_MILLIS);
+          awaySlowest =
+              Math.max(
+                  awaySlowest,
+                  timeline.slowestMicros(away - HALF_WINDOW_MILLIS, away + HALF_WINDOW_MILLIS));
+        }
+      }
+    }
+    return new ExpiryWaits(inside.size(), waited, slowest, profile, awayWaited, awaySlowest);
+  }
+
+  /**
+   * Whether the expiries cost callers no more than the same time elsewhere did: at most twice the
+   * waits of the baseline, plus a handful (one stall of a few threads), and no slower call than
+   * twice the baseline's slowest. A machine's pauses then explain the waits, not the expiry.
+   */
+  boolean noWorseThanAway() {
+    if (awayWaited < 0) {
+      return false;
+    }
+    return waitedCalls <= 2 * awayWaited + 16
+        && slowestMicros() <= Math.max(2 * awaySlowestMicros, 1_000);
+  }
+
+  /** The waits the expiries added over the baseline (all of them without one). */
+  long excessWaited() {
+    return awayWaited < 0 ? waitedCalls : Math.max(0, waitedCalls - 2 * awayWaited);
   }
 
   /** The slowest call around any expiry, microseconds; 0 without one. */

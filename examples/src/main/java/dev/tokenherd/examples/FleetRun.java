@@ -173,7 +173,7 @@ final class FleetRun {
           counts,
           stats,
           latencies,
-          ExpiryWaits.of(timeline, expiries(issued), from, to),
+          ExpiryWaits.of(timeline, expiries(issued), from, to, options.ttl()),
           redis.count(),
           revokedAfter(issued, from),
           outcome);

@@ -21,7 +21,7 @@ final class Report {
               Comparator.naturalOrder())
           .thenComparingLong(r -> r.counts().errors())
           .thenComparingLong(r -> r.server().tokenRequests() - r.server().refreshEvents())
-          .thenComparingLong(r -> r.atExpiries().waitedCalls())
+          .thenComparingLong(r -> r.atExpiries().excessWaited())
           .thenComparingLong(r -> r.atExpiries().slowestMicros())
           .thenComparingDouble(
               r -> Double.isNaN(r.redisRequestsPerRefresh()) ? 0 : r.redisRequestsPerRefresh());
@@ -151,7 +151,9 @@ final class Report {
       parts.add(
           waits.waitedCalls() == 0
               ? "no caller waited at an expiry"
-              : "callers waited up to " + micros(waits.slowestMicros()) + " at expiries");
+              : waits.noWorseThanAway()
+                  ? "callers waited no more at expiries than away from them"
+                  : "callers waited up to " + micros(waits.slowestMicros()) + " at expiries");
     }
     double perRefresh = r.redisRequestsPerRefresh();
     if (!Double.isNaN(perRefresh)) {

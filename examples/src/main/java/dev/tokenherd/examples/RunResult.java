@@ -208,6 +208,22 @@ record RunResult(
           + slowest
           + ")";
     }
+    if (atExpiries.noWorseThanAway()) {
+      return Words.count(atExpiries.waitedCalls(), "call")
+          + " took "
+          + WaitTimeline.WAITED_MILLIS
+          + " ms or more near "
+          + (expiries == 1 ? "the expiry" : "the " + Words.count(expiries, "expiry", "expiries"))
+          + " (the slowest "
+          + slowest
+          + "), no more than half a lifetime away from them ("
+          + String.format("%,d", atExpiries.awayWaited())
+          + ", the slowest "
+          + Report.micros(atExpiries.awaySlowestMicros())
+          + "): the machine's pauses, not the expiry ("
+          + strategy.whyNoWait()
+          + ")";
+    }
     return Words.count(atExpiries.waitedCalls(), "call")
         + " waited "
         + WaitTimeline.WAITED_MILLIS

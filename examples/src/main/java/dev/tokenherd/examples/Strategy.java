@@ -21,7 +21,8 @@ enum Strategy {
   TOKENHERD(
       "Tokenherd: one fenced refresh for the fleet, refreshed ahead of expiry",
       "it refreshes ahead of expiry and the change feed brings the new token to every pod",
-      "a refresh ahead that failed or came late: callers waited for the refresh",
+      "callers of a fresh token never wait for I/O: a busy machine's pauses, or a refresh ahead"
+          + " that failed or came late",
       "a pod is told of a new token, nobody polls"),
   /** Every caller that sees an expired token refreshes it. */
   NAIVE(

@@ -66,11 +66,19 @@ final class WaitChart {
       if (profile.isEmpty()) {
         continue;
       }
+      // a bin without calls (a fleet already logged out) is left out, not drawn as fast
+      List<Double> x = new ArrayList<>();
       List<Double> y = new ArrayList<>();
-      for (long micros : profile) {
-        y.add(Math.max(FLOOR_MILLIS, micros / 1_000.0));
+      for (int i = 0; i < profile.size(); i++) {
+        if (profile.get(i) > 0) {
+          x.add(offsets.get(i));
+          y.add(Math.max(FLOOR_MILLIS, profile.get(i) / 1_000.0));
+        }
       }
-      XYSeries series = chart.addSeries(label(r), offsets, y);
+      if (x.isEmpty()) {
+        continue;
+      }
+      XYSeries series = chart.addSeries(label(r), x, y);
       Look look = Look.of(r.strategy());
       series.setMarker(look.marker()).setMarkerColor(look.color()).setLineColor(look.color());
       series.setLineStyle(look.stroke());

@@ -80,7 +80,7 @@ final class ReportTest {
         1,
         2,
         slowestMicros,
-        new ExpiryWaits(waited == 1 ? 1 : 2, waited, List.of(slowestMicros, 1L), List.of()),
+        new ExpiryWaits(waited == 1 ? 1 : 2, waited, List.of(slowestMicros, 1L), List.of(), 0, 300),
         redisRequestsPerRefresh * refreshes,
         revokedAfter,
         null);

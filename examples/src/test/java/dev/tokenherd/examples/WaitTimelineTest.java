@@ -75,7 +75,8 @@ final class WaitTimelineTest {
                 Instant.ofEpochMilli(T + 4_000),
                 Instant.ofEpochMilli(T + 6_000)),
             Instant.ofEpochMilli(T),
-            Instant.ofEpochMilli(T + 6_200));
+            Instant.ofEpochMilli(T + 6_200),
+            java.time.Duration.ofSeconds(2));
 
     assertThat(waits.expiries()).isEqualTo(2);
     assertThat(waits.waitedCalls()).isEqualTo(2);
@@ -85,5 +86,39 @@ final class WaitTimelineTest {
     // the bin [0, 50 ms) after the expiry holds the 120 ms call
     assertThat(waits.profile().get(10)).isEqualTo(120_000);
     assertThat(ExpiryWaits.profileOffsetsMillis().get(10)).isEqualTo(25.0);
+    // the baseline: windows around T+1000 and T+3000, half a 2 s lifetime before each expiry
+    assertThat(waits.awayWaited()).isZero();
+    assertThat(waits.noWorseThanAway()).isFalse();
+  }
+
+  @Test
+  void expiryWaits_noMoreWaitsAtExpiriesThanAwayFromThem_isTheMachineNotTheExpiry() {
+    WaitTimeline timeline = new WaitTimeline();
+    timeline.record(T + 1_990, 3_000_000); // a 3 ms stall near the expiry at T+2000
+    timeline.record(T + 1_000, 4_000_000); // and a 4 ms one a second before: half a lifetime away
+
+    ExpiryWaits waits =
+        ExpiryWaits.of(
+            timeline,
+            List.of(Instant.ofEpochMilli(T + 2_000)),
+            Instant.ofEpochMilli(T),
+            Instant.ofEpochMilli(T + 3_000),
+            java.time.Duration.ofSeconds(2));
+
+    assertThat(waits.waitedCalls()).isEqualTo(1);
+    assertThat(waits.awayWaited()).isEqualTo(1);
+    assertThat(waits.awaySlowestMicros()).isEqualTo(4_000);
+    assertThat(waits.noWorseThanAway()).isTrue();
+    assertThat(waits.excessWaited()).isZero();
+    assertThat(
+            ExpiryWaits.of(
+                    timeline,
+                    List.of(Instant.ofEpochMilli(T + 2_000)),
+                    Instant.ofEpochMilli(T),
+                    Instant.ofEpochMilli(T + 3_000),
+                    java.time.Duration.ofSeconds(1))
+                .awayWaited())
+        .as("a 1 s lifetime leaves no room for a baseline")
+        .isEqualTo(-1);
   }
 }
