@@ -197,11 +197,11 @@ record RunResult(
       return "no token expiry fell inside the run (run longer than the token lifetime)";
     }
     String slowest = Report.micros(atExpiries.slowestMicros());
+    String theExpiries =
+        expiries == 1 ? "the expiry" : "the " + Words.count(expiries, "expiry", "expiries");
     if (atExpiries.waitedCalls() == 0) {
       return "no caller waited at "
-          + (expiries == 1
-              ? "the expiry"
-              : "any of the " + Words.count(expiries, "expiry", "expiries"))
+          + (expiries == 1 ? theExpiries : "any of " + theExpiries)
           + " ("
           + strategy.whyNoWait()
           + "; slowest call within half a second of one: "
@@ -213,7 +213,7 @@ record RunResult(
           + " took "
           + WaitTimeline.WAITED_MILLIS
           + " ms or more near "
-          + (expiries == 1 ? "the expiry" : "the " + Words.count(expiries, "expiry", "expiries"))
+          + theExpiries
           + " (the slowest "
           + slowest
           + "), no more than half a lifetime away from them ("
@@ -228,7 +228,7 @@ record RunResult(
         + " waited "
         + WaitTimeline.WAITED_MILLIS
         + " ms or more at "
-        + (expiries == 1 ? "the expiry" : "the " + Words.count(expiries, "expiry", "expiries"))
+        + theExpiries
         + ", the slowest "
         + slowest
         + " ("
