@@ -21,8 +21,8 @@ enum Strategy {
   TOKENHERD(
       "Tokenherd: one fenced refresh for the fleet, refreshed ahead of expiry",
       "it refreshes ahead of expiry and the change feed brings the new token to every pod",
-      "callers of a fresh token never wait for I/O: a busy machine's pauses, or a refresh ahead"
-          + " that failed or came late",
+      "a caller waits only when its pod's cached token has reached its expired point (the"
+          + " expiry minus a skew) before the pod installed the next one: the chart shows when",
       "a pod is told of a new token, nobody polls"),
   /** Every caller that sees an expired token refreshes it. */
   NAIVE(
