@@ -34,6 +34,13 @@ record DemoOptions(
     @Nullable Path chart,
     List<ChaosFault> faults) {
 
+  /**
+   * The token lifetime unless {@code --ttl} says otherwise: short, for several expiries in a run,
+   * yet long enough that a refresh ahead (from 65-75 % of it to the expired point, 0.6-1.1 s) is
+   * not outrun by a busy machine's refresh, as with 3 s tokens it can be.
+   */
+  static final Duration DEFAULT_TTL = Duration.ofSeconds(5);
+
   /** Where the chart goes unless {@code --chart} says otherwise: the working directory. */
   static final String DEFAULT_CHART = "fleet-demo-waits.png";
 
@@ -45,7 +52,7 @@ record DemoOptions(
   static DemoOptions parse(List<String> arguments) {
     Args args = Args.parse(arguments, VALUED, FLAGS);
     List<ChaosFault> faults = faults(args);
-    Duration ttl = args.duration("ttl", faults.isEmpty() ? Duration.ofSeconds(3) : ChaosFault.TTL);
+    Duration ttl = args.duration("ttl", faults.isEmpty() ? DEFAULT_TTL : ChaosFault.TTL);
     if (ttl.toMillis() < 1000 || ttl.toMillis() % 1000 != 0) {
       throw new UsageException(
           "--ttl must be whole seconds, at least 1s (a token response's expires_in counts"

@@ -22,7 +22,7 @@ public final class FleetDemo {
       usage: java -jar fleet-demo.jar [options]            a fleet on this machine, then a summary
                --pods N          pods (default 4)
                --threads N       caller threads per pod (default 16)
-               --ttl D           access token lifetime, whole seconds (default 3s)
+               --ttl D           access token lifetime, whole seconds (default 5s)
                --duration D      how long each strategy runs (default 20s; 90s, 1m30s, 500ms)
                --latency D       the fake server's time per token request (default 50ms)
                --strategy S      tokenherd|naive|local|lockpoll (default tokenherd)

@@ -21,8 +21,9 @@ enum Strategy {
   TOKENHERD(
       "Tokenherd: one fenced refresh for the fleet, refreshed ahead of expiry",
       "it refreshes ahead of expiry and the change feed brings the new token to every pod",
-      "a caller waits only when its pod's cached token has reached its expired point (the"
-          + " expiry minus a skew) before the pod installed the next one: the chart shows when",
+      "a caller waits only where its pod's cached token reaches its expired point (the expiry"
+          + " minus a skew) before the refresh ahead has finished: short tokens leave a refresh"
+          + " little time, and a busy machine's refresh can take longer",
       "a pod is told of a new token, nobody polls"),
   /** Every caller that sees an expired token refreshes it. */
   NAIVE(
