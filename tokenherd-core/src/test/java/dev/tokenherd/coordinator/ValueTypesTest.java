@@ -259,6 +259,33 @@ final class ValueTypesTest {
   }
 
   @Test
+  void tokenRequest_sendBy_isAbsentByDefault_carriedByWithSendBy_andNeverRevealsTheToken() {
+    TokenRequest plain = TokenRequest.refresh("rt-secret-value", Set.of(), Duration.ofSeconds(1));
+    assertThat(plain.hasSendBy()).isFalse();
+    assertThat(plain.sendByNanos()).isEqualTo(TokenRequest.NO_SEND_BY);
+    assertThat(plain.sendByOverdue(Long.MAX_VALUE)).isZero();
+    assertThat(plain)
+        .isEqualTo(
+            new TokenRequest(
+                GrantType.REFRESH_TOKEN, "rt-secret-value", Set.of(), Duration.ofSeconds(1)));
+
+    long now = System.nanoTime();
+    TokenRequest due = plain.withSendBy(now);
+    assertThat(due.hasSendBy()).isTrue();
+    assertThat(due.withSendBy(now)).isEqualTo(due);
+    assertThat(due.sendByOverdue(now)).isZero();
+    assertThat(due.sendByOverdue(now - 5)).isZero();
+    assertThat(due.sendByOverdue(now + 7)).isEqualTo(Duration.ofNanos(7));
+    // nanoTime may overflow: the deadline is compared by subtraction
+    assertThat(plain.withSendBy(Long.MAX_VALUE).sendByOverdue(Long.MIN_VALUE + 2))
+        .isEqualTo(Duration.ofNanos(3));
+    // a real deadline is never taken for "none"
+    assertThat(plain.withSendBy(TokenRequest.NO_SEND_BY).hasSendBy()).isTrue();
+    assertThat(due.toString()).contains("sendByNanos=" + now).doesNotContain("rt-secret-value");
+    assertThat(plain.toString()).doesNotContain("sendByNanos").doesNotContain("rt-secret-value");
+  }
+
+  @Test
   void refreshPolicy_builderValidatesEachValueAndRoundTrips() {
     RefreshPolicy custom =
         RefreshPolicy.builder()

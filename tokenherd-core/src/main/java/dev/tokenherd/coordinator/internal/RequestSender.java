@@ -24,6 +24,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -38,10 +39,12 @@ import org.slf4j.LoggerFactory;
  * failure), left settled when the server may have rotated (an ambiguous one), so that the next
  * holder's {@code invalid_grant} is recognised as a lost rotation.
  *
- * <p>The two rules of docs/architecture.md ("A live mark holds off every other sender") are here: a
- * holder sends only if its request can end within its lease, by its own clock, checked after the
- * mark is stored; and the mark's window covers the lease plus the rotation budget that follows it,
- * which the store enforces by refusing any other mark while it is live.
+ * <p>The three rules of docs/architecture.md ("A live mark holds off every other sender") are here:
+ * a holder sends only if its request can end within its lease, by its own clock, checked after the
+ * mark is stored; the mark's window covers the lease plus the rotation budget that follows it,
+ * which the store enforces by refusing any other mark while it is live; and the request carries a
+ * send-by deadline ({@link TokenRequest#sendByNanos}) past which the endpoint does not send it, so
+ * that a pause between the check and the socket cannot make it leave after the lease.
  */
 final class RequestSender {
   private static final Logger log = LoggerFactory.getLogger(RequestSender.class);
@@ -173,8 +176,9 @@ final class RequestSender {
    * mark (and any re-fence) was written. A holder that stalled on the way here (a pause, a slow
    * store) past that point does not send; it takes its mark back and starts over. The time between
    * this check and the request leaving the process is the one window no lock or store can close
-   * (the authorization server does not check fences); the slack between the request's backstop and
-   * the lease's end is what covers it.
+   * (the authorization server does not check fences); the request's send-by deadline, which the
+   * endpoint checks just before its socket, narrows it, and the slack between the request's
+   * backstop and the lease's end covers what is left.
    */
   private CompletionStage<Optional<FlightResult>> call(
       Flight flight,
@@ -275,9 +279,8 @@ final class RequestSender {
     // mark's write took (a slow store, WAIT for replicas that are gone, a pause) and the time
     // queued for a request slot come off the request's timeout; below a quarter of the endpoint
     // timeout it is not worth sending.
-    Duration room =
-        Duration.between(context.now(), leaseEnd)
-            .minus(RefreshMarks.sendMargin(policy).multipliedBy(2));
+    Duration margin = RefreshMarks.sendMargin(policy);
+    Duration room = Duration.between(context.now(), leaseEnd).minus(margin.multipliedBy(2));
     Duration timeout = room.compareTo(plannedTimeout) < 0 ? room : plannedTimeout;
     if (timeout.compareTo(minimumTimeout()) < 0) {
       permit.release();
@@ -291,11 +294,18 @@ final class RequestSender {
           lease.fence());
       return takeBack(flight, marked);
     }
+    // Rule 3, the send-by deadline: the check above holds only if the request leaves soon after
+    // it. A request that leaves at most a send margin plus (room - timeout) from now, its timeout
+    // counted from when it leaves, ends by leaseEnd - margin: within the lease whatever held it
+    // up on the way (a pause, a slow hand-off). It is also no later than the backstop (timeout +
+    // margin from now), so no request leaves after the engine has given it up as unanswered. The
+    // endpoint checks it just before the socket (OAuth2TokenEndpoint); nanoTime because the
+    // endpoint runs in this JVM on real time, whatever clock the engine was given.
+    Duration slack = room.minus(timeout);
+    Duration sendWithin = margin.plus(slack.compareTo(timeout) < 0 ? slack : timeout);
     TokenRequest request =
-        timeout.equals(plannedTimeout)
-            ? planned
-            : new TokenRequest(
-                planned.grantType(), planned.refreshToken(), planned.scopes(), timeout);
+        new TokenRequest(planned.grantType(), planned.refreshToken(), planned.scopes(), timeout)
+            .withSendBy(System.nanoTime() + sendWithin.toNanos());
     context.counters().tokenRequests.increment();
     CompletableFuture<Void> settled = new CompletableFuture<>();
     requestSettled = settled;
@@ -305,8 +315,9 @@ final class RequestSender {
     Instant sentAt = context.now();
     // Backstop: an endpoint that ignores the request timeout must not hold the lease past its
     // end; the margin left after it covers the moment between the check above and the request
-    // leaving the process.
-    return withTimeout(requestToken(request), timeout.plus(RefreshMarks.sendMargin(policy)))
+    // leaving the process. It is started before the endpoint is called, so that an endpoint that
+    // stalls inside requestToken (a pause before it sends) is counted too.
+    return withTimeout(() -> requestToken(request), timeout.plus(margin))
         .handle(
             (response, error) -> {
               // Every outcome counts: a timeout with the time it was given, a lower bound.
@@ -384,8 +395,12 @@ final class RequestSender {
     }
   }
 
-  /** Fails {@code stage} as ambiguous (no answer) unless it completes within {@code timeout}. */
-  private <T> CompletableFuture<T> withTimeout(CompletionStage<T> stage, Duration timeout) {
+  /**
+   * Fails the stage {@code call} returns as ambiguous (no answer) unless it completes within {@code
+   * timeout}, counted from before {@code call} runs.
+   */
+  private <T> CompletableFuture<T> withTimeout(
+      Supplier<CompletionStage<T>> call, Duration timeout) {
     CompletableFuture<T> result = new CompletableFuture<>();
     ScheduledFuture<?> timer =
         context
@@ -395,6 +410,7 @@ final class RequestSender {
                 () -> result.completeExceptionally(Failures.noAnswer(timeout)),
                 timeout.toNanos(),
                 TimeUnit.NANOSECONDS);
+    CompletionStage<T> stage = call.get();
     stage.whenComplete(
         (value, error) -> {
           timer.cancel(false);

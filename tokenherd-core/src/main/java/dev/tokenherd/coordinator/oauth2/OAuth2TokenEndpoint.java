@@ -57,6 +57,9 @@ import org.slf4j.LoggerFactory;
  *       {@link Builder#maxResponseBytes}</td><td>{@code INVALID_RESPONSE}</td>
  *       <td>the server acted and may have rotated the refresh token, but what it sent cannot be
  *       stored</td></tr>
+ *   <tr><td>the request's {@linkplain TokenRequest#sendByNanos send-by deadline} had passed when
+ *       it was about to be handed to the {@link HttpClient}</td><td>{@code TRANSIENT}</td><td>it
+ *       was not sent: nothing left the process</td></tr>
  *   <tr><td>3xx</td><td>{@code PERMANENT}</td><td>a token endpoint does not redirect; the URI is
  *       wrong. Redirects are never followed: a redirected POST would carry the client secret and
  *       refresh token to another address</td></tr>
@@ -179,7 +182,13 @@ public final class OAuth2TokenEndpoint implements TokenEndpoint {
    * (or, when the body times out, on the common {@link java.util.concurrent.ForkJoinPool}):
    * dependent stages must not block. Cancelling it cancels the exchange.
    *
-   * @param request the grant, refresh token, scopes and timeout
+   * <p>If the request carries a {@linkplain TokenRequest#sendByNanos send-by deadline}, it is
+   * checked immediately before the request is handed to the {@link HttpClient}, after the body is
+   * built: once the deadline has passed nothing is sent and the future fails {@code TRANSIENT},
+   * saying by how much the deadline was missed. A pause after that check (inside the HTTP client,
+   * before its write) is not caught; the refresh mark's window covers it.
+   *
+   * @param request the grant, refresh token, scopes, timeout and send-by deadline
    * @return the response; fails with a {@link TokenEndpointException} as classified in the class
    *     comment
    */

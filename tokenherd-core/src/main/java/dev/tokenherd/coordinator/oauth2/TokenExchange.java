@@ -118,8 +118,28 @@ final class TokenExchange {
     Instant sentAt = clock.instant();
     CompletableFuture<HttpResponse<BoundedBody>> exchange;
     try {
-      exchange =
-          httpClient.sendAsync(http.build(), BoundedBody.handler(maxResponseBytes, deadline));
+      HttpRequest built = http.build();
+      // The last moment before the request is handed to the HTTP client: a request held up since
+      // the engine's last lease check (a GC pause, SIGSTOP, a slow hand-off) must not leave once
+      // its lease is over, when another worker may present the same refresh token. Nothing has
+      // left the process, so it is transient: certainly not processed.
+      Duration overdue = request.sendByOverdue(System.nanoTime());
+      if (!overdue.isZero()) {
+        TokenEndpointException notSent =
+            TokenEndpointException.builder()
+                .kind(Kind.TRANSIENT)
+                .message(
+                    "token request to "
+                        + target
+                        + " not sent: its send-by deadline (the refresh lock's lease) passed "
+                        + overdue
+                        + " ago; nothing left the process")
+                .build();
+        LOG.warn("{}", notSent.getMessage());
+        result.completeExceptionally(notSent);
+        return result;
+      }
+      exchange = httpClient.sendAsync(built, BoundedBody.handler(maxResponseBytes, deadline));
     } catch (RuntimeException e) {
       result.completeExceptionally(FailureClassifier.fromFailure(e, target));
       return result;

@@ -107,14 +107,7 @@ final class OAuthScenariosTest {
 
   /** Seeds a fresh login whose access token has already expired, so the next call refreshes. */
   private TokenGrant seedExpired(TokenCoordinator coordinator) {
-    TokenGrant grant = server.issueTokens("read write");
-    Instant now = CLOCK.instant();
-    coordinator
-        .seed(
-            FakeServers.tokenSet(
-                grant, now.minus(Duration.ofHours(2)), now.minus(Duration.ofHours(1))))
-        .join();
-    return grant;
+    return FakeServers.seedExpired(server, coordinator, CLOCK.instant());
   }
 
   private TokenRecord stored() {

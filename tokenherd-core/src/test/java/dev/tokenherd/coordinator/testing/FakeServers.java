@@ -3,6 +3,7 @@ package dev.tokenherd.coordinator.testing;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.tokenherd.coordinator.TokenCoordinator;
 import dev.tokenherd.coordinator.TokenSet;
 import dev.tokenherd.coordinator.oauth2.OAuth2TokenEndpoint;
 import dev.tokenherd.testkit.FakeAuthorizationServer;
@@ -49,6 +50,19 @@ public final class FakeServers {
         .issuedAt(issuedAt)
         .expiresAt(expiresAt)
         .build();
+  }
+
+  /**
+   * Seeds through {@code coordinator} a fresh login of {@code server} whose access token expired an
+   * hour before {@code now}, so that the next call refreshes, and returns the login's grant.
+   */
+  public static TokenGrant seedExpired(
+      FakeAuthorizationServer server, TokenCoordinator coordinator, Instant now) {
+    TokenGrant grant = server.issueTokens("read write");
+    coordinator
+        .seed(tokenSet(grant, now.minus(Duration.ofHours(2)), now.minus(Duration.ofHours(1))))
+        .join();
+    return grant;
   }
 
   /**
