@@ -19,8 +19,12 @@ enum ChaosFault {
   /** The refresh lock's lease in the chaos runs, short against the token lifetime, as in life. */
   static final Duration LEASE = Duration.ofSeconds(2);
 
-  /** How long a pause lasts, in leases: past the lease, so that another pod can take the lock. */
-  static final double PAUSE_LEASES = 1.5;
+  /**
+   * How long a pause lasts, in leases: well past the lease, so that another pod takes the lock and
+   * refreshes before the victim resumes, even on a busy machine (and past Tokenherd's refresh mark,
+   * which holds the others off for the rest of the lease plus one more).
+   */
+  static final double PAUSE_LEASES = 2.5;
 
   /** The token lifetime of the chaos runs unless {@code --ttl} says otherwise. */
   static final Duration TTL = Duration.ofSeconds(20);

@@ -82,7 +82,7 @@ final class FleetRun {
             process.awaitOpened();
           }
         }
-        target.seed(server.issueTokens("read"), server.issueTokens("read"));
+        target.seed(strategy, server.issueTokens("read"));
         for (PodHandle pod : pods) {
           if (pod instanceof WorkerProcess process) {
             process.awaitReady();
@@ -107,8 +107,10 @@ final class FleetRun {
         started = System.nanoTime();
         long end = started + options.duration().toNanos();
         long next = started + TimeUnit.SECONDS.toNanos(1);
-        // a third into the run: the fleet has settled, and there is time left to recover
-        long armAt = started + options.duration().toNanos() / 3;
+        // armed as the callers start: the fault lands on the run's first token request (the
+        // seeded token is fresh until then), however long the workers took to start, and leaves
+        // the rest of the run to recover in
+        long armAt = started;
         while (System.nanoTime() < end) {
           if (chaos != null && !armed && System.nanoTime() >= armAt) {
             armed = true;

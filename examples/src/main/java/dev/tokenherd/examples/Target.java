@@ -89,12 +89,32 @@ record Target(
    * grants, two token families, so the strategies never share a refresh token.
    */
   void seed(TokenGrant forHerd, TokenGrant forPeers) {
+    seedHerd(forHerd);
+    seedPeers(forPeers);
+  }
+
+  /**
+   * Stores the credential for {@code strategy} alone, as a user's login would: a run of one
+   * strategy needs no other token family (whose expiry would count as one of the run's).
+   */
+  void seed(Strategy strategy, TokenGrant grant) {
+    if (strategy == Strategy.TOKENHERD) {
+      seedHerd(grant);
+    } else {
+      seedPeers(grant);
+    }
+  }
+
+  private void seedHerd(TokenGrant grant) {
     Instant now = Clock.systemUTC().instant();
     try (RedisBackend backend = RedisBackend.builder().uri(redisUri).namespace(namespace).build();
         TokenHerd herd = backend.configure(TokenHerd.builder()).workerId("seed").build()) {
       TokenCoordinator coordinator = herd.coordinator(KEY, endpoint());
-      coordinator.seed(Grants.tokenSet(forHerd, now)).join();
+      coordinator.seed(Grants.tokenSet(grant, now)).join();
     }
+  }
+
+  private void seedPeers(TokenGrant grant) {
     withRedis(
         redis ->
             redis
@@ -102,9 +122,9 @@ record Target(
                 .hset(
                     peerHash(),
                     new SharedToken(
-                            forPeers.accessToken(),
-                            requireNonNull(forPeers.refreshToken(), "refreshToken"),
-                            forPeers.expiresAt())
+                            grant.accessToken(),
+                            requireNonNull(grant.refreshToken(), "refreshToken"),
+                            grant.expiresAt())
                         .toHash()));
   }
 

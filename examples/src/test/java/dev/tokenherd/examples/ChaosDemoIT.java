@@ -14,17 +14,19 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@code --chaos} for real: worker JVMs, a real {@code SIGKILL}, {@code SIGSTOP} and {@code
- * SIGCONT}, the rotating fake server whose counters judge. 2 pods x 2 threads, 14 s tokens
- * (Tokenherd refreshes ahead at 9-10.5 s), the chaos runs' 2 s lease, 18 s per run, armed after 6
- * s: the fault lands on Tokenherd's refresh ahead and on lock-and-poll's refresh at the expiry.
+ * SIGCONT}, the rotating fake server whose counters judge. 2 pods x 2 threads, 14 s tokens, the
+ * chaos runs' 2 s lease, 20 s per run; armed as the callers start, so the fault lands on the run's
+ * first token request: Tokenherd's refresh ahead (at 9-10.5 s), lock-and-poll's refresh at the
+ * expiry.
  *
  * <p>Why the outcomes are certain, not luck. Tokenherd's victim has stored its refresh mark, which
  * holds every other pod off for the rest of its lease plus one more (up to 4 s): a killed victim's
- * mark runs out and another pod refreshes before the expiry; a victim paused for 3 s resumes inside
- * it and is still the only sender. Lock-and-poll's victim holds the lock at the expiry and is
- * stopped for 3 s; the lock frees itself after 2 s and the other pod, whose callers poll every 100
- * ms, takes it and refreshes; whichever of the two presents the refresh token second presents a
- * rotated one. The other pod would have to miss ten polls in a row to escape.
+ * mark runs out and another pod refreshes with the refresh token the victim never sent. A victim
+ * paused for 5 s resumes after the mark ran out and another pod refreshed, but its request is past
+ * its send-by deadline (the lease) and is not sent. Lock-and-poll's victim holds the lock at the
+ * expiry and is stopped for 5 s; the lock frees itself after 2 s and the other pod, whose callers
+ * poll every 100 ms, takes it and refreshes; the resumed victim then presents the rotated-away
+ * refresh token. The other pod would have to miss thirty polls in a row.
  */
 final class ChaosDemoIT {
   private static final ObjectMapper JSON = new ObjectMapper();
