@@ -24,7 +24,6 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -315,9 +314,10 @@ final class RequestSender {
     Instant sentAt = context.now();
     // Backstop: an endpoint that ignores the request timeout must not hold the lease past its
     // end; the margin left after it covers the moment between the check above and the request
-    // leaving the process. It is started before the endpoint is called, so that an endpoint that
-    // stalls inside requestToken (a pause before it sends) is counted too.
-    return withTimeout(() -> requestToken(request), timeout.plus(margin))
+    // leaving the process. It starts once requestToken has returned: an endpoint that does its
+    // exchange in the calling thread keeps its answer however long it took (what it sent before
+    // returning, it sent within its send-by deadline if it checks one; OAuth2TokenEndpoint does).
+    return withTimeout(requestToken(request), timeout.plus(margin))
         .handle(
             (response, error) -> {
               // Every outcome counts: a timeout with the time it was given, a lower bound.
@@ -395,12 +395,8 @@ final class RequestSender {
     }
   }
 
-  /**
-   * Fails the stage {@code call} returns as ambiguous (no answer) unless it completes within {@code
-   * timeout}, counted from before {@code call} runs.
-   */
-  private <T> CompletableFuture<T> withTimeout(
-      Supplier<CompletionStage<T>> call, Duration timeout) {
+  /** Fails {@code stage} as ambiguous (no answer) unless it completes within {@code timeout}. */
+  private <T> CompletableFuture<T> withTimeout(CompletionStage<T> stage, Duration timeout) {
     CompletableFuture<T> result = new CompletableFuture<>();
     ScheduledFuture<?> timer =
         context
@@ -410,7 +406,6 @@ final class RequestSender {
                 () -> result.completeExceptionally(Failures.noAnswer(timeout)),
                 timeout.toNanos(),
                 TimeUnit.NANOSECONDS);
-    CompletionStage<T> stage = call.get();
     stage.whenComplete(
         (value, error) -> {
           timer.cancel(false);

@@ -131,7 +131,7 @@ final class TokenExchange {
                 .message(
                     "token request to "
                         + target
-                        + " not sent: its send-by deadline (the refresh lock's lease) passed "
+                        + " not sent: its send-by deadline (from the refresh lock's lease) passed "
                         + overdue
                         + " ago; nothing left the process")
                 .build();

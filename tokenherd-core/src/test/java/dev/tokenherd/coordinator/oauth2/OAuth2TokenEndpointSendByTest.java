@@ -49,7 +49,7 @@ final class OAuth2TokenEndpointSendByTest {
     assertThat(failure.kind()).isEqualTo(TokenEndpointException.Kind.TRANSIENT);
     assertThat(failure.getMessage())
         .contains("not sent")
-        .contains("send-by deadline (the refresh lock's lease) passed PT1.5")
+        .contains("send-by deadline (from the refresh lock's lease) passed PT1.5")
         .doesNotContain(refreshToken);
     assertThat(server.stats().tokenRequests()).isZero();
     assertThat(server.requests()).isEmpty();
