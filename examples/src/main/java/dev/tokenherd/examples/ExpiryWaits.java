@@ -17,8 +17,9 @@ import java.util.List;
  *     as long after, the slowest call that started then around any expiry, microseconds (0: no
  *     call)
  * @param awayWaited the baseline: calls of 1 ms or more in windows as wide, half a token lifetime
- *     before each expiry (where no strategy refreshes); what the machine's own pauses (GC, more
- *     threads than cores) cost; -1 if not measured (a lifetime under 2 s leaves no room)
+ *     before each expiry (where no strategy refreshes), for the expiries whose such window lies in
+ *     the run, scaled to all of them by the waits at those expiries; what the machine's own pauses
+ *     (GC, more threads than cores) cost; -1 if not measured (a lifetime under 2 s leaves no room)
  * @param awaySlowestMicros the slowest call in those windows; -1 if not measured
  */
 record ExpiryWaits(
@@ -89,18 +90,29 @@ record ExpiryWaits(
     long awaySlowest = -1;
     long half = lifetime.toMillis() / 2;
     if (half >= 2 * HALF_WINDOW_MILLIS) {
-      awayWaited = 0;
-      awaySlowest = 0;
+      // only expiries whose baseline window lies in the run are compared, both sides alike
+      long nearWaited = 0;
+      long awayCount = 0;
+      long awayMax = 0;
       for (long e : inside) {
         long away = e - half;
         if (away - HALF_WINDOW_MILLIS >= from.toEpochMilli()) {
-          awayWaited += timeline.waited(away - HALF_WINDOW_MILLIS, away + HALF_WINDOW_MILLIS);
-          awaySlowest =
+          nearWaited += timeline.waited(e - HALF_WINDOW_MILLIS, e + HALF_WINDOW_MILLIS);
+          awayCount += timeline.waited(away - HALF_WINDOW_MILLIS, away + HALF_WINDOW_MILLIS);
+          awayMax =
               Math.max(
-                  awaySlowest,
+                  awayMax,
                   timeline.slowestMicros(away - HALF_WINDOW_MILLIS, away + HALF_WINDOW_MILLIS));
         }
       }
+      // scaled to all the expiries, so that it compares with waitedCalls
+      if (nearWaited > 0 || awayCount > 0) {
+        awayWaited =
+            nearWaited == 0 ? awayCount : Math.round((double) awayCount * waited / nearWaited);
+      } else {
+        awayWaited = 0;
+      }
+      awaySlowest = awayMax;
     }
     return new ExpiryWaits(inside.size(), waited, slowest, profile, awayWaited, awaySlowest);
   }

@@ -31,6 +31,12 @@ final class WorkerProcess implements PodHandle {
 
   private final String name;
   private final Process process;
+
+  /**
+   * Orders writes to and the closing of the worker's standard input (not the Process's own lock).
+   */
+  private final Object stdin = new Object();
+
   private volatile java.util.function.Consumer<WorkerProcess> onChaos = pod -> {};
   private volatile Counts counts = Counts.ZERO;
   private volatile @Nullable Histogram histogram;
@@ -213,7 +219,7 @@ final class WorkerProcess implements PodHandle {
 
   /** Sends the worker one line on its standard input (a chaos command); false if it is gone. */
   boolean send(String line) {
-    synchronized (process) {
+    synchronized (stdin) {
       try {
         process
             .getOutputStream()
@@ -266,7 +272,7 @@ final class WorkerProcess implements PodHandle {
   /** Closes the worker's standard input, waits for its last report and for it to exit. */
   @Override
   public Waits stop() {
-    synchronized (process) {
+    synchronized (stdin) {
       try {
         process.getOutputStream().close();
       } catch (IOException e) {

@@ -14,10 +14,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@code --chaos} for real: worker JVMs, a real {@code SIGKILL}, {@code SIGSTOP} and {@code
- * SIGCONT}, the rotating fake server whose counters judge. 2 pods x 2 threads, 14 s tokens, the
- * chaos runs' 2 s lease, 20 s per run; armed as the callers start, so the fault lands on the run's
- * first token request: Tokenherd's refresh ahead (at 9-10.5 s), lock-and-poll's refresh at the
- * expiry.
+ * SIGCONT}, the rotating fake server whose counters judge. 2 pods x 2 threads, 12 s tokens, the
+ * chaos runs' 2 s lease, 18 s per run; armed as the callers start, so the fault lands on the run's
+ * first token request: Tokenherd's refresh ahead (at 8-9 s), lock-and-poll's refresh at the expiry,
+ * early enough that the 5 s pause ends inside the run.
  *
  * <p>Why the outcomes are certain, not luck. Tokenherd's victim has stored its refresh mark, which
  * holds every other pod off for the rest of its lease plus one more (up to 4 s): a killed victim's
@@ -67,7 +67,7 @@ final class ChaosDemoIT {
             "--threads",
             "2",
             "--ttl",
-            "14s",
+            "12s",
             "--duration",
             "18s",
             "--json",

@@ -148,6 +148,7 @@ public final class RequestCountingProxy implements AutoCloseable {
 
   private void forwardRequests(Socket client, Socket upstream, int connection) {
     RespRequestParser parser = new RespRequestParser();
+    boolean counting = true;
     byte[] chunk = new byte[16384];
     try (InputStream in = client.getInputStream()) {
       OutputStream out = upstream.getOutputStream();
@@ -156,8 +157,18 @@ public final class RequestCountingProxy implements AutoCloseable {
         long arrived = System.nanoTime();
         out.write(chunk, 0, read);
         out.flush();
-        for (List<String> arguments : parser.feed(chunk, 0, read)) {
-          sink.request(arrived, connection, arguments);
+        if (counting) {
+          try {
+            for (List<String> arguments : parser.feed(chunk, 0, read)) {
+              sink.request(arrived, connection, arguments);
+            }
+          } catch (RuntimeException e) {
+            // a stream the parser cannot read, or a sink that failed: stop counting this
+            // connection, keep forwarding it (the clients must not notice the proxy)
+            counting = false;
+            System.err.println(
+                "redis-proxy-" + name + ": not counting connection " + connection + ": " + e);
+          }
         }
       }
     } catch (IOException | RuntimeException e) {
