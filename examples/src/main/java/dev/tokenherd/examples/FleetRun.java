@@ -117,7 +117,7 @@ final class FleetRun {
             chaos.arm();
           }
           if (chaos != null && chaos.strike() != null && errorsAtStrike < 0) {
-            errorsAtStrike = total(pods).errors();
+            errorsAtStrike = PodHandle.Counts.of(pods).errors();
           }
           LockSupport.parkNanos(
               Math.min(Math.min(next, end), armed ? end : armAt) - System.nanoTime());
@@ -129,7 +129,8 @@ final class FleetRun {
                     .minus(elapsed)
                     .plus(options.duration().plus(SETTLING).multipliedBy(count - index));
             progress.println(
-                progressLine(strategy, index, count, elapsed, left, total(pods), server));
+                progressLine(
+                    strategy, index, count, elapsed, left, PodHandle.Counts.of(pods), server));
             next += TimeUnit.SECONDS.toNanos(1);
           }
         }
@@ -144,7 +145,7 @@ final class FleetRun {
           latencies.add(waits.latencies());
           timeline.add(waits.timeline());
         }
-        counts = total(pods);
+        counts = PodHandle.Counts.of(pods);
       }
       java.util.Map<String, String> errors = new java.util.TreeMap<>();
       for (PodHandle pod : pods) {
@@ -228,14 +229,6 @@ final class FleetRun {
         stats.tokenRequests(),
         stats.reuseDetections(),
         counts.errors());
-  }
-
-  private static PodHandle.Counts total(List<PodHandle> pods) {
-    PodHandle.Counts total = PodHandle.Counts.ZERO;
-    for (PodHandle pod : pods) {
-      total = total.plus(pod.counts());
-    }
-    return total;
   }
 
   /**

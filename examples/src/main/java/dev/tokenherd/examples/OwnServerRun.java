@@ -360,11 +360,7 @@ final class OwnServerRun {
   }
 
   private PodHandle.Counts counts() {
-    PodHandle.Counts total = PodHandle.Counts.ZERO;
-    for (Pod pod : pods) {
-      total = total.plus(pod.counts());
-    }
-    return total;
+    return PodHandle.Counts.of(pods);
   }
 
   private long refreshes() {

@@ -8,6 +8,15 @@ interface PodHandle {
   record Counts(long calls, long errors, long reauthRequired) {
     static final Counts ZERO = new Counts(0, 0, 0);
 
+    /** The counters of {@code pods}, added up. */
+    static Counts of(java.util.Collection<? extends PodHandle> pods) {
+      Counts total = ZERO;
+      for (PodHandle pod : pods) {
+        total = total.plus(pod.counts());
+      }
+      return total;
+    }
+
     Counts plus(Counts other) {
       return new Counts(
           calls + other.calls, errors + other.errors, reauthRequired + other.reauthRequired);

@@ -29,7 +29,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -69,7 +69,8 @@ final class SendByDeadlineTest {
   /**
    * A 4 s lease, a 3 s endpoint timeout: the check leaves 3.5 s, so the send-by deadline is 750 ms
    * after it (a send margin of 250 ms plus the 500 ms the timeout does not need) and the backstop
-   * 3.25 s after it. A hold of 1.5 s lies between the two, with room on a loaded machine.
+   * 3.25 s after it. The hold lasts until the request's own deadline has passed (the request says
+   * so), and so ends well before the backstop.
    */
   @Test
   void pausedPastItsSendBy_theHolderDoesNotSend_takesItsMarkBack_andRefreshesOnce() {
@@ -79,7 +80,8 @@ final class SendByDeadlineTest {
             .endpointTimeout(Duration.ofSeconds(3))
             .waitTimeout(Duration.ofSeconds(10))
             .build();
-    HeldEndpoint held = new HeldEndpoint(Loopback.endpoint(server), this::pauseOneAndAHalfSeconds);
+    HeldEndpoint held =
+        new HeldEndpoint(Loopback.endpoint(server), SendByDeadlineTest::untilOverdue);
     herdA = herd("worker-a", policy, listenerA);
     TokenCoordinator coordinator = herdA.coordinator(KEY, held);
     TokenGrant seeded = seedExpired(coordinator);
@@ -111,7 +113,8 @@ final class SendByDeadlineTest {
             .endpointTimeout(Duration.ofMillis(1500))
             .waitTimeout(Duration.ofSeconds(10))
             .build();
-    HeldEndpoint held = new HeldEndpoint(Loopback.endpoint(server), this::awaitARefreshElsewhere);
+    HeldEndpoint held =
+        new HeldEndpoint(Loopback.endpoint(server), request -> awaitARefreshElsewhere());
     herdA = herd("worker-a", policy, listenerA);
     herdB = herd("worker-b", policy, new RecordingListener());
     TokenCoordinator a = herdA.coordinator(KEY, held);
@@ -143,9 +146,14 @@ final class SendByDeadlineTest {
     assertThat(stored().tokens().refreshToken()).isNotEqualTo(seeded.refreshToken());
   }
 
-  private void pauseOneAndAHalfSeconds() {
-    // A pause after the engine's last check, before the real endpoint is called (SIGSTOP, GC).
-    LockSupport.parkNanos(Duration.ofMillis(1500).toNanos());
+  /**
+   * A pause after the engine's last check, before the real endpoint is called (SIGSTOP, GC), that
+   * ends once the request's send-by deadline has passed.
+   */
+  private static void untilOverdue(TokenRequest request) {
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> !request.sendByOverdue(System.nanoTime()).isZero());
   }
 
   private void awaitARefreshElsewhere() {
@@ -180,7 +188,7 @@ final class SendByDeadlineTest {
    */
   private static final class HeldEndpoint implements TokenEndpoint {
     private final TokenEndpoint delegate;
-    private final Runnable hold;
+    private final Consumer<TokenRequest> hold;
     private final AtomicBoolean first = new AtomicBoolean(true);
     final AtomicBoolean holding = new AtomicBoolean();
     final CompletableFuture<Throwable> heldOutcome = new CompletableFuture<>();
@@ -192,7 +200,7 @@ final class SendByDeadlineTest {
       return (TokenEndpointException) outcome;
     }
 
-    HeldEndpoint(TokenEndpoint delegate, Runnable hold) {
+    HeldEndpoint(TokenEndpoint delegate, Consumer<TokenRequest> hold) {
       this.delegate = delegate;
       this.hold = hold;
     }
@@ -204,7 +212,9 @@ final class SendByDeadlineTest {
       }
       holding.set(true);
       CompletionStage<TokenResponse> sent =
-          CompletableFuture.runAsync(hold, runnable -> new Thread(runnable, "held-sender").start())
+          CompletableFuture.runAsync(
+                  () -> hold.accept(request),
+                  runnable -> new Thread(runnable, "held-sender").start())
               .thenCompose(ignored -> delegate.requestToken(request));
       sent.whenComplete(
           (response, error) ->
