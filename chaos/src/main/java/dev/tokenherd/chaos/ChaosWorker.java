@@ -50,7 +50,9 @@ import org.jspecify.annotations.Nullable;
  * {@code seed}, {@code break} ({@code mark|endpoint|write|unlock}, see {@link Breakpoints}), {@code
  * waitForReplicas} (a replica count; default none), {@code endpointTimeoutMillis} and {@code
  * leaseMillis} (default {@link ChaosSettings#policy()}), {@code announcements} ({@code off}: the
- * worker ignores refresh announcements, as earlier versions do; see {@link UnannouncedFeed}).
+ * worker ignores refresh announcements, as earlier versions do; see {@link UnannouncedFeed}),
+ * {@code insecureHttp} ({@code true}: plain HTTP to a token endpoint off loopback, the fake server
+ * on a Docker network's gateway).
  *
  * <p>Before it prints {@code ready} the worker warms up what a first refresh would otherwise pay
  * for on a loaded machine (class loading, JIT, TCP and TLS-less HTTP connection set-up, Redisson's
@@ -115,6 +117,8 @@ public final class ChaosWorker {
                 .tokenUri(tokenUri)
                 .clientId(options.required("clientId"))
                 .clientSecret(options.required("clientSecret"))
+                // the fake server on the Docker network's gateway (containers environment)
+                .allowInsecureHttp(Boolean.parseBoolean(options.get("insecureHttp", "false")))
                 .build();
         LoggingTokenEndpoint endpoint =
             new LoggingTokenEndpoint(http, log, breakpoints, lock::heldFence, lock::heldLease);

@@ -17,9 +17,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * A fault-injecting TCP proxy on loopback, between workers and Redis: the network-fault tool of the
- * chaos suite (these kernels may lack netem, veth and iptables). Blocking sockets, two threads per
- * connection: a handful of workers' connections, not a load balancer.
+ * A fault-injecting TCP proxy (on loopback, or in a container: {@link TcpProxyServer}), between
+ * workers and Redis: the network-fault tool of the chaos suite (these kernels may lack netem, veth
+ * and iptables). Blocking sockets, two threads per connection: a handful of workers' connections,
+ * not a load balancer.
  *
  * <p>Faults: {@link #cut()} closes every connection and refuses new ones (a FIN, the peer sees the
  * end at once); {@link #reset()} does the same with RST; {@link #blackhole()} keeps connections
@@ -51,9 +52,11 @@ public final class TcpProxy implements AutoCloseable {
   private volatile long delayNanos;
   private volatile boolean closed;
 
-  private TcpProxy(InetSocketAddress upstream) throws IOException {
+  private TcpProxy(InetSocketAddress listen, InetSocketAddress upstream) throws IOException {
     this.upstream = upstream;
-    this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    this.server = new ServerSocket();
+    server.setReuseAddress(true);
+    server.bind(listen, 50);
     this.acceptor = new Thread(this::acceptLoop, "tcp-proxy-" + server.getLocalPort());
     acceptor.setDaemon(true);
     acceptor.start();
@@ -66,8 +69,23 @@ public final class TcpProxy implements AutoCloseable {
    * @return the running proxy
    */
   public static TcpProxy to(int upstreamPort) {
+    return listen(
+        new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+        new InetSocketAddress(InetAddress.getLoopbackAddress(), upstreamPort));
+  }
+
+  /**
+   * Starts a proxy on {@code listen} to {@code upstream}, which may be unresolved (a container's
+   * network alias): it is resolved at each new connection, so that a restarted container that came
+   * back on another address is found.
+   *
+   * @param listen the address and port to accept on (port 0: a free one)
+   * @param upstream where connections are forwarded to
+   * @return the running proxy
+   */
+  public static TcpProxy listen(InetSocketAddress listen, InetSocketAddress upstream) {
     try {
-      return new TcpProxy(new InetSocketAddress(InetAddress.getLoopbackAddress(), upstreamPort));
+      return new TcpProxy(listen, upstream);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -132,7 +150,17 @@ public final class TcpProxy implements AutoCloseable {
    * @param upstreamPort the new upstream port on loopback
    */
   public void retarget(int upstreamPort) {
-    upstream = new InetSocketAddress(InetAddress.getLoopbackAddress(), upstreamPort);
+    retarget(new InetSocketAddress(InetAddress.getLoopbackAddress(), upstreamPort));
+  }
+
+  /**
+   * Sends new connections to {@code newUpstream} (resolved at each connection, as in {@link
+   * #listen}) and resets the open ones.
+   *
+   * @param newUpstream the new upstream
+   */
+  public void retarget(InetSocketAddress newUpstream) {
+    upstream = newUpstream;
     links.forEach(link -> link.close(/* reset= */ true));
   }
 
@@ -153,7 +181,10 @@ public final class TcpProxy implements AutoCloseable {
       try {
         Socket target = new Socket();
         if (now != Mode.BLACKHOLE) {
-          target.connect(upstream, 2_000);
+          InetSocketAddress to = upstream;
+          target.connect(
+              to.isUnresolved() ? new InetSocketAddress(to.getHostString(), to.getPort()) : to,
+              2_000);
         }
         Link link = new Link(client, target);
         links.add(link);
@@ -189,7 +220,15 @@ public final class TcpProxy implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "TcpProxy[" + port() + " -> " + upstream.getPort() + ", " + mode + "]";
+    return "TcpProxy["
+        + port()
+        + " -> "
+        + upstream.getHostString()
+        + ":"
+        + upstream.getPort()
+        + ", "
+        + mode
+        + "]";
   }
 
   /** One proxied connection. */

@@ -19,6 +19,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.Files;
@@ -135,6 +136,7 @@ final class ChaosFleet implements AutoCloseable {
             // The checker needs every request (it reports a dropped one as a LOG violation); a
             // 30-minute soak makes about a thousand.
             .requestLogLimit(Integer.MAX_VALUE)
+            .bindAddress(environment.authServerAddress())
             .start();
     System.out.printf(
         "chaos %s: seed %d (set -Dchaos.seed=%d to repeat)%s%n",
@@ -206,18 +208,21 @@ final class ChaosFleet implements AutoCloseable {
     WorkerTarget target =
         topology != null ? topology.target : WorkerTarget.server(link.uri().toString());
     List<String> command =
-        workerCommand(target, server, id, seed + workers.size(), logs.resolve(id + ".jsonl"));
+        workerCommand(
+            target,
+            workerTokenEndpoint(),
+            environment.authServerAddress().isLoopbackAddress(),
+            id,
+            seed + workers.size(),
+            logs.resolve(id + ".jsonl"));
     if (breakAt != null) {
       command.add("break=" + breakAt);
     }
     command.addAll(Arrays.asList(extra));
     Path stderr = logs.resolve(id + ".stderr.log");
     try {
-      Process process =
-          new ProcessBuilder(command)
-              .redirectError(ProcessBuilder.Redirect.to(stderr.toFile()))
-              .start();
-      Worker worker = new Worker(id, process, link, stderr);
+      Worker worker =
+          new Worker(id, environment.startWorker(id, command, stderr, link), link, stderr);
       workers.add(worker);
       return worker;
     } catch (IOException e) {
@@ -226,11 +231,30 @@ final class ChaosFleet implements AutoCloseable {
   }
 
   /**
+   * Returns the token endpoint as the workers reach it: on the address the server listens on
+   * ({@link ChaosEnvironment#authServerAddress()}), which {@link FakeAuthorizationServer#uri()}
+   * does not name (it always says 127.0.0.1).
+   */
+  private URI workerTokenEndpoint() {
+    return URI.create(
+        "http://"
+            + environment.authServerAddress().getHostAddress()
+            + ":"
+            + server.uri().getPort()
+            + "/token");
+  }
+
+  /**
    * Returns the command line of a {@link ChaosWorker} JVM (without break or extra arguments) that
    * reaches Redis at {@code target}: its link's URI, or a topology.
    */
   static List<String> workerCommand(
-      WorkerTarget target, FakeAuthorizationServer server, String id, long seed, Path log) {
+      WorkerTarget target,
+      URI tokenEndpoint,
+      boolean environmentIsLoopback,
+      String id,
+      long seed,
+      Path log) {
     return withCoverageAgent(
         List.of(
             Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -244,8 +268,9 @@ final class ChaosFleet implements AutoCloseable {
             System.getProperty("java.class.path"),
             ChaosWorker.class.getName(),
             target.argument(),
-            "tokenUri=" + server.tokenEndpoint(),
-            "clientId=" + server.clientId(),
+            "tokenUri=" + tokenEndpoint,
+            "insecureHttp=" + !environmentIsLoopback,
+            "clientId=" + FakeAuthorizationServer.DEFAULT_CLIENT_ID,
             "clientSecret=" + FakeAuthorizationServer.DEFAULT_CLIENT_SECRET,
             "namespace=chaos",
             "workerId=" + id,
@@ -329,7 +354,7 @@ final class ChaosFleet implements AutoCloseable {
   Map<String, Object> stopUntilAnotherRefreshes(Worker holder) throws Exception {
     fault("SIGSTOP", holder.id);
     long stoppedAt = micros();
-    holder.signal("STOP");
+    holder.pause();
     holder.send("go"); // read once it runs again
     JsonNode other =
         awaitEvent(
@@ -338,7 +363,7 @@ final class ChaosFleet implements AutoCloseable {
             Duration.ofSeconds(60));
     fault("SIGCONT", holder.id);
     long continuedAt = micros();
-    holder.signal("CONT");
+    holder.resume();
     Map<String, Object> figures = new LinkedHashMap<>();
     figures.put("stopped", holder.id);
     figures.put("otherRefreshedAfterMillis", (other.get("t").asLong() - stoppedAt) / 1000);
@@ -625,11 +650,13 @@ final class ChaosFleet implements AutoCloseable {
     final Process process;
     final WorkerLink link;
     final ProcessOutput output;
+    private final ChaosEnvironment.WorkerProcess host;
     private final OutputStream stdin;
 
-    Worker(String id, Process process, WorkerLink link, Path stderr) {
+    Worker(String id, ChaosEnvironment.WorkerProcess host, WorkerLink link, Path stderr) {
       this.id = id;
-      this.process = process;
+      this.host = host;
+      this.process = host.process();
       this.link = link;
       this.stdin = process.getOutputStream();
       this.output = ProcessOutput.follow(id, process, stderr);
@@ -653,60 +680,33 @@ final class ChaosFleet implements AutoCloseable {
     }
 
     /**
-     * SIGKILL, then closes the worker's link: nothing will connect through it again, and the
-     * containers environment has a fixed range of proxy ports (the soak replaces killed workers).
+     * Kills the worker (SIGKILL, or {@code docker kill}), then closes its link: nothing will
+     * connect through it again, and the containers environment has a fixed range of proxy ports
+     * (the soak replaces killed workers).
      */
     void kill() throws InterruptedException {
-      process.destroyForcibly();
-      process.waitFor();
+      host.kill();
       link.close();
     }
 
-    /**
-     * Sends a signal by number-less name (STOP, CONT) with kill(1). STOP returns once every thread
-     * of the worker is stopped (where {@code /proc} shows it): kill(1) returns when the signal is
-     * sent, and a thread woken just then can still run a little. Seen in the soak: a holder that
-     * was sent {@code go} right after the STOP still sent its refresh mark before it stopped.
-     */
-    void signal(String name) throws IOException, InterruptedException {
-      Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).start();
-      if (kill.waitFor() != 0) {
-        throw new IllegalStateException("kill -" + name + " " + process.pid() + " failed");
-      }
-      Path tasks = Path.of("/proc", Long.toString(process.pid()), "task");
-      if (name.equals("STOP") && Files.isDirectory(tasks)) {
-        await(id + " stopped")
-            .atMost(Duration.ofSeconds(10))
-            .pollInterval(Duration.ofMillis(1))
-            .until(() -> allStopped(tasks));
-      }
+    /** Freezes the worker (SIGSTOP, {@code docker pause}); returns once it is frozen. */
+    void pause() throws IOException, InterruptedException {
+      host.pause();
     }
 
-    /**
-     * Whether every thread in {@code tasks} ({@code /proc/<pid>/task}) is stopped (state T) or gone
-     * (Z, X, or the process has ended).
-     */
-    private static boolean allStopped(Path tasks) {
-      List<Path> threads;
-      try (var listing = Files.list(tasks)) {
-        threads = listing.toList();
-      } catch (IOException e) {
-        return true; // the process has ended
-      }
-      for (Path thread : threads) {
-        String stat;
-        try {
-          stat = Files.readString(thread.resolve("stat"));
-        } catch (IOException e) {
-          continue; // the thread ended
-        }
-        // "tid (name) S ...": the state follows the last ')' (a name may hold parentheses)
-        char state = stat.charAt(stat.lastIndexOf(')') + 2);
-        if ("TtZX".indexOf(state) < 0) {
-          return false;
-        }
-      }
-      return true;
+    /** Lets a paused worker run again. */
+    void resume() throws IOException, InterruptedException {
+      host.resume();
+    }
+
+    /** Cuts the worker off the network ({@link ChaosEnvironment.WorkerProcess#partition()}). */
+    void partition() {
+      host.partition();
+    }
+
+    /** Ends a partition. */
+    void rejoin() {
+      host.rejoin();
     }
   }
 }

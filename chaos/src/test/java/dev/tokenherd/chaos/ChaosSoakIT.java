@@ -208,9 +208,9 @@ class ChaosSoakIT {
         fleet.startWorkers(1, null);
       }
       case STOP_WORKER_PAST_LEASE -> {
-        target.signal("STOP");
+        target.pause();
         pause(ChaosSettings.LEASE.plusMillis(500));
-        target.signal("CONT");
+        target.resume();
       }
       case REDIS_RESTART -> fleet.redis().restart();
       case PROXY_CUT -> {
@@ -291,7 +291,7 @@ class ChaosSoakIT {
     }
     fleet.fault("SIGSTOP@mark", holder.id);
     long stoppedAt = ChaosFleet.micros();
-    holder.signal("STOP");
+    holder.pause();
     holder.send("go"); // read once it runs again
     try {
       fleet.awaitEvent(
@@ -305,7 +305,7 @@ class ChaosSoakIT {
       // nobody took over within 20 s (another fault holds the fleet up): resume anyway
     }
     fleet.fault("SIGCONT", holder.id);
-    holder.signal("CONT");
+    holder.resume();
   }
 
   /** A fault's deliberate duration (how long the fault lasts), not a wait for an outcome. */

@@ -1,79 +1,139 @@
 package dev.tokenherd.chaos;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.awaitility.Awaitility.await;
 
 import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.command.CreateContainerCmd;
+import com.github.dockerjava.api.exception.DockerException;
+import com.github.dockerjava.api.model.ContainerNetwork;
+import com.github.dockerjava.api.model.ExposedPort;
+import com.github.dockerjava.api.model.Ports;
 import com.redis.testcontainers.RedisContainer;
 import dev.tokenherd.testkit.RespClient;
 import dev.tokenherd.testkit.StartupTimeout;
-import eu.rekawek.toxiproxy.Proxy;
-import eu.rekawek.toxiproxy.ToxiproxyClient;
-import eu.rekawek.toxiproxy.model.Toxic;
-import eu.rekawek.toxiproxy.model.ToxicDirection;
+import java.io.BufferedReader;
+import java.io.File;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Assumptions;
 import org.testcontainers.DockerClientFactory;
+import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.containers.Network;
-import org.testcontainers.containers.ToxiproxyContainer;
+import org.testcontainers.containers.wait.strategy.Wait;
 import org.testcontainers.utility.DockerImageName;
 
 /**
- * The {@link ChaosEnvironment} for machines with a Docker engine: Redis containers ({@value
- * #REDIS_IMAGE}, AOF on) on one network, each known by an alias ({@code redis-0} is the primary),
- * and one Toxiproxy container with a proxy per worker link. The harness reaches each node through a
- * proxy of its own too, so that a restarted container (which may come back on another address)
- * keeps the URI the harness uses. Worker JVMs connect to Toxiproxy's mapped ports on the host.
+ * The {@link ChaosEnvironment} for machines with a Docker engine: every part of the fleet in a
+ * container of its own on one Docker network.
  *
- * <p>Faults: cut = {@code disable}; heal = {@code enable} and no toxics; reset = a {@code
- * reset_peer} toxic; blackhole = {@code timeout} toxics with timeout 0 (data dropped, connections
- * kept open); latency = {@code latency} toxics both ways; retarget = a new upstream (Toxiproxy
- * restarts the proxy, which closes its connections). Restart = {@code docker restart} (the AOF in
- * the container's file system survives); pause = {@code docker pause} (the cgroup freezer, as
- * SIGSTOP).
+ * <ul>
+ *   <li>Redis: {@value #REDIS_IMAGE} containers ({@link RedisContainer}, AOF with {@code
+ *       appendfsync always}), known on the network as {@code redis-0} (the primary), {@code
+ *       redis-1}, ...
+ *   <li>The fault proxy: one {@link TcpProxyServer} container ({@value #JRE_IMAGE}, the chaos
+ *       module's classes mounted read-only) known as {@value #PROXY_ALIAS}, with one proxy per
+ *       worker link (in the network only) and one per Redis node for the harness, published on
+ *       127.0.0.1, so that a restarted container keeps the address the harness uses.
+ *   <li>Workers: one {@link ChaosWorker} JVM per container ({@value #JRE_IMAGE}), started with
+ *       {@code docker run -i} so that its standard input and output are the CLI's, as a local
+ *       process's would be; the class path and the scenario's log directory are bind-mounted at
+ *       their host paths, so the command line is the host's. They reach the fake authorization
+ *       server, which stays in the test JVM (the checker reads its ledger), on the network's
+ *       gateway address: the host's side of the bridge, not a public interface.
+ * </ul>
  *
- * <p><b>Note:</b> written against the Testcontainers 1.20, toxiproxy-java 2.1.7 and docker-java
- * APIs and compiled, but never run here: our machines have no Docker engine (docs/chaos.md).
+ * <p>Faults: a link's cut, reset, blackhole, latency and retarget are the proxy's ({@link
+ * TcpProxy}); a node's restart is {@code docker restart} (the AOF in the container's file system
+ * survives), its pause {@code docker pause} (the cgroup freezer); a worker's kill is {@code docker
+ * kill}, its pause {@code docker pause}, its partition {@code docker network disconnect}.
+ *
+ * <p>Images: Docker Hub's, or, where {@code TOKENHERD_LOCAL_IMAGES} is set, the ones {@code
+ * .ci/docker-env} builds from Debian packages ({@link LocalImages}); see docs/chaos.md.
  */
 final class ContainerEnvironment implements ChaosEnvironment {
-  static final String REDIS_IMAGE = "redis:7.4";
-  static final String TOXIPROXY_IMAGE = "ghcr.io/shopify/toxiproxy:2.5.0";
+  static final String REDIS_IMAGE = "redis:7.0";
+  static final String JRE_IMAGE = "eclipse-temurin:17-jre";
+  static final String PROXY_ALIAS = "chaos-proxy";
+  private static final String LABEL = "dev.tokenherd.chaos";
   private static final int REDIS_PORT = 6379;
-  // The ToxiproxyContainer exposes only this range for proxies.
-  private static final int FIRST_PROXY_PORT = 8666;
-  private static final int LAST_PROXY_PORT = 8697;
+  private static final int CONTROL_PORT = 8474;
+  // Harness proxies, one per Redis node, published on 127.0.0.1 (a scenario has up to 3 nodes).
+  private static final int FIRST_HARNESS_PORT = 8600;
+  private static final int HARNESS_PORTS = 8;
+  // Worker links: in the network only, so any number.
+  private static final int FIRST_LINK_PORT = 8700;
   private static final String NO_DOCKER =
       "no Docker engine: the chaos scenarios' containers environment (-Dchaos.environment="
-          + "containers) needs one; the processes environment runs them here";
+          + "containers) needs one (.ci/docker-env starts one on a machine like ours); the "
+          + "processes environment runs them here";
 
+  private final String run = UUID.randomUUID().toString().substring(0, 8);
   private final Network network = Network.newNetwork();
-  private final ToxiproxyContainer toxiproxy;
-  private final ToxiproxyClient toxiproxyClient;
-  private final List<RedisContainer> containers = new ArrayList<>();
-  private final Deque<Integer> freePorts = new ArrayDeque<>();
+  private final GenericContainer<?> proxy;
+  private final ProxyControl control;
+  private final InetAddress gateway;
+  private final List<RedisContainer> nodes = new ArrayList<>();
+  private final List<String> workers = new CopyOnWriteArrayList<>();
+  private final Deque<Integer> harnessPorts = new ArrayDeque<>();
+  private int nextLinkPort = FIRST_LINK_PORT;
 
   private ContainerEnvironment() {
-    for (int port = FIRST_PROXY_PORT; port <= LAST_PROXY_PORT; port++) {
-      freePorts.add(port);
+    for (int i = 0; i < HARNESS_PORTS; i++) {
+      harnessPorts.add(FIRST_HARNESS_PORT + i);
     }
-    toxiproxy =
-        new ToxiproxyContainer(DockerImageName.parse(TOXIPROXY_IMAGE))
+    Integer[] published = new Integer[HARNESS_PORTS + 1];
+    published[0] = CONTROL_PORT;
+    for (int i = 0; i < HARNESS_PORTS; i++) {
+      published[i + 1] = FIRST_HARNESS_PORT + i;
+    }
+    Path classes = classesOf(TcpProxyServer.class);
+    proxy =
+        new GenericContainer<>(DockerImageName.parse(JRE_IMAGE))
             .withNetwork(network)
+            .withNetworkAliases(PROXY_ALIAS)
+            .withLabel(LABEL, "true")
+            .withFileSystemBind(
+                classes.toString(), "/proxy", org.testcontainers.containers.BindMode.READ_ONLY)
+            .withCommand(
+                "java",
+                "-cp",
+                "/proxy",
+                TcpProxyServer.class.getName(),
+                Integer.toString(CONTROL_PORT))
+            .withExposedPorts(published)
+            .withCreateContainerCmdModifier(ContainerEnvironment::loopbackOnly)
+            .waitingFor(Wait.forLogMessage(".*" + TcpProxyServer.READY + ".*", 1))
             .withStartupTimeout(StartupTimeout.get());
-    toxiproxy.start();
-    toxiproxyClient = new ToxiproxyClient(toxiproxy.getHost(), toxiproxy.getControlPort());
+    proxy.start();
+    control =
+        new ProxyControl(
+            new InetSocketAddress(
+                InetAddress.getLoopbackAddress(), proxy.getMappedPort(CONTROL_PORT)));
+    gateway = gatewayOf(network);
   }
 
   /**
-   * Starts Toxiproxy, or aborts the scenario (reported as skipped) without a Docker engine.
-   * Testcontainers probes for an engine once per JVM and caches a failure, so the skip is quick.
+   * Starts the network and the proxy, or aborts the scenario (reported as skipped) without a Docker
+   * engine. Testcontainers probes for an engine once per JVM and caches a failure, so the skip is
+   * quick.
    */
   static ContainerEnvironment start() {
     boolean docker = DockerClientFactory.instance().isDockerAvailable();
@@ -95,68 +155,179 @@ final class ContainerEnvironment implements ChaosEnvironment {
     List<String> command =
         new ArrayList<>(List.of("redis-server", "--appendonly", "yes", "--appendfsync", "always"));
     command.addAll(List.of(arguments));
-    String alias = "redis-" + containers.size();
+    String alias = "redis-" + nodes.size();
     RedisContainer container =
         new RedisContainer(DockerImageName.parse(REDIS_IMAGE))
             .withNetwork(network)
             .withNetworkAliases(alias)
+            .withLabel(LABEL, "true")
             .withCommand(command.toArray(String[]::new))
+            .withCreateContainerCmdModifier(ContainerEnvironment::loopbackOnly)
             .withStartupTimeout(StartupTimeout.get());
     container.start();
-    containers.add(container);
+    nodes.add(container);
     InetSocketAddress address = InetSocketAddress.createUnresolved(alias, REDIS_PORT);
-    return new ContainerNode(container, address, proxy("harness-" + alias, address));
+    if (harnessPorts.isEmpty()) {
+      throw new IllegalStateException("more than " + HARNESS_PORTS + " Redis nodes in a scenario");
+    }
+    int port = harnessPorts.removeFirst();
+    control.create(port, address);
+    URI harness = URI.create("redis://127.0.0.1:" + proxy.getMappedPort(port));
+    return new ContainerNode(container, address, harness);
   }
 
   @Override
   public WorkerLink link(RedisNode target) {
-    return proxy("link", target.linkAddress());
+    int port = nextLinkPort++;
+    control.create(port, target.linkAddress());
+    return new ProxyLink(port);
   }
 
-  /** Creates a proxy named for its role and port on the next free port of Toxiproxy's range. */
-  private ToxiproxyLink proxy(String role, InetSocketAddress upstream) {
-    if (freePorts.isEmpty()) {
-      throw new IllegalStateException(
-          "all of Toxiproxy's exposed ports "
-              + FIRST_PROXY_PORT
-              + "-"
-              + LAST_PROXY_PORT
-              + " are in use; close the links of workers that are gone");
-    }
-    int port = freePorts.removeFirst();
-    try {
-      Proxy proxy =
-          toxiproxyClient.createProxy(role + "-" + port, "0.0.0.0:" + port, upstream(upstream));
-      return new ToxiproxyLink(proxy, port);
-    } catch (IOException e) {
-      freePorts.addFirst(port);
-      throw new UncheckedIOException("cannot create a Toxiproxy proxy", e);
-    }
+  @Override
+  public InetAddress authServerAddress() {
+    return gateway;
   }
 
-  private static String upstream(InetSocketAddress address) {
-    return address.getHostString() + ":" + address.getPort();
+  @Override
+  public WorkerProcess startWorker(
+      String id, List<String> javaCommand, Path stderr, WorkerLink link) throws IOException {
+    String name = "tokenherd-chaos-" + run + "-" + id;
+    Path target = Path.of("target").toAbsolutePath();
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                "docker",
+                "run",
+                "-i",
+                "--rm",
+                "--name",
+                name,
+                "--network",
+                networkName(),
+                "--network-alias",
+                id,
+                "--label",
+                LABEL + "=true",
+                "--user",
+                owner(target),
+                "--workdir",
+                target.toString(),
+                "-v",
+                target + ":" + target));
+    for (Path path : mounts(javaCommand, target)) {
+      command.addAll(List.of("-v", path + ":" + path + ":ro"));
+    }
+    command.add(LocalImages.resolve(JRE_IMAGE));
+    command.add("java"); // the image's, in place of the host's
+    command.addAll(javaCommand.subList(1, javaCommand.size()));
+    Process process =
+        new ProcessBuilder(command)
+            .redirectError(ProcessBuilder.Redirect.to(stderr.toFile()))
+            .start();
+    workers.add(name);
+    return new ContainerWorker(name, id, process);
+  }
+
+  /**
+   * Returns what a worker container mounts read-only at the host's paths: every class path entry
+   * and {@code -javaagent} jar outside {@code target} (mounted read-write for the logs and the
+   * coverage data).
+   */
+  private static Set<Path> mounts(List<String> javaCommand, Path target) {
+    Set<Path> mounts = new LinkedHashSet<>();
+    for (int i = 0; i < javaCommand.size(); i++) {
+      String argument = javaCommand.get(i);
+      if (argument.equals("-cp") && i + 1 < javaCommand.size()) {
+        for (String entry : javaCommand.get(i + 1).split(File.pathSeparator, -1)) {
+          mounts.add(Path.of(entry).toAbsolutePath());
+        }
+      } else if (argument.startsWith("-javaagent:")) {
+        String jar = argument.substring("-javaagent:".length());
+        int options = jar.indexOf('=');
+        mounts.add(Path.of(options < 0 ? jar : jar.substring(0, options)).toAbsolutePath());
+      }
+    }
+    mounts.removeIf(path -> path.startsWith(target) || !Files.exists(path));
+    return mounts;
+  }
+
+  /** The owner of {@code target} as {@code uid:gid}, so that the logs are the user's files. */
+  private static String owner(Path target) throws IOException {
+    return Files.getAttribute(target, "unix:uid") + ":" + Files.getAttribute(target, "unix:gid");
+  }
+
+  private String networkName() {
+    return docker().inspectNetworkCmd().withNetworkId(network.getId()).exec().getName();
   }
 
   @Override
   public void close() {
-    // Stopping a container removes it, with its proxies and data.
-    containers.forEach(RedisContainer::stop);
-    toxiproxy.stop();
+    for (String name : workers) {
+      removeQuietly(name);
+    }
+    nodes.forEach(RedisContainer::stop);
+    control.close();
+    proxy.stop();
     network.close();
+  }
+
+  private static void removeQuietly(String container) {
+    try {
+      docker().removeContainerCmd(container).withForce(true).exec();
+    } catch (DockerException e) {
+      // gone already (--rm)
+    }
   }
 
   private static DockerClient docker() {
     return DockerClientFactory.instance().client();
   }
 
+  /** Publishes every exposed port on 127.0.0.1 only (Testcontainers' default is every address). */
+  private static void loopbackOnly(CreateContainerCmd create) {
+    ExposedPort[] exposed = create.getExposedPorts();
+    if (exposed == null || create.getHostConfig() == null) {
+      return;
+    }
+    Ports ports = new Ports();
+    for (ExposedPort port : exposed) {
+      ports.bind(port, Ports.Binding.bindIp("127.0.0.1"));
+    }
+    create.getHostConfig().withPortBindings(ports);
+  }
+
+  private static InetAddress gatewayOf(Network network) {
+    var configs =
+        docker().inspectNetworkCmd().withNetworkId(network.getId()).exec().getIpam().getConfig();
+    for (var config : configs) {
+      String gateway = config.getGateway();
+      if (gateway != null && !gateway.contains(":")) {
+        try {
+          return InetAddress.getByName(gateway);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      }
+    }
+    throw new IllegalStateException(
+        "the Docker network " + network.getId() + " has no IPv4 gateway");
+  }
+
+  private static Path classesOf(Class<?> type) {
+    try {
+      return Path.of(type.getProtectionDomain().getCodeSource().getLocation().toURI());
+    } catch (java.net.URISyntaxException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** A Redis container, which the harness reaches through its own proxy. */
   private static final class ContainerNode implements RedisNode {
     private final RedisContainer container;
     private final InetSocketAddress address;
-    private final ToxiproxyLink harness;
+    private final URI harness;
 
-    ContainerNode(RedisContainer container, InetSocketAddress address, ToxiproxyLink harness) {
+    ContainerNode(RedisContainer container, InetSocketAddress address, URI harness) {
       this.container = container;
       this.address = address;
       this.harness = harness;
@@ -164,7 +335,7 @@ final class ContainerEnvironment implements ChaosEnvironment {
 
     @Override
     public URI uri() {
-      return harness.uri();
+      return harness;
     }
 
     @Override
@@ -174,9 +345,8 @@ final class ContainerEnvironment implements ChaosEnvironment {
 
     @Override
     public String command(String... arguments) throws IOException {
-      URI uri = uri();
       return RespClient.command(
-          new InetSocketAddress(uri.getHost(), uri.getPort()), null, List.of(arguments));
+          new InetSocketAddress(harness.getHost(), harness.getPort()), null, List.of(arguments));
     }
 
     @Override
@@ -201,99 +371,161 @@ final class ContainerEnvironment implements ChaosEnvironment {
     }
   }
 
-  /** One Toxiproxy proxy; its port returns to the pool when it is closed. */
-  private final class ToxiproxyLink implements WorkerLink {
-    private final Proxy proxy;
+  /** One worker's proxy in the proxy container, reached by the worker on the network. */
+  private final class ProxyLink implements WorkerLink {
     private final int port;
     private boolean closed;
 
-    ToxiproxyLink(Proxy proxy, int port) {
-      this.proxy = proxy;
+    ProxyLink(int port) {
       this.port = port;
     }
 
     @Override
     public URI uri() {
-      return URI.create("redis://" + toxiproxy.getHost() + ":" + toxiproxy.getMappedPort(port));
+      return URI.create("redis://" + PROXY_ALIAS + ":" + port);
     }
 
     @Override
     public void cut() {
-      unchecked(proxy::disable);
+      control.send("cut " + port);
     }
 
     @Override
     public void heal() {
-      unchecked(
-          () -> {
-            proxy.enable();
-            for (Toxic toxic : proxy.toxics().getAll()) {
-              toxic.remove();
-            }
-          });
+      control.send("heal " + port);
     }
 
     @Override
     public void reset() {
-      toxic("reset", () -> proxy.toxics().resetPeer("reset", ToxicDirection.DOWNSTREAM, 0));
+      control.send("reset " + port);
     }
 
     @Override
     public void blackhole() {
-      // Toxiproxy's documented blackhole: a timeout of 0 drops data and never closes.
-      for (ToxicDirection direction : ToxicDirection.values()) {
-        String name = "blackhole-" + direction;
-        toxic(name, () -> proxy.toxics().timeout(name, direction, 0));
-      }
+      control.send("blackhole " + port);
     }
 
     @Override
     public void latency(Duration delay) {
-      for (ToxicDirection direction : ToxicDirection.values()) {
-        String name = "latency-" + direction;
-        toxic(name, () -> proxy.toxics().latency(name, direction, delay.toMillis()));
-      }
-    }
-
-    /** Adds a toxic, replacing one of the same name (the same fault injected twice). */
-    private void toxic(String name, IoAction add) {
-      unchecked(
-          () -> {
-            for (Toxic toxic : proxy.toxics().getAll()) {
-              if (toxic.getName().equals(name)) {
-                toxic.remove();
-              }
-            }
-            add.run();
-          });
+      control.send("latency " + port + " " + delay.toMillis());
     }
 
     @Override
     public void retarget(RedisNode node) {
-      unchecked(() -> proxy.setUpstream(upstream(node.linkAddress())));
+      InetSocketAddress to = node.linkAddress();
+      control.send("retarget " + port + " " + to.getHostString() + ":" + to.getPort());
     }
 
     @Override
     public void close() {
       if (!closed) {
         closed = true;
-        unchecked(proxy::delete);
-        freePorts.addFirst(port);
+        control.send("delete " + port);
       }
     }
   }
 
-  /** A Toxiproxy API call. */
-  @FunctionalInterface
-  private interface IoAction {
-    void run() throws IOException;
+  /** A worker container, driven through the docker CLI's process and the engine's API. */
+  private final class ContainerWorker implements WorkerProcess {
+    private final String name;
+    private final String alias;
+    private final Process process;
+
+    ContainerWorker(String name, String alias, Process process) {
+      this.name = name;
+      this.alias = alias;
+      this.process = process;
+    }
+
+    @Override
+    public Process process() {
+      return process;
+    }
+
+    @Override
+    public void kill() throws InterruptedException {
+      try {
+        docker().killContainerCmd(name).exec();
+      } catch (DockerException e) {
+        // it ended already
+      }
+      process.waitFor();
+    }
+
+    /** The cgroup freezer: every thread is frozen when the call returns. */
+    @Override
+    public void pause() {
+      docker().pauseContainerCmd(name).exec();
+    }
+
+    @Override
+    public void resume() {
+      docker().unpauseContainerCmd(name).exec();
+    }
+
+    @Override
+    public void partition() {
+      docker()
+          .disconnectFromNetworkCmd()
+          .withNetworkId(network.getId())
+          .withContainerId(name)
+          .withForce(true)
+          .exec();
+    }
+
+    @Override
+    public void rejoin() {
+      docker()
+          .connectToNetworkCmd()
+          .withNetworkId(network.getId())
+          .withContainerId(name)
+          .withContainerNetwork(new ContainerNetwork().withAliases(alias))
+          .exec();
+    }
   }
 
-  private static void unchecked(IoAction action) {
-    try {
-      action.run();
-    } catch (IOException e) {
-      throw new UncheckedIOException("Toxiproxy API call failed", e);
+  /** The proxy container's control connection: one command, one answer, in order. */
+  private static final class ProxyControl implements AutoCloseable {
+    private final Socket socket;
+    private final BufferedReader in;
+    private final OutputStream out;
+
+    ProxyControl(InetSocketAddress address) {
+      try {
+        socket = new Socket();
+        socket.connect(address, 10_000);
+        socket.setSoTimeout(30_000);
+        in = new BufferedReader(new InputStreamReader(socket.getInputStream(), UTF_8));
+        out = socket.getOutputStream();
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot reach the proxy container's control port", e);
+      }
+    }
+
+    void create(int port, InetSocketAddress upstream) {
+      send("create " + port + " " + upstream.getHostString() + ":" + upstream.getPort());
+    }
+
+    synchronized void send(String command) {
+      try {
+        out.write((command + "\n").getBytes(UTF_8));
+        out.flush();
+        String answer = in.readLine();
+        if (!"ok".equals(answer)) {
+          throw new IllegalStateException("proxy container: " + command + ": " + answer);
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("proxy container: " + command, e);
+      }
+    }
+
+    @Override
+    public void close() {
+      try {
+        socket.close();
+      } catch (IOException e) {
+        // closing anyway
+      }
     }
   }
 }

@@ -49,8 +49,12 @@ class FailoverIT {
       RedisNode replica = fleet.startReplica();
       fleet.seed();
       fleet.awaitReplicated();
-      fleet.startWorkers(3, "endpoint");
-      ChaosFleet.Worker holder = fleet.awaitBreak("endpoint");
+      // Held at its write, the server's answer in hand: held at the endpoint instead, its request
+      // must go out within its send-by deadline (about 1 s with these settings), and stopping
+      // replication took the harness 0.9 s on a loaded machine (the request refused as overdue,
+      // another worker rotated, and the scenario lost its premise; seen in session 9).
+      fleet.startWorkers(3, "write");
+      ChaosFleet.Worker holder = fleet.awaitBreak("write");
       // The mark is on the primary; make sure the replica has it too, then cut replication.
       ChaosFleet.awaitRecordReplicated(fleet.redis(), replica);
       fleet.fault("replication stopped (REPLICAOF NO ONE)", "replica");
@@ -210,7 +214,13 @@ class FailoverIT {
   /**
    * 10c, with {@code waitForReplicas(1, 1 s)} and the replica frozen (SIGSTOP) during the rotation:
    * {@code WAIT} times out, the write stands (the server already rotated) and the shortfall is
-   * reported as an under-replicated write (listener event and stats), not as a failure.
+   * reported as an under-replicated write (listener event and stats), not as a failure. The replica
+   * is frozen while the holder waits at its {@code write} breakpoint, the server's answer in hand:
+   * frozen earlier (at {@code endpoint}), the holder's request must still go out within its send-by
+   * deadline, and in containers the harness needs about a second from {@code BREAK} to {@code go}
+   * (the docker CLI between them), which a 2 s lease does not leave (seen: the request refused as
+   * overdue, and every later holder's mark spent its 1 s {@code WAIT} and its send window with it;
+   * docs/chaos.md, Findings).
    */
   @Test
   void replicaFrozenDuringRotation_withWait_underReplicatedWriteIsReported() throws Exception {
@@ -220,8 +230,8 @@ class FailoverIT {
       RedisNode replica = fleet.startReplica();
       fleet.seed();
       fleet.awaitReplicated();
-      fleet.startWorkers(3, "endpoint", "waitForReplicas=1");
-      ChaosFleet.Worker holder = fleet.awaitBreak("endpoint");
+      fleet.startWorkers(3, "write", "waitForReplicas=1");
+      ChaosFleet.Worker holder = fleet.awaitBreak("write");
       fleet.fault("SIGSTOP", "replica");
       replica.pause();
       long pausedAt = ChaosFleet.micros();

@@ -1,9 +1,14 @@
 package dev.tokenherd.chaos;
 
+import static org.awaitility.Awaitility.await;
+
 import dev.tokenherd.testkit.RedisServerProcess;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,6 +40,21 @@ final class ProcessEnvironment implements ChaosEnvironment {
     TcpProxy proxy = TcpProxy.to(target.linkAddress().getPort());
     proxies.add(proxy);
     return new ProxyLink(proxy);
+  }
+
+  @Override
+  public InetAddress authServerAddress() {
+    return InetAddress.getLoopbackAddress();
+  }
+
+  @Override
+  public WorkerProcess startWorker(
+      String id, List<String> javaCommand, Path stderr, WorkerLink link) throws IOException {
+    Process process =
+        new ProcessBuilder(javaCommand)
+            .redirectError(ProcessBuilder.Redirect.to(stderr.toFile()))
+            .start();
+    return new LocalWorker(id, process, link);
   }
 
   @Override
@@ -117,6 +137,82 @@ final class ProcessEnvironment implements ChaosEnvironment {
     @Override
     public void close() {
       proxy.close();
+    }
+  }
+
+  /** A worker JVM on this host: signals through kill(1). */
+  private record LocalWorker(String id, Process process, WorkerLink link) implements WorkerProcess {
+    @Override
+    public void kill() throws InterruptedException {
+      process.destroyForcibly();
+      process.waitFor();
+    }
+
+    /**
+     * SIGSTOP, returning once every thread of the worker is stopped (where {@code /proc} shows it):
+     * kill(1) returns when the signal is sent, and a thread woken just then can still run a little.
+     * Seen in the soak: a holder that was sent {@code go} right after the STOP still sent its
+     * refresh mark before it stopped.
+     */
+    @Override
+    public void pause() throws IOException, InterruptedException {
+      signal("STOP");
+      Path tasks = Path.of("/proc", Long.toString(process.pid()), "task");
+      if (Files.isDirectory(tasks)) {
+        await(id + " stopped")
+            .atMost(Duration.ofSeconds(10))
+            .pollInterval(Duration.ofMillis(1))
+            .until(() -> allStopped(tasks));
+      }
+    }
+
+    @Override
+    public void resume() throws IOException, InterruptedException {
+      signal("CONT");
+    }
+
+    @Override
+    public void partition() {
+      link.cut();
+    }
+
+    @Override
+    public void rejoin() {
+      link.heal();
+    }
+
+    private void signal(String name) throws IOException, InterruptedException {
+      Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).start();
+      if (kill.waitFor() != 0) {
+        throw new IllegalStateException("kill -" + name + " " + process.pid() + " failed");
+      }
+    }
+
+    /**
+     * Whether every thread in {@code tasks} ({@code /proc/<pid>/task}) is stopped (state T) or gone
+     * (Z, X, or the process has ended).
+     */
+    private static boolean allStopped(Path tasks) {
+      List<Path> threads;
+      try (var listing = Files.list(tasks)) {
+        threads = listing.toList();
+      } catch (IOException e) {
+        return true; // the process has ended
+      }
+      for (Path thread : threads) {
+        String stat;
+        try {
+          stat = Files.readString(thread.resolve("stat"));
+        } catch (IOException e) {
+          continue; // the thread ended
+        }
+        // "tid (name) S ...": the state follows the last ')' (a name may hold parentheses)
+        char state = stat.charAt(stat.lastIndexOf(')') + 2);
+        if ("TtZX".indexOf(state) < 0) {
+          return false;
+        }
+      }
+      return true;
     }
   }
 }

@@ -93,7 +93,7 @@ final class TcpProxyTest {
     return socket;
   }
 
-  private static String roundTrip(Socket socket, String text) throws IOException {
+  static String roundTrip(Socket socket, String text) throws IOException {
     OutputStream out = socket.getOutputStream();
     out.write(text.getBytes(UTF_8));
     out.flush();
@@ -110,7 +110,7 @@ final class TcpProxyTest {
     return new String(buffer, 0, read, UTF_8);
   }
 
-  private static ServerSocket startEcho() {
+  static ServerSocket startEcho() {
     try {
       ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
       Thread acceptor =
