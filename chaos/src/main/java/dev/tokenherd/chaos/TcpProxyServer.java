@@ -129,14 +129,14 @@ public final class TcpProxyServer {
     }
     int port = Integer.parseInt(command[1]);
     if (command[0].equals("create")) {
-      // on the control port's address: every interface in the container, loopback in a test
-      TcpProxy created =
-          TcpProxy.listen(
-              new InetSocketAddress(control.getInetAddress(), port), address(command, 2));
-      TcpProxy old = proxies.put(port, created);
+      InetSocketAddress upstream = address(command, 2);
+      TcpProxy old = proxies.remove(port);
       if (old != null) {
-        old.close();
+        old.close(); // before the new one binds the same port
       }
+      // on the control port's address: every interface in the container, loopback in a test
+      proxies.put(
+          port, TcpProxy.listen(new InetSocketAddress(control.getInetAddress(), port), upstream));
       return "ok";
     }
     TcpProxy proxy = proxies.get(port);

@@ -34,6 +34,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
@@ -44,9 +45,10 @@ import org.jspecify.annotations.Nullable;
  * One scenario's world: a Redis primary (AOF on) and its replicas, the fake authorization server in
  * this JVM, worker JVMs ({@link ChaosWorker}) each behind its own {@link WorkerLink} to Redis, and
  * the harness's own event log (faults injected, seeds) beside the workers' logs. Redis nodes and
- * links come from the {@link ChaosEnvironment} that {@code -Dchaos.environment} names: processes
- * and {@link TcpProxy} by default, or containers and Toxiproxy (the scenario is skipped without a
- * Docker engine); containers' scenario names end in {@code @containers}.
+ * links (and where the worker JVMs run) come from the {@link ChaosEnvironment} that {@code
+ * -Dchaos.environment} names: processes and {@link TcpProxy} by default, or a container each for
+ * every worker, Redis node and the proxy (the scenario is skipped without a Docker engine);
+ * containers' scenario names end in {@code @containers}.
  *
  * <p>Or, instead of that single node, a {@link FleetTopology}: a Redis Cluster or a Sentinel group
  * that the workers reach directly (no link faults: see there), which the scenario drives itself.
@@ -127,20 +129,35 @@ final class ChaosFleet implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    this.redis = topology == null ? environment.startRedis(redisArguments) : null;
-    this.server =
-        FakeAuthorizationServer.builder()
-            .rotationMode(mode)
-            .accessTokenTtl(tokenTtl)
-            .latency(Duration.ofMillis(20))
-            // The checker needs every request (it reports a dropped one as a LOG violation); a
-            // 30-minute soak makes about a thousand.
-            .requestLogLimit(Integer.MAX_VALUE)
-            .bindAddress(environment.authServerAddress())
-            .start();
+    try {
+      this.redis = topology == null ? environment.startRedis(redisArguments) : null;
+      this.server = startServer(mode, tokenTtl, environment);
+    } catch (RuntimeException e) {
+      // close() is never called on a fleet whose constructor threw
+      try {
+        environment.close();
+        harness.close();
+      } catch (IOException | RuntimeException closing) {
+        e.addSuppressed(closing);
+      }
+      throw e;
+    }
     System.out.printf(
         "chaos %s: seed %d (set -Dchaos.seed=%d to repeat)%s%n",
         this.scenario, seed, seed, topology == null ? "" : ", on " + topology);
+  }
+
+  private static FakeAuthorizationServer startServer(
+      RotationMode mode, Duration tokenTtl, ChaosEnvironment environment) {
+    return FakeAuthorizationServer.builder()
+        .rotationMode(mode)
+        .accessTokenTtl(tokenTtl)
+        .latency(Duration.ofMillis(20))
+        // The checker needs every request (it reports a dropped one as a LOG violation); a
+        // 30-minute soak makes about a thousand.
+        .requestLogLimit(Integer.MAX_VALUE)
+        .bindAddress(environment.authServerAddress())
+        .start();
   }
 
   /**
@@ -300,14 +317,29 @@ final class ChaosFleet implements AutoCloseable {
     return command;
   }
 
-  /** Awaits the first worker to print {@code BREAK <point>}, disarms the others, returns it. */
+  /**
+   * Awaits the first worker to stop at {@code point}, disarms the others, returns it. A worker logs
+   * its {@code break} event before it prints {@code BREAK <point>}, and the log is the quicker
+   * signal where a worker runs in a container (its standard output comes through the docker CLI's
+   * attach stream, its log file through a bind mount), so either counts.
+   */
   Worker awaitBreak(String point) {
     String expected = "BREAK " + point.toUpperCase(java.util.Locale.ROOT);
-    await("a worker at breakpoint " + point)
-        .atMost(Duration.ofSeconds(60))
-        .until(() -> workers.stream().anyMatch(w -> w.output.lines().contains(expected)));
+    Predicate<Worker> atBreak =
+        w ->
+            w.output.lines().contains(expected)
+                || !events(
+                        "break",
+                        e ->
+                            e.get("worker").asText().equals(w.id)
+                                && e.get("point").asText().equalsIgnoreCase(point))
+                    .isEmpty();
     Worker holder =
-        workers.stream().filter(w -> w.output.lines().contains(expected)).findFirst().orElseThrow();
+        await("a worker at breakpoint " + point)
+            .atMost(Duration.ofSeconds(60))
+            .pollInterval(Duration.ofMillis(20))
+            .until(
+                () -> workers.stream().filter(atBreak).findFirst().orElse(null), Objects::nonNull);
     workers.stream().filter(w -> w != holder).forEach(w -> w.send("disarm"));
     return holder;
   }
@@ -639,9 +671,15 @@ final class ChaosFleet implements AutoCloseable {
     for (Worker worker : workers) {
       worker.process.destroyForcibly();
     }
-    environment.close();
-    server.close();
-    harness.close();
+    try {
+      environment.close();
+    } finally {
+      try {
+        server.close();
+      } finally {
+        harness.close();
+      }
+    }
   }
 
   /** One worker JVM. */

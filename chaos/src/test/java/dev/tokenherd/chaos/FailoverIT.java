@@ -45,15 +45,19 @@ class FailoverIT {
         new ChaosFleet(
             "10a-failover-without-wait",
             ChaosSeed.get(),
-            RotationMode.ROTATE_REVOKE_FAMILY_ON_REUSE)) {
+            RotationMode.ROTATE_REVOKE_FAMILY_ON_REUSE,
+            Duration.ofSeconds(8))) {
       RedisNode replica = fleet.startReplica();
       fleet.seed();
       fleet.awaitReplicated();
       // Held at its write, the server's answer in hand: held at the endpoint instead, its request
-      // must go out within its send-by deadline (about 1 s with these settings), and stopping
-      // replication took the harness 0.9 s on a loaded machine (the request refused as overdue,
-      // another worker rotated, and the scenario lost its premise; seen in session 9).
-      fleet.startWorkers(3, "write");
+      // must go out within its send-by deadline (about 1 s with the suite's settings), and
+      // stopping replication took the harness 0.9 s on a loaded machine (the request refused as
+      // overdue, another worker rotated, and the scenario lost its premise; seen in session 9).
+      // The 4 s lease (8 s tokens) gives the harness as long again before the holder's mark runs
+      // out: 4 s from BREAK to the stopped replication were seen on a machine loaded by a second
+      // build and a compose fleet.
+      fleet.startWorkers(3, "write", "endpointTimeoutMillis=2000", "leaseMillis=4000");
       ChaosFleet.Worker holder = fleet.awaitBreak("write");
       // The mark is on the primary; make sure the replica has it too, then cut replication.
       ChaosFleet.awaitRecordReplicated(fleet.redis(), replica);
@@ -169,11 +173,16 @@ class FailoverIT {
         new ChaosFleet(
             "10b-failover-with-wait",
             ChaosSeed.get(),
-            RotationMode.ROTATE_REVOKE_FAMILY_ON_REUSE)) {
+            RotationMode.ROTATE_REVOKE_FAMILY_ON_REUSE,
+            Duration.ofSeconds(8))) {
       RedisNode replica = fleet.startReplica();
       fleet.seed();
       fleet.awaitReplicated();
-      fleet.startWorkers(3, "unlock", "waitForReplicas=1");
+      // 8 s tokens, a 4 s lease: the failover must come before the next rotation, and a harness
+      // slowed by a loaded machine (4 s from BREAK to its next step were seen in session 9) must
+      // not let the 4 s tokens' next refresh in first (the promoted node then held version 3).
+      fleet.startWorkers(
+          3, "unlock", "waitForReplicas=1", "endpointTimeoutMillis=2000", "leaseMillis=4000");
       ChaosFleet.Worker holder = fleet.awaitBreak("unlock");
       JsonNode rotation = awaitRotationBy(fleet, holder.id);
       long failoverAt = ChaosFleet.micros();

@@ -1,6 +1,7 @@
 package dev.tokenherd.chaos;
 
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 import org.testcontainers.utility.DockerImageName;
 import org.testcontainers.utility.ImageNameSubstitutor;
 
@@ -27,7 +28,7 @@ public final class LocalImages extends ImageNameSubstitutor {
   }
 
   /** Returns what {@code original} becomes with {@code prefix} (null or blank: unchanged). */
-  static DockerImageName substitute(DockerImageName original, String prefix) {
+  static DockerImageName substitute(DockerImageName original, @Nullable String prefix) {
     if (prefix == null || prefix.isBlank()) {
       return original;
     }

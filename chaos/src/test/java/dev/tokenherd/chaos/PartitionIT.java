@@ -14,12 +14,12 @@ import org.junit.jupiter.api.Test;
  * stored record. Its write, in its socket's send queue through the partition, reaches Redis late
  * (seen: 4.2 s after it was sent, reported to the engine as an ambiguous failure): applied if no
  * other holder has written since (it still carries the highest fence), refused by the fence
- * otherwise; either way nothing is presented twice that I2 does not allow. In containers the holder's container
- * is disconnected from the Docker network (Redis and the token endpoint unreachable, its open
- * connections silent); in processes only its Redis link is cut (a process has no network of its
- * own). Grace-period mode: the next holder presents the refresh token the server already rotated
- * for the partitioned holder, whose rotation never reached the store (I2 allows that, and the
- * server answers it in grace instead of revoking the family).
+ * otherwise; either way nothing is presented twice that I2 does not allow. In containers the
+ * holder's container is disconnected from the Docker network (Redis and the token endpoint
+ * unreachable, its open connections silent); in processes only its Redis link is cut (a process has
+ * no network of its own). Grace-period mode: the next holder presents the refresh token the server
+ * already rotated for the partitioned holder, whose rotation never reached the store (I2 allows
+ * that, and the server answers it in grace instead of revoking the family).
  *
  * <p>Partitioned one step earlier, at {@code endpoint}, the holder's token request sits in the send
  * queue of its pooled HTTP connection and reaches the server after the partition heals, seconds
@@ -32,7 +32,7 @@ class PartitionIT {
   private static final Duration AT_MOST = Duration.ofSeconds(60);
 
   @Test
-  void holderPartitionedWithItsAnswer_theFleetTakesOverAndItsLateWriteIsFenced() throws Exception {
+  void holderPartitionedWithItsAnswer_theFleetTakesOverAndItRejoins() throws Exception {
     try (ChaosFleet fleet =
         new ChaosFleet(
             "15-holder-partitioned", ChaosSeed.get(), RotationMode.ROTATE_WITH_GRACE_PERIOD)) {

@@ -39,6 +39,8 @@ final class TcpProxyServerTest {
       assertThat(socket.getInputStream().read()).isEqualTo(-1);
     }
     assertThat(send("heal " + port)).isEqualTo("ok");
+    // created again on the same port: the old proxy is closed first, so the new one can bind
+    assertThat(send("create " + port + " localhost:" + echo.getLocalPort())).isEqualTo("ok");
     try (Socket socket = connect(port)) {
       assertThat(TcpProxyTest.roundTrip(socket, "again")).isEqualTo("again");
     }
