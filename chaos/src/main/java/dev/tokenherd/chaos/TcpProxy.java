@@ -216,6 +216,15 @@ public final class TcpProxy implements AutoCloseable {
       // closing anyway
     }
     links.forEach(link -> link.close(false));
+    // The JDK closes a socket that a thread is blocked on (accept) only once that thread has
+    // left it: until the acceptor ends, the port is still bound, and a proxy created again on
+    // the same port (TcpProxyServer's create) would fail with "Address already in use" (seen in
+    // a CI run).
+    try {
+      acceptor.join(TimeUnit.SECONDS.toMillis(10));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   @Override
